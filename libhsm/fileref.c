@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * fileref.c - one file opened by XFS handle, with its record.
+ *
+ * Handle fds are XFS "invisible IO": FMODE_NOCMTIME and O_NOATIME, so the
+ * data can be copied out and written back without touching mtime (DESIGN
+ * invariant 5).  Opening by handle needs CAP_SYS_ADMIN.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/xattr.h>
+#include <xfs/xfs.h>
+#include <xfs/handle.h>
+#include "hsmP.h"
+
+/* Read and decode the record of @fd.  Returns 0, 1 if there is none. */
+static int
+read_record(
+	int			fd,
+	struct hsm_record	*rec)
+{
+	uint8_t			buf[HSM_RECORD_SIZE + 64];
+	ssize_t			n;
+
+	n = fgetxattr(fd, HSM_XATTR_RECORD, buf, sizeof(buf));
+	if (n < 0) {
+		if (errno == ENODATA)
+			return 1;
+		return errno == ERANGE ? -EUCLEAN : -errno;
+	}
+	return hsm_record_decode(buf, n, rec);
+}
+
+int
+hsm_fileref_open(
+	struct hsm_fs		*fs,
+	const char		*path,
+	int			oflags,
+	bool			tolerate_bad,
+	struct hsm_fileref	*f)
+{
+	struct stat		lst;
+	void			*h = NULL;
+	size_t			hlen;
+	int			error;
+
+	memset(f, 0, sizeof(*f));
+	f->fs = fs;
+	f->path = path;
+	f->fd = -1;
+	f->oflags = oflags;
+	if (lstat(path, &lst) < 0)
+		return -errno;
+	if (S_ISDIR(lst.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(lst.st_mode))
+		return -EINVAL;
+	if (lst.st_dev != fs->dev)
+		return -EXDEV;
+	if (path_to_handle((char *)path, &h, &hlen) < 0)
+		return -errno;
+	f->fd = open_by_handle(h, hlen, oflags | O_CLOEXEC);
+	error = f->fd < 0 ? -errno : 0;
+	free_handle(h, hlen);
+	if (error)
+		return error;
+	if (fstat(f->fd, &f->st) < 0) {
+		error = -errno;
+		goto out_close;
+	}
+	/* renamed over between lstat and open: don't act on another file */
+	if (f->st.st_ino != lst.st_ino || !S_ISREG(f->st.st_mode)) {
+		error = -ESTALE;
+		goto out_close;
+	}
+	error = read_record(f->fd, &f->rec);
+	if (error == 1) {
+		f->has_rec = false;
+		error = 0;
+	} else if (error == 0) {
+		f->has_rec = true;
+	} else if (tolerate_bad && (error == -EUCLEAN ||
+				    error == -EPROTONOSUPPORT)) {
+		f->has_rec = false;
+	}
+	if (error && !tolerate_bad)
+		goto out_close;
+	return error;
+out_close:
+	close(f->fd);
+	f->fd = -1;
+	return error;
+}
+
+void
+hsm_fileref_close(
+	struct hsm_fileref	*f)
+{
+	if (f->fd < 0)
+		return;
+	if (f->leased)
+		hsm_lease_drop(f->fd);
+	close(f->fd);
+	f->fd = -1;
+	f->leased = false;
+}
+
+int
+hsm_fileref_restat(
+	struct hsm_fileref	*f)
+{
+	return fstat(f->fd, &f->st) < 0 ? -errno : 0;
+}
+
+int
+hsm_fileref_commit(
+	struct hsm_fileref	*f)
+{
+	uint8_t			buf[HSM_RECORD_SIZE];
+	int			error;
+
+	if (f->rec.pending != HSM_OP_NONE) {
+		f->rec.owner_pid = getpid();
+		memcpy(f->rec.owner_boot, f->fs->boot_id, 16);
+		f->rec.pending_since = time(NULL);
+	} else {
+		f->rec.owner_pid = 0;
+		memset(f->rec.owner_boot, 0, 16);
+		f->rec.pending_since = 0;
+	}
+	error = hsm_record_encode(&f->rec, buf);
+	if (error)
+		return error;
+	if (fsetxattr(f->fd, HSM_XATTR_RECORD, buf, sizeof(buf), 0) < 0)
+		return -errno;
+	if (fsync(f->fd) < 0)
+		return -errno;
+	f->has_rec = true;
+	return 0;
+}
+
+int
+hsm_fileref_clear(
+	struct hsm_fileref	*f)
+{
+	if (fremovexattr(f->fd, HSM_XATTR_RECORD) < 0 && errno != ENODATA)
+		return -errno;
+	if (fsync(f->fd) < 0)
+		return -errno;
+	f->has_rec = false;
+	memset(&f->rec, 0, sizeof(f->rec));
+	return 0;
+}
+
+bool
+hsm_fileref_matches_record(
+	const struct hsm_fileref *f)
+{
+	return (uint64_t)f->st.st_size == f->rec.size &&
+	       f->st.st_mtim.tv_sec == f->rec.mtime_sec &&
+	       (uint32_t)f->st.st_mtim.tv_nsec == f->rec.mtime_nsec;
+}
+
+bool
+hsm_fileref_pending_alive(
+	const struct hsm_fileref *f)
+{
+	const struct hsm_record	*r = &f->rec;
+
+	if (r->pending == HSM_OP_NONE)
+		return false;
+	if (memcmp(r->owner_boot, f->fs->boot_id, 16))
+		return false;		/* owner died with an earlier boot */
+	if (r->owner_pid == (uint32_t)getpid())
+		return false;
+	return kill(r->owner_pid, 0) == 0 || errno == EPERM;
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hsmP.h - libhsm internals.  Never installed; tools use hsm.h only.
+ */
+#ifndef LIBHSM_HSMP_H
+#define LIBHSM_HSMP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include "hsm.h"
+
+#define HSM_EXPORT __attribute__((visibility("default")))
+
+/* Default recall granularity and the largest bitmap we store. */
+#define HSM_CHUNK_SHIFT_DEFAULT	20		/* 1 MiB */
+#define HSM_MAP_MAX_BYTES	65536		/* XFS xattr value limit */
+
+/* ---- filesystem ---------------------------------------------------- */
+
+struct hsm_store;
+
+struct hsm_fs {
+	char		*mnt;		/* mount point, canonical */
+	int		mntfd;
+	dev_t		dev;
+	void		*fshandle;	/* libhandle's, for open_by_handle */
+	size_t		fshandle_len;
+	unsigned char	uuid[16];
+	char		uuid_str[37];
+	char		*store_spec;	/* from the binding, or NULL */
+	uint32_t	store_id;
+	struct hsm_store *store;	/* opened store, or NULL */
+	uint8_t		boot_id[16];
+	char		errdetail[256];
+	hsm_progress_fn	progress_fn;
+	void		*progress_arg;
+};
+
+void hsm_fs_set_detail(struct hsm_fs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Read the XFS geometry UUID of an open fd.  -ENOTTY if not XFS. */
+int hsm_xfs_uuid(int fd, unsigned char uuid[16]);
+void hsm_uuid_unparse(const unsigned char uuid[16], char out[37]);
+
+/* ---- binding: trusted.hsm.fs on the root directory ----------------- */
+
+struct hsm_binding {
+	uint32_t	store_id;
+	char		spec[4096];	/* "posix:/dir" */
+};
+/* Parse / format the binding value.  -EUCLEAN on a malformed value. */
+int hsm_binding_parse(const char *buf, size_t len, struct hsm_binding *b);
+int hsm_binding_format(const struct hsm_binding *b, char *buf, size_t size);
+
+/* ---- one file, opened by handle (invisible IO) --------------------- */
+
+struct hsm_fileref {
+	struct hsm_fs	*fs;
+	const char	*path;
+	int		fd;		/* open_by_handle fd, or -1 */
+	int		oflags;
+	struct stat	st;		/* fstat at open */
+	bool		has_rec;
+	struct hsm_record rec;
+	bool		leased;
+};
+
+/*
+ * Open @path by XFS handle with @oflags (O_RDONLY/O_RDWR), check it is a
+ * regular file on @fs and read its record.  A bad record is an error
+ * (-EUCLEAN/-EPROTONOSUPPORT) unless @tolerate_bad is set.
+ */
+int hsm_fileref_open(struct hsm_fs *fs, const char *path, int oflags,
+		     bool tolerate_bad, struct hsm_fileref *f);
+void hsm_fileref_close(struct hsm_fileref *f);
+/* Write f->rec durably (fsetxattr + fsync).  Stamps owner if pending. */
+int hsm_fileref_commit(struct hsm_fileref *f);
+/* Remove the record durably (pins and all). */
+int hsm_fileref_clear(struct hsm_fileref *f);
+/* Re-read the file's stat into f->st. */
+int hsm_fileref_restat(struct hsm_fileref *f);
+/* True when size and mtime match the record (the archived identity). */
+bool hsm_fileref_matches_record(const struct hsm_fileref *f);
+/* True when the record's pending op belongs to another live process. */
+bool hsm_fileref_pending_alive(const struct hsm_fileref *f);
+/*
+ * Settle a pending op left by a dead process, as DESIGN prescribes:
+ * MIGRATING is undone (partial object deleted), FORGETTING finished.
+ * RELEASING and RECALLING are left to the callers that can finish them.
+ * Returns 0 or -errno.
+ */
+int hsm_settle_stale(struct hsm_fileref *f);
+
+/* ---- leases --------------------------------------------------------- */
+
+/* Take a lease of @type (F_RDLCK/F_WRLCK) without blocking: -EBUSY if
+ * the file is open by others in a conflicting way. */
+int hsm_lease_take(int fd, int type);
+/* True while the lease of @type is still held and not being broken. */
+bool hsm_lease_intact(int fd, int type);
+void hsm_lease_drop(int fd);
+
+/* ---- data map: the file's data segments (SEEK_DATA/SEEK_HOLE) ------ */
+
+struct hsm_extent {
+	uint64_t	off;
+	uint64_t	len;
+};
+
+struct hsm_datamap {
+	struct hsm_extent *ext;
+	size_t		nr;
+	size_t		alloc;
+};
+
+/* Build the data map of @fd up to @size.  Returns 0 or -errno. */
+int hsm_datamap_read(int fd, uint64_t size, struct hsm_datamap *map);
+int hsm_datamap_add(struct hsm_datamap *map, uint64_t off, uint64_t len);
+void hsm_datamap_free(struct hsm_datamap *map);
+uint64_t hsm_datamap_bytes(const struct hsm_datamap *map);
+
+/*
+ * The content checksum of a file: XXH3-64 over its data segments in
+ * offset order, each as (le64 offset, le64 length, bytes).  Holes are not
+ * hashed, so a 1 TiB sparse file costs only its data.
+ */
+struct hsm_csum;
+struct hsm_csum *hsm_csum_new(void);
+void hsm_csum_segment(struct hsm_csum *c, uint64_t off, uint64_t len);
+void hsm_csum_update(struct hsm_csum *c, const void *buf, size_t len);
+uint64_t hsm_csum_final(struct hsm_csum *c);	/* and frees */
+/* Checksum of @fd's data over @map. */
+int hsm_csum_fd(int fd, const struct hsm_datamap *map, uint64_t *sum);
+
+/* ---- resident-chunk bitmap (trusted.hsm.map) ------------------------ */
+
+struct hsm_chunkmap {
+	unsigned	shift;		/* chunk = 1 << shift bytes */
+	uint64_t	nchunks;
+	uint8_t		*bits;
+};
+
+/* Smallest shift >= default whose bitmap for @size fits one xattr. */
+unsigned hsm_chunk_shift_for(uint64_t size);
+int hsm_chunkmap_init(struct hsm_chunkmap *m, uint64_t size, unsigned shift);
+void hsm_chunkmap_free(struct hsm_chunkmap *m);
+bool hsm_chunkmap_test(const struct hsm_chunkmap *m, uint64_t chunk);
+void hsm_chunkmap_set(struct hsm_chunkmap *m, uint64_t chunk);
+uint64_t hsm_chunkmap_count(const struct hsm_chunkmap *m);
+/* Load from / store to the file's trusted.hsm.map.  A missing xattr
+ * loads as all clear.  -EUCLEAN if the stored length does not match. */
+int hsm_chunkmap_load(int fd, struct hsm_chunkmap *m);
+int hsm_chunkmap_save(int fd, const struct hsm_chunkmap *m);
+int hsm_chunkmap_remove(int fd);
+/*
+ * -ESTALE when @fd has data outside the resident chunks of @m: someone
+ * wrote into a released range while no daemon served the file.
+ */
+int hsm_chunkmap_covers_data(const struct hsm_chunkmap *m, int fd,
+			     uint64_t size);
+
+/* ---- stores ---------------------------------------------------------- */
+
+/* What the store keeps beside each object, for disaster recovery. */
+struct hsm_objmeta {
+	uint8_t		oid[HSM_OID_LEN];
+	char		fs_uuid[37];
+	uint64_t	ino;
+	uint32_t	gen;
+	uint64_t	size;
+	int64_t		mtime_sec;
+	uint32_t	mtime_nsec;
+	uint64_t	checksum;
+	char		path[4096];	/* at archive time, may be "" */
+	struct hsm_datamap map;		/* data segments of the object */
+	unsigned	chunk_shift;	/* granularity of chunk sums */
+	struct hsm_chunksum *sums;	/* chunks holding data, ascending */
+	size_t		nsums;
+	size_t		sums_alloc;
+};
+
+/* Checksum of one recall chunk: hsm_csum over the chunk's data pieces. */
+struct hsm_chunksum {
+	uint64_t	chunk;
+	uint64_t	sum;
+};
+
+int hsm_objmeta_add_sum(struct hsm_objmeta *m, uint64_t chunk, uint64_t sum);
+/* Sum of @chunk; false if the chunk has no data (all hole). */
+bool hsm_objmeta_find_sum(const struct hsm_objmeta *m, uint64_t chunk,
+			  uint64_t *sum);
+void hsm_objmeta_free(struct hsm_objmeta *m);
+
+struct hsm_store_writer;
+
+struct hsm_store_ops {
+	const char *name;		/* "posix" */
+	/* Open (and with @create, prepare) a store bound to @fs_uuid. */
+	int (*open)(const char *arg, const char *fs_uuid, bool create,
+		    struct hsm_store **sp);
+	void (*close)(struct hsm_store *s);
+	/* Start a new object; nothing is visible until commit. */
+	int (*put_begin)(struct hsm_store *s, const uint8_t *oid,
+			 struct hsm_store_writer **wp);
+	/* Write data at @off; offsets need not be contiguous (holes). */
+	int (*put_write)(struct hsm_store_writer *w, const void *buf,
+			 size_t len, uint64_t off);
+	/* Make object and metadata durable and visible (fsync, rename,
+	 * fsync dir).  Frees @w whatever the result; on error the
+	 * partial object is removed. */
+	int (*put_commit)(struct hsm_store_writer *w,
+			  const struct hsm_objmeta *meta);
+	/* Drop a partial object.  Frees @w. */
+	void (*put_abort)(struct hsm_store_writer *w);
+	/* Read exactly @len bytes at @off (short only past the end). */
+	ssize_t (*get)(struct hsm_store *s, const uint8_t *oid, void *buf,
+		       size_t len, uint64_t off);
+	/* Read an object's metadata (caller calls hsm_objmeta_free). */
+	int (*stat)(struct hsm_store *s, const uint8_t *oid,
+		    struct hsm_objmeta *meta);
+	/* Delete object, metadata and any partial upload durably;
+	 * -ENOENT if no committed object was there. */
+	int (*del)(struct hsm_store *s, const uint8_t *oid);
+	/* Call @fn for each committed object id; stops on non-zero. */
+	int (*list)(struct hsm_store *s,
+		    int (*fn)(const uint8_t *oid, void *arg), void *arg);
+};
+
+struct hsm_store {
+	const struct hsm_store_ops *ops;
+};
+
+extern const struct hsm_store_ops hsm_store_posix_ops;
+
+/* Parse "kind:arg" and open.  -EINVAL for an unknown kind. */
+int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
+		   struct hsm_store **sp);
+void hsm_store_close(struct hsm_store *s);
+/* Fresh random object id. */
+int hsm_oid_new(uint8_t oid[HSM_OID_LEN]);
+bool hsm_oid_is_zero(const uint8_t oid[HSM_OID_LEN]);
+void hsm_oid_hex(const uint8_t oid[HSM_OID_LEN], char out[33]);
+int hsm_oid_parse(const char *hex, uint8_t oid[HSM_OID_LEN]);
+/* Object metadata as text and back; -EUCLEAN on a malformed text. */
+int hsm_objmeta_format(const struct hsm_objmeta *m, char **out, size_t *len);
+int hsm_objmeta_parse(const char *buf, size_t len, struct hsm_objmeta *m);
+
+/* ---- internal operation steps --------------------------------------- */
+
+/* Release @f (opened O_RDWR, WRLCK held).  @sealed_ctime, when not NULL,
+ * is the ctime observed right after this process sealed the copy; if
+ * the file still has it, the data is known unchanged without re-reading.
+ */
+int hsm_release_locked(struct hsm_fileref *f,
+		       const struct timespec *sealed_ctime,
+		       struct hsm_result *res);
+
+/* Recall every chunk not yet resident (f opened O_RDWR, WRLCK held). */
+int hsm_recall_locked(struct hsm_fileref *f, struct hsm_result *res);
+/* Report progress of a long copy to the tool's callback. */
+void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
+
+/* Debug output behind LIBHSM_DEBUG=all. */
+void hsm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* LIBHSM_HSMP_H */

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * recall.c - bring released data back from the store.
+ *
+ * Each chunk is read from the store and checked against its checksum
+ * before a byte of it is written, so a corrupt object never puts wrong
+ * data in the file: the file is flagged LOST instead.  Data is written
+ * through the invisible-IO fd (mtime untouched) only where the copy has
+ * data, so holes stay holes.  A chunk is recorded resident in
+ * trusted.hsm.map only after fdatasync (DESIGN invariant 2); an
+ * interrupted recall resumes from that map.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "hsmP.h"
+
+#define SYNC_EVERY	(64ULL << 20)	/* bytes written between map saves */
+
+struct recall_state {
+	struct hsm_fileref	*f;
+	struct hsm_objmeta	meta;
+	struct hsm_chunkmap	map;
+	char			*buf;		/* one chunk */
+	size_t			ext_idx;	/* first extent not yet past */
+	uint64_t		*done;		/* chunks written, not synced */
+	size_t			ndone;
+	uint64_t		unsynced;
+	uint64_t		moved;
+};
+
+static int
+mark_lost(
+	struct hsm_fileref	*f)
+{
+	f->rec.flags |= HSM_F_LOST;
+	hsm_fileref_commit(f);
+	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
+	return -ENOLINK;
+}
+
+/* Make written chunks durable, then record them resident. */
+static int
+sync_done(
+	struct recall_state	*rs)
+{
+	size_t			i;
+	int			error;
+
+	if (!rs->ndone)
+		return 0;
+	if (fdatasync(rs->f->fd) < 0)
+		return -errno;
+	for (i = 0; i < rs->ndone; i++)
+		hsm_chunkmap_set(&rs->map, rs->done[i]);
+	error = hsm_chunkmap_save(rs->f->fd, &rs->map);
+	rs->ndone = 0;
+	rs->unsynced = 0;
+	return error;
+}
+
+/*
+ * Read chunk @c's pieces from the store into rs->buf, check its sum, and
+ * write them.  -ENOLINK when the store cannot give the right bytes.
+ */
+static int
+recall_chunk(
+	struct recall_state	*rs,
+	uint64_t		c,
+	uint64_t		want_sum)
+{
+	struct hsm_store	*store = rs->f->fs->store;
+	const struct hsm_datamap *dm = &rs->meta.map;
+	unsigned		shift = rs->meta.chunk_shift;
+	uint64_t		cs = c << shift, ce = (c + 1) << shift;
+	struct hsm_csum		*sum;
+	size_t			i;
+	int			error = 0;
+
+	while (rs->ext_idx < dm->nr &&
+	       dm->ext[rs->ext_idx].off + dm->ext[rs->ext_idx].len <= cs)
+		rs->ext_idx++;
+	sum = hsm_csum_new();
+	if (!sum)
+		return -ENOMEM;
+	for (i = rs->ext_idx; i < dm->nr && dm->ext[i].off < ce; i++) {
+		uint64_t po = dm->ext[i].off > cs ? dm->ext[i].off : cs;
+		uint64_t pe = dm->ext[i].off + dm->ext[i].len;
+		ssize_t n;
+
+		if (pe > ce)
+			pe = ce;
+		n = store->ops->get(store, rs->f->rec.oid, rs->buf + (po - cs),
+				    pe - po, po);
+		if (n != (ssize_t)(pe - po)) {
+			error = -ENOLINK;
+			break;
+		}
+		hsm_csum_segment(sum, po, pe - po);
+		hsm_csum_update(sum, rs->buf + (po - cs), pe - po);
+	}
+	if (hsm_csum_final(sum) != want_sum || error)
+		return -ENOLINK;
+
+	for (i = rs->ext_idx; i < dm->nr && dm->ext[i].off < ce; i++) {
+		uint64_t po = dm->ext[i].off > cs ? dm->ext[i].off : cs;
+		uint64_t pe = dm->ext[i].off + dm->ext[i].len;
+		const char *p;
+		uint64_t left;
+
+		if (pe > ce)
+			pe = ce;
+		p = rs->buf + (po - cs);
+		for (left = pe - po; left; ) {
+			ssize_t n = pwrite(rs->f->fd, p, left, po);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			p += n;
+			po += n;
+			left -= n;
+			rs->unsynced += n;
+			rs->moved += n;
+		}
+	}
+	rs->done[rs->ndone++] = c;
+	hsm_fs_progress(rs->f->fs, rs->moved);
+	if (rs->unsynced >= SYNC_EVERY)
+		return sync_done(rs);
+	return 0;
+}
+
+/* The file must still be what was archived, or recall would clobber it. */
+static int
+check_identity(
+	struct recall_state	*rs)
+{
+	struct hsm_fileref	*f = rs->f;
+
+	if (!hsm_fileref_matches_record(f)) {
+		hsm_fs_set_detail(f->fs, "file changed while released (no "
+				"daemon served it): recall would overwrite it");
+		return -ESTALE;
+	}
+	return 0;
+}
+
+int
+hsm_recall_locked(
+	struct hsm_fileref	*f,
+	struct hsm_result	*res)
+{
+	struct hsm_store	*store = f->fs->store;
+	struct recall_state	rs = { .f = f };
+	size_t			i, max_done;
+	int			error;
+
+	memset(res, 0, sizeof(*res));
+	if (f->rec.flags & HSM_F_LOST) {
+		hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
+		return -ENOLINK;
+	}
+	error = check_identity(&rs);
+	if (error)
+		return error;
+	error = store->ops->stat(store, f->rec.oid, &rs.meta);
+	if (error == -ENOENT || error == -EUCLEAN)
+		return mark_lost(f);
+	if (error)
+		return error;
+	if (rs.meta.size != f->rec.size || rs.meta.checksum != f->rec.checksum) {
+		error = mark_lost(f);
+		goto out_meta;
+	}
+	error = hsm_chunkmap_init(&rs.map, f->rec.size, rs.meta.chunk_shift);
+	if (error)
+		goto out_meta;
+	if (f->rec.pending == HSM_OP_RECALLING &&
+	    f->rec.chunk_shift == rs.meta.chunk_shift &&
+	    hsm_chunkmap_load(f->fd, &rs.map))
+		memset(rs.map.bits, 0, (rs.map.nchunks + 7) / 8);
+	if (f->rec.pending != HSM_OP_RECALLING)
+		memset(rs.map.bits, 0, (rs.map.nchunks + 7) / 8);
+	/* an interrupted op may have left verified data outside the map */
+	if (f->rec.pending == HSM_OP_NONE &&
+	    hsm_chunkmap_covers_data(&rs.map, f->fd, f->rec.size)) {
+		hsm_fs_set_detail(f->fs, "file changed while released (no "
+				"daemon served it): recall would overwrite it");
+		error = -ESTALE;
+		goto out_free;
+	}
+
+	max_done = SYNC_EVERY >> rs.meta.chunk_shift;
+	rs.done = calloc(max_done + 1, sizeof(*rs.done));
+	rs.buf = malloc(1ULL << rs.meta.chunk_shift);
+	if (!rs.done || !rs.buf) {
+		error = -ENOMEM;
+		goto out_free;
+	}
+
+	f->rec.pending = HSM_OP_RECALLING;
+	f->rec.chunk_shift = rs.meta.chunk_shift;
+	error = hsm_fileref_commit(f);
+	if (error)
+		goto out_free;
+
+	for (i = 0; i < rs.meta.nsums && !error; i++) {
+		uint64_t c = rs.meta.sums[i].chunk;
+
+		if (hsm_chunkmap_test(&rs.map, c))
+			continue;
+		error = recall_chunk(&rs, c, rs.meta.sums[i].sum);
+		if (!error && rs.ndone > max_done)
+			error = sync_done(&rs);
+	}
+	if (!error)
+		error = sync_done(&rs);
+	if (error == -ENOLINK) {
+		error = mark_lost(f);
+		goto out_free;
+	}
+	if (error)
+		goto out_free;
+
+	/* all data is back and durable: the file is dual-state again */
+	error = hsm_chunkmap_remove(f->fd);
+	if (error)
+		goto out_free;
+	f->rec.flags &= ~HSM_F_RELEASED;
+	f->rec.pending = HSM_OP_NONE;
+	f->rec.chunk_shift = 0;
+	error = hsm_fileref_commit(f);
+	if (!error) {
+		res->outcome = HSM_DONE;
+		res->bytes = rs.moved;
+	}
+out_free:
+	free(rs.buf);
+	free(rs.done);
+	hsm_chunkmap_free(&rs.map);
+out_meta:
+	hsm_objmeta_free(&rs.meta);
+	return error;
+}
+
+HSM_EXPORT int
+hsm_recall(
+	struct hsm_fs		*fs,
+	const char		*path,
+	struct hsm_result	*res)
+{
+	struct hsm_fileref	f;
+	int			error;
+
+	memset(res, 0, sizeof(*res));
+	fs->errdetail[0] = '\0';
+	error = hsm_fs_open_store(fs);
+	if (error)
+		return error;
+	error = hsm_fileref_open(fs, path, O_RDWR, false, &f);
+	if (error)
+		return error;
+	if (f.has_rec && f.rec.pending != HSM_OP_NONE) {
+		if (hsm_fileref_pending_alive(&f)) {
+			hsm_fs_set_detail(fs, "%s in progress by pid %u",
+					hsm_op_name(f.rec.pending),
+					f.rec.owner_pid);
+			error = -EALREADY;
+			goto out_close;
+		}
+		error = hsm_settle_stale(&f);
+		if (error)
+			goto out_close;
+	}
+	/* an interrupted release counts as released: its copy was verified */
+	if (!f.has_rec || (!(f.rec.flags & HSM_F_RELEASED) &&
+			   f.rec.pending != HSM_OP_RELEASING &&
+			   f.rec.pending != HSM_OP_RECALLING)) {
+		res->outcome = HSM_NOOP;
+		goto out_close;
+	}
+	error = hsm_lease_take(f.fd, F_WRLCK);
+	if (error) {
+		if (error == -EBUSY)
+			hsm_fs_set_detail(fs, "file is in use (recall "
+					"without xfs_hsmd needs exclusive access)");
+		goto out_close;
+	}
+	f.leased = true;
+	error = hsm_fileref_restat(&f);
+	if (!error)
+		error = hsm_recall_locked(&f, res);
+out_close:
+	hsm_fileref_close(&f);
+	return error;
+}

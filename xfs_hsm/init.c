@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* init.c - xfs_hsm init: bind a store to an XFS filesystem. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "xfs_hsm.h"
+
+void
+init_help(void)
+{
+	printf("Usage:\n %s init --store posix:<dir> <mount>\n\n"
+	       "Bind a store to the XFS filesystem mounted at <mount>.  The "
+	       "binding is kept\nin the filesystem (%s on its root "
+	       "directory); the store records the\nfilesystem UUID and "
+	       "serves no other filesystem.\n\nOptions:\n"
+	       " -s, --store <spec>  the store: posix:<dir>, a directory "
+	       "on another filesystem\n"
+	       " -h, --help          display this help\n\nSee xfs_hsm(8).\n",
+	       PROGNAME, HSM_XATTR_FS);
+}
+
+/* The directory part of "posix:DIR", for messages. */
+static const char *
+spec_dir(
+	const char	*spec)
+{
+	const char	*colon = strchr(spec, ':');
+
+	return colon ? colon + 1 : spec;
+}
+
+int
+init_f(
+	int		argc,
+	char		**argv)
+{
+	static const struct option longopts[] = {
+		{ "store",	required_argument, NULL, 's' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*spec = NULL, *mnt;
+	struct hsm_fs	*fs;
+	struct stat	st;
+	int		c, error;
+
+	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			spec = optarg;
+			break;
+		case 'h':
+			init_help();
+			return 0;
+		default:
+			errtryhelp(HSM_EX_USAGE);
+		}
+	}
+	if (!spec || optind != argc - 1) {
+		fprintf(stderr, "%s: init: %s\n", PROGNAME, !spec ?
+			"--store is required" : "expected one mount point");
+		errtryhelp(HSM_EX_USAGE);
+	}
+	require_root();
+	mnt = argv[optind];
+	if (stat(mnt, &st) < 0) {
+		fprintf(stderr, "%s: cannot init '%s': %s\n", PROGNAME, mnt,
+			strerror(errno));
+		exitcode |= HSM_EX_OPERATIONAL;
+		return 0;
+	}
+	error = hsm_fs_bind(mnt, spec);
+	if (error == 1) {
+		printf("%s: already bound to %s\n", mnt, spec);
+		return 0;
+	}
+	if (error == 0) {
+		if (hsm_fs_open(mnt, 0, &fs) == 0) {
+			printf("%s: bound to store %s (filesystem uuid %s)\n",
+			       mnt, hsm_fs_store_spec(fs), hsm_fs_uuid(fs));
+			hsm_fs_free(fs);
+		}
+		return 0;
+	}
+	exitcode |= HSM_EX_OPERATIONAL;
+	switch (error) {
+	case -ENOTTY:
+		fprintf(stderr, "%s: cannot init '%s': not an XFS "
+			"filesystem\n", PROGNAME, mnt);
+		break;
+	case -EINVAL:
+		fprintf(stderr, "%s: cannot init '%s': not a mount point\n",
+			PROGNAME, mnt);
+		break;
+	case -ELOOP:
+		fprintf(stderr, "%s: cannot init '%s': store '%s' is inside "
+			"the managed filesystem\n", PROGNAME, mnt,
+			spec_dir(spec));
+		break;
+	case -EXDEV:
+		fprintf(stderr, "%s: cannot init '%s': store '%s' is bound "
+			"to another filesystem\n", PROGNAME, mnt,
+			spec_dir(spec));
+		break;
+	case -EEXIST:
+		fprintf(stderr, "%s: cannot init '%s': already bound to "
+			"another store\n", PROGNAME, mnt);
+		break;
+	case -EPROTONOSUPPORT:
+		fprintf(stderr, "%s: cannot init '%s': unknown store '%s' "
+			"(expected posix:DIR)\n", PROGNAME, mnt, spec);
+		break;
+	default:
+		fprintf(stderr, "%s: cannot init '%s': store '%s': %s\n",
+			PROGNAME, mnt, spec_dir(spec), strerror(-error));
+		break;
+	}
+	return 0;
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * status.c - xfs_hsm status: one line (or one JSON object) per file.
+ *
+ *   STATE    FLAGS PENDING    SIZE RESIDENT PATH
+ * FLAGS: D dirty, L lost, R norelease pin, A noarchive pin, '-' otherwise.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "xfs_hsm.h"
+
+struct status_ctx {
+	bool		json;
+	bool		first;
+	struct seen_fs {
+		struct hsm_fs	*fs;
+		struct seen_fs	*next;
+	} *released_fs;		/* filesystems with released files */
+};
+
+static void
+note_released(
+	struct status_ctx	*ctx,
+	struct hsm_fs		*fs)
+{
+	struct seen_fs		*s;
+
+	for (s = ctx->released_fs; s; s = s->next)
+		if (s->fs == fs)
+			return;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return;
+	s->fs = fs;
+	s->next = ctx->released_fs;
+	ctx->released_fs = s;
+}
+
+static void
+flags_str(
+	const struct hsm_status	*st,
+	char			out[5])
+{
+	uint32_t		f = st->has_record ? st->rec.flags : 0;
+
+	out[0] = st->dirty ? 'D' : '-';
+	out[1] = (f & HSM_F_LOST) ? 'L' : '-';
+	out[2] = (f & HSM_F_NORELEASE) ? 'R' : '-';
+	out[3] = (f & HSM_F_NOARCHIVE) ? 'A' : '-';
+	out[4] = '\0';
+}
+
+static void
+print_json(
+	struct status_ctx	*ctx,
+	const char		*path,
+	const struct hsm_status	*st,
+	int			error)
+{
+	struct json_object	*o = json_object_new_object();
+	const struct hsm_record	*r = &st->rec;
+	char			oid[33];
+
+	json_add_path(o, path);
+	if (error) {
+		json_object_object_add(o, "state", NULL);
+		json_object_object_add(o, "error", json_object_new_string(
+				file_error_reason(NULL, error)));
+	} else {
+		json_object_object_add(o, "state",
+				json_object_new_string(hsm_state_name(st->state)));
+	}
+	json_object_object_add(o, "dirty", json_object_new_boolean(st->dirty));
+	json_object_object_add(o, "lost", json_object_new_boolean(
+			st->has_record && (r->flags & HSM_F_LOST)));
+	json_object_object_add(o, "pending",
+			st->has_record && r->pending != HSM_OP_NONE ?
+			json_object_new_string(hsm_op_name(r->pending)) : NULL);
+	json_object_object_add(o, "size", json_object_new_uint64(st->size));
+	json_object_object_add(o, "resident_bytes",
+			json_object_new_uint64(st->resident_bytes));
+	json_object_object_add(o, "ino", json_object_new_uint64(st->ino));
+	json_object_object_add(o, "norelease", json_object_new_boolean(
+			st->has_record && (r->flags & HSM_F_NORELEASE)));
+	json_object_object_add(o, "noarchive", json_object_new_boolean(
+			st->has_record && (r->flags & HSM_F_NOARCHIVE)));
+	if (st->has_record && !error) {
+		bool zero = true;
+		int i;
+
+		for (i = 0; i < HSM_OID_LEN; i++)
+			zero &= !r->oid[i];
+		for (i = 0; i < HSM_OID_LEN; i++)
+			snprintf(oid + 2 * i, 3, "%02x", r->oid[i]);
+		json_object_object_add(o, "object", zero ? NULL :
+				json_object_new_string(oid));
+	} else {
+		json_object_object_add(o, "object", NULL);
+	}
+	printf("%s\n    %s", ctx->first ? "" : ",",
+	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					       JSON_C_TO_STRING_NOSLASHESCAPE));
+	ctx->first = false;
+	json_object_put(o);
+}
+
+static void
+one_file(
+	const char		*path,
+	void			*arg)
+{
+	struct status_ctx	*ctx = arg;
+	struct hsm_status	st;
+	struct hsm_fs		*fs;
+	char			flags[5];
+	int			error;
+
+	fs = fs_for_path(path, false);
+	if (!fs)
+		return;
+	error = hsm_status_get(fs, path, &st);
+	if (error && error != -EUCLEAN && error != -EPROTONOSUPPORT) {
+		report_file_error("status", path, NULL, error);
+		return;
+	}
+	if (error)
+		report_file_error("status", path, NULL, error);
+	if (!error && (st.state == HSM_STATE_RELEASED ||
+		       st.state == HSM_STATE_PARTIAL))
+		note_released(ctx, fs);
+	if (ctx->json) {
+		print_json(ctx, path, &st, error);
+		return;
+	}
+	if (error)
+		return;
+	flags_str(&st, flags);
+	printf("%-8s %s %-10s %12" PRIu64 " %12" PRIu64 " %s\n",
+	       hsm_state_name(st.state), flags,
+	       st.has_record && st.rec.pending != HSM_OP_NONE ?
+	       hsm_op_name(st.rec.pending) : "-",
+	       st.size, st.resident_bytes, path);
+}
+
+void
+status_help(void)
+{
+	printf("Usage:\n %s status [-r] [--json] <path>...\n\n"
+	       "Show the HSM state of files: resident, archived (dual-state),"
+	       " released or\npartial, with the flags D (dirty), L (lost), "
+	       "R (norelease pin), A (noarchive\npin), the pending operation,"
+	       " the size and the bytes resident.\n\nOptions:\n"
+	       " -r, --recursive  walk directories (one filesystem, no "
+	       "symlinks)\n"
+	       " -j, --json       one JSON document {\"files\": [...]}\n"
+	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n",
+	       PROGNAME);
+}
+
+int
+status_f(
+	int			argc,
+	char			**argv)
+{
+	static const struct option longopts[] = {
+		{ "recursive",	no_argument,	NULL, 'r' },
+		{ "json",	no_argument,	NULL, 'j' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status_ctx	ctx = { .first = true };
+	struct seen_fs		*s, *next;
+	bool			recursive = false;
+	int			c;
+
+	while ((c = getopt_long(argc, argv, "rjh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			recursive = true;
+			break;
+		case 'j':
+			ctx.json = true;
+			break;
+		case 'h':
+			status_help();
+			return 0;
+		default:
+			errtryhelp(HSM_EX_USAGE);
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: status: missing path\n", PROGNAME);
+		errtryhelp(HSM_EX_USAGE);
+	}
+	require_root();
+	if (ctx.json)
+		printf("{\"files\": [");
+	walk_paths("status", argv + optind, argc - optind, recursive,
+		   one_file, &ctx);
+	if (ctx.json)
+		printf("%s]}\n", ctx.first ? "" : "\n");
+	/* no daemon exists yet: released data reads as zeros */
+	for (s = ctx.released_fs; s; s = next) {
+		next = s->next;
+		fprintf(stderr, "%s: warning: %s has released files and no "
+			"xfs_hsmd serves it: reads of released files return "
+			"zeros until the daemon runs (use '%s recall')\n",
+			PROGNAME, hsm_fs_mountpoint(s->fs), PROGNAME);
+		free(s);
+	}
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* xfs_hsm.h - what the xfs_hsm subcommands share. */
+#ifndef XFS_HSM_XFS_HSM_H
+#define XFS_HSM_XFS_HSM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <hsm.h>
+#include "exitcodes.h"
+
+#define PROGNAME	"xfs_hsm"
+
+extern int exitcode;		/* HSM_EX_* bits collected so far */
+extern int verbose;
+
+struct cmdinfo {
+	const char	*name;
+	int		(*fn)(int argc, char **argv);
+	const char	*args;
+	const char	*oneline;
+	void		(*help)(void);
+};
+
+/* The subcommands (one file each). */
+int init_f(int argc, char **argv);
+void init_help(void);
+int migrate_f(int argc, char **argv);
+void migrate_help(void);
+int release_f(int argc, char **argv);
+void release_help(void);
+int recall_f(int argc, char **argv);
+void recall_help(void);
+int forget_f(int argc, char **argv);
+void forget_help(void);
+int status_f(int argc, char **argv);
+void status_help(void);
+int set_f(int argc, char **argv);
+void set_help(void);
+int clear_f(int argc, char **argv);
+void clear_help(void);
+
+/* main.c */
+void errtryhelp(int code) __attribute__((noreturn));
+void require_root(void);
+
+/* The filesystem of a path, opened once per device.  NULL when it
+ * cannot be used; the reason was printed once and exitcode set. */
+struct hsm_fs *fs_for_path(const char *path, bool need_store);
+void fs_cache_free(void);
+/* Why an operation on one file failed, for "cannot VERB 'PATH': WHY". */
+const char *file_error_reason(struct hsm_fs *fs, int error);
+void report_file_error(const char *verb, const char *path,
+		       struct hsm_fs *fs, int error);
+
+/* walk.c: call @fn for each regular file named or (with @recursive)
+ * found under a named directory, each inode once. */
+typedef void (*walk_fn)(const char *path, void *arg);
+void walk_paths(const char *verb, char **paths, int npaths, bool recursive,
+		walk_fn fn, void *arg);
+
+/* progress.c */
+struct progress;
+struct progress *progress_start(const char *verb);
+void progress_file(struct progress *p, uint64_t bytes, bool failed);
+void progress_bytes(uint64_t bytes, void *arg);	/* hsm_progress_fn */
+void progress_end(struct progress *p, bool summary);
+
+/* jsonout.c: a JSON string for a file name (see xfs_hsm(8)). */
+struct json_object;
+void json_add_path(struct json_object *obj, const char *path);
+
+#endif
