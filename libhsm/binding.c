@@ -28,7 +28,7 @@ hsm_binding_format(
 {
 	int			n;
 
-	if (!b->spec[0] || strchr(b->spec, '\n'))
+	if (!b->spec[0] || strchr(b->spec, '\n') || !b->store_id)
 		return -EINVAL;
 	n = snprintf(buf, size, BINDING_MAGIC "store_id %u\nstore %s\n",
 			b->store_id, b->spec);
@@ -50,8 +50,9 @@ hsm_binding_parse(
 
 	if (len < mlen || len >= sizeof(text) || memcmp(buf, BINDING_MAGIC, mlen))
 		return -EUCLEAN;
-	if (memchr(buf, '\0', len) || buf[len - 1] != '\n')
-		return -EUCLEAN;
+	if (memchr(buf, '\0', len) || buf[len - 1] != '\n' ||
+	    memmem(buf, len, "\n\n", 2))
+		return -EUCLEAN;		/* NUL, no final newline, blank line */
 	memcpy(text, buf + mlen, len - mlen);
 	text[len - mlen] = '\0';
 	memset(b, 0, sizeof(*b));
@@ -61,7 +62,8 @@ hsm_binding_parse(
 			char *end;
 			unsigned long v = strtoul(line + 9, &end, 10);
 
-			if (*end || end == line + 9 || v == 0 || v > UINT32_MAX)
+			if (line[9] < '1' || line[9] > '9' || *end ||
+			    v > UINT32_MAX)
 				return -EUCLEAN;
 			b->store_id = v;
 			have_id = true;

@@ -11,14 +11,22 @@
 #include <sys/xattr.h>
 #include "hsmP.h"
 
+/* Chunks of 1 << @shift bytes covering @size bytes, without overflow. */
+static uint64_t
+nchunks(
+	uint64_t	size,
+	unsigned	shift)
+{
+	return (size >> shift) + !!(size & ((1ULL << shift) - 1));
+}
+
 unsigned
 hsm_chunk_shift_for(
 	uint64_t	size)
 {
 	unsigned	shift = HSM_CHUNK_SHIFT_DEFAULT;
 
-	while (shift < 63 &&
-	       ((size + (1ULL << shift) - 1) >> shift) > HSM_MAP_MAX_BYTES * 8ULL)
+	while (shift < 62 && nchunks(size, shift) > HSM_MAP_MAX_BYTES * 8ULL)
 		shift++;
 	return shift;
 }
@@ -33,7 +41,7 @@ hsm_chunkmap_init(
 	if (shift < 12 || shift > 62)
 		return -EINVAL;
 	m->shift = shift;
-	m->nchunks = (size + (1ULL << shift) - 1) >> shift;
+	m->nchunks = nchunks(size, shift);
 	if (m->nchunks > HSM_MAP_MAX_BYTES * 8ULL)
 		return -EFBIG;
 	m->bits = calloc(1, m->nchunks / 8 + 1);
@@ -90,7 +98,8 @@ hsm_chunkmap_load(
 {
 	ssize_t			n;
 
-	n = fgetxattr(fd, HSM_XATTR_MAP, m->bits, map_bytes(m) + 1);
+	/* a longer stored map fails with ERANGE: never overflow bits */
+	n = fgetxattr(fd, HSM_XATTR_MAP, m->bits, map_bytes(m));
 	if (n < 0) {
 		if (errno == ENODATA) {
 			memset(m->bits, 0, map_bytes(m));

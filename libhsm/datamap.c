@@ -23,6 +23,8 @@ hsm_datamap_add(
 	if (!len)
 		return 0;
 	last = map->nr ? &map->ext[map->nr - 1] : NULL;
+	if (off + len < off || (last && off < last->off + last->len))
+		return -EINVAL;		/* wraps, overlaps or goes backwards */
 	if (last && last->off + last->len == off) {
 		last->len += len;
 		return 0;

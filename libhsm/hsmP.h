@@ -49,7 +49,8 @@ struct hsm_binding {
 	uint32_t	store_id;
 	char		spec[4096];	/* "posix:/dir" */
 };
-/* Parse / format the binding value.  -EUCLEAN on a malformed value. */
+/* Parse the binding value (-EUCLEAN if malformed); format it, returning
+ * its length or -EINVAL for a binding that could not be parsed back. */
 int hsm_binding_parse(const char *buf, size_t len, struct hsm_binding *b);
 int hsm_binding_format(const struct hsm_binding *b, char *buf, size_t size);
 
@@ -116,6 +117,8 @@ struct hsm_datamap {
 
 /* Build the data map of @fd up to @size.  Returns 0 or -errno. */
 int hsm_datamap_read(int fd, uint64_t size, struct hsm_datamap *map);
+/* Append an extent (merged with an adjacent last one).  -EINVAL if it
+ * overlaps or precedes the last extent, or wraps. */
 int hsm_datamap_add(struct hsm_datamap *map, uint64_t off, uint64_t len);
 void hsm_datamap_free(struct hsm_datamap *map);
 uint64_t hsm_datamap_bytes(const struct hsm_datamap *map);
@@ -200,7 +203,8 @@ struct hsm_store_ops {
 	int (*open)(const char *arg, const char *fs_uuid, bool create,
 		    struct hsm_store **sp);
 	void (*close)(struct hsm_store *s);
-	/* Start a new object; nothing is visible until commit. */
+	/* Start a new object; nothing is visible until commit.
+	 * -EEXIST if @oid is already committed. */
 	int (*put_begin)(struct hsm_store *s, const uint8_t *oid,
 			 struct hsm_store_writer **wp);
 	/* Write data at @off; offsets need not be contiguous (holes). */
@@ -233,7 +237,8 @@ struct hsm_store {
 
 extern const struct hsm_store_ops hsm_store_posix_ops;
 
-/* Parse "kind:arg" and open.  -EINVAL for an unknown kind. */
+/* Parse "kind:arg" and open.  -EINVAL without a colon,
+ * -EPROTONOSUPPORT for an unknown kind. */
 int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
 		   struct hsm_store **sp);
 void hsm_store_close(struct hsm_store *s);

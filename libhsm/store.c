@@ -222,6 +222,23 @@ hsm_objmeta_format(
 	return 0;
 }
 
+/* "KEY <decimal>" with nothing else; 0 or -EUCLEAN. */
+static int
+parse_u64(
+	const char	*line,
+	const char	*key,
+	uint64_t	*v)
+{
+	size_t		klen = strlen(key);
+	char		*end;
+
+	if (strncmp(line, key, klen) || line[klen] < '0' || line[klen] > '9')
+		return -EUCLEAN;
+	errno = 0;
+	*v = strtoull(line + klen, &end, 10);
+	return *end || errno ? -EUCLEAN : 0;
+}
+
 /* Next line of @buf (NUL-terminated copy in @line); NULL at the end. */
 static const char *
 next_line(
@@ -250,13 +267,15 @@ hsm_objmeta_parse(
 {
 	const char		*p = buf, *end = buf + len;
 	char			*line, oid[64], uuid[64];
-	uint64_t		nr, i, off, elen, last_end = 0;
+	uint64_t		nr, i, off, elen, last_end = 0, gen;
 	int			error = -EUCLEAN, c;
 
+	memset(m, 0, sizeof(*m));
+	if (memchr(buf, '\0', len))
+		return -EUCLEAN;
 	line = malloc(4 * 4096 + 64);
 	if (!line)
 		return -ENOMEM;
-	memset(m, 0, sizeof(*m));
 #define LINE() do { p = next_line(p, end, line, 4 * 4096 + 64); \
 		if (!p) goto out; } while (0)
 	LINE();
@@ -272,17 +291,19 @@ hsm_objmeta_parse(
 		goto out;
 	strcpy(m->fs_uuid, uuid);
 	LINE();
-	if (sscanf(line, "ino %" SCNu64 "%n", &m->ino, &c) != 1 || line[c])
+	if (parse_u64(line, "ino ", &m->ino))
 		goto out;
 	LINE();
-	if (sscanf(line, "gen %" SCNu32 "%n", &m->gen, &c) != 1 || line[c])
+	if (parse_u64(line, "gen ", &gen) || gen > UINT32_MAX)
 		goto out;
+	m->gen = gen;
 	LINE();
-	if (sscanf(line, "size %" SCNu64 "%n", &m->size, &c) != 1 || line[c])
+	if (parse_u64(line, "size ", &m->size))
 		goto out;
 	LINE();
 	if (sscanf(line, "mtime %" SCNd64 " %" SCNu32 "%n", &m->mtime_sec,
-		   &m->mtime_nsec, &c) != 2 || line[c])
+		   &m->mtime_nsec, &c) != 2 || line[c] ||
+	    m->mtime_nsec >= 1000000000U)
 		goto out;
 	LINE();
 	if (sscanf(line, "checksum %" SCNx64 "%n", &m->checksum, &c) != 1 ||
@@ -321,7 +342,8 @@ hsm_objmeta_parse(
 		if (sscanf(line, "%" SCNu64 " %" SCNx64 "%n", &chunk, &sum,
 			   &c) != 2 || line[c] ||
 		    (m->nsums && chunk <= m->sums[m->nsums - 1].chunk) ||
-		    chunk > (m->size >> m->chunk_shift))
+		    chunk >= ((m->size >> m->chunk_shift) +
+			      !!(m->size & ((1ULL << m->chunk_shift) - 1))))
 			goto out;
 		if (hsm_objmeta_add_sum(m, chunk, sum)) {
 			error = -ENOMEM;

@@ -256,8 +256,13 @@ posix_put_begin(
 	struct hsm_store_writer	**wp)
 {
 	struct hsm_store_writer	*w;
-	char			hex[33];
+	char			hex[33], data[40];
+	struct stat		st;
 
+	/* never replace a committed object: ids are never reused */
+	object_names(oid, data, NULL);
+	if (fstatat(PS(s)->objfd, data, &st, 0) == 0)
+		return -EEXIST;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -327,6 +332,12 @@ posix_put_commit(
 	int			subfd = -1, error;
 
 	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
+	/* metadata that stat would refuse later must not be committed */
+	if (meta->map.nr && meta->map.ext[meta->map.nr - 1].off +
+			    meta->map.ext[meta->map.nr - 1].len > meta->size) {
+		error = -EINVAL;
+		goto out_abort;
+	}
 	if (ftruncate(w->fd, meta->size) < 0 || fsync(w->fd) < 0) {
 		error = -errno;
 		goto out_abort;
