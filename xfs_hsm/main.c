@@ -60,6 +60,7 @@ usage(void)
 	printf("Hierarchical storage management for XFS.\n\nCommands:\n");
 	for (i = 0; i < NCMDS; i++)
 		printf(" %-8s %s\n", cmdtab[i].name, cmdtab[i].oneline);
+	printf(" %-8s %s\n", "help", "show the help of a command");
 	printf("\nOptions:\n"
 	       " -v, --verbose  report every file\n"
 	       " -h, --help     display this help\n"
@@ -87,7 +88,7 @@ help_f(
 {
 	const struct cmdinfo	*ct;
 
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage();
 		return 0;
 	}
@@ -158,6 +159,8 @@ main(
 		fprintf(stderr, "%s: unknown command '%s'\n", PROGNAME, argv[0]);
 		errtryhelp(HSM_EX_USAGE);
 	}
+	/* getopt prefixes its messages with argv[0]: make it ours */
+	argv[0] = (char *)PROGNAME;
 	ct->fn(argc, argv);
 	fs_cache_free();
 	return exitcode;

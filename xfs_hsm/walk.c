@@ -98,6 +98,9 @@ walk_paths(
 			report_file_error(verb, paths[i], NULL, -errno);
 			continue;
 		}
+		/* a path off XFS is an operational error, whatever it is */
+		if (!fs_for_path(paths[i], false))
+			continue;
 		if (S_ISDIR(st.st_mode)) {
 			if (!recursive) {
 				report_file_error(verb, paths[i], NULL, -EISDIR);
