@@ -1,0 +1,343 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# quickstart.sh - set up, build and show xfs-hsm.
+#
+#   ./quickstart.sh        install what is missing, build, then a guided
+#                          end-to-end demo on a loop-mounted XFS
+#   ./quickstart.sh test   install what is missing, build, then the whole
+#                          test suite (make check); the last line is
+#                          "N passed, N failed[, N skipped]"
+#
+# Needs root (re-executes itself with sudo).  Debian/Ubuntu (apt-get).
+
+set -u
+
+usage()
+{
+	cat << EOF
+Usage: $0 [test]
+
+Without argument: install missing packages, build, and run a guided demo
+on a loop-mounted XFS image.  With 'test': install, build, and run the
+test suite (make check), ending with "N passed, N failed".
+EOF
+}
+
+MODE=demo
+case "${1:-}" in
+"")		MODE=demo ;;
+test)		MODE="test" ;;
+-h|--help)	usage; exit 0 ;;
+*)		usage >&2; exit 8 ;;
+esac
+
+SELF=$(readlink -f "$0")
+TOP=$(dirname "$SELF")
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo > /dev/null 2>&1; then
+		echo "==> not root: re-running under sudo"
+		exec sudo -- bash "$SELF" "$@"
+	fi
+	echo "quickstart.sh: must be run as root (and sudo is not installed)" >&2
+	exit 4
+fi
+
+cd "$TOP" || exit 4
+
+step()
+{
+	echo
+	echo "==> $*"
+}
+
+# Show a command, then run it.
+run()
+{
+	echo "+ $*"
+	"$@"
+}
+
+die()
+{
+	echo "quickstart.sh: $*" >&2
+	exit 4
+}
+
+# ---- dependencies ---------------------------------------------------------
+
+# Build: compiler, autotools, libraries.  Tests: xfsprogs (mkfs.xfs,
+# xfs_io), attr (getfattr/setfattr), python3 (probes), man-db and
+# groff-base (man page lint), util-linux/mount (losetup, findmnt, mount),
+# e2fsprogs (chattr), kmod (modprobe loop/xfs), coreutils (sha256sum,
+# timeout), tar and rsync (copies of released files), strace (holds a
+# command at a chosen fsync in the crash tests).
+PACKAGES="build-essential autoconf automake libtool pkg-config
+	xfslibs-dev xfsprogs liburcu-dev libattr1-dev attr libxxhash-dev
+	libjson-c-dev python3 man-db groff-base util-linux mount e2fsprogs
+	kmod coreutils tar rsync strace"
+
+install_deps()
+{
+	local p missing=()
+
+	if ! command -v dpkg-query > /dev/null 2>&1; then
+		echo "==> no dpkg-query: not a Debian system, assuming these are installed:"
+		# shellcheck disable=SC2086 # word splitting wanted: one line
+		echo "   " $PACKAGES
+		return 0
+	fi
+	for p in $PACKAGES; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2> /dev/null |
+		     grep -q 'install ok installed'; then
+			missing+=("$p")
+		fi
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "==> all packages installed"
+		return 0
+	fi
+	step "installing ${missing[*]}"
+	command -v apt-get > /dev/null 2>&1 ||
+		die "apt-get not found: install ${missing[*]} by hand"
+	export DEBIAN_FRONTEND=noninteractive
+	run apt-get update || die "apt-get update failed"
+	run apt-get install -y --no-install-recommends "${missing[@]}" ||
+		die "apt-get install failed"
+}
+
+# ---- build ----------------------------------------------------------------
+
+build()
+{
+	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+		step "generating configure (autoreconf -fi)"
+		run autoreconf -fi || die "autoreconf failed"
+	fi
+	if [ ! -f Makefile ]; then
+		step "configuring"
+		run ./configure || die "configure failed"
+	fi
+	step "building"
+	run make -j"$(nproc)" || die "build failed"
+}
+
+# ---- test mode ------------------------------------------------------------
+
+# Print "N passed, N failed[, N skipped]" from the counts of this run and
+# return 0 only when something ran and nothing failed.
+summarize()
+{
+	local log=test-suite.log pass=0 fail=0 skip=0 xfail=0 xpass=0 err=0
+	local f r passed failed
+
+	if [ -f "$log" ]; then
+		# automake's summary at the top of test-suite.log
+		get() { sed -n "s/^# $1: *\([0-9][0-9]*\)\$/\1/p" "$log" | head -n 1; }
+		pass=$(get PASS); fail=$(get FAIL); skip=$(get SKIP)
+		xfail=$(get XFAIL); xpass=$(get XPASS); err=$(get ERROR)
+	else
+		# no summary (the harness did not finish): count the .trs files
+		# this run wrote
+		while IFS= read -r f; do
+			while IFS= read -r r; do
+				case $r in
+				PASS)	pass=$((pass + 1)) ;;
+				FAIL)	fail=$((fail + 1)) ;;
+				SKIP)	skip=$((skip + 1)) ;;
+				XFAIL)	xfail=$((xfail + 1)) ;;
+				XPASS)	xpass=$((xpass + 1)) ;;
+				*)	err=$((err + 1)) ;;
+				esac
+			done < <(sed -n 's/^:test-result: *\([A-Z]*\).*/\1/p' "$f")
+		done < <(find . -name '*.trs' -newer "$STAMP" -type f 2> /dev/null)
+	fi
+	passed=$(( ${pass:-0} + ${xfail:-0} ))
+	failed=$(( ${fail:-0} + ${xpass:-0} + ${err:-0} ))
+	skip=${skip:-0}
+
+	if [ "$failed" -gt 0 ]; then
+		echo
+		echo "==> failed (FAIL, XPASS or ERROR results per test program):"
+		# -a: test output may hold bytes that are not text
+		grep -aE '^(FAIL|XPASS|ERROR): ' "$CHECK_LOG" |
+			awk '{ n[$2]++ } END { for (t in n) printf("    %s: %d\n", t, n[t]) }' |
+			sort
+	fi
+	echo
+	if [ "$skip" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skip skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+run_tests()
+{
+	local rc
+
+	step "running the test suite (make check)"
+	STAMP=$(mktemp "${TMPDIR:-/tmp}/xfs-hsm-check.XXXXXX") || exit 4
+	CHECK_LOG=$(mktemp "${TMPDIR:-/tmp}/xfs-hsm-check-log.XXXXXX") || exit 4
+	trap 'rm -f "$STAMP" "$CHECK_LOG"' EXIT
+	rm -f test-suite.log
+	sleep 1		# .trs files of this run must be newer than $STAMP
+	make check 2>&1 | tee "$CHECK_LOG"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] || echo "==> make check exited with status $rc"
+	summarize
+}
+
+# ---- demo mode ------------------------------------------------------------
+
+WORK=
+MNT=
+IMG=
+
+cleanup()
+{
+	local dev
+
+	[ -n "$WORK" ] || return 0
+	cd /
+	if [ -n "$MNT" ] && mountpoint -q "$MNT" 2> /dev/null; then
+		echo "==> cleaning up: unmounting $MNT"
+		umount "$MNT" 2> /dev/null || umount -l "$MNT"
+	fi
+	if [ -n "$IMG" ] && [ -e "$IMG" ]; then
+		losetup -j "$IMG" -O NAME -n 2> /dev/null |
+		while read -r dev; do
+			echo "==> cleaning up: detaching $dev"
+			losetup -d "$dev"
+		done
+	fi
+	if findmnt -rn -o TARGET | grep -q "^$WORK/"; then
+		echo "quickstart.sh: $WORK still has mounts, not removing it" >&2
+	else
+		rm -rf --one-file-system "$WORK"
+	fi
+	WORK=
+}
+
+mib_used()
+{
+	sync
+	df -B1M --output=used "$1" | tail -n 1 | tr -d ' '
+}
+
+demo()
+{
+	local hsm=$TOP/xfs_hsm/xfs_hsm before after recalled rc
+
+	[ -x "$hsm" ] || die "$hsm was not built"
+	trap cleanup EXIT
+	trap 'exit 1' HUP INT QUIT TERM
+
+	step "making a scratch directory"
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/xfs-hsm-demo.XXXXXX") ||
+		die "mktemp failed"
+	chmod 755 "$WORK"
+	IMG=$WORK/xfs.img
+	MNT=$WORK/mnt
+	echo "$WORK"
+
+	step "creating a sparse 2 GiB image and an XFS filesystem on it"
+	run truncate -s 2G "$IMG" || die "truncate failed"
+	run mkfs.xfs -q -f "$IMG" || die "mkfs.xfs failed"
+
+	step "mounting it on a loop device"
+	mkdir -p "$MNT"
+	run mount -o loop "$IMG" "$MNT" || die "mount -o loop failed"
+	findmnt -n -o SOURCE,TARGET,FSTYPE "$MNT"
+
+	step "binding the filesystem to a store directory (outside it)"
+	mkdir -p "$WORK/store"
+	run "$hsm" init --store "posix:$WORK/store" "$MNT" ||
+		die "xfs_hsm init failed"
+
+	step "writing sample files: text, 8 MiB of random data, a sparse file"
+	mkdir -p "$MNT/project/data"
+	for i in 1 2 3 4 5; do
+		echo "line $i of a small text file"
+	done > "$MNT/project/README.txt"
+	echo "+ head -c 8M /dev/urandom > $MNT/project/data/random.bin"
+	head -c 8M /dev/urandom > "$MNT/project/data/random.bin"
+	# 1 GiB apparent size, 4 MiB of data in two places
+	run truncate -s 1G "$MNT/project/data/sparse.img"
+	head -c 2M /dev/urandom |
+		dd of="$MNT/project/data/sparse.img" bs=1M seek=16 \
+		   conv=notrunc status=none
+	head -c 2M /dev/urandom |
+		dd of="$MNT/project/data/sparse.img" bs=1M seek=900 \
+		   conv=notrunc status=none
+	ls -ls "$MNT/project" "$MNT/project/data"
+
+	step "recording sha256 checksums"
+	(cd "$MNT" && sha256sum project/README.txt project/data/*) |
+		tee "$WORK/sha256"
+
+	before=$(mib_used "$MNT")
+	step "space used on the filesystem before migration: $before MiB"
+	run df -h "$MNT"
+
+	step "migrating the tree: archive to the store, then release"
+	run "$hsm" -v migrate -r "$MNT/project"
+	rc=$?
+	[ "$rc" -eq 0 ] || echo "==> xfs_hsm migrate exited with status $rc"
+
+	step "status of every file (STATE FLAGS PENDING SIZE RESIDENT PATH)"
+	run "$hsm" status -r "$MNT/project"
+
+	after=$(mib_used "$MNT")
+	step "space used after migration: $after MiB ($((before - after)) MiB freed)"
+	run df -h "$MNT"
+	ls -ls "$MNT/project/data"
+
+	step "the store now holds the data"
+	(cd "$WORK/store" && find . -type f | sort | head -n 20)
+	du -sh "$WORK/store"
+	echo "one object's recovery metadata (.meta):"
+	find "$WORK/store/objects" -name '*.meta' | head -n 1 | xargs cat
+
+	step "without the daemon (xfs_hsmd, not yet written) a released file reads as zeros"
+	run od -A d -t x1 -N 16 "$MNT/project/data/random.bin"
+
+	step "recalling the tree"
+	run "$hsm" -v recall -r "$MNT/project"
+	rc=$?
+	[ "$rc" -eq 0 ] || echo "==> xfs_hsm recall exited with status $rc"
+
+	step "status after recall: archived = data back on disk, copy kept"
+	run "$hsm" status -r "$MNT/project"
+	recalled=$(mib_used "$MNT")
+	echo "space used: $recalled MiB"
+
+	step "verifying sha256 checksums"
+	if (cd "$MNT" && sha256sum -c "$WORK/sha256"); then
+		step "demo finished: every file came back byte for byte"
+		rc=0
+	else
+		step "demo FAILED: checksums differ after recall"
+		rc=1
+	fi
+
+	step "cleaning up (unmount, detach, remove $WORK)"
+	cleanup
+	return $rc
+}
+
+# ---- main -----------------------------------------------------------------
+
+step "checking packages"
+install_deps
+build
+
+if [ "$MODE" = test ]; then
+	run_tests
+	exit $?
+fi
+
+demo
+exit $?
