@@ -173,8 +173,11 @@ punch_and_record(
 	if (len && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			     0, len) < 0)
 		return -errno;
-	if (fsync(f->fd) < 0)
-		return -errno;
+	/*
+	 * No fsync here: the punch is a journaled metadata change, and the
+	 * fsync in the RELEASED commit below forces the log past it.  Until
+	 * then RELEASING says what to finish.
+	 */
 	error = hsm_chunkmap_remove(f->fd);
 	if (error)
 		return error;

@@ -366,8 +366,9 @@ posix_put_commit(
 		unlinkat(ps->objfd, mname, 0);
 		goto out_abort;
 	}
+	/* a rename is one transaction: syncing its target makes it durable */
 	subfd = openat(ps->objfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (subfd < 0 || fsync(subfd) < 0 || fsync(ps->tmpfd) < 0) {
+	if (subfd < 0 || fsync(subfd) < 0) {
 		error = -errno;
 		unlinkat(ps->objfd, data, 0);
 		unlinkat(ps->objfd, mname, 0);
