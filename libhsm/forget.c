@@ -61,6 +61,7 @@ hsm_forget(
 	error = hsm_fileref_commit(&f);
 	if (error)
 		goto out_close;
+	hsm_fault(fs, "forget-pending");
 	/* deletes the object, then clears the record; if the delete
 	 * fails, FORGETTING stays and the next run finishes it */
 	error = hsm_settle_stale(&f);

@@ -266,6 +266,14 @@ int hsm_recall_locked(struct hsm_fileref *f, struct hsm_result *res);
 /* Report progress of a long copy to the tool's callback. */
 void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
 
+/*
+ * Crash here when LIBHSM_FAULT names @step (for crash tests, fault.c).
+ * Steps: migrate-pending, migrate-copied, migrate-archived,
+ * release-pending, release-punched, recall-pending, recall-chunk,
+ * forget-pending, forget-deleted.
+ */
+void hsm_fault(struct hsm_fs *fs, const char *step);
+
 /* Debug output behind LIBHSM_DEBUG=all. */
 void hsm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

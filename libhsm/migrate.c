@@ -259,6 +259,7 @@ archive_leased(
 		goto out_undo;
 	/* our own record write moved ctime: compare against what follows it */
 	before = f->st;
+	hsm_fault(f->fs, "migrate-pending");
 
 	/* step 3: copy, durable in the store */
 	error = copy_to_store(f, &meta);
@@ -268,6 +269,7 @@ archive_leased(
 		goto out_undo;
 	}
 
+	hsm_fault(f->fs, "migrate-copied");
 	/* step 4: seal, only if nothing changed while we copied */
 	error = hsm_fileref_restat(f);
 	if (!error && (!hsm_lease_intact(f->fd, F_RDLCK) ||
@@ -294,6 +296,7 @@ archive_leased(
 		goto out_meta;
 	*sealed = f->st.st_ctim;
 	res->bytes = hsm_datamap_bytes(&meta.map);
+	hsm_fault(f->fs, "migrate-archived");
 
 	/* DESIGN invariant 4: the old object is named by no record now */
 	if (drop_old)
@@ -323,6 +326,8 @@ hsm_settle_stale(
 		error = store->ops->del(store, f->rec.oid);
 		if (error && error != -ENOENT)
 			return error;
+		if (f->rec.pending == HSM_OP_FORGETTING)
+			hsm_fault(f->fs, "forget-deleted");
 		f->rec.flags &= HSM_F_PINS;
 		f->rec.pending = HSM_OP_NONE;
 		memset(f->rec.oid, 0, HSM_OID_LEN);

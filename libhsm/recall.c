@@ -58,6 +58,7 @@ sync_done(
 	error = hsm_chunkmap_save(rs->f->fd, &rs->map);
 	rs->ndone = 0;
 	rs->unsynced = 0;
+	hsm_fault(rs->f->fs, "recall-chunk");
 	return error;
 }
 
@@ -207,6 +208,7 @@ hsm_recall_locked(
 	error = hsm_fileref_commit(f);
 	if (error)
 		goto out_free;
+	hsm_fault(f->fs, "recall-pending");
 
 	for (i = 0; i < rs.meta.nsums && !error; i++) {
 		uint64_t c = rs.meta.sums[i].chunk;

@@ -170,6 +170,7 @@ punch_and_record(
 	error = hsm_fileref_commit(f);
 	if (error)
 		return error;
+	hsm_fault(f->fs, "release-pending");
 	if (len && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			     0, len) < 0)
 		return -errno;
@@ -178,6 +179,7 @@ punch_and_record(
 	 * fsync in the RELEASED commit below forces the log past it.  Until
 	 * then RELEASING says what to finish.
 	 */
+	hsm_fault(f->fs, "release-punched");
 	error = hsm_chunkmap_remove(f->fd);
 	if (error)
 		return error;

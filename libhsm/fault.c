@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * fault.c - crash on purpose at a named durable step, for crash tests.
+ *
+ *   LIBHSM_FAULT=<step>           the step to crash at (see hsmP.h)
+ *   LIBHSM_FAULT_ACTION=kill      SIGKILL ourselves (default)
+ *                      shutdown   shut the filesystem down, log flushed,
+ *                                 then SIGKILL (xfs_io "shutdown")
+ *                      shutdown-nolog  the same without the log flush
+ *                                 (xfs_io "shutdown -f")
+ * Always compiled in: a crash test must exercise the shipped code.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <xfs/xfs.h>
+#include "hsmP.h"
+
+void
+hsm_fault(
+	struct hsm_fs	*fs,
+	const char	*step)
+{
+	const char	*want = getenv("LIBHSM_FAULT");
+	const char	*action = getenv("LIBHSM_FAULT_ACTION");
+	uint32_t	how;
+
+	if (!want || strcmp(want, step))
+		return;
+	hsm_debug("fault injected at %s (%s)", step, action ? action : "kill");
+	if (action && !strncmp(action, "shutdown", 8)) {
+		how = strcmp(action, "shutdown-nolog") ?
+			XFS_FSOP_GOING_FLAGS_LOGFLUSH :
+			XFS_FSOP_GOING_FLAGS_NOLOGFLUSH;
+		ioctl(fs->mntfd, XFS_IOC_GOINGDOWN, &how);
+	}
+	kill(getpid(), SIGKILL);
+	pause();
+}
