@@ -5,9 +5,9 @@
  *   LIBHSM_FAULT=<step>           the step to crash at (see hsmP.h)
  *   LIBHSM_FAULT_ACTION=kill      SIGKILL ourselves (default)
  *                      shutdown   shut the filesystem down, log flushed,
- *                                 then SIGKILL (xfs_io "shutdown")
- *                      shutdown-nolog  the same without the log flush
- *                                 (xfs_io "shutdown -f")
+ *                                 then SIGKILL (xfs_io "shutdown -f")
+ *                      shutdown-nolog  the same without the log flush,
+ *                                 a power cut (xfs_io "shutdown")
  * Always compiled in: a crash test must exercise the shipped code.
  */
 #include <signal.h>

@@ -62,7 +62,8 @@ hsm_status_get(
 	if (error)
 		return error;
 	st->has_record = 1;
-	if (r->flags & HSM_F_RELEASED)
+	/* mid-release, data may be gone already: never say "archived" */
+	if ((r->flags & HSM_F_RELEASED) || r->pending == HSM_OP_RELEASING)
 		st->state = r->pending == HSM_OP_RECALLING ||
 			    has_resident_chunks(path) ?
 			HSM_STATE_PARTIAL : HSM_STATE_RELEASED;

@@ -132,9 +132,9 @@ fileop_run(
 	}
 	require_root();
 	ctx.progress = progress_start(verb);
-	walk_paths(verb, argv + optind, argc - optind, recursive, one_file,
-		   &ctx);
-	progress_end(ctx.progress, recursive || ctx.nfiles > 1);
+	progress_refused(ctx.progress, walk_paths(verb, argv + optind,
+			argc - optind, recursive, one_file, &ctx));
+	progress_end(ctx.progress, recursive || argc - optind > 1);
 	return 0;
 }
 

@@ -130,6 +130,7 @@ main(
 	int			c;
 
 	atexit(close_stdout);
+	argv[0] = (char *)PROGNAME;	/* getopt's message prefix */
 	while ((c = getopt_long(argc, argv, "+vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':

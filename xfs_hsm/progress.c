@@ -110,6 +110,15 @@ progress_file(
 }
 
 void
+progress_refused(
+	struct progress	*p,
+	unsigned long	n)
+{
+	p->files += n;
+	p->failed += n;
+}
+
+void
 progress_end(
 	struct progress	*p,
 	bool		summary)

@@ -4,8 +4,9 @@
  *
  * Named paths that are not regular files are errors; inside a recursive
  * walk, symlinks (never followed), devices, fifos and sockets are skipped.
- * The walk stays on the filesystem it starts on.  Hard links are handled
- * once per run (a set of (dev, ino) for files with more than one link).
+ * The walk stays on the filesystem it starts on.  Hard links met in a
+ * walk are handled once per run (a set of (dev, ino) for files with more
+ * than one link); a name given on the command line is always handled.
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
@@ -25,6 +26,7 @@ static void		*seen;		/* tsearch tree of inode_key */
 static walk_fn		cur_fn;
 static void		*cur_arg;
 static const char	*cur_verb;
+static unsigned long	refused;
 
 static int
 key_cmp(
@@ -71,6 +73,7 @@ visit(
 {
 	if (type == FTW_DNR || type == FTW_NS) {
 		report_file_error(cur_verb, path, NULL, -EACCES);
+		refused++;
 		return 0;
 	}
 	if (type == FTW_F && S_ISREG(st->st_mode) && first_visit(st))
@@ -78,7 +81,7 @@ visit(
 	return 0;
 }
 
-void
+unsigned long
 walk_paths(
 	const char	*verb,
 	char		**paths,
@@ -93,30 +96,39 @@ walk_paths(
 	cur_fn = fn;
 	cur_arg = arg;
 	cur_verb = verb;
+	refused = 0;
 	for (i = 0; i < npaths; i++) {
 		if (lstat(paths[i], &st) < 0) {
 			report_file_error(verb, paths[i], NULL, -errno);
+			refused++;
 			continue;
 		}
 		/* a path off XFS is an operational error, whatever it is */
-		if (!fs_for_path(paths[i], false))
+		if (!fs_for_path(paths[i], false)) {
+			refused++;
 			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			if (!recursive) {
 				report_file_error(verb, paths[i], NULL, -EISDIR);
+				refused++;
 				continue;
 			}
-			if (nftw(paths[i], visit, 64, FTW_PHYS | FTW_MOUNT) < 0)
+			if (nftw(paths[i], visit, 64, FTW_PHYS | FTW_MOUNT) < 0) {
 				report_file_error(verb, paths[i], NULL, -errno);
+				refused++;
+			}
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
 			report_file_error(verb, paths[i], NULL, -EINVAL);
+			refused++;
 			continue;
 		}
-		if (first_visit(&st))
-			fn(paths[i], arg);
+		first_visit(&st);	/* so a walk does not do it again */
+		fn(paths[i], arg);
 	}
 	tdestroy(seen, free);
 	seen = NULL;
+	return refused;
 }

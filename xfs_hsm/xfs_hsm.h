@@ -53,17 +53,19 @@ const char *file_error_reason(struct hsm_fs *fs, int error);
 void report_file_error(const char *verb, const char *path,
 		       struct hsm_fs *fs, int error);
 
-/* walk.c: call @fn for each regular file named or (with @recursive)
- * found under a named directory, each inode once. */
+/* walk.c: call @fn for each regular file named, or found (each inode
+ * once) under a named directory with @recursive.  Returns the number of
+ * paths refused (reported already). */
 typedef void (*walk_fn)(const char *path, void *arg);
-void walk_paths(const char *verb, char **paths, int npaths, bool recursive,
-		walk_fn fn, void *arg);
+unsigned long walk_paths(const char *verb, char **paths, int npaths,
+			 bool recursive, walk_fn fn, void *arg);
 
 /* progress.c */
 struct progress;
 struct progress *progress_start(const char *verb);
 void progress_file(struct progress *p, uint64_t bytes, bool failed);
 void progress_bytes(uint64_t bytes, void *arg);	/* hsm_progress_fn */
+void progress_refused(struct progress *p, unsigned long n);
 void progress_end(struct progress *p, bool summary);
 
 /* jsonout.c: a JSON string for a file name (see xfs_hsm(8)). */
