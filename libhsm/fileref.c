@@ -157,6 +157,21 @@ hsm_fileref_clear(
 	return 0;
 }
 
+void
+hsm_fileref_abandon(
+	struct hsm_fileref	*f)
+{
+	uint8_t			buf[HSM_RECORD_SIZE];
+
+	if (f->rec.pending == HSM_OP_NONE)
+		return;
+	f->rec.owner_pid = 0;
+	memset(f->rec.owner_boot, 0, 16);
+	if (hsm_record_encode(&f->rec, buf) == 0 &&
+	    fsetxattr(f->fd, HSM_XATTR_RECORD, buf, sizeof(buf), 0) == 0)
+		fsync(f->fd);
+}
+
 bool
 hsm_fileref_matches_record(
 	const struct hsm_fileref *f)
@@ -176,7 +191,12 @@ hsm_fileref_pending_alive(
 		return false;
 	if (memcmp(r->owner_boot, f->fs->boot_id, 16))
 		return false;		/* owner died with an earlier boot */
+	/*
+	 * Our own pid: another thread of this process is at work on the file
+	 * (every operation ends with pending NONE, or the process dies).
+	 * Settling its record would delete the object it is writing.
+	 */
 	if (r->owner_pid == (uint32_t)getpid())
-		return false;
+		return true;
 	return kill(r->owner_pid, 0) == 0 || errno == EPERM;
 }

@@ -65,7 +65,9 @@ hsm_forget(
 	/* deletes the object, then clears the record; if the delete
 	 * fails, FORGETTING stays and the next run finishes it */
 	error = hsm_settle_stale(&f);
-	if (!error)
+	if (error)
+		hsm_fileref_abandon(&f);
+	else
 		res->outcome = HSM_DONE;
 out_close:
 	hsm_fileref_close(&f);

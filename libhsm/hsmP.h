@@ -83,8 +83,15 @@ int hsm_fileref_clear(struct hsm_fileref *f);
 int hsm_fileref_restat(struct hsm_fileref *f);
 /* True when size and mtime match the record (the archived identity). */
 bool hsm_fileref_matches_record(const struct hsm_fileref *f);
-/* True when the record's pending op belongs to another live process. */
+/* True when the record's pending op belongs to a live process (another
+ * thread of ours included). */
 bool hsm_fileref_pending_alive(const struct hsm_fileref *f);
+/*
+ * After a failure that leaves the pending op in place (it can be finished
+ * later), drop its owner so that the next operation on the file resumes it
+ * instead of waiting for us.  Best effort.
+ */
+void hsm_fileref_abandon(struct hsm_fileref *f);
 /*
  * Settle a pending op left by a dead process, as DESIGN prescribes:
  * MIGRATING is undone (partial object deleted), FORGETTING finished.

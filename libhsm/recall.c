@@ -223,20 +223,30 @@ hsm_recall_locked(
 		error = sync_done(&rs);
 	if (error == -ENOLINK) {
 		error = mark_lost(f);
+		hsm_fileref_abandon(f);
 		goto out_free;
 	}
-	if (error)
+	if (error) {
+		hsm_fileref_abandon(f);		/* resumable from the map */
 		goto out_free;
+	}
 
 	/* all data is back and durable: the file is dual-state again */
 	error = hsm_chunkmap_remove(f->fd);
-	if (error)
+	if (error) {
+		hsm_fileref_abandon(f);
 		goto out_free;
+	}
 	f->rec.flags &= ~HSM_F_RELEASED;
 	f->rec.pending = HSM_OP_NONE;
 	f->rec.chunk_shift = 0;
 	error = hsm_fileref_commit(f);
-	if (!error) {
+	if (error) {
+		f->rec.flags |= HSM_F_RELEASED;
+		f->rec.pending = HSM_OP_RECALLING;
+		f->rec.chunk_shift = rs.meta.chunk_shift;
+		hsm_fileref_abandon(f);
+	} else {
 		res->outcome = HSM_DONE;
 		res->bytes = rs.moved;
 	}

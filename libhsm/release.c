@@ -247,7 +247,10 @@ hsm_release_locked(
 				"(release needs exclusive access)");
 		return -EBUSY;
 	}
-	return punch_and_record(f, res);
+	error = punch_and_record(f, res);
+	if (error)
+		hsm_fileref_abandon(f);
+	return error;
 }
 
 HSM_EXPORT int
