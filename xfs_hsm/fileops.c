@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "xfs_hsm.h"
 
@@ -16,7 +17,7 @@ struct fileop_ctx {
 	const char	*verb;
 	unsigned	flags;		/* HSM_MIGRATE_* */
 	struct progress	*progress;
-	unsigned long	nfiles;
+	struct workers	*workers;	/* with -j N, N > 1 */
 };
 
 /* What -v prints for a file the operation changed. */
@@ -37,24 +38,28 @@ done_word(
 	}
 }
 
+/* Run the operation on one file with @fs, this thread's handle. */
 static void
-one_file(
+do_file(
 	const char		*path,
+	struct hsm_fs		*fs,
 	void			*arg)
 {
 	struct fileop_ctx	*ctx = arg;
 	struct hsm_result	res = { 0 };
 	struct hsm_status	st;
-	struct hsm_fs		*fs;
 	int			error;
 
-	ctx->nfiles++;
-	fs = fs_for_path(path, true);
 	if (!fs) {
+		report_file_error(ctx->verb, path, NULL, -EIO);
+		output_lock_take();
 		progress_file(ctx->progress, 0, true);
-		return;		/* filesystem or store reported already */
+		output_lock_drop();
+		return;
 	}
-	hsm_fs_set_progress(fs, progress_bytes, ctx->progress);
+	/* per-file byte progress only makes sense with one worker */
+	if (!ctx->workers)
+		hsm_fs_set_progress(fs, progress_bytes, ctx->progress);
 	switch (ctx->op) {
 	case OP_MIGRATE:
 		error = hsm_migrate(fs, path, ctx->flags, &res);
@@ -70,20 +75,42 @@ one_file(
 		break;
 	}
 	hsm_fs_set_progress(fs, NULL, NULL);
-	progress_file(ctx->progress, res.bytes, error != 0);
-	if (error) {
+	if (error)
 		report_file_error(ctx->verb, path, fs, error);
+	output_lock_take();
+	progress_file(ctx->progress, res.bytes, error != 0);
+	if (!error && verbose) {
+		if (res.outcome == HSM_NOOP) {
+			error = hsm_status_get(fs, path, &st);
+			printf("%s: nothing to do (%s)\n", path,
+			       error ? "unknown" : hsm_state_name(st.state));
+		} else {
+			printf("%s %s\n", done_word(ctx), path);
+		}
+	}
+	output_lock_drop();
+}
+
+/* From the walk: check the filesystem once, then run or queue. */
+static void
+one_file(
+	const char		*path,
+	void			*arg)
+{
+	struct fileop_ctx	*ctx = arg;
+	struct hsm_fs		*fs = fs_for_path(path, true);
+
+	if (!fs) {
+		/* filesystem or store reported already */
+		output_lock_take();
+		progress_file(ctx->progress, 0, true);
+		output_lock_drop();
 		return;
 	}
-	if (!verbose)
-		return;
-	if (res.outcome == HSM_NOOP) {
-		error = hsm_status_get(fs, path, &st);
-		printf("%s: nothing to do (%s)\n", path,
-		       error ? "unknown" : hsm_state_name(st.state));
-	} else {
-		printf("%s %s\n", done_word(ctx), path);
-	}
+	if (ctx->workers)
+		workers_add(ctx->workers, path);
+	else
+		do_file(path, fs, ctx);
 }
 
 static int
@@ -97,13 +124,16 @@ fileop_run(
 	static const struct option longopts[] = {
 		{ "keep",	no_argument,	NULL, 'k' },
 		{ "recursive",	no_argument,	NULL, 'r' },
+		{ "jobs",	required_argument, NULL, 'j' },
 		{ "verbose",	no_argument,	NULL, 'v' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fileop_ctx	ctx = { .op = op, .verb = verb };
-	const char		*optstr = op == OP_MIGRATE ? "krvh" : "rvh";
+	const char		*optstr = op == OP_MIGRATE ? "krj:vh" : "rj:vh";
+	unsigned long		jobs = 1;
 	bool			recursive = false;
+	char			*end;
 	int			c;
 
 	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
@@ -115,6 +145,16 @@ fileop_run(
 			break;
 		case 'r':
 			recursive = true;
+			break;
+		case 'j':
+			errno = 0;
+			jobs = strtoul(optarg, &end, 10);
+			if (errno || *end || !jobs || jobs > 1024 ||
+			    optarg[0] == '-') {
+				fprintf(stderr, "%s: %s: invalid --jobs '%s' "
+					"(1 to 1024)\n", PROGNAME, verb, optarg);
+				errtryhelp(HSM_EX_USAGE);
+			}
 			break;
 		case 'v':
 			verbose++;
@@ -132,8 +172,12 @@ fileop_run(
 	}
 	require_root();
 	ctx.progress = progress_start(verb);
+	if (jobs > 1)
+		ctx.workers = workers_start(jobs, do_file, &ctx);
 	progress_refused(ctx.progress, walk_paths(verb, argv + optind,
 			argc - optind, recursive, one_file, &ctx));
+	if (ctx.workers)
+		workers_finish(ctx.workers);
 	progress_end(ctx.progress, recursive || argc - optind > 1);
 	return 0;
 }
@@ -150,6 +194,7 @@ fileop_help(
 		       "(dual-state)\n");
 	printf(" -r, --recursive  walk directories (one filesystem, no "
 	       "symlinks)\n"
+	       " -j, --jobs <n>   work on n files at once (default 1)\n"
 	       " -v, --verbose    report every file\n"
 	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n");
 }
@@ -157,7 +202,7 @@ fileop_help(
 void
 migrate_help(void)
 {
-	fileop_help("migrate [-k] [-r] [-v] <path>...",
+	fileop_help("migrate [-k] [-r] [-j <n>] [-v] <path>...",
 		"Copy each file to the store, then release its data unless "
 		"--keep is given.", true);
 }
@@ -165,7 +210,7 @@ migrate_help(void)
 void
 release_help(void)
 {
-	fileop_help("release [-r] [-v] <path>...",
+	fileop_help("release [-r] [-j <n>] [-v] <path>...",
 		"Free the data blocks of archived files whose data has not "
 		"changed since the copy.", false);
 }
@@ -173,7 +218,7 @@ release_help(void)
 void
 recall_help(void)
 {
-	fileop_help("recall [-r] [-v] <path>...",
+	fileop_help("recall [-r] [-j <n>] [-v] <path>...",
 		"Bring released data back from the store; the file stays "
 		"archived (dual-state).", false);
 }
@@ -181,7 +226,7 @@ recall_help(void)
 void
 forget_help(void)
 {
-	fileop_help("forget [-r] [-v] <path>...",
+	fileop_help("forget [-r] [-j <n>] [-v] <path>...",
 		"Delete the store copy of resident files.", false);
 }
 

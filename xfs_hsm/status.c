@@ -157,7 +157,7 @@ status_help(void)
 	       " the size and the bytes resident.\n\nOptions:\n"
 	       " -r, --recursive  walk directories (one filesystem, no "
 	       "symlinks)\n"
-	       " -j, --json       one JSON document {\"files\": [...]}\n"
+	       "     --json       one JSON document {\"files\": [...]}\n"
 	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n",
 	       PROGNAME);
 }
@@ -169,7 +169,7 @@ status_f(
 {
 	static const struct option longopts[] = {
 		{ "recursive",	no_argument,	NULL, 'r' },
-		{ "json",	no_argument,	NULL, 'j' },
+		{ "json",	no_argument,	NULL, 'J' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -178,12 +178,12 @@ status_f(
 	bool			recursive = false;
 	int			c;
 
-	while ((c = getopt_long(argc, argv, "rjh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			recursive = true;
 			break;
-		case 'j':
+		case 'J':
 			ctx.json = true;
 			break;
 		case 'h':

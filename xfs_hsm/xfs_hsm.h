@@ -60,6 +60,17 @@ typedef void (*walk_fn)(const char *path, void *arg);
 unsigned long walk_paths(const char *verb, char **paths, int npaths,
 			 bool recursive, walk_fn fn, void *arg);
 
+/* workers.c: @fn on N threads; @fs is the worker's own handle (NULL if
+ * the filesystem could not be opened). */
+typedef void (*worker_fn)(const char *path, struct hsm_fs *fs, void *arg);
+struct workers;
+struct workers *workers_start(unsigned nthreads, worker_fn fn, void *arg);
+void workers_add(struct workers *w, const char *path);
+void workers_finish(struct workers *w);
+/* Serialize output and shared counters while workers run. */
+void output_lock_take(void);
+void output_lock_drop(void);
+
 /* progress.c */
 struct progress;
 struct progress *progress_start(const char *verb);
