@@ -101,3 +101,17 @@ for set in large small; do
 	report "recall $set" $bytes "$t_rec" "$t_cp_in"
 	rm -rf "$tmp/fs/cpback" "$tmp/store/cp/$set"
 done
+
+# small files again with 4 workers: fsync latency overlaps (group commit)
+cold
+t_cp_out=$(timed sh -c "cp -r '$tmp/fs/small' '$tmp/store/cp/' && sync -f '$tmp/store/cp'")
+"$XFS_HSM" forget -r "$tmp/fs/small" 2>/dev/null
+cold
+t_mig=$(timed "$XFS_HSM" migrate -r -j 4 "$tmp/fs/small" 2>/dev/null)
+report "migrate small -j 4" $small_bytes "$t_mig" "$t_cp_out"
+cold
+t_rec=$(timed "$XFS_HSM" recall -r -j 4 "$tmp/fs/small" 2>/dev/null)
+mkdir "$tmp/fs/cpback"
+cold
+t_cp_in=$(timed sh -c "cp -r '$tmp/store/cp/small' '$tmp/fs/cpback/' && sync -f '$tmp/fs/cpback'")
+report "recall small -j 4" $small_bytes "$t_rec" "$t_cp_in"
