@@ -41,7 +41,16 @@ _hsm status
 _hsm help frob
 
 echo "== not root"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$XFS_HSM" status / \
+# the build tree may sit under a 0700 directory (a mktemp -d clone) that
+# an unprivileged user cannot enter: run a copy from TEST_DIR (0755)
+mkdir -p "$TEST_DIR/bin"
+bin=$(dirname "$XFS_HSM")/.libs/xfs_hsm
+[ -x "$bin" ] || bin=$XFS_HSM
+cp "$bin" "$TEST_DIR/bin/xfs_hsm"
+cp -P "$HSM_BUILDDIR"/libhsm/.libs/libhsm.so* "$TEST_DIR/bin/" 2> /dev/null
+chmod -R a+rX "$TEST_DIR/bin"
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+	env LD_LIBRARY_PATH="$TEST_DIR/bin" "$TEST_DIR/bin/xfs_hsm" status / \
 	> "$tmp.out" 2>&1
 echo "exit=$?"
 cat "$tmp.out"
