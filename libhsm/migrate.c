@@ -402,7 +402,9 @@ hsm_migrate(
 		res->outcome = HSM_NOOP;	/* nothing to archive */
 		goto out_close;
 	}
-	if ((f.rec.flags & HSM_F_ARCHIVED) && !(f.rec.flags & HSM_F_DIRTY) &&
+	/* a lost copy is replaced: the resident data is the truth */
+	if ((f.rec.flags & HSM_F_ARCHIVED) &&
+	    !(f.rec.flags & (HSM_F_DIRTY | HSM_F_LOST)) &&
 	    hsm_fileref_matches_record(&f)) {
 		/* the copy we have may still be good: release verifies it */
 		hsm_fileref_close(&f);
