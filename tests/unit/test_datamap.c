@@ -15,6 +15,7 @@
 
 #include "hsmP.h"
 #include "tap.h"
+#include "pattern.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define KiB		(1ULL << 10)
@@ -191,19 +192,6 @@ tmp_dir(void)
 	const char	*d = getenv("TMPDIR");
 
 	return d && *d ? d : "/tmp";
-}
-
-/* Fill @buf with bytes that depend on @off (never all zero). */
-static void
-pattern(
-	uint8_t		*buf,
-	size_t		len,
-	uint64_t	off)
-{
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)((off + i) * 2654435761U >> 13) | 1;
 }
 
 /* An unlinked temp file with @n WCHUNK writes; -1 on failure. */

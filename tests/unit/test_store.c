@@ -16,6 +16,7 @@
 
 #include "hsmP.h"
 #include "tap.h"
+#include "pattern.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define KiB		(1ULL << 10)
@@ -31,18 +32,6 @@ static char sdir[128];			/* base/store */
 static char spec[160];			/* posix:base/store */
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void
-pattern(
-	uint8_t		*buf,
-	size_t		len,
-	uint64_t	off)
-{
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)((off + i) * 2654435761U >> 11) | 0x80;
-}
 
 /* Listing of a tree: "relpath mode" lines, sorted by nftw order. */
 static char	walk_buf[1 << 16];
