@@ -169,6 +169,8 @@ copy_to_store(
 	error = hsm_datamap_read(f->fd, meta->size, &map);
 	if (error)
 		return error;
+	/* one pass front to back: ask for the larger readahead */
+	posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	cs.buf = malloc(COPY_BUF);
 	cs.file_sum = hsm_csum_new();
 	if (!cs.buf || !cs.file_sum) {

@@ -403,6 +403,8 @@ object_fd(
 	ps->cached_fd = openat(ps->objfd, data, O_RDONLY | O_CLOEXEC);
 	if (ps->cached_fd < 0)
 		return -errno;
+	/* recall reads objects front to back */
+	posix_fadvise(ps->cached_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	memcpy(ps->cached_oid, oid, HSM_OID_LEN);
 	return ps->cached_fd;
 }
