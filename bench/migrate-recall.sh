@@ -10,6 +10,9 @@
 #
 #   BENCH_LARGE_MB   size of each of the 8 large files (default 128)
 #   BENCH_SMALL_N    number of 64 KiB files (default 2000)
+#   BENCH_RUNS       rounds of each measurement, an even number: half run
+#                    the HSM step first, half cp; totals are compared
+#                    (default 4: this VM's disk varies run to run)
 #   HSM_BUILDDIR     build tree holding xfs_hsm/xfs_hsm (default: this tree)
 set -eu
 
@@ -18,6 +21,7 @@ bdir=${HSM_BUILDDIR:-$here}
 XFS_HSM=$bdir/xfs_hsm/xfs_hsm
 large_mb=${BENCH_LARGE_MB:-128}
 small_n=${BENCH_SMALL_N:-2000}
+runs=${BENCH_RUNS:-4}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "migrate-recall: needs root (loop devices, mount)" >&2
@@ -74,44 +78,69 @@ for i in $(seq 1 8); do
 done
 head -c $((small_n * 65536)) /dev/urandom |
 	split -b 65536 -a 5 - "$tmp/fs/small/s"
+cp -r "$tmp/fs/large" "$tmp/fs/large.twin"
+cp -r "$tmp/fs/small" "$tmp/fs/small.twin"
 large_bytes=$((8 * large_mb << 20))
 small_bytes=$((small_n * 65536))
 
 report() {	# label bytes hsm_secs cp_secs
-	printf '%-28s hsm %8s MiB/s   cp %8s MiB/s   ratio hsm/cp %s\n' \
+	printf '%-22s hsm %8s MiB/s   cp %8s MiB/s   ratio hsm/cp %s\n' \
 		"$1" "$(rate "$2" "$3")" "$(rate "$2" "$4")" "$(ratio "$4" "$3")"
 }
 
-for set in large small; do
-	bytes=$large_bytes
-	[ $set = small ] && bytes=$small_bytes
+sum() {
+	awk '{ t += $1 } END { print t }'
+}
 
-	cold
-	t_cp_out=$(timed sh -c "cp -r '$tmp/fs/$set' '$tmp/store/cp/' && sync -f '$tmp/store/cp'")
-	cold
-	t_mig=$(timed "$XFS_HSM" migrate -r "$tmp/fs/$set" 2>/dev/null)
-	report "migrate $set" $bytes "$t_mig" "$t_cp_out"
+# One round for a data set: the four times (cp out, migrate, recall, cp
+# back) on one line.  cp reads SET.twin, an identical copy, so that the
+# plain migrate (archive + release in one pass) can run before or after
+# it.  Odd rounds run the HSM step second, even rounds first: on this VM
+# the first large write after a cold sync pays for the host's write-back.
+# Objects are forgotten at the end so the next round copies again.
+round() {	# set jobs round-number
+	local set=$1 jobs=$2 a b c d
+	local cp_out="cp -r '$tmp/fs/$set.twin' '$tmp/store/cp/' && sync -f '$tmp/store/cp'"
+	local cp_in="cp -r '$tmp/store/cp/$set.twin' '$tmp/fs/cpback/' && sync -f '$tmp/fs/cpback'"
 
+	mkdir -p "$tmp/fs/cpback"
 	cold
-	t_rec=$(timed "$XFS_HSM" recall -r "$tmp/fs/$set" 2>/dev/null)
-	rm -rf "$tmp/fs/cpback"
-	mkdir "$tmp/fs/cpback"
-	cold
-	t_cp_in=$(timed sh -c "cp -r '$tmp/store/cp/$set' '$tmp/fs/cpback/' && sync -f '$tmp/fs/cpback'")
-	report "recall $set" $bytes "$t_rec" "$t_cp_in"
-	rm -rf "$tmp/fs/cpback" "$tmp/store/cp/$set"
-done
+	if [ $(($3 % 2)) = 1 ]; then
+		a=$(timed sh -c "$cp_out")
+		cold
+		b=$(timed "$XFS_HSM" migrate -r -j "$jobs" "$tmp/fs/$set" 2>/dev/null)
+		cold
+		c=$(timed "$XFS_HSM" recall -r -j "$jobs" "$tmp/fs/$set" 2>/dev/null)
+		cold
+		d=$(timed sh -c "$cp_in")
+	else
+		b=$(timed "$XFS_HSM" migrate -r -j "$jobs" "$tmp/fs/$set" 2>/dev/null)
+		cold
+		a=$(timed sh -c "$cp_out")
+		cold
+		d=$(timed sh -c "$cp_in")
+		cold
+		c=$(timed "$XFS_HSM" recall -r -j "$jobs" "$tmp/fs/$set" 2>/dev/null)
+	fi
+	"$XFS_HSM" forget -r -j 4 "$tmp/fs/$set" 2>/dev/null
+	rm -rf "$tmp/fs/cpback" "$tmp/store/cp/$set.twin"
+	echo "$a $b $c $d"
+}
 
-# small files again with 4 workers: fsync latency overlaps (group commit)
-cold
-t_cp_out=$(timed sh -c "cp -r '$tmp/fs/small' '$tmp/store/cp/' && sync -f '$tmp/store/cp'")
-"$XFS_HSM" forget -r "$tmp/fs/small" 2>/dev/null
-cold
-t_mig=$(timed "$XFS_HSM" migrate -r -j 4 "$tmp/fs/small" 2>/dev/null)
-report "migrate small -j 4" $small_bytes "$t_mig" "$t_cp_out"
-cold
-t_rec=$(timed "$XFS_HSM" recall -r -j 4 "$tmp/fs/small" 2>/dev/null)
-mkdir "$tmp/fs/cpback"
-cold
-t_cp_in=$(timed sh -c "cp -r '$tmp/store/cp/small' '$tmp/fs/cpback/' && sync -f '$tmp/fs/cpback'")
-report "recall small -j 4" $small_bytes "$t_rec" "$t_cp_in"
+measure() {	# label set bytes jobs
+	local i res cp_out mig rec cp_in
+
+	res=$(for i in $(seq "$runs"); do round "$2" "$4" "$i"; done)
+	echo "$res" | sed "s/^/  $1 round times (cp-out migrate recall cp-in): /" >&2
+	cp_out=$(echo "$res" | awk '{ print $1 }' | sum)
+	mig=$(echo "$res" | awk '{ print $2 }' | sum)
+	rec=$(echo "$res" | awk '{ print $3 }' | sum)
+	cp_in=$(echo "$res" | awk '{ print $4 }' | sum)
+	report "migrate $1" $(($3 * runs)) "$mig" "$cp_out"
+	report "recall $1" $(($3 * runs)) "$rec" "$cp_in"
+}
+
+echo "== totals of $runs rounds; every step from a cold cache, durable at its end"
+measure "large" large $large_bytes 1
+measure "small" small $small_bytes 1
+measure "small -j 4" small $small_bytes 4
