@@ -56,15 +56,15 @@ timed() {
 	t0=$(date +%s.%N)
 	"$@"
 	t1=$(date +%s.%N)
-	echo "$t1 - $t0" | bc -l
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
 rate() {	# bytes seconds -> MiB/s
-	echo "scale=1; $1 / 1048576 / $2" | bc -l
+	awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f\n", b / 1048576 / s }'
 }
 
 ratio() {
-	echo "scale=2; $1 / $2" | bc -l
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'
 }
 
 mkfs_mount fs 8G
