@@ -62,13 +62,16 @@ hsm_fileref_open(
 		return -EINVAL;
 	if (lst.st_dev != fs->dev)
 		return -EXDEV;
-	if (path_to_handle((char *)path, &h, &hlen) < 0)
-		return -errno;
-	f->fd = open_by_handle(h, hlen, oflags | O_CLOEXEC);
-	error = f->fd < 0 ? -errno : 0;
-	free_handle(h, hlen);
+	error = hsm_xfs_handle(path, &h, &hlen);
 	if (error)
 		return error;
+	f->fd = hsm_xfs_open_handle(h, hlen, oflags | O_CLOEXEC);
+	error = f->fd < 0 ? f->fd : 0;
+	free_handle(h, hlen);
+	if (error) {
+		f->fd = -1;
+		return error;
+	}
 	if (fstat(f->fd, &f->st) < 0) {
 		error = -errno;
 		goto out_close;

@@ -227,10 +227,9 @@ hsm_fs_open(
 		goto out_free;
 	hsm_uuid_unparse(fs->uuid, fs->uuid_str);
 	/* libhandle needs the fs handle cached before open_by_handle works */
-	if (path_to_fshandle(fs->mnt, &fs->fshandle, &fs->fshandle_len) < 0) {
-		error = -errno;
+	error = hsm_xfs_fshandle(fs->mnt, &fs->fshandle, &fs->fshandle_len);
+	if (error)
 		goto out_free;
-	}
 	read_boot_id(fs->boot_id);
 	error = load_binding(fs);
 	if (error)

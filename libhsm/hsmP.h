@@ -100,6 +100,15 @@ void hsm_fileref_abandon(struct hsm_fileref *f);
  */
 int hsm_settle_stale(struct hsm_fileref *f);
 
+/* ---- libhandle, under one lock (xfshandle.c) ------------------------- */
+
+/* Filesystem handle of @mnt; caches the fs fd open_by_handle needs. */
+int hsm_xfs_fshandle(const char *mnt, void **hp, size_t *lenp);
+/* Handle of @path (free with free_handle). */
+int hsm_xfs_handle(const char *path, void **hp, size_t *lenp);
+/* Open by handle: invisible IO on XFS.  Returns the fd or -errno. */
+int hsm_xfs_open_handle(void *h, size_t len, int oflags);
+
 /* ---- leases --------------------------------------------------------- */
 
 /* Take a lease of @type (F_RDLCK/F_WRLCK) without blocking: -EBUSY if
