@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,49 +37,25 @@ read_record(
 	return hsm_record_decode(buf, n, rec);
 }
 
-int
-hsm_fileref_open(
-	struct hsm_fs		*fs,
-	const char		*path,
-	int			oflags,
-	bool			tolerate_bad,
-	struct hsm_fileref	*f)
+/*
+ * Check that the fd just opened in @f is the regular file expected (inode
+ * @ino: a rename between lookup and open must not make us act on another
+ * file) and read its record.  Closes the fd on error.
+ */
+static int
+fileref_opened(
+	struct hsm_fileref	*f,
+	uint64_t		ino,
+	bool			tolerate_bad)
 {
-	struct stat		lst;
-	void			*h = NULL;
-	size_t			hlen;
 	int			error;
 
-	memset(f, 0, sizeof(*f));
-	f->fs = fs;
-	f->path = path;
-	f->fd = -1;
-	f->oflags = oflags;
-	if (lstat(path, &lst) < 0)
-		return -errno;
-	if (S_ISDIR(lst.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(lst.st_mode))
-		return -EINVAL;
-	if (lst.st_dev != fs->dev)
-		return -EXDEV;
-	error = hsm_xfs_handle(path, &h, &hlen);
-	if (error)
-		return error;
-	f->fd = hsm_xfs_open_handle(h, hlen, oflags | O_CLOEXEC);
-	error = f->fd < 0 ? f->fd : 0;
-	free_handle(h, hlen);
-	if (error) {
-		f->fd = -1;
-		return error;
-	}
 	if (fstat(f->fd, &f->st) < 0) {
 		error = -errno;
 		goto out_close;
 	}
-	/* renamed over between lstat and open: don't act on another file */
-	if (f->st.st_ino != lst.st_ino || !S_ISREG(f->st.st_mode)) {
-		error = -ESTALE;
+	if (f->st.st_ino != ino || !S_ISREG(f->st.st_mode)) {
+		error = S_ISREG(f->st.st_mode) ? -ESTALE : -EINVAL;
 		goto out_close;
 	}
 	error = read_record(f->fd, &f->rec);
@@ -98,6 +75,93 @@ out_close:
 	close(f->fd);
 	f->fd = -1;
 	return error;
+}
+
+static void
+fileref_init(
+	struct hsm_fileref	*f,
+	struct hsm_fs		*fs,
+	const char		*path,
+	int			oflags)
+{
+	memset(f, 0, sizeof(*f));
+	f->fs = fs;
+	f->path = path;
+	f->fd = -1;
+	f->oflags = oflags;
+}
+
+int
+hsm_fileref_open(
+	struct hsm_fs		*fs,
+	const char		*path,
+	int			oflags,
+	bool			tolerate_bad,
+	struct hsm_fileref	*f)
+{
+	struct stat		lst;
+	void			*h = NULL;
+	size_t			hlen;
+	int			error;
+
+	fileref_init(f, fs, path, oflags);
+	if (lstat(path, &lst) < 0)
+		return -errno;
+	if (S_ISDIR(lst.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(lst.st_mode))
+		return -EINVAL;
+	if (lst.st_dev != fs->dev)
+		return -EXDEV;
+	error = hsm_xfs_handle(path, &h, &hlen);
+	if (error)
+		return error;
+	f->fd = hsm_xfs_open_handle(h, hlen, oflags | O_CLOEXEC);
+	free_handle(h, hlen);
+	if (f->fd < 0) {
+		error = f->fd;
+		f->fd = -1;
+		return error;
+	}
+	return fileref_opened(f, lst.st_ino, tolerate_bad);
+}
+
+int
+hsm_fileref_open_ino(
+	struct hsm_fs		*fs,
+	uint64_t		ino,
+	uint32_t		gen,
+	int			oflags,
+	bool			tolerate_bad,
+	struct hsm_fileref	*f)
+{
+	int			fd;
+
+	fileref_init(f, fs, NULL, oflags);
+	fd = hsm_xfs_open_ino(fs, ino, gen, oflags | O_CLOEXEC);
+	if (fd < 0)
+		return fd == -ENOENT || fd == -EINVAL ? -ESTALE : fd;
+	f->fd = fd;
+	return fileref_opened(f, ino, tolerate_bad);
+}
+
+const char *
+hsm_fileref_name(
+	const struct hsm_fileref *f,
+	char			*buf,
+	size_t			size)
+{
+	char			proc[64];
+	ssize_t			n;
+
+	if (f->path) {
+		snprintf(buf, size, "%s", f->path);
+		return buf;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	n = f->fd >= 0 ? readlink(proc, buf, size - 1) : -1;
+	buf[n < 0 ? 0 : n] = '\0';
+	return buf;
 }
 
 void

@@ -74,6 +74,14 @@ struct hsm_fileref {
  */
 int hsm_fileref_open(struct hsm_fs *fs, const char *path, int oflags,
 		     bool tolerate_bad, struct hsm_fileref *f);
+/* The same for inode @ino, generation @gen (f->path is NULL): for the
+ * scanner and the daemon, which know inodes, not names. */
+int hsm_fileref_open_ino(struct hsm_fs *fs, uint64_t ino, uint32_t gen,
+			 int oflags, bool tolerate_bad, struct hsm_fileref *f);
+/* A name of @f for messages and store metadata: its path, or what
+ * /proc/self/fd says; "" if neither is known.  Returns @buf. */
+const char *hsm_fileref_name(const struct hsm_fileref *f, char *buf,
+			     size_t size);
 void hsm_fileref_close(struct hsm_fileref *f);
 /* Write f->rec durably (fsetxattr + fsync).  Stamps owner if pending. */
 int hsm_fileref_commit(struct hsm_fileref *f);
@@ -108,6 +116,9 @@ int hsm_xfs_fshandle(const char *mnt, void **hp, size_t *lenp);
 int hsm_xfs_handle(const char *path, void **hp, size_t *lenp);
 /* Open by handle: invisible IO on XFS.  Returns the fd or -errno. */
 int hsm_xfs_open_handle(void *h, size_t len, int oflags);
+/* Open inode @ino of generation @gen by handle (-ESTALE if it is gone). */
+int hsm_xfs_open_ino(struct hsm_fs *fs, uint64_t ino, uint32_t gen,
+		     int oflags);
 
 /* ---- leases --------------------------------------------------------- */
 

@@ -139,9 +139,14 @@ fill_meta(
 	meta->size = f->st.st_size;
 	meta->mtime_sec = f->st.st_mtim.tv_sec;
 	meta->mtime_nsec = f->st.st_mtim.tv_nsec;
-	real = realpath(f->path, NULL);
-	snprintf(meta->path, sizeof(meta->path), "%s", real ? real : f->path);
-	free(real);
+	if (f->path) {
+		real = realpath(f->path, NULL);
+		snprintf(meta->path, sizeof(meta->path), "%s",
+			 real ? real : f->path);
+		free(real);
+	} else {
+		hsm_fileref_name(f, meta->path, sizeof(meta->path));
+	}
 }
 
 static bool

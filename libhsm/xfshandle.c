@@ -10,8 +10,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 #include <xfs/xfs.h>
 #include <xfs/handle.h>
+#include <xfs/jdm.h>
 #include "hsmP.h"
 
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,6 +60,28 @@ hsm_xfs_open_handle(
 
 	pthread_mutex_lock(&handle_lock);
 	fd = open_by_handle(h, len, oflags);
+	if (fd < 0)
+		fd = -errno;
+	pthread_mutex_unlock(&handle_lock);
+	return fd;
+}
+
+int
+hsm_xfs_open_ino(
+	struct hsm_fs		*fs,
+	uint64_t		ino,
+	uint32_t		gen,
+	int			oflags)
+{
+	struct xfs_bstat	bs;
+	int			fd;
+
+	/* jdm builds the handle from these two fields only */
+	memset(&bs, 0, sizeof(bs));
+	bs.bs_ino = ino;
+	bs.bs_gen = gen;
+	pthread_mutex_lock(&handle_lock);
+	fd = jdm_open(fs->fshandle, &bs, oflags);
 	if (fd < 0)
 		fd = -errno;
 	pthread_mutex_unlock(&handle_lock);
