@@ -56,7 +56,7 @@ hsm_forget(
 		res->outcome = HSM_NOOP;
 		goto out_close;
 	}
-	f.rec.flags &= HSM_F_PINS;
+	f.rec.flags &= HSM_F_ADMIN;
 	f.rec.pending = HSM_OP_FORGETTING;
 	error = hsm_fileref_commit(&f);
 	if (error)

@@ -278,6 +278,20 @@ int hsm_oid_parse(const char *hex, uint8_t oid[HSM_OID_LEN]);
 int hsm_objmeta_format(const struct hsm_objmeta *m, char **out, size_t *len);
 int hsm_objmeta_parse(const char *buf, size_t len, struct hsm_objmeta *m);
 
+/*
+ * Read chunk @c of object @oid into @buf (1 << meta->chunk_shift bytes, at
+ * the chunk's offsets) and check its sum: 0, -ENOLINK when the store
+ * cannot give the right bytes, other -errno from the store.  A chunk with
+ * no data in the copy reads as nothing (0).  @hint: extent cursor, start 0.
+ */
+int hsm_chunk_fetch(struct hsm_store *store, const uint8_t *oid,
+		    const struct hsm_objmeta *meta, uint64_t c, void *buf,
+		    size_t *hint);
+/* Write chunk @c's data pieces from @buf to @fd, none at or past @limit.
+ * Returns the bytes written or -errno. */
+int64_t hsm_chunk_write(int fd, const struct hsm_objmeta *meta, uint64_t c,
+			const void *buf, uint64_t limit, size_t *hint);
+
 /* ---- internal operation steps --------------------------------------- */
 
 /* Release @f (opened O_RDWR, WRLCK held).  @sealed_ctime, when not NULL,

@@ -252,7 +252,7 @@ archive_leased(
 		drop_old = true;	/* the stale copy of a changed file */
 	}
 	/* step 2: pending record first (the old copy is unnamed from here) */
-	f->rec.flags &= HSM_F_PINS;
+	f->rec.flags &= HSM_F_ADMIN;
 	f->rec.pending = HSM_OP_MIGRATING;
 	f->rec.store_id = f->fs->store_id;
 	f->rec.chunk_shift = 0;
@@ -335,7 +335,7 @@ hsm_settle_stale(
 			return error;
 		if (f->rec.pending == HSM_OP_FORGETTING)
 			hsm_fault(f->fs, "forget-deleted");
-		f->rec.flags &= HSM_F_PINS;
+		f->rec.flags &= HSM_F_ADMIN;
 		f->rec.pending = HSM_OP_NONE;
 		memset(f->rec.oid, 0, HSM_OID_LEN);
 		if (!f->rec.flags)

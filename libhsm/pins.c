@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* pins.c - the administrator's NORELEASE and NOARCHIVE pins. */
+/* pins.c - the administrator's flags: NORELEASE and NOARCHIVE pins, and
+ * the per-file recall mode xfs_hsmd follows. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -17,8 +18,12 @@ hsm_set_pins(
 	int			error;
 
 	fs->errdetail[0] = '\0';
-	if ((set | clear) & ~HSM_F_PINS)
+	if (((set | clear) & ~HSM_F_ADMIN) ||
+	    (set & HSM_F_RECALL_MODE) == HSM_F_RECALL_MODE)
 		return -EINVAL;
+	/* one recall mode at a time: setting one drops the other */
+	if (set & HSM_F_RECALL_MODE)
+		clear |= HSM_F_RECALL_MODE & ~set;
 	error = hsm_fileref_open(fs, path, O_RDONLY, false, &f);
 	if (error)
 		return error;

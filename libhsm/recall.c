@@ -63,77 +63,35 @@ sync_done(
 }
 
 /*
- * Read chunk @c's pieces from the store into rs->buf, check its sum, and
- * write them.  -ENOLINK when the store cannot give the right bytes.
+ * Read chunk @c from the store, check its sum, and write it.  -ENOLINK
+ * when the store cannot give the right bytes.
  */
 static int
 recall_chunk(
 	struct recall_state	*rs,
-	uint64_t		c,
-	uint64_t		want_sum)
+	uint64_t		c)
 {
-	struct hsm_store	*store = rs->f->fs->store;
-	const struct hsm_datamap *dm = &rs->meta.map;
 	unsigned		shift = rs->meta.chunk_shift;
-	uint64_t		cs = c << shift, ce = (c + 1) << shift;
-	struct hsm_csum		*sum;
-	size_t			i;
-	int			error = 0;
+	int64_t			n;
+	int			error;
 
-	while (rs->ext_idx < dm->nr &&
-	       dm->ext[rs->ext_idx].off + dm->ext[rs->ext_idx].len <= cs)
-		rs->ext_idx++;
-	sum = hsm_csum_new();
-	if (!sum)
-		return -ENOMEM;
-	for (i = rs->ext_idx; i < dm->nr && dm->ext[i].off < ce; i++) {
-		uint64_t po = dm->ext[i].off > cs ? dm->ext[i].off : cs;
-		uint64_t pe = dm->ext[i].off + dm->ext[i].len;
-		ssize_t n;
-
-		if (pe > ce)
-			pe = ce;
-		n = store->ops->get(store, rs->f->rec.oid, rs->buf + (po - cs),
-				    pe - po, po);
-		if (n != (ssize_t)(pe - po)) {
-			error = -ENOLINK;
-			break;
-		}
-		hsm_csum_segment(sum, po, pe - po);
-		hsm_csum_update(sum, rs->buf + (po - cs), pe - po);
-	}
-	if (hsm_csum_final(sum) != want_sum || error)
-		return -ENOLINK;
-
-	for (i = rs->ext_idx; i < dm->nr && dm->ext[i].off < ce; i++) {
-		uint64_t po = dm->ext[i].off > cs ? dm->ext[i].off : cs;
-		uint64_t pe = dm->ext[i].off + dm->ext[i].len;
-		const char *p;
-		uint64_t left;
-
-		if (pe > ce)
-			pe = ce;
-		p = rs->buf + (po - cs);
-		for (left = pe - po; left; ) {
-			ssize_t n = pwrite(rs->f->fd, p, left, po);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return n < 0 ? -errno : -EIO;
-			p += n;
-			po += n;
-			left -= n;
-			rs->unsynced += n;
-			rs->moved += n;
-		}
-	}
+	error = hsm_chunk_fetch(rs->f->fs->store, rs->f->rec.oid, &rs->meta,
+			c, rs->buf, &rs->ext_idx);
+	if (error)
+		return error;
+	n = hsm_chunk_write(rs->f->fd, &rs->meta, c, rs->buf, rs->f->rec.size,
+			&rs->ext_idx);
+	if (n < 0)
+		return n;
+	rs->unsynced += n;
+	rs->moved += n;
 	/*
 	 * Start writing the chunk back now, without waiting: reading the
 	 * next chunk overlaps the write-out, and the fdatasync in sync_done
 	 * finds little left to do.  Durability still comes from that fdatasync.
 	 */
-	sync_file_range(rs->f->fd, cs, ce - cs, SYNC_FILE_RANGE_WRITE);
+	sync_file_range(rs->f->fd, c << shift, 1ULL << shift,
+			SYNC_FILE_RANGE_WRITE);
 	rs->done[rs->ndone++] = c;
 	hsm_fs_progress(rs->f->fs, rs->moved);
 	if (rs->unsynced >= SYNC_EVERY)
@@ -221,7 +179,7 @@ hsm_recall_locked(
 
 		if (hsm_chunkmap_test(&rs.map, c))
 			continue;
-		error = recall_chunk(&rs, c, rs.meta.sums[i].sum);
+		error = recall_chunk(&rs, c);
 		if (!error && rs.ndone > max_done)
 			error = sync_done(&rs);
 	}

@@ -145,7 +145,7 @@ static const struct {
 	const char		*name;
 	struct hsm_record	rec;
 } refused[] = {
-	{ "flag bit 6", { .flags = 1U << 6 } },
+	{ "flag bit 8", { .flags = 1U << 8 } },
 	{ "flag bit 31", { .flags = HSM_F_ARCHIVED | (1U << 31) } },
 	{ "all flag bits", { .flags = UINT32_MAX } },
 	{ "pending op max+1", { .pending = HSM_OP_MAX + 1 } },
@@ -209,7 +209,7 @@ static const struct {
 	{ "version 2, valid checksum",	M_SET8, 4, 2, -EPROTONOSUPPORT },
 	{ "version 0, valid checksum",	M_SET8, 4, 0, -EPROTONOSUPPORT },
 	{ "version 255, valid checksum", M_SET8, 4, 255, -EPROTONOSUPPORT },
-	{ "flag bit 6, valid checksum",	M_SET32, 8, HSM_F_ARCHIVED | (1U << 6),
+	{ "flag bit 8, valid checksum",	M_SET32, 8, HSM_F_ARCHIVED | (1U << 8),
 							-EUCLEAN },
 	{ "flag bit 31, valid checksum", M_SET32, 8, 1U << 31, -EUCLEAN },
 	{ "pending max+1, valid checksum", M_SET8, 5, HSM_OP_MAX + 1,
