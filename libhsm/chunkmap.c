@@ -140,7 +140,8 @@ hsm_chunkmap_covers_data(
 	size_t			i;
 	int			error;
 
-	error = hsm_datamap_read(fd, size, &dmap);
+	/* blocks reserved for a range recall (unwritten) are not data */
+	error = hsm_datamap_read_written(fd, size, &dmap);
 	if (error)
 		return error;
 	for (i = 0; i < dmap.nr && !error; i++) {

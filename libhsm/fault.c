@@ -8,6 +8,7 @@
  *                                 then SIGKILL (xfs_io "shutdown -f")
  *                      shutdown-nolog  the same without the log flush,
  *                                 a power cut (xfs_io "shutdown")
+ * LIBHSM_DELAY slows a step down instead (fault_delay.c).
  * Always compiled in: a crash test must exercise the shipped code.
  */
 #include <signal.h>
@@ -39,3 +40,4 @@ hsm_fault(
 	kill(getpid(), SIGKILL);
 	pause();
 }
+

@@ -23,6 +23,11 @@ hsm_forget(
 
 	memset(res, 0, sizeof(*res));
 	fs->errdetail[0] = '\0';
+	error = hsm_fs_route(fs);
+	if (error)
+		return error;
+	if (fs->route == HSM_ROUTE_DAEMON)
+		return hsm_ctl_forward(fs, HSM_CTL_FORGET, path, 0, res);
 	error = hsm_fs_open_store(fs);
 	if (error)
 		return error;

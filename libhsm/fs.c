@@ -212,6 +212,8 @@ hsm_fs_open(
 	if (!fs)
 		return -ENOMEM;
 	fs->mntfd = -1;
+	fs->lockfd = -1;
+	fs->ctlfd = -1;
 	fs->mnt = find_mountpoint(path, &fs->dev);
 	if (!fs->mnt) {
 		error = -errno;
@@ -261,6 +263,10 @@ hsm_fs_free(
 		free_handle(fs->fshandle, fs->fshandle_len);
 	if (fs->mntfd >= 0)
 		close(fs->mntfd);
+	if (fs->lockfd >= 0)
+		close(fs->lockfd);
+	if (fs->ctlfd >= 0)
+		close(fs->ctlfd);
 	free(fs->store_spec);
 	free(fs->mnt);
 	free(fs);

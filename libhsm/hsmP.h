@@ -35,13 +35,102 @@ struct hsm_fs {
 	char		errdetail[256];
 	hsm_progress_fn	progress_fn;
 	void		*progress_arg;
+	/* who moves data: see ctl.c */
+	int		route;		/* HSM_ROUTE_* */
+	int		lockfd;		/* shared daemon lock (direct) */
+	int		ctlfd;		/* connection to the daemon */
+	/* set by the server on its own handle: called around a punch */
+	const struct hsm_punch_hooks *punch_hooks;
+	void		*hooks_arg;
 };
+
+/*
+ * The server marks resident files so their accesses raise no events.
+ * Release must unmark a file before anyone can see it punched: prepare
+ * runs before the exclusive lease is taken, begin and end around the
+ * punch itself (srv_ops.c).
+ */
+struct hsm_punch_hooks {
+	void	(*prepare)(void *arg, int fd);
+	int	(*begin)(void *arg, int fd);
+	void	(*end)(void *arg, int fd);
+};
+
+static inline void
+hsm_fs_punch_prepare(
+	struct hsm_fs	*fs,
+	int		fd)
+{
+	if (fs->punch_hooks)
+		fs->punch_hooks->prepare(fs->hooks_arg, fd);
+}
 
 void hsm_fs_set_detail(struct hsm_fs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Read the XFS geometry UUID of an open fd.  -ENOTTY if not XFS. */
 int hsm_xfs_uuid(int fd, unsigned char uuid[16]);
 void hsm_uuid_unparse(const unsigned char uuid[16], char out[37]);
+
+/* ---- who moves data: the daemon or this process (ctl.c) ------------- */
+
+#define HSM_RUNDIR	"/run/xfs-hsm"	/* <uuid>.lock, <uuid>.sock */
+
+enum {
+	HSM_ROUTE_UNKNOWN = 0,
+	HSM_ROUTE_DIRECT,	/* no daemon: we hold the lock shared */
+	HSM_ROUTE_DAEMON,	/* a daemon serves the fs: ask it */
+	HSM_ROUTE_SERVER,	/* we are the daemon */
+};
+
+/* Decide the route once per handle: 0 or -errno (daemon not answering). */
+int hsm_fs_route(struct hsm_fs *fs);
+/* "/run/xfs-hsm/<uuid>.<ext>" */
+void hsm_fs_runpath(const struct hsm_fs *fs, const char *ext, char *buf,
+		    size_t size);
+
+/* Control protocol: a request is a 16-byte header and a payload (a path,
+ * bytes as they are), a response a 32-byte header and a payload (detail
+ * text or stats).  Little endian. */
+enum hsm_ctl_op {
+	HSM_CTL_PING = 1,
+	HSM_CTL_STATS,
+	HSM_CTL_MIGRATE,
+	HSM_CTL_RELEASE,
+	HSM_CTL_RECALL,
+	HSM_CTL_FORGET,
+	HSM_CTL_SETFLAGS,	/* flags: set in the low 16 bits, clear high */
+};
+#define HSM_CTL_OP_MAX		HSM_CTL_SETFLAGS
+#define HSM_CTL_REQ_HDR		16
+#define HSM_CTL_RESP_HDR	32
+#define HSM_CTL_MAX_PAYLOAD	8192
+
+struct hsm_ctl_msg {
+	uint16_t	op;
+	uint32_t	flags;
+	int32_t		error;		/* responses: 0 or -errno */
+	uint32_t	outcome;
+	uint64_t	bytes;
+	uint32_t	len;
+	char		payload[HSM_CTL_MAX_PAYLOAD + 1];	/* NUL added */
+};
+
+/* Encode into @buf (header + payload); returns the length or -EINVAL. */
+int hsm_ctl_encode(const struct hsm_ctl_msg *m, bool response, void *buf,
+		   size_t size);
+/* Check and decode a header: 0 or -EBADMSG; m->len says what follows. */
+int hsm_ctl_decode_hdr(const void *buf, size_t len, bool response,
+		       struct hsm_ctl_msg *m);
+/* Read or write one whole message on a socket. */
+int hsm_ctl_recv(int fd, bool response, struct hsm_ctl_msg *m);
+int hsm_ctl_send(int fd, const struct hsm_ctl_msg *m, bool response);
+/* One request and its response on the daemon connection of @fs. */
+int hsm_ctl_call(struct hsm_fs *fs, struct hsm_ctl_msg *m);
+/* The stats as a response payload (at least 8 + 8 * 17 bytes). */
+size_t hsm_stats_pack(const struct hsm_server_stats *st, void *buf);
+/* Forward an operation on @path to the daemon; fills @res and errdetail. */
+int hsm_ctl_forward(struct hsm_fs *fs, unsigned op, const char *path,
+		    unsigned flags, struct hsm_result *res);
 
 /* ---- binding: trusted.hsm.fs on the root directory ----------------- */
 
@@ -148,6 +237,13 @@ int hsm_datamap_read(int fd, uint64_t size, struct hsm_datamap *map);
  * overlaps or precedes the last extent, or wraps. */
 int hsm_datamap_add(struct hsm_datamap *map, uint64_t off, uint64_t len);
 void hsm_datamap_free(struct hsm_datamap *map);
+/* The written extents only (FIEMAP): blocks reserved unwritten are not
+ * data, even when the page cache holds zeros for them (extents.c). */
+int hsm_datamap_read_written(int fd, uint64_t size, struct hsm_datamap *map);
+/* Punch the unwritten extents of @fd that lie in holes of @keep (blocks
+ * reserved for a range recall where the copy has none). */
+int hsm_punch_unwritten_holes(int fd, const struct hsm_datamap *keep,
+			      uint64_t size);
 uint64_t hsm_datamap_bytes(const struct hsm_datamap *map);
 
 /*
@@ -314,6 +410,8 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * forget-pending, forget-deleted.
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
+/* Sleep at @step when LIBHSM_DELAY="<step>=<ms>" (slow-store tests). */
+void hsm_fault_delay(const char *step);
 
 /* Debug output behind LIBHSM_DEBUG=all. */
 void hsm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

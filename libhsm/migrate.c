@@ -380,6 +380,11 @@ hsm_migrate(
 
 	memset(res, 0, sizeof(*res));
 	fs->errdetail[0] = '\0';
+	error = hsm_fs_route(fs);
+	if (error)
+		return error;
+	if (fs->route == HSM_ROUTE_DAEMON)
+		return hsm_ctl_forward(fs, HSM_CTL_MIGRATE, path, flags, res);
 	error = hsm_fs_open_store(fs);
 	if (error)
 		return error;
@@ -441,6 +446,7 @@ hsm_migrate(
 	error = hsm_fileref_open(fs, path, O_RDWR, false, &f);
 	if (error)
 		return error;
+	hsm_fs_punch_prepare(fs, f.fd);
 	error = hsm_lease_take(f.fd, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)

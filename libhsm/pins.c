@@ -24,6 +24,12 @@ hsm_set_pins(
 	/* one recall mode at a time: setting one drops the other */
 	if (set & HSM_F_RECALL_MODE)
 		clear |= HSM_F_RECALL_MODE & ~set;
+	error = hsm_fs_route(fs);
+	if (error)
+		return error;
+	if (fs->route == HSM_ROUTE_DAEMON)
+		return hsm_ctl_forward(fs, HSM_CTL_SETFLAGS, path,
+				       set | clear << 16, NULL);
 	error = hsm_fileref_open(fs, path, O_RDONLY, false, &f);
 	if (error)
 		return error;

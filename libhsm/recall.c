@@ -129,26 +129,34 @@ hsm_recall_locked(
 		hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 		return -ENOLINK;
 	}
-	error = check_identity(&rs);
-	if (error)
-		return error;
+	/* DIRTY and released: xfs_hsmd saw the file change and kept the
+	 * record and map true (a truncation lowers rec.size) */
+	if (!(f->rec.flags & HSM_F_DIRTY)) {
+		error = check_identity(&rs);
+		if (error)
+			return error;
+	}
 	error = store->ops->stat(store, f->rec.oid, &rs.meta);
 	if (error == -ENOENT || error == -EUCLEAN)
 		return mark_lost(f);
 	if (error)
 		return error;
-	if (rs.meta.size != f->rec.size || rs.meta.checksum != f->rec.checksum) {
+	if (rs.meta.checksum != f->rec.checksum || rs.meta.size < f->rec.size ||
+	    (rs.meta.size != f->rec.size && !(f->rec.flags & HSM_F_DIRTY))) {
 		error = mark_lost(f);
 		goto out_meta;
 	}
-	error = hsm_chunkmap_init(&rs.map, f->rec.size, rs.meta.chunk_shift);
+	error = hsm_chunkmap_init(&rs.map, rs.meta.size, rs.meta.chunk_shift);
 	if (error)
 		goto out_meta;
-	if (f->rec.pending == HSM_OP_RECALLING &&
-	    f->rec.chunk_shift == rs.meta.chunk_shift &&
+	/*
+	 * The map is true whenever it exists (bits are set only once their
+	 * data is durable) except after RELEASING: the punch may have gone
+	 * past chunks an older map still calls resident.
+	 */
+	if (f->rec.pending == HSM_OP_RELEASING ||
+	    f->rec.chunk_shift != rs.meta.chunk_shift ||
 	    hsm_chunkmap_load(f->fd, &rs.map))
-		memset(rs.map.bits, 0, (rs.map.nchunks + 7) / 8);
-	if (f->rec.pending != HSM_OP_RECALLING)
 		memset(rs.map.bits, 0, (rs.map.nchunks + 7) / 8);
 	/* an interrupted op may have left verified data outside the map */
 	if (f->rec.pending == HSM_OP_NONE &&
@@ -177,6 +185,8 @@ hsm_recall_locked(
 	for (i = 0; i < rs.meta.nsums && !error; i++) {
 		uint64_t c = rs.meta.sums[i].chunk;
 
+		if ((c << rs.meta.chunk_shift) >= f->rec.size)
+			break;		/* truncated away while released */
 		if (hsm_chunkmap_test(&rs.map, c))
 			continue;
 		error = recall_chunk(&rs, c);
@@ -234,6 +244,11 @@ hsm_recall(
 
 	memset(res, 0, sizeof(*res));
 	fs->errdetail[0] = '\0';
+	error = hsm_fs_route(fs);
+	if (error)
+		return error;
+	if (fs->route == HSM_ROUTE_DAEMON)
+		return hsm_ctl_forward(fs, HSM_CTL_RECALL, path, 0, res);
 	error = hsm_fs_open_store(fs);
 	if (error)
 		return error;

@@ -154,6 +154,29 @@ check_store_copy(
 	return error;
 }
 
+/*
+ * Punch [0, len).  Under xfs_hsmd the hooks make the punch raise no event
+ * (it would break our own lease) and, once done, make every access to the
+ * file raise one again (srv_ops.c).
+ */
+static int
+punch(
+	struct hsm_fileref	*f,
+	uint64_t		len)
+{
+	const struct hsm_punch_hooks *h = f->fs->punch_hooks;
+	int			error = 0;
+
+	if (h && (error = h->begin(f->fs->hooks_arg, f->fd)))
+		return error;
+	if (len && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			     0, len) < 0)
+		error = -errno;
+	if (h)
+		h->end(f->fs->hooks_arg, f->fd);
+	return error;
+}
+
 /* Punch everything and record RELEASED.  The copy was verified before. */
 static int
 punch_and_record(
@@ -171,9 +194,9 @@ punch_and_record(
 	if (error)
 		return error;
 	hsm_fault(f->fs, "release-pending");
-	if (len && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			     0, len) < 0)
-		return -errno;
+	error = punch(f, len);
+	if (error)
+		return error;
 	/*
 	 * No fsync here: the punch is a journaled metadata change, and the
 	 * fsync in the RELEASED commit below forces the log past it.  Until
@@ -264,6 +287,11 @@ hsm_release(
 
 	memset(res, 0, sizeof(*res));
 	fs->errdetail[0] = '\0';
+	error = hsm_fs_route(fs);
+	if (error)
+		return error;
+	if (fs->route == HSM_ROUTE_DAEMON)
+		return hsm_ctl_forward(fs, HSM_CTL_RELEASE, path, 0, res);
 	error = hsm_fs_open_store(fs);
 	if (error)
 		return error;
@@ -286,6 +314,7 @@ hsm_release(
 		res->outcome = HSM_NOOP;
 		goto out_close;
 	}
+	hsm_fs_punch_prepare(fs, f.fd);
 	error = hsm_lease_take(f.fd, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)

@@ -424,6 +424,7 @@ posix_get(
 
 	if (fd < 0)
 		return fd;
+	hsm_fault_delay("store-get");
 	while (got < len) {
 		n = pread(fd, p + got, len - got, off + got);
 		if (n < 0) {

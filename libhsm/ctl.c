@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ctl.c - who moves a file's data: this process, or the daemon.
+ *
+ * A daemon (xfs_hsmd) holds /run/xfs-hsm/<fs-uuid>.lock exclusively for as
+ * long as its fanotify group lives, and answers on <fs-uuid>.sock.  A
+ * command that finds the lock free takes it shared and works directly;
+ * the daemon cannot start under it, so the two never move data of one
+ * file at once.  A command that finds the lock taken asks the daemon:
+ * working directly then would race the daemon's ignore marks (a released
+ * file still marked "resident" reads as zeros) and its recalls.
+ *
+ * The wire format is small and fixed: see hsmP.h.  Both sides check every
+ * length before using it; the payload is bytes (a file name), never
+ * interpreted beyond its length.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <endian.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include "hsmP.h"
+
+#define REQ_MAGIC	0x51534858u	/* "XHSQ" */
+#define RESP_MAGIC	0x41534858u	/* "XHSA" */
+#define CTL_VERSION	1
+#define CONNECT_WAIT_S	30	/* a daemon restarting its worker */
+
+static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
+
+int
+hsm_ctl_encode(
+	const struct hsm_ctl_msg *m,
+	bool			response,
+	void			*buf,
+	size_t			size)
+{
+	size_t			hdr = response ? HSM_CTL_RESP_HDR :
+						 HSM_CTL_REQ_HDR;
+	uint8_t			*p = buf;
+
+	if (m->len > HSM_CTL_MAX_PAYLOAD || size < hdr + m->len ||
+	    m->op == 0 || m->op > HSM_CTL_OP_MAX)
+		return -EINVAL;
+	memset(p, 0, hdr);
+	put32(p, response ? RESP_MAGIC : REQ_MAGIC);
+	put16(p + 4, CTL_VERSION);
+	put16(p + 6, m->op);
+	if (response) {
+		put32(p + 8, (uint32_t)m->error);
+		put32(p + 12, m->outcome);
+		put64(p + 16, m->bytes);
+		put32(p + 24, m->len);
+	} else {
+		put32(p + 8, m->flags);
+		put32(p + 12, m->len);
+	}
+	memcpy(p + hdr, m->payload, m->len);
+	return hdr + m->len;
+}
+
+int
+hsm_ctl_decode_hdr(
+	const void		*buf,
+	size_t			len,
+	bool			response,
+	struct hsm_ctl_msg	*m)
+{
+	const uint8_t		*p = buf;
+	int32_t			error;
+
+	if (len < (response ? HSM_CTL_RESP_HDR : HSM_CTL_REQ_HDR) ||
+	    get32(p) != (response ? RESP_MAGIC : REQ_MAGIC) ||
+	    get16(p + 4) != CTL_VERSION)
+		return -EBADMSG;
+	memset(m, 0, offsetof(struct hsm_ctl_msg, payload));
+	m->op = get16(p + 6);
+	if (m->op == 0 || m->op > HSM_CTL_OP_MAX)
+		return -EBADMSG;
+	if (response) {
+		error = (int32_t)get32(p + 8);
+		if (error > 0 || error < -4095 || get32(p + 28))
+			return -EBADMSG;
+		m->error = error;
+		m->outcome = get32(p + 12);
+		m->bytes = get64(p + 16);
+		m->len = get32(p + 24);
+	} else {
+		m->flags = get32(p + 8);
+		m->len = get32(p + 12);
+	}
+	if (m->len > HSM_CTL_MAX_PAYLOAD)
+		return -EBADMSG;
+	m->payload[0] = '\0';
+	return 0;
+}
+
+/* Read exactly @len bytes; -ECONNRESET on a short read. */
+static int
+read_full(
+	int		fd,
+	void		*buf,
+	size_t		len)
+{
+	char		*p = buf;
+	ssize_t		n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ECONNRESET;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+hsm_ctl_recv(
+	int			fd,
+	bool			response,
+	struct hsm_ctl_msg	*m)
+{
+	uint8_t			hdr[HSM_CTL_RESP_HDR];
+	size_t			hlen = response ? HSM_CTL_RESP_HDR :
+						  HSM_CTL_REQ_HDR;
+	int			error;
+
+	error = read_full(fd, hdr, hlen);
+	if (!error)
+		error = hsm_ctl_decode_hdr(hdr, hlen, response, m);
+	if (!error)
+		error = read_full(fd, m->payload, m->len);
+	if (!error)
+		m->payload[m->len] = '\0';
+	return error;
+}
+
+int
+hsm_ctl_send(
+	int			fd,
+	const struct hsm_ctl_msg *m,
+	bool			response)
+{
+	uint8_t			buf[HSM_CTL_RESP_HDR + HSM_CTL_MAX_PAYLOAD];
+	const uint8_t		*p = buf;
+	int			len;
+	ssize_t			n;
+
+	len = hsm_ctl_encode(m, response, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	while (len) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ECONNRESET;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void
+hsm_fs_runpath(
+	const struct hsm_fs	*fs,
+	const char		*ext,
+	char			*buf,
+	size_t			size)
+{
+	snprintf(buf, size, "%s/%s.%s", HSM_RUNDIR, fs->uuid_str, ext);
+}
+
+/* Connect to the daemon's socket: the fd or -errno. */
+static int
+ctl_connect(
+	const struct hsm_fs	*fs)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	int			fd, error;
+
+	hsm_fs_runpath(fs, "sock", sun.sun_path, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		error = -errno;
+		close(fd);
+		return error;
+	}
+	return fd;
+}
+
+/* The lock file, created if missing: the fd or -errno. */
+static int
+open_lock(
+	const struct hsm_fs	*fs)
+{
+	char			path[PATH_MAX];
+	int			fd;
+
+	if (mkdir(HSM_RUNDIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	hsm_fs_runpath(fs, "lock", path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+int
+hsm_fs_route(
+	struct hsm_fs	*fs)
+{
+	struct timespec	pause = { 0, 100 * 1000 * 1000 };
+	int		fd, tries;
+
+	if (fs->route != HSM_ROUTE_UNKNOWN)
+		return 0;
+	fd = open_lock(fs);
+	if (fd < 0) {
+		hsm_fs_set_detail(fs, "cannot open the daemon lock in %s",
+				HSM_RUNDIR);
+		return fd;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		fs->lockfd = fd;
+		fs->route = HSM_ROUTE_DIRECT;
+		return 0;
+	}
+	close(fd);
+	if (errno != EWOULDBLOCK)
+		return -errno;
+	/* a daemon holds the filesystem; its worker may be restarting */
+	for (tries = 0; tries < CONNECT_WAIT_S * 10; tries++) {
+		fd = ctl_connect(fs);
+		if (fd >= 0) {
+			fs->ctlfd = fd;
+			fs->route = HSM_ROUTE_DAEMON;
+			return 0;
+		}
+		nanosleep(&pause, NULL);
+	}
+	hsm_fs_set_detail(fs, "xfs_hsmd holds %s but does not answer on its "
+			"socket", fs->mnt);
+	return -ECONNREFUSED;
+}
+
+int
+hsm_ctl_call(
+	struct hsm_fs		*fs,
+	struct hsm_ctl_msg	*m)
+{
+	uint16_t		op = m->op;
+	int			error;
+
+	error = hsm_ctl_send(fs->ctlfd, m, false);
+	if (!error)
+		error = hsm_ctl_recv(fs->ctlfd, true, m);
+	if (!error && m->op != op)
+		error = -EBADMSG;
+	if (error) {
+		hsm_fs_set_detail(fs, "lost the connection to xfs_hsmd");
+		close(fs->ctlfd);
+		fs->ctlfd = -1;
+		fs->route = HSM_ROUTE_UNKNOWN;	/* ask again next time */
+	}
+	return error;
+}
+
+/* @path as the daemon can find it: absolute, the last name kept as is. */
+static int
+absolute_path(
+	const char	*path,
+	char		*out,
+	size_t		size)
+{
+	char		*d = strdup(path), *b = strdup(path), *real;
+	int		error = 0;
+
+	if (!d || !b) {
+		error = -ENOMEM;
+		goto out;
+	}
+	real = realpath(dirname(d), NULL);
+	if (!real) {
+		error = -errno;
+		goto out;
+	}
+	if ((size_t)snprintf(out, size, "%s/%s", strcmp(real, "/") ? real : "",
+			     basename(b)) >= size)
+		error = -ENAMETOOLONG;
+	free(real);
+out:
+	free(d);
+	free(b);
+	return error;
+}
+
+int
+hsm_ctl_forward(
+	struct hsm_fs		*fs,
+	unsigned		op,
+	const char		*path,
+	unsigned		flags,
+	struct hsm_result	*res)
+{
+	struct hsm_ctl_msg	*m;
+	int			error;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->op = op;
+	m->flags = flags;
+	error = absolute_path(path, m->payload, sizeof(m->payload));
+	if (error)
+		goto out;
+	m->len = strlen(m->payload);
+	error = hsm_ctl_call(fs, m);
+	if (error)
+		goto out;
+	error = m->error;
+	if (res) {
+		res->outcome = m->outcome;
+		res->bytes = m->bytes;
+	}
+	if (m->len)
+		hsm_fs_set_detail(fs, "%s", m->payload);
+out:
+	free(m);
+	return error;
+}
+
+/* Fields of struct hsm_server_stats, in wire order (after pid, restarts). */
+static const size_t stats_fields[] = {
+	offsetof(struct hsm_server_stats, uptime_s),
+	offsetof(struct hsm_server_stats, events),
+	offsetof(struct hsm_server_stats, own_events),
+	offsetof(struct hsm_server_stats, ignored),
+	offsetof(struct hsm_server_stats, recalls),
+	offsetof(struct hsm_server_stats, recall_bytes),
+	offsetof(struct hsm_server_stats, chunks),
+	offsetof(struct hsm_server_stats, chunks_dedup),
+	offsetof(struct hsm_server_stats, failures),
+	offsetof(struct hsm_server_stats, timeouts),
+	offsetof(struct hsm_server_stats, adopted),
+	offsetof(struct hsm_server_stats, in_flight),
+	offsetof(struct hsm_server_stats, queued),
+	offsetof(struct hsm_server_stats, lat_p50_us),
+	offsetof(struct hsm_server_stats, lat_p90_us),
+	offsetof(struct hsm_server_stats, lat_p99_us),
+	offsetof(struct hsm_server_stats, lat_max_us),
+};
+#define NSTATS	(sizeof(stats_fields) / sizeof(stats_fields[0]))
+
+size_t
+hsm_stats_pack(
+	const struct hsm_server_stats *st,
+	void			*buf)
+{
+	uint8_t			*p = buf;
+	size_t			i;
+
+	put32(p, st->pid);
+	put32(p + 4, st->restarts);
+	for (i = 0; i < NSTATS; i++)
+		put64(p + 8 + 8 * i, *(const uint64_t *)
+				((const char *)st + stats_fields[i]));
+	return 8 + 8 * NSTATS;
+}
+
+static int
+stats_unpack(
+	const void		*buf,
+	size_t			len,
+	struct hsm_server_stats	*st)
+{
+	const uint8_t		*p = buf;
+	size_t			i;
+
+	if (len < 8 + 8 * NSTATS)
+		return -EBADMSG;
+	memset(st, 0, sizeof(*st));
+	st->pid = get32(p);
+	st->restarts = get32(p + 4);
+	for (i = 0; i < NSTATS; i++)
+		*(uint64_t *)((char *)st + stats_fields[i]) =
+				get64(p + 8 + 8 * i);
+	return 0;
+}
+
+/* A short-lived connection for a query, unless the route has one. */
+static int
+query(
+	struct hsm_fs		*fs,
+	struct hsm_ctl_msg	*m)
+{
+	int			fd, error;
+
+	if (fs->route == HSM_ROUTE_DAEMON)
+		return hsm_ctl_call(fs, m);
+	fd = ctl_connect(fs);
+	if (fd < 0)
+		return -ENOTCONN;
+	error = hsm_ctl_send(fd, m, false);
+	if (!error)
+		error = hsm_ctl_recv(fd, true, m);
+	close(fd);
+	return error ? -ENOTCONN : 0;
+}
+
+HSM_EXPORT int
+hsm_fs_daemon_stats(
+	struct hsm_fs		*fs,
+	struct hsm_server_stats	*st)
+{
+	struct hsm_ctl_msg	*m = calloc(1, sizeof(*m));
+	int			error;
+
+	if (!m)
+		return -ENOMEM;
+	m->op = HSM_CTL_STATS;
+	error = query(fs, m);
+	if (!error)
+		error = m->error ? m->error :
+			stats_unpack(m->payload, m->len, st);
+	free(m);
+	return error;
+}
+
+HSM_EXPORT int
+hsm_fs_daemon_running(
+	struct hsm_fs		*fs)
+{
+	struct hsm_ctl_msg	*m = calloc(1, sizeof(*m));
+	int			error;
+
+	if (!m)
+		return 0;
+	m->op = HSM_CTL_PING;
+	error = query(fs, m);
+	free(m);
+	return !error;
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hsmd_config.c - xfs_hsmd settings: the config file (libinih, as
+ * xfsprogs' mkfs does) and the command line share one parser.
+ *
+ *   [xfs_hsmd]              for every filesystem
+ *   mode = whole | range
+ *   workers = 4
+ *   chunk_size = 1M         a power of two, 4K to 1G
+ *   readahead = 4           recall units ahead of a sequential reader
+ *   timeout = 300           seconds before a recall fails with EIO
+ *
+ *   [/srv/data]             the same keys, for one mount point
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ini.h>
+#include "hsmd.h"
+
+/* Strictly parse an unsigned number with an optional K/M/G suffix. */
+static int
+parse_size(
+	const char	*s,
+	uint64_t	*out)
+{
+	unsigned long long v;
+	char		*end;
+	unsigned	shift = 0;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int
+parse_uint(
+	const char	*s,
+	unsigned	min,
+	unsigned	max,
+	unsigned	*out)
+{
+	uint64_t	v;
+
+	if (parse_size(s, &v) || strpbrk(s, "kKmMgG") || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+hsmd_set(
+	struct hsm_server_config *cfg,
+	const char		*key,
+	const char		*value)
+{
+	uint64_t		size;
+	unsigned		n;
+
+	if (!strcmp(key, "mode")) {
+		if (!strcmp(value, "whole"))
+			cfg->mode = HSM_RECALL_WHOLE;
+		else if (!strcmp(value, "range"))
+			cfg->mode = HSM_RECALL_RANGE;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "workers"))
+		return parse_uint(value, 1, 256, &cfg->workers);
+	if (!strcmp(key, "readahead"))
+		return parse_uint(value, 0, 1024, &cfg->readahead);
+	if (!strcmp(key, "timeout")) {
+		if (parse_uint(value, 1, 86400, &n))
+			return -EINVAL;
+		cfg->timeout_ms = n * 1000;
+		return 0;
+	}
+	if (!strcmp(key, "chunk_size")) {
+		if (parse_size(value, &size) || size < 4096 ||
+		    size > (1ULL << 30) || (size & (size - 1)))
+			return -EINVAL;
+		cfg->chunk_size = size;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+struct parse_ctx {
+	struct hsmd_opts *o;
+	const char	*file;
+	int		bad;
+};
+
+static unsigned
+key_bit(
+	const char	*key)
+{
+	if (!strcmp(key, "mode"))
+		return SET_MODE;
+	if (!strcmp(key, "workers"))
+		return SET_WORKERS;
+	if (!strcmp(key, "chunk_size"))
+		return SET_CHUNK;
+	if (!strcmp(key, "readahead"))
+		return SET_READAHEAD;
+	if (!strcmp(key, "timeout"))
+		return SET_TIMEOUT;
+	return 0;
+}
+
+static int
+handler(
+	void			*user,
+	const char		*section,
+	const char		*key,
+	const char		*value)
+{
+	struct parse_ctx	*pc = user;
+	int			error;
+
+	if (strcmp(section, HSMD_NAME) && strcmp(section, pc->o->mnt))
+		return 1;		/* another filesystem's section */
+	if (pc->o->set & key_bit(key))
+		return 1;		/* the command line wins */
+	error = hsmd_set(&pc->o->cfg, key, value);
+	if (error) {
+		fprintf(stderr, "%s: %s: [%s] %s = '%s': %s\n", HSMD_NAME,
+			pc->file, section, key, value, error == -ENOENT ?
+			"unknown setting" : "invalid value");
+		pc->bad = 1;
+	}
+	return 1;
+}
+
+int
+hsmd_read_config(
+	struct hsmd_opts	*o)
+{
+	struct parse_ctx	pc = { .o = o };
+	int			line;
+
+	pc.file = o->config ? o->config : HSMD_CONFIG;
+	if (!o->config && access(pc.file, F_OK) < 0)
+		return 0;		/* no file: the defaults */
+	line = ini_parse(pc.file, handler, &pc);
+	if (line < 0) {
+		fprintf(stderr, "%s: cannot read config '%s': %s\n", HSMD_NAME,
+			pc.file, line == -1 ? strerror(errno) :
+			"out of memory");
+		return 1;
+	}
+	if (line > 0) {
+		fprintf(stderr, "%s: %s:%d: syntax error\n", HSMD_NAME,
+			pc.file, line);
+		return 1;
+	}
+	return pc.bad;
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hsmd_supervise.c - keep the fanotify group alive across worker crashes.
+ *
+ * If the last holder of a pre-content group dies, the kernel allows every
+ * pending event and a blocked reader of a released file reads zeros.  So
+ * this process holds the group (and the daemon lock) and does nothing
+ * else; the worker, a child, serves.  When the worker dies its pending
+ * events stay pending; the next worker finds them in the shared event
+ * table, finishes their recalls and answers them (libhsm srv_adopt.c).
+ *
+ * The supervisor is the service's main process: it tells systemd READY=1
+ * once the first worker serves, and passes SIGTERM on to the worker.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include "hsmd.h"
+
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	5000
+#define STABLE_S	10	/* a worker this old was not crash-looping */
+
+static struct hsm_server *the_server;
+
+static void
+on_term(
+	int		sig)
+{
+	(void)sig;
+	if (the_server)
+		hsm_server_stop(the_server);
+}
+
+/* The worker: serve until told to stop.  Never returns. */
+static void __attribute__((noreturn))
+worker(
+	struct hsmd_opts	*o,
+	struct hsm_fs		*fs,
+	int			group_fd,
+	struct hsm_evtab	*t,
+	int			ready_fd)
+{
+	struct sigaction	sa = { .sa_handler = on_term };
+	sigset_t		none;
+	char			c = 1;
+	int			error;
+
+	prctl(PR_SET_NAME, "xfs_hsmd-work");
+	error = hsm_server_new(fs, group_fd, t, &o->cfg, &the_server);
+	if (error) {
+		hsmd_logf(LOG_ERR, "cannot start serving %s: %s", o->mnt,
+			  strerror(-error));
+		_exit(HSM_EX_OPERATIONAL);
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* ready once the loop runs: adoption and the socket come first in
+	 * hsm_server_run, and commands retry until the socket is there */
+	if (write(ready_fd, &c, 1) != 1)
+		hsmd_logf(LOG_WARNING, "cannot tell the supervisor we serve");
+	close(ready_fd);
+	error = hsm_server_run(the_server);
+	hsm_server_free(the_server);
+	_exit(error ? HSM_EX_OPERATIONAL : 0);
+}
+
+static void
+sleep_ms(
+	unsigned	ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Describe how a worker ended, for the log. */
+static void
+describe(
+	int		status,
+	char		*buf,
+	size_t		size)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, size, "exited with status %d",
+			 WEXITSTATUS(status));
+}
+
+int
+hsmd_supervise(
+	struct hsmd_opts	*o,
+	struct hsm_fs		*fs)
+{
+	struct hsm_evtab	*t;
+	sigset_t		set;
+	siginfo_t		si;
+	time_t			started;
+	unsigned		backoff = BACKOFF_MIN_MS;
+	bool			notified = false, stopping = false;
+	char			why[128], c;
+	int			group_fd, pipefd[2], status, error;
+	pid_t			pid;
+
+	error = hsm_server_group(fs, &group_fd);
+	if (error) {
+		fprintf(stderr, "%s: cannot watch '%s': %s\n", HSMD_NAME,
+			o->mnt, error == -EOPNOTSUPP ? "this kernel has no "
+			"fanotify pre-content events (Linux 6.14 or later)" :
+			strerror(-error));
+		return HSM_EX_OPERATIONAL;
+	}
+	error = hsm_evtab_new(&t);
+	if (error) {
+		fprintf(stderr, "%s: %s\n", HSMD_NAME, strerror(-error));
+		return HSM_EX_OPERATIONAL;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	hsmd_logf(LOG_INFO, "watching %s (store %s, %s recall)", o->mnt,
+		  hsm_fs_store_spec(fs) ? hsm_fs_store_spec(fs) : "none",
+		  o->cfg.mode == HSM_RECALL_RANGE ? "range" : "whole-file");
+
+	for (;;) {
+		if (pipe(pipefd) < 0)
+			return HSM_EX_OPERATIONAL;
+		started = time(NULL);
+		pid = fork();
+		if (pid < 0) {
+			hsmd_logf(LOG_ERR, "fork: %s", strerror(errno));
+			sleep_ms(BACKOFF_MAX_MS);
+			close(pipefd[0]);
+			close(pipefd[1]);
+			continue;
+		}
+		if (pid == 0) {
+			close(pipefd[0]);
+			worker(o, fs, group_fd, t, pipefd[1]);
+		}
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) == 1 && !notified) {
+			sd_notifyf(0, "READY=1\nSTATUS=serving %s\nMAINPID=%lu",
+				   o->mnt, (unsigned long)getpid());
+			notified = true;
+		}
+		close(pipefd[0]);
+
+		/* wait for the worker to end, passing stop signals on */
+		for (;;) {
+			if (sigwaitinfo(&set, &si) < 0)
+				continue;
+			if (si.si_signo == SIGCHLD) {
+				if (waitpid(pid, &status, WNOHANG) == pid)
+					break;
+				continue;
+			}
+			if (si.si_signo == SIGHUP)
+				continue;	/* settings need a restart */
+			stopping = true;
+			sd_notify(0, "STOPPING=1");
+			kill(pid, SIGTERM);
+		}
+		if (stopping || (WIFEXITED(status) && !WEXITSTATUS(status)))
+			break;
+		describe(status, why, sizeof(why));
+		hsmd_logf(LOG_ERR, "worker %d %s: starting another, which "
+			  "takes over the events it left", (int)pid, why);
+		if (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == HSM_EX_OPERATIONAL &&
+		    time(NULL) - started < STABLE_S && backoff >= BACKOFF_MAX_MS)
+			hsmd_logf(LOG_ERR, "the worker keeps failing; still "
+				  "holding %s so that no reader gets zeros",
+				  o->mnt);
+		hsm_evtab_note_restart(t);
+		backoff = time(NULL) - started >= STABLE_S ? BACKOFF_MIN_MS :
+			  (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+			   backoff * 2);
+		sleep_ms(backoff);
+	}
+	hsmd_logf(LOG_INFO, "stopped serving %s", o->mnt);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : HSM_EX_OPERATIONAL;
+}
