@@ -66,14 +66,26 @@ for_each_extent(
 	return error;
 }
 
+struct written_ctx {
+	struct hsm_datamap	*map;
+	uint64_t		size;
+};
+
+/* A written extent, clipped to the file size (XFS preallocates past EOF). */
 static int
 add_written(
-	uint64_t	off,
-	uint64_t	len,
-	bool		unwritten,
-	void		*arg)
+	uint64_t		off,
+	uint64_t		len,
+	bool			unwritten,
+	void			*arg)
 {
-	return unwritten ? 0 : hsm_datamap_add(arg, off, len);
+	struct written_ctx	*wc = arg;
+
+	if (unwritten || off >= wc->size)
+		return 0;
+	if (len > wc->size - off)
+		len = wc->size - off;
+	return hsm_datamap_add(wc->map, off, len);
 }
 
 int
@@ -82,10 +94,11 @@ hsm_datamap_read_written(
 	uint64_t		size,
 	struct hsm_datamap	*map)
 {
+	struct written_ctx	wc = { .map = map, .size = size };
 	int			error;
 
 	memset(map, 0, sizeof(*map));
-	error = for_each_extent(fd, size, add_written, map);
+	error = for_each_extent(fd, size, add_written, &wc);
 	if (error)
 		hsm_datamap_free(map);
 	/* no FIEMAP (tmpfs): nothing there is reserved unwritten by us */

@@ -164,12 +164,41 @@ hsm_fileref_name(
 	return buf;
 }
 
+int
+hsm_fileref_lease(
+	struct hsm_fileref	*f,
+	int			type)
+{
+	const struct hsm_excl_hooks *h = f->fs->excl_hooks;
+	int			error;
+
+	if (type == F_WRLCK && h)
+		h->prepare(f->fs->hooks_arg, f->fd);
+	error = hsm_lease_take(f->fd, type);
+	if (error)
+		return error;
+	f->leased = true;
+	if (type == F_WRLCK && h) {
+		error = h->begin(f->fs->hooks_arg, f->fd);
+		if (error) {
+			hsm_lease_drop(f->fd);
+			f->leased = false;
+			return error;
+		}
+		f->excl_hooked = true;
+	}
+	return 0;
+}
+
 void
 hsm_fileref_close(
 	struct hsm_fileref	*f)
 {
 	if (f->fd < 0)
 		return;
+	if (f->excl_hooked)
+		f->fs->excl_hooks->end(f->fs->hooks_arg, f->fd);
+	f->excl_hooked = false;
 	if (f->leased)
 		hsm_lease_drop(f->fd);
 	close(f->fd);

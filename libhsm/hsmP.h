@@ -39,31 +39,23 @@ struct hsm_fs {
 	int		route;		/* HSM_ROUTE_* */
 	int		lockfd;		/* shared daemon lock (direct) */
 	int		ctlfd;		/* connection to the daemon */
-	/* set by the server on its own handle: called around a punch */
-	const struct hsm_punch_hooks *punch_hooks;
+	/* set by the server on its own handles: see hsm_excl_hooks */
+	const struct hsm_excl_hooks *excl_hooks;
 	void		*hooks_arg;
 };
 
 /*
- * The server marks resident files so their accesses raise no events.
- * Release must unmark a file before anyone can see it punched: prepare
- * runs before the exclusive lease is taken, begin and end around the
- * punch itself (srv_ops.c).
+ * The server marks resident files so their accesses raise no events, and
+ * its own IO raises events it must answer.  Under an exclusive lease both
+ * bite: an event's fd, opened for the server, breaks the server's own
+ * lease.  prepare runs before the lease is taken, begin once it is held,
+ * end before it is dropped (srv_ops.c).
  */
-struct hsm_punch_hooks {
+struct hsm_excl_hooks {
 	void	(*prepare)(void *arg, int fd);
 	int	(*begin)(void *arg, int fd);
 	void	(*end)(void *arg, int fd);
 };
-
-static inline void
-hsm_fs_punch_prepare(
-	struct hsm_fs	*fs,
-	int		fd)
-{
-	if (fs->punch_hooks)
-		fs->punch_hooks->prepare(fs->hooks_arg, fd);
-}
 
 void hsm_fs_set_detail(struct hsm_fs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -154,6 +146,7 @@ struct hsm_fileref {
 	bool		has_rec;
 	struct hsm_record rec;
 	bool		leased;
+	bool		excl_hooked;	/* excl_hooks->begin ran */
 };
 
 /*
@@ -176,6 +169,11 @@ void hsm_fileref_close(struct hsm_fileref *f);
 int hsm_fileref_commit(struct hsm_fileref *f);
 /* Remove the record durably (pins and all). */
 int hsm_fileref_clear(struct hsm_fileref *f);
+/*
+ * Take a lease of @type on @f (F_RDLCK: no writer; F_WRLCK: nobody else),
+ * without blocking: -EBUSY when it conflicts.  hsm_fileref_close drops it.
+ */
+int hsm_fileref_lease(struct hsm_fileref *f, int type);
 /* Re-read the file's stat into f->st. */
 int hsm_fileref_restat(struct hsm_fileref *f);
 /* True when size and mtime match the record (the archived identity). */

@@ -171,7 +171,12 @@ copy_to_store(
 
 	fill_meta(f, meta);
 	meta->chunk_shift = hsm_chunk_shift_for(meta->size);
-	error = hsm_datamap_read(f->fd, meta->size, &map);
+	/*
+	 * Written extents only: an unwritten (preallocated) extent reads as
+	 * zeros and is no data, but SEEK_DATA calls it data as soon as the
+	 * page cache holds a page of it, which readahead does.
+	 */
+	error = hsm_datamap_read_written(f->fd, meta->size, &map);
 	if (error)
 		return error;
 	/* one pass front to back: ask for the larger readahead */
@@ -427,13 +432,12 @@ hsm_migrate(
 		return hsm_release(fs, path, res);
 	}
 
-	error = hsm_lease_take(f.fd, F_RDLCK);
+	error = hsm_fileref_lease(&f, F_RDLCK);
 	if (error) {
 		if (error == -EBUSY)
 			hsm_fs_set_detail(fs, "file is open for writing");
 		goto out_close;
 	}
-	f.leased = true;
 	error = hsm_fileref_restat(&f);
 	if (error)
 		goto out_close;
@@ -446,15 +450,13 @@ hsm_migrate(
 	error = hsm_fileref_open(fs, path, O_RDWR, false, &f);
 	if (error)
 		return error;
-	hsm_fs_punch_prepare(fs, f.fd);
-	error = hsm_lease_take(f.fd, F_WRLCK);
+	error = hsm_fileref_lease(&f, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)
 			hsm_fs_set_detail(fs, "archived, but not released: "
 					"file is in use");
 		goto out_close;
 	}
-	f.leased = true;
 	error = hsm_fileref_restat(&f);
 	if (!error)
 		error = hsm_release_locked(&f, &sealed, &rres);

@@ -274,14 +274,13 @@ hsm_recall(
 		res->outcome = HSM_NOOP;
 		goto out_close;
 	}
-	error = hsm_lease_take(f.fd, F_WRLCK);
+	error = hsm_fileref_lease(&f, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)
 			hsm_fs_set_detail(fs, "file is in use (recall "
 					"without xfs_hsmd needs exclusive access)");
 		goto out_close;
 	}
-	f.leased = true;
 	error = hsm_fileref_restat(&f);
 	if (!error)
 		error = hsm_recall_locked(&f, res);

@@ -111,7 +111,7 @@ verify_unchanged(
 		return 0;
 	if (!(f->rec.flags & HSM_F_RELEASED) &&
 	    f->rec.pending != HSM_OP_RECALLING) {
-		error = hsm_datamap_read(f->fd, f->rec.size, &dmap);
+		error = hsm_datamap_read_written(f->fd, f->rec.size, &dmap);
 		if (error)
 			return error;
 		error = hsm_csum_fd(f->fd, &dmap, &sum);
@@ -154,27 +154,16 @@ check_store_copy(
 	return error;
 }
 
-/*
- * Punch [0, len).  Under xfs_hsmd the hooks make the punch raise no event
- * (it would break our own lease) and, once done, make every access to the
- * file raise one again (srv_ops.c).
- */
+/* Punch [0, len) (under xfs_hsmd, the lease hooks keep it silent). */
 static int
 punch(
 	struct hsm_fileref	*f,
 	uint64_t		len)
 {
-	const struct hsm_punch_hooks *h = f->fs->punch_hooks;
-	int			error = 0;
-
-	if (h && (error = h->begin(f->fs->hooks_arg, f->fd)))
-		return error;
 	if (len && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			     0, len) < 0)
-		error = -errno;
-	if (h)
-		h->end(f->fs->hooks_arg, f->fd);
-	return error;
+		return -errno;
+	return 0;
 }
 
 /* Punch everything and record RELEASED.  The copy was verified before. */
@@ -314,15 +303,13 @@ hsm_release(
 		res->outcome = HSM_NOOP;
 		goto out_close;
 	}
-	hsm_fs_punch_prepare(fs, f.fd);
-	error = hsm_lease_take(f.fd, F_WRLCK);
+	error = hsm_fileref_lease(&f, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)
 			hsm_fs_set_detail(fs, "file is in use "
 					"(release needs exclusive access)");
 		goto out_close;
 	}
-	f.leased = true;
 	error = hsm_fileref_restat(&f);
 	if (!error)
 		error = hsm_release_locked(&f, NULL, res);

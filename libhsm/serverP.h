@@ -110,6 +110,7 @@ struct srv_inode {
 	bool		on_runq;
 	struct cds_list_head runq_link;
 	unsigned	busy;		/* chunks in workers' hands */
+	unsigned	active;		/* batches running (with an O_RDWR fd) */
 	unsigned	quiesce;	/* no new batches (writer test, ops) */
 	bool		op_busy;	/* a command runs on the inode */
 	struct cds_list_head waiting;	/* requests awaiting chunks */
@@ -282,7 +283,7 @@ int __srv_finalize(struct hsm_server *s, struct srv_inode *in);
 /* srv_ops.c: commands from the control socket, run with @w's handle */
 int srv_op(struct srv_worker *w, struct hsm_fs *cfs, unsigned op,
 	   const char *path, unsigned flags, struct hsm_result *res);
-extern const struct hsm_punch_hooks srv_punch_hooks;
+extern const struct hsm_excl_hooks srv_excl_hooks;
 
 /* srv_ctl.c */
 int srv_ctl_start(struct hsm_server *s);

@@ -154,6 +154,9 @@ __writer_present(
 		if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
 			writer = false;
 			fcntl(fd, F_SETLEASE, F_UNLCK);
+		} else {
+			srv_log(s, LOG_DEBUG, "inode %llu: lease test: %s",
+				(unsigned long long)in->ino, strerror(errno));
 		}
 		close(fd);
 	}
@@ -288,7 +291,7 @@ __classify_released(
 	c0 = 0;
 	c1 = nch ? nch - 1 : 0;
 	if (r->kind == REQ_SYNC || file_mode(s, in) == HSM_RECALL_WHOLE ||
-	    !r->has_range || ((r->mask & FAN_PRE_ACCESS) && !r->count)) {
+	    ((r->mask & FAN_PRE_ACCESS) && (!r->has_range || !r->count))) {
 		__srv_need_chunks(w, in, r, c0, c1);
 		return;
 	}

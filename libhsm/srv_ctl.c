@@ -125,7 +125,7 @@ conn_main(
 	urcu_memb_register_thread();
 	if (m && hsm_fs_open(s->fs->mnt, 0, &cfs) == 0) {
 		cfs->route = HSM_ROUTE_SERVER;
-		cfs->punch_hooks = &srv_punch_hooks;
+		cfs->excl_hooks = &srv_excl_hooks;
 		cfs->hooks_arg = s;
 		while (serve(c, &w, cfs, m))
 			;

@@ -6,14 +6,14 @@
  * the command is done, and no recall batch runs meanwhile, so data
  * movement is serialized per inode.  A recall is a request like an
  * event's.  The others run the library's own code on the connection's
- * handle, whose punch hooks keep the ignore marks right:
+ * handle, whose exclusive-lease hooks keep the ignore marks right:
  *  - prepare (before the exclusive lease): stop ignoring opens, so that
  *    anyone opening the file from now on is seen, and the lease fails if
  *    someone opened it before (do_dentry_open counts an opener before
  *    the permission hook);
- *  - begin (lease held, nobody else has the file open): ignore our own
- *    punch's access event, which would otherwise open an event fd and
- *    break our own lease;
+ *  - begin (lease held, nobody else has the file open): ignore the access
+ *    events of our own IO (the verify read, the punch), each of which
+ *    would open an event fd for us and so break our own lease;
  *  - end: stop ignoring accesses.  From here on every access is seen: a
  *    released file must never keep an ignore mark, or its next reader
  *    would read zeros.
@@ -50,7 +50,7 @@ hook_end(
 	srv_ignore_remove(arg, fd, FAN_OPEN_PERM | FAN_PRE_ACCESS);
 }
 
-const struct hsm_punch_hooks srv_punch_hooks = {
+const struct hsm_excl_hooks srv_excl_hooks = {
 	.prepare	= hook_prepare,
 	.begin		= hook_begin,
 	.end		= hook_end,

@@ -93,12 +93,17 @@ __srv_runq_kick(
 	pthread_mutex_unlock(&s->work_lock);
 }
 
+/*
+ * Wait until no batch runs on @in: none holds chunks, and none holds the
+ * O_RDWR fd that would make a lease fail (a batch answers its waiters
+ * before it closes it).
+ */
 void
 __srv_inode_quiesce(
 	struct srv_inode	*in)
 {
 	in->quiesce++;
-	while (in->busy)
+	while (in->busy || in->active)
 		pthread_cond_wait(&in->cond, &in->lock);
 }
 
@@ -272,7 +277,8 @@ __after_batch(
 {
 	int			error;
 
-	if (in->busy || todo_count(in) || in->nwritten || !in->released)
+	if (in->busy || in->active || todo_count(in) || in->nwritten ||
+	    !in->released)
 		return;
 	if (in->nresident >= in->ndata) {
 		error = __srv_finalize(s, in);
@@ -329,6 +335,7 @@ srv_recall_batch(
 		goto out_unlock;
 	}
 	in->busy += n;
+	in->active++;
 	__srv_runq_kick(s, in);		/* the rest, for another worker */
 	pthread_mutex_unlock(&in->lock);
 
@@ -391,12 +398,16 @@ srv_recall_batch(
 	    (!todo_count(in) || in->unsynced >= SYNC_BYTES ||
 	     in->sync_wanted))
 		__sync_written(s, in, fd);
-	if (!in->busy)
-		pthread_cond_broadcast(&in->cond);
-	__after_batch(s, in);
-out_unlock:
-	pthread_mutex_unlock(&in->lock);
 	if (fd >= 0)
 		close(fd);
+	in->active--;
+	if (!in->busy && !in->active)
+		pthread_cond_broadcast(&in->cond);
+	__after_batch(s, in);
+	pthread_mutex_unlock(&in->lock);
+	srv_inode_put(s, in);
+	return;
+out_unlock:
+	pthread_mutex_unlock(&in->lock);
 	srv_inode_put(s, in);
 }

@@ -9,6 +9,7 @@
 
 #define HSMD_NAME	"xfs_hsmd"
 #define HSMD_CONFIG	"/etc/xfs-hsm/xfs_hsmd.conf"
+#define HSMD_READAHEAD	4	/* units, range mode */
 
 struct hsmd_opts {
 	const char	*mnt;

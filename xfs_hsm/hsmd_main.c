@@ -31,7 +31,7 @@ usage(void)
 	       " -C, --chunk-size <size> range recall unit (default: the "
 	       "copy's, 1M)\n"
 	       " -a, --readahead <n>     units recalled ahead of a sequential "
-	       "reader\n"
+	       "reader (4)\n"
 	       " -t, --timeout <sec>     a recall not done by then fails "
 	       "with EIO (300)\n"
 	       " -v, --verbose           log every range recall too\n"
@@ -196,7 +196,7 @@ main(
 	int			argc,
 	char			**argv)
 {
-	struct hsmd_opts	o = { 0 };
+	struct hsmd_opts	o = { .cfg.readahead = HSMD_READAHEAD };
 	struct hsm_fs		*fs;
 	int			lockfd, error;
 

@@ -55,6 +55,11 @@ worker(
 	int			error;
 
 	prctl(PR_SET_NAME, "xfs_hsmd-work");
+	/* the supervisor gone, nobody would replace us: stop cleanly, and
+	 * free the lock for the daemon that replaces the supervisor */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(HSM_EX_OPERATIONAL);
 	error = hsm_server_new(fs, group_fd, t, &o->cfg, &the_server);
 	if (error) {
 		hsmd_logf(LOG_ERR, "cannot start serving %s: %s", o->mnt,

@@ -27,10 +27,12 @@ static const struct cmdinfo cmdtab[] = {
 	  "drop the store copy of resident files", forget_help },
 	{ "status", status_f, "[-r] [--json] PATH...",
 	  "show the HSM state of files", status_help },
-	{ "set", set_f, "--norelease|--noarchive [-r] PATH...",
-	  "pin files against release or archiving", set_help },
-	{ "clear", clear_f, "--norelease|--noarchive [-r] PATH...",
-	  "remove pins", clear_help },
+	{ "set", set_f, "--norelease|--noarchive|--recall=MODE [-r] PATH...",
+	  "pin files, or choose how xfs_hsmd recalls them", set_help },
+	{ "clear", clear_f, "--norelease|--noarchive|--recall [-r] PATH...",
+	  "remove pins or a file's recall mode", clear_help },
+	{ "stats", stats_f, "[--json] MOUNT",
+	  "show the counters of the xfs_hsmd serving MOUNT", stats_help },
 };
 #define NCMDS	(sizeof(cmdtab) / sizeof(cmdtab[0]))
 

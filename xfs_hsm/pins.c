@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* pins.c - xfs_hsm set|clear --norelease|--noarchive. */
+/*
+ * pins.c - xfs_hsm set|clear: the administrator's flags, the
+ * --norelease and --noarchive pins and the --recall mode xfs_hsmd uses.
+ */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include "xfs_hsm.h"
 
 struct pin_ctx {
@@ -26,8 +30,13 @@ one_file(
 		report_file_error(ctx->verb, path, fs, error);
 		return;
 	}
-	if (verbose)
+	if (!verbose)
+		return;
+	if ((ctx->set | ctx->clear) & HSM_F_PINS)
 		printf("%s %s\n", ctx->set ? "pinned" : "unpinned", path);
+	else
+		printf("recall mode %s %s\n", ctx->set ? "set" : "cleared",
+		       path);
 }
 
 static int
@@ -40,6 +49,7 @@ pins_run(
 	static const struct option longopts[] = {
 		{ "norelease",	no_argument,	NULL, 'R' },
 		{ "noarchive",	no_argument,	NULL, 'A' },
+		{ "recall",	optional_argument, NULL, 'M' },
 		{ "recursive",	no_argument,	NULL, 'r' },
 		{ "verbose",	no_argument,	NULL, 'v' },
 		{ "help",	no_argument,	NULL, 'h' },
@@ -58,6 +68,20 @@ pins_run(
 		case 'A':
 			pins |= HSM_F_NOARCHIVE;
 			break;
+		case 'M':
+			if (!set && !optarg) {
+				pins |= HSM_F_RECALL_MODE;
+			} else if (set && optarg && !strcmp(optarg, "whole")) {
+				pins |= HSM_F_RECALL_WHOLE;
+			} else if (set && optarg && !strcmp(optarg, "range")) {
+				pins |= HSM_F_RECALL_RANGE;
+			} else {
+				fprintf(stderr, "%s: %s: %s\n", PROGNAME,
+					ctx.verb, set ? "--recall needs 'whole' "
+					"or 'range'" : "--recall takes no value");
+				errtryhelp(HSM_EX_USAGE);
+			}
+			break;
 		case 'r':
 			recursive = true;
 			break;
@@ -73,7 +97,7 @@ pins_run(
 	}
 	if (!pins || optind >= argc) {
 		fprintf(stderr, "%s: %s: %s\n", PROGNAME, ctx.verb, !pins ?
-			"--norelease or --noarchive is required" :
+			"--norelease, --noarchive or --recall is required" :
 			"missing path");
 		errtryhelp(HSM_EX_USAGE);
 	}
@@ -87,32 +111,38 @@ pins_run(
 	return 0;
 }
 
-static void
-pins_help(
-	const char	*verb,
-	const char	*what)
-{
-	printf("Usage:\n %s %s --norelease|--noarchive [-r] [-v] <path>...\n"
-	       "\n%s\n\nOptions:\n"
-	       "     --norelease  never release the file's data\n"
-	       "     --noarchive  never archive the file\n"
-	       " -r, --recursive  walk directories\n"
-	       " -v, --verbose    report every file\n"
-	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n",
-	       PROGNAME, verb, what);
-}
-
 void
 set_help(void)
 {
-	pins_help("set", "Pin files: an administrator's exception to "
-		  "migration policy.");
+	printf("Usage:\n %s set --norelease|--noarchive|--recall=<mode> [-r] "
+	       "[-v] <path>...\n\nSet the administrator's flags: pins, an "
+	       "exception to migration policy,\nand how xfs_hsmd recalls the "
+	       "file.\n\nOptions:\n"
+	       "     --norelease       never release the file's data\n"
+	       "     --noarchive       never archive the file\n"
+	       "     --recall=<mode>   whole: all of it before open returns; "
+	       "range: the ranges\n"
+	       "                       read, as they are read\n"
+	       " -r, --recursive       walk directories\n"
+	       " -v, --verbose         report every file\n"
+	       " -h, --help            display this help\n\nSee xfs_hsm(8).\n",
+	       PROGNAME);
 }
 
 void
 clear_help(void)
 {
-	pins_help("clear", "Remove pins set with 'set'.");
+	printf("Usage:\n %s clear --norelease|--noarchive|--recall [-r] [-v] "
+	       "<path>...\n\nClear flags set with 'set'; without a --recall "
+	       "mode of its own a file\nfollows xfs_hsmd's --mode.\n\n"
+	       "Options:\n"
+	       "     --norelease       remove the pin\n"
+	       "     --noarchive       remove the pin\n"
+	       "     --recall          the file's recall mode\n"
+	       " -r, --recursive       walk directories\n"
+	       " -v, --verbose         report every file\n"
+	       " -h, --help            display this help\n\nSee xfs_hsm(8).\n",
+	       PROGNAME);
 }
 
 int

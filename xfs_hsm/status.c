@@ -42,6 +42,16 @@ note_released(
 }
 
 static void
+warn_no_daemon(
+	struct hsm_fs		*fs)
+{
+	fprintf(stderr, "%s: warning: %s has released files and no xfs_hsmd "
+		"serves it: reads of released files return zeros until the "
+		"daemon runs (start xfs_hsmd, or use '%s recall')\n", PROGNAME,
+		hsm_fs_mountpoint(fs), PROGNAME);
+}
+
+static void
 flags_str(
 	const struct hsm_status	*st,
 	char			out[5])
@@ -89,6 +99,11 @@ print_json(
 			st->has_record && (r->flags & HSM_F_NORELEASE)));
 	json_object_object_add(o, "noarchive", json_object_new_boolean(
 			st->has_record && (r->flags & HSM_F_NOARCHIVE)));
+	json_object_object_add(o, "recall_mode",
+			!st->has_record || !(r->flags & HSM_F_RECALL_MODE) ?
+			NULL : json_object_new_string(
+				(r->flags & HSM_F_RECALL_RANGE) ? "range" :
+								  "whole"));
 	if (st->has_record && !error) {
 		bool zero = true;
 		int i;
@@ -204,13 +219,11 @@ status_f(
 		   one_file, &ctx);
 	if (ctx.json)
 		printf("%s]}\n", ctx.first ? "" : "\n");
-	/* no daemon exists yet: released data reads as zeros */
+	/* without a daemon, released data reads as zeros */
 	for (s = ctx.released_fs; s; s = next) {
 		next = s->next;
-		fprintf(stderr, "%s: warning: %s has released files and no "
-			"xfs_hsmd serves it: reads of released files return "
-			"zeros until the daemon runs (use '%s recall')\n",
-			PROGNAME, hsm_fs_mountpoint(s->fs), PROGNAME);
+		if (!hsm_fs_daemon_running(s->fs))
+			warn_no_daemon(s->fs);
 		free(s);
 	}
 	return 0;

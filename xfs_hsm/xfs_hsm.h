@@ -39,6 +39,8 @@ int set_f(int argc, char **argv);
 void set_help(void);
 int clear_f(int argc, char **argv);
 void clear_help(void);
+int stats_f(int argc, char **argv);
+void stats_help(void);
 
 /* main.c */
 void errtryhelp(int code) __attribute__((noreturn));

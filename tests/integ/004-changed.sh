@@ -87,7 +87,7 @@ for k in $kinds; do
 		echo "new object"
 	_hsm recall "$f"
 	_fingerprint "$f" | grep -v '^blocks ' |
-		diff <(grep -v '^blocks ' "$tmp.fp") - > /dev/null &&
+		diff <(grep -v "^blocks " "$tmp.fp") - >> "$seqres.full" &&
 		echo "changed content recalled"
 done
 
