@@ -90,15 +90,37 @@ srv_queue_event(
 	pthread_mutex_unlock(&s->work_lock);
 }
 
+/*
+ * A store that failed (not "no such object": an IO error, a stale NFS
+ * handle, a filesystem shut down) is reopened at the next use by every
+ * worker, so that a store mounted again is found without a restart.
+ */
+void
+srv_worker_store_failed(
+	struct srv_worker	*w,
+	int			error)
+{
+	if (!w->store || !error || error == -ENOENT || error == -EUCLEAN ||
+	    error == -ENOLINK || error == -ENOMEM)
+		return;
+	atomic_fetch_add(&w->srv->store_gen, 1);
+}
+
 struct hsm_store *
 srv_worker_store(
 	struct srv_worker	*w)
 {
 	struct hsm_fs		*fs = w->srv->fs;
+	unsigned		gen = atomic_load(&w->srv->store_gen);
 
+	if (w->store && w->store_gen != gen) {
+		hsm_store_close(w->store);
+		w->store = NULL;
+	}
 	if (!w->store && fs->store_spec &&
 	    hsm_store_open(fs->store_spec, fs->uuid_str, false, &w->store))
 		w->store = NULL;
+	w->store_gen = gen;
 	return w->store;
 }
 

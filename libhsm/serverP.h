@@ -172,6 +172,7 @@ struct srv_worker {
 	struct hsm_server *srv;
 	pthread_t	thread;
 	struct hsm_store *store;	/* a store handle serves one thread */
+	unsigned	store_gen;	/* of server->store_gen when opened */
 	char		*buf;		/* one object chunk */
 	size_t		buflen;
 };
@@ -208,6 +209,7 @@ struct hsm_server {
 	int		conn_fds[SRV_MAX_CONNS];
 	int		nconns;
 
+	_Atomic unsigned store_gen;	/* bumped when the store fails */
 	int		stop_pipe[2];
 	volatile sig_atomic_t stop;
 	struct srv_stats stats;
@@ -222,6 +224,8 @@ const char *srv_fd_name(int fd, char *buf, size_t size);
 void srv_queue_event(struct hsm_server *s, struct srv_req *r);
 /* The worker's store handle, opened (again) if needed: NULL if unreachable. */
 struct hsm_store *srv_worker_store(struct srv_worker *w);
+/* After @error from the store: drop the handle if the store itself failed. */
+void srv_worker_store_failed(struct srv_worker *w, int error);
 
 /* srv_group.c: fanotify answers and marks */
 int srv_respond(struct hsm_server *s, int fd_number, int error);

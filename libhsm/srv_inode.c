@@ -298,8 +298,10 @@ __load_released(
 	error = store->ops->stat(store, r->oid, &in->meta);
 	if (error == -ENOENT || error == -EUCLEAN)
 		return __mark_lost(s, in);
-	if (error)
+	if (error) {
+		srv_worker_store_failed(w, error);
 		return error;
+	}
 	/* a daemon-noted truncation may have lowered r->size below it */
 	if (in->meta.checksum != r->checksum || in->meta.size < r->size ||
 	    (in->meta.size != r->size && !(r->flags & HSM_F_DIRTY))) {

@@ -362,9 +362,11 @@ srv_recall_batch(
 	}
 	for (i = 0; i < n; i++) {
 		c = batch[i];
-		if (!error)
+		if (!error) {
 			error = hsm_chunk_fetch(w->store, in->rec.oid, &in->meta,
 					c, w->buf, &hint);
+			srv_worker_store_failed(w, error);
+		}
 		moved = error ? 0 : hsm_chunk_write(fd, &in->meta, c, w->buf,
 				limit, &hint);
 		if (moved < 0)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include "serverP.h"
 
@@ -73,11 +74,15 @@ log_answer(
 	else
 		snprintf(name, sizeof(name), "inode %llu",
 			 (unsigned long long)r->ino);
-	if (error)
-		srv_log(s, 3, "recall of '%s' failed for pid %d: %s", name,
+	if (error == -ETIMEDOUT)
+		srv_log(s, LOG_ERR, "recall of '%s' for pid %d did not finish "
+			"within %u s: the reader got EIO", name, r->pid,
+			s->cfg.timeout_ms / 1000);
+	else if (error)
+		srv_log(s, LOG_ERR, "recall of '%s' failed for pid %d: %s", name,
 			r->pid, strerror(-error));
 	else
-		srv_log(s, r->has_range && r->count ? 7 : 6,
+		srv_log(s, r->has_range && r->count ? LOG_DEBUG : LOG_INFO,
 			"recalled '%s' (%llu bytes in %lld ms) for pid %d",
 			name, (unsigned long long)r->bytes,
 			(long long)(ns / 1000000), r->pid);

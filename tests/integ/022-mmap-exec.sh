@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# 022-mmap-exec: mmap() raises one event, at mmap time, for the range
+# mapped, and page faults raise none: the mapped range must be back before
+# mmap returns.  A reader that maps a released file and hashes the mapping
+# gets the right bytes, in both modes; in range mode a mapping of one
+# range brings back that range only.  A released program runs (exec reads
+# it through several events; a denial would fail the exec).
+
+. "$(dirname "$0")/../common/preamble"
+
+_require_scratch
+_require_xfs_hsmd
+
+_scratch_setup 1g
+_init_store
+M=$SCRATCH_MNT
+head -c 6M /dev/urandom > $M/map
+sha=$(_sha $M/map)
+sha_mid=$(dd if=$M/map bs=1M skip=3 count=1 status=none | sha256sum | cut -d' ' -f1)
+cp /bin/echo $M/echo
+"$XFS_HSM" migrate $M/map $M/echo 2>> $seqres.full
+
+# _maphash FILE [OFF LEN]: sha256 of a mapping (all of it by default)
+_maphash()
+{
+	python3 - "$@" <<'PY'
+import hashlib, mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+off = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+ln = int(sys.argv[3]) if len(sys.argv) > 3 else os.fstat(fd).st_size - off
+m = mmap.mmap(fd, ln, prot=mmap.PROT_READ, offset=off)
+print(hashlib.sha256(m[:]).hexdigest())
+PY
+}
+
+for mode in whole range; do
+	echo "== mode $mode"
+	_start_daemon --mode $mode --readahead 0
+	"$XFS_HSM" release $M/map $M/echo 2>> $seqres.full
+	_status_short $M/map
+	if [ $mode = range ]; then
+		# one MiB in the middle: that much comes back, no more
+		[ "$(_maphash $M/map 3145728 1048576)" = "$sha_mid" ] &&
+			echo "mapped range: same bytes"
+		_status_short $M/map
+	fi
+	[ "$(_maphash $M/map)" = "$sha" ] && echo "whole mapping: same bytes"
+	"$M/echo" "released echo runs"
+	_status_short $M/map $M/echo
+	echo "failures: $(_stat failures)"
+	_stop_daemon
+done
+
+status=0
+exit
