@@ -121,3 +121,30 @@ hsm_chunk_write(
 	}
 	return moved;
 }
+
+uint64_t
+hsm_chunk_data_len(
+	const struct hsm_objmeta *meta,
+	uint64_t		c,
+	uint64_t		limit)
+{
+	const struct hsm_datamap *dm = &meta->map;
+	uint64_t		cs = c << meta->chunk_shift;
+	uint64_t		ce = (c + 1) << meta->chunk_shift;
+	uint64_t		len = 0;
+	size_t			i;
+
+	if (ce > limit)
+		ce = limit;
+	for (i = first_extent(dm, cs, 0); i < dm->nr && dm->ext[i].off < ce;
+	     i++) {
+		uint64_t po = dm->ext[i].off > cs ? dm->ext[i].off : cs;
+		uint64_t pe = dm->ext[i].off + dm->ext[i].len;
+
+		if (pe > ce)
+			pe = ce;
+		if (pe > po)
+			len += pe - po;
+	}
+	return len;
+}

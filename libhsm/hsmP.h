@@ -385,6 +385,9 @@ int hsm_chunk_fetch(struct hsm_store *store, const uint8_t *oid,
  * Returns the bytes written or -errno. */
 int64_t hsm_chunk_write(int fd, const struct hsm_objmeta *meta, uint64_t c,
 			const void *buf, uint64_t limit, size_t *hint);
+/* Bytes of data chunk @c holds below @limit. */
+uint64_t hsm_chunk_data_len(const struct hsm_objmeta *meta, uint64_t c,
+			    uint64_t limit);
 
 /* ---- internal operation steps --------------------------------------- */
 

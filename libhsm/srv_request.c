@@ -200,7 +200,8 @@ __srv_req_chunk_done(
 	bool			durable)
 {
 	struct srv_req		*r, *tmp;
-	uint64_t		len = 1ULL << in->meta.chunk_shift;
+	uint64_t		len = hsm_chunk_data_len(&in->meta, c,
+						in->rec.size);
 
 	cds_list_for_each_entry_safe(r, tmp, &in->waiting, in_link) {
 		if (c < r->c0 || c > r->c1 || r->need_durable != durable)

@@ -9,12 +9,14 @@
 
 _require_cmd man groff
 _require_xfs_hsm
+_require_xfs_hsmd
 # --help needs no root today; should that change, skip rather than fail
 if [ "$(id -u)" -ne 0 ] && ! "$XFS_HSM" --help > /dev/null 2>&1; then
 	_notrun "xfs_hsm --help needs root"
 fi
 
-pages="man/man8/xfs_hsm.8 man/man3/libhsm.3 man/man7/xfs_hsm.7"
+pages="man/man8/xfs_hsm.8 man/man8/xfs_hsmd.8 man/man3/libhsm.3
+	man/man7/xfs_hsm.7"
 
 echo "== lint"
 for p in $pages; do
@@ -93,6 +95,22 @@ while read -r o; do
 	fi
 done < "$tmp.opts"
 [ $missing -eq 0 ] && echo "xfs_hsm(8) documents every long option"
+
+echo "== xfs_hsmd long options"
+sed -e 's/\\-/-/g' -e 's/\\(hy/-/g' -e 's/\\f[BIRP]//g' -e 's/\\f(..//g' \
+    -e 's/\\&//g' "$HSM_SRCDIR/man/man8/xfs_hsmd.8" > "$tmp.dpage"
+missing=0
+"$XFS_HSMD" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u |
+while read -r o; do
+	if ! grep -qE -- "(^|[^a-z0-9-])$o([^a-z0-9-]|$)" "$tmp.dpage"; then
+		echo "xfs_hsmd(8) does not document $o"
+	fi
+done > "$tmp.dmissing"
+if [ -s "$tmp.dmissing" ]; then
+	cat "$tmp.dmissing"
+else
+	echo "xfs_hsmd(8) documents every long option"
+fi
 
 status=0
 exit

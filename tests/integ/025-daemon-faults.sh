@@ -62,6 +62,7 @@ echo "== object corrupted"
 obj=$(_objpath $M/bad)
 printf '\xff' | dd of="$obj" bs=1 seek=$((1048576 + 77)) conv=notrunc status=none
 _read $M/bad
+_settle $M/bad
 _status_short $M/bad
 "$XFS_HSM" release $M/other 2>> $seqres.full
 _read $M/other
