@@ -27,7 +27,7 @@
 #include "fanotify_compat.h"
 
 #define TICK_MS		200
-#define EVICT_EVERY_NS	(5LL * 1000000000)
+#define EVICT_EVERY_NS	(1000000000LL)	/* idle work: RECALLING, eviction */
 #define DRAIN_NS	(5LL * 1000000000)
 #define EVENT_BUF	(64 * 1024)
 
@@ -137,6 +137,7 @@ worker_main(
 	for (;;) {
 		pthread_mutex_lock(&s->work_lock);
 		while (!s->evq_head && cds_list_empty(&s->runq) &&
+		       s->hk_request != HK_TICK && s->hk_request != HK_FINAL &&
 		       !s->stopping)
 			pthread_cond_wait(&s->work_cond, &s->work_lock);
 		/* classifying is quick: events first, then chunks */
@@ -153,6 +154,18 @@ worker_main(
 			cds_list_del_init(&in->runq_link);
 			pthread_mutex_unlock(&s->work_lock);
 			srv_recall_batch(w, in);
+		} else if (s->hk_request == HK_TICK ||
+			   s->hk_request == HK_FINAL) {
+			int hk = s->hk_request;
+
+			s->hk_request = HK_NONE;
+			pthread_mutex_unlock(&s->work_lock);
+			srv_inodes_evict_idle(s, hk == HK_FINAL, true);
+			if (hk == HK_FINAL) {
+				pthread_mutex_lock(&s->work_lock);
+				s->hk_request = HK_FINAL_DONE;
+				pthread_mutex_unlock(&s->work_lock);
+			}
 		} else {
 			pthread_mutex_unlock(&s->work_lock);
 			break;
@@ -260,6 +273,32 @@ read_events(
 	}
 }
 
+/* Ask a worker for idle work (the loop itself must not touch files). */
+static void
+housekeep(
+	struct hsm_server	*s,
+	int			what)
+{
+	pthread_mutex_lock(&s->work_lock);
+	if (s->hk_request == HK_NONE || what == HK_FINAL) {
+		s->hk_request = what;
+		pthread_cond_signal(&s->work_cond);
+	}
+	pthread_mutex_unlock(&s->work_lock);
+}
+
+static bool
+housekept(
+	struct hsm_server	*s)
+{
+	bool			done;
+
+	pthread_mutex_lock(&s->work_lock);
+	done = s->hk_request == HK_FINAL_DONE;
+	pthread_mutex_unlock(&s->work_lock);
+	return done;
+}
+
 /* Nothing waits for data and no event is queued. */
 static bool
 idle(
@@ -280,6 +319,7 @@ hsm_server_run(
 {
 	struct pollfd		pfd[2];
 	int64_t			now, last_evict = srv_now_ns(), stop_at = 0;
+	int64_t			final_asked = 0;
 	char			*buf;
 	char			c;
 	unsigned		i;
@@ -321,11 +361,19 @@ hsm_server_run(
 		error = read_events(s, buf);
 		now = srv_now_ns();
 		srv_req_timeouts(s);
-		if (now - last_evict > EVICT_EVERY_NS) {
-			srv_inodes_evict_idle(s, false);
+		if (now - last_evict > EVICT_EVERY_NS && !stop_at) {
+			housekeep(s, HK_TICK);
 			last_evict = now;
 		}
-		if (stop_at && (idle(s) || now - stop_at > DRAIN_NS))
+		/* when nothing waits, a worker puts partial files at rest
+		 * while this loop still answers its IO's events */
+		if (stop_at && !final_asked &&
+		    (idle(s) || now - stop_at > DRAIN_NS)) {
+			housekeep(s, HK_FINAL);
+			final_asked = now;
+		}
+		if (final_asked && (housekept(s) ||
+				    now - final_asked > DRAIN_NS))
 			break;
 	}
 	if (error)
@@ -433,7 +481,7 @@ hsm_server_free(
 		return;
 	if (s->inodes) {
 		urcu_memb_register_thread();
-		srv_inodes_evict_idle(s, true);
+		srv_inodes_evict_idle(s, true, false);
 		urcu_memb_barrier();
 		cds_lfht_destroy(s->inodes, NULL);
 		urcu_memb_unregister_thread();

@@ -31,8 +31,12 @@
 #define SRV_WORKERS_DEFAULT	4
 #define SRV_TIMEOUT_DEFAULT_MS	300000
 #define SRV_IDLE_EVICT_NS	(30LL * 1000000000)
+#define SRV_IDLE_RECALLING_NS	(500LL * 1000000)
 #define SRV_LAT_RING		4096
 #define SRV_MAX_CONNS		64
+
+/* Idle work asked of a worker by the event loop. */
+enum { HK_NONE = 0, HK_TICK, HK_FINAL, HK_FINAL_DONE };
 
 /* Per-chunk state beside the resident map (which says "resident"). */
 enum {
@@ -194,6 +198,7 @@ struct hsm_server {
 	struct cds_list_head runq;	/* inodes with queued chunks */
 	uint64_t	nqueued;	/* chunks queued, all inodes */
 	bool		stopping;	/* workers: finish and leave */
+	int		hk_request;	/* HK_*: idle work for a worker */
 
 	pthread_mutex_t	parked_lock;
 	struct cds_list_head parked;	/* requests awaiting data */
@@ -245,7 +250,13 @@ void __srv_inode_unload(struct srv_inode *in);
 int srv_inode_open(struct hsm_server *s, struct srv_inode *in, int oflags);
 /* Write in->rec durably (pending owner stamped).  Caller holds in->lock. */
 int __srv_inode_commit(struct hsm_server *s, struct srv_inode *in);
-void srv_inodes_evict_idle(struct hsm_server *s, bool all);
+/*
+ * Idle work on the inode table: a partial file idle for a while loses its
+ * RECALLING record (@io: that needs the filesystem, so never from the
+ * event loop, which would wait for its own open's event), and inodes idle
+ * long enough (or @all of the unused ones) are freed.
+ */
+void srv_inodes_evict_idle(struct hsm_server *s, bool all, bool io);
 
 /* srv_request.c */
 struct srv_req *srv_req_new(enum srv_req_kind kind);
@@ -281,6 +292,8 @@ bool __srv_chunk_queue(struct hsm_server *s, struct srv_inode *in,
 /* Wait until no worker holds chunks of @in.  in->lock held. */
 void __srv_inode_quiesce(struct srv_inode *in);
 void __srv_inode_unquiesce(struct hsm_server *s, struct srv_inode *in);
+/* Idle: the partial file is at rest, RECALLING goes.  in->lock held. */
+int __srv_end_recalling(struct hsm_server *s, struct srv_inode *in);
 /* Everything resident: clear RELEASED.  in->lock held. */
 int __srv_finalize(struct hsm_server *s, struct srv_inode *in);
 

@@ -290,8 +290,20 @@ __classify_released(
 	r->need_durable = true;
 	c0 = 0;
 	c1 = nch ? nch - 1 : 0;
-	if (r->kind == REQ_SYNC || file_mode(s, in) == HSM_RECALL_WHOLE ||
+	if (r->kind == REQ_SYNC ||
 	    ((r->mask & FAN_PRE_ACCESS) && (!r->has_range || !r->count))) {
+		__srv_need_chunks(w, in, r, c0, c1);
+		return;
+	}
+	if (file_mode(s, in) == HSM_RECALL_WHOLE) {
+		/*
+		 * An opener that cannot write may read as soon as the data
+		 * is in the file; a later writer's open waits for it to be
+		 * durable.  A PRE_ACCESS here is from an fd opened before
+		 * the file was released back then: it may write.
+		 */
+		if ((r->mask & FAN_OPEN_PERM) && !__writer_present(s, in))
+			r->need_durable = false;
 		__srv_need_chunks(w, in, r, c0, c1);
 		return;
 	}

@@ -183,7 +183,8 @@ srv_inode_put(
 void
 srv_inodes_evict_idle(
 	struct hsm_server	*s,
-	bool			all)
+	bool			all,
+	bool			io)
 {
 	struct cds_lfht_iter	iter;
 	struct srv_inode	*in;
@@ -194,6 +195,9 @@ srv_inodes_evict_idle(
 		bool drop = false;
 
 		pthread_mutex_lock(&in->lock);
+		if (io && !in->dead && in->refs == 0 &&
+		    now - in->idle_since > SRV_IDLE_RECALLING_NS)
+			__srv_end_recalling(s, in);
 		if (!in->dead && in->refs == 0 &&
 		    (all || now - in->idle_since > SRV_IDLE_EVICT_NS)) {
 			__inode_remove(s, in);

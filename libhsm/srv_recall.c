@@ -291,11 +291,25 @@ __after_batch(
 				(unsigned long long)in->ino);
 		return;
 	}
-	if (in->recalling) {
-		in->rec.pending = HSM_OP_NONE;
-		if (__srv_inode_commit(s, in) == 0)
-			in->recalling = false;
-	}
+	/* RECALLING stays until the inode is idle (srv_inodes_evict_idle):
+	 * a reader just ahead of its readahead would toggle it per unit */
+}
+
+int
+__srv_end_recalling(
+	struct hsm_server	*s,
+	struct srv_inode	*in)
+{
+	int			error;
+
+	if (!in->recalling || in->busy || in->active || todo_count(in) ||
+	    in->nwritten)
+		return 0;
+	in->rec.pending = HSM_OP_NONE;
+	error = __srv_inode_commit(s, in);
+	if (!error)
+		in->recalling = false;
+	return error;
 }
 
 void

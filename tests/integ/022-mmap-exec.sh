@@ -43,6 +43,7 @@ for mode in whole range; do
 		# one MiB in the middle: that much comes back, no more
 		[ "$(_maphash $M/map 3145728 1048576)" = "$sha_mid" ] &&
 			echo "mapped range: same bytes"
+		_settle $M/map
 		_status_short $M/map
 	fi
 	[ "$(_maphash $M/map)" = "$sha" ] && echo "whole mapping: same bytes"

@@ -101,7 +101,10 @@ _start_daemon
 avail=$(df -B1 --output=avail $M | tail -1)
 fallocate -l $((avail - 1048576)) $M/filler
 _read $M/full
-_status_short $M/full
+_settle $M/full
+# how many chunks made it before the space ran out varies
+"$XFS_HSM" status $M/full | awk '{ print (($1 == "released" ||
+	$1 == "partial") ? "not resident" : $1), $2, $3 }'
 rm -f $M/filler
 _read $M/full
 echo "failures: $(_stat failures)"

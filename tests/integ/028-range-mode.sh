@@ -46,6 +46,7 @@ cmp -s <(dd if=$M/r bs=4k skip=$blk count=1 status=none) \
 	<(dd if=$TEST_DIR/r.orig bs=4k skip=$blk count=1 status=none) &&
 	echo "4 KiB: right bytes"
 echo "chunks with data: $(_resident $M/r)"
+_settle $M/r
 _status_short $M/r
 exec 3<&-
 
