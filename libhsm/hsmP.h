@@ -208,6 +208,8 @@ struct hsm_objmeta {
 	struct hsm_chunksum *sums;	/* chunks holding data, ascending */
 	size_t		nsums;
 	size_t		sums_alloc;
+	int64_t		stored_sec;	/* set by stat: when the store last
+					 * wrote the object (not in the text) */
 };
 
 /* Checksum of one recall chunk: hsm_csum over the chunk's data pieces. */
@@ -303,5 +305,16 @@ void hsm_fault(struct hsm_fs *fs, const char *step);
 
 /* Debug output behind LIBHSM_DEBUG=all. */
 void hsm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- scanner support (bulkstat.c, status.c) ------------------------- */
+
+/*
+ * Set st->state and st->dirty from st->rec and the size and mtime already
+ * in @st; @chunks(@arg) says whether trusted.hsm.map records a resident
+ * chunk (1, 0 or -errno), asked only for released files.  Returns 0 or
+ * the -errno of @chunks.
+ */
+int hsm_status_classify(struct hsm_status *st, int (*chunks)(void *arg),
+			void *arg);
 
 #endif /* LIBHSM_HSMP_H */

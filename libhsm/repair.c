@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * repair.c - finish or undo the pending operation a crash left on one
+ * inode, as DESIGN.md prescribes (the crash-recovery record):
+ *
+ *   MIGRATING   undone: the partial (or committed but never sealed) object
+ *               is deleted and the record cleared back to its pins; the
+ *               data never left the file.
+ *   RELEASING   finished: the copy was verified before RELEASING was
+ *               written; the identity (size, mtime) and the store copy
+ *               are checked again, then the punch is completed under an
+ *               F_WRLCK lease (DESIGN invariant 1).
+ *   RECALLING   finished from the resident map: chunks already recorded
+ *               resident are kept, the others are recalled and verified.
+ *   FORGETTING  finished: the object is deleted and the record cleared.
+ *
+ * A record that fails its checks is never acted on, and an operation
+ * whose owner still runs is left to it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include "hsmP.h"
+
+/* Finish a RELEASING or RECALLING of @f (opened O_RDWR) under a lease. */
+static int
+repair_locked(
+	struct hsm_fileref	*f,
+	struct hsm_repair	*res)
+{
+	struct hsm_result	r;
+	int			error;
+
+	error = hsm_lease_take(f->fd, F_WRLCK);
+	if (error) {
+		if (error == -EBUSY)
+			hsm_fs_set_detail(f->fs, "file is in use (repair "
+					"needs exclusive access)");
+		return error;
+	}
+	f->leased = true;
+	error = hsm_fileref_restat(f);
+	if (error)
+		return error;
+	memset(&r, 0, sizeof(r));
+	if (f->rec.pending == HSM_OP_RELEASING)
+		error = hsm_release_locked(f, NULL, &r);
+	else
+		error = hsm_recall_locked(f, &r);
+	res->bytes = r.bytes;
+	if (!error)
+		res->action = HSM_REPAIR_FINISHED;
+	return error;
+}
+
+HSM_EXPORT int
+hsm_inode_repair(
+	struct hsm_fs		*fs,
+	const struct hsm_inode	*in,
+	struct hsm_repair	*res)
+{
+	struct hsm_fileref	f;
+	struct hsm_record	rec;
+	int			oflags = O_RDONLY;
+	int			error;
+
+	memset(res, 0, sizeof(*res));
+	fs->errdetail[0] = '\0';
+	/*
+	 * Look first without opening the file: an open would break the
+	 * lease of an operation still running on it.
+	 */
+	error = hsm_inode_read_record(fs, in, &rec);
+	if (error == 1 || (!error && rec.pending == HSM_OP_NONE))
+		return 0;
+	if (error)
+		return error;
+	res->op = rec.pending;
+	if (hsm_record_owner_alive(fs, &rec)) {
+		hsm_fs_set_detail(fs, "%s in progress by pid %u",
+				hsm_op_name(rec.pending), rec.owner_pid);
+		return -EALREADY;
+	}
+	error = hsm_fs_open_store(fs);
+	if (error)
+		return error;
+	if (rec.pending == HSM_OP_RELEASING || rec.pending == HSM_OP_RECALLING)
+		oflags = O_RDWR;
+	error = hsm_fileref_open_ino(fs, in->ino, in->gen, oflags, false, &f);
+	if (error)
+		return error;
+	/* the record read through the fd is the one acted on */
+	if (!f.has_rec || f.rec.pending == HSM_OP_NONE)
+		goto out_close;
+	res->op = f.rec.pending;
+	if (hsm_fileref_pending_alive(&f)) {
+		hsm_fs_set_detail(fs, "%s in progress by pid %u",
+				hsm_op_name(f.rec.pending), f.rec.owner_pid);
+		error = -EALREADY;
+		goto out_close;
+	}
+	switch (f.rec.pending) {
+	case HSM_OP_MIGRATING:
+	case HSM_OP_FORGETTING:
+		error = hsm_settle_stale(&f);
+		if (!error)
+			res->action = res->op == HSM_OP_MIGRATING ?
+				HSM_REPAIR_UNDONE : HSM_REPAIR_FINISHED;
+		break;
+	case HSM_OP_RELEASING:
+	case HSM_OP_RECALLING:
+		if (oflags != O_RDWR) {
+			hsm_fs_set_detail(fs, "record changed during the "
+					"repair: run it again");
+			error = -EAGAIN;
+			break;
+		}
+		error = repair_locked(&f, res);
+		break;
+	default:
+		error = -EUCLEAN;
+		break;
+	}
+out_close:
+	hsm_fileref_close(&f);
+	return error;
+}
