@@ -80,7 +80,6 @@ void progress_refused(struct progress *p, unsigned long n);
 void progress_end(struct progress *p, bool summary);
 
 /* jsonout.c: a JSON string for a file name (see xfs_hsm(8)). */
-struct json_object;
-void json_add_path(struct json_object *obj, const char *path);
+#include "jsonpath.h"
 
 #endif
