@@ -105,18 +105,7 @@ audit_begin(
 
 	error = hsm_fs_open_store(fs);
 	if (error) {
-		if (error == -ENODATA)
-			fprintf(stderr, "%s: '%s' has no store bound: run "
-				"'xfs_hsm init --store posix:DIR %s'\n",
-				PROGNAME, hsm_fs_mountpoint(fs),
-				hsm_fs_mountpoint(fs));
-		else
-			fprintf(stderr, "%s: store '%s' of '%s': %s\n",
-				PROGNAME, hsm_fs_store_spec(fs),
-				hsm_fs_mountpoint(fs),
-				error == -EXDEV ? "bound to another filesystem" :
-				error == -EUCLEAN ? "damaged" :
-				strerror(-error));
+		report_store_error(fs, error, "cannot audit");
 		return HSM_EX_OPERATIONAL;
 	}
 	a = calloc(1, sizeof(*a));

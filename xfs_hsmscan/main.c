@@ -188,6 +188,39 @@ error_reason(
 	}
 }
 
+void
+report_store_error(
+	struct hsm_fs	*fs,
+	int		error,
+	const char	*consequence)
+{
+	const char	*why;
+
+	if (error == -ENODATA) {
+		fprintf(stderr, "%s: '%s' has no store bound (run 'xfs_hsm "
+			"init --store posix:DIR %s'), %s\n", PROGNAME,
+			hsm_fs_mountpoint(fs), hsm_fs_mountpoint(fs),
+			consequence);
+		return;
+	}
+	switch (error) {
+	case -ENOENT:
+		why = "store directory or marker missing (not mounted?)";
+		break;
+	case -EXDEV:
+		why = "bound to another filesystem";
+		break;
+	case -EUCLEAN:
+		why = "damaged";
+		break;
+	default:
+		why = strerror(-error);
+		break;
+	}
+	fprintf(stderr, "%s: store '%s' of '%s': %s, %s\n", PROGNAME,
+		hsm_fs_store_spec(fs), hsm_fs_mountpoint(fs), why, consequence);
+}
+
 static void
 usage(void)
 {
@@ -505,6 +538,15 @@ main(
 			PROGNAME, o.mount, strerror(-error));
 		return HSM_EX_OPERATIONAL;
 	}
+	if (o.resume || o.quick) {
+		error = state_dir_check();
+		if (error) {
+			fprintf(stderr, "%s: cannot use the state directory "
+				"'%s': %s\n", PROGNAME, o.state_dir,
+				strerror(-error));
+			return HSM_EX_OPERATIONAL;
+		}
+	}
 	if (o.audit) {
 		error = audit_begin(fs, &audit);
 		if (error)
@@ -548,8 +590,8 @@ main(
 		fprintf(stderr, "%s: the scan stopped before its end: run "
 			"'%s --resume %s' to continue it\n", PROGNAME,
 			PROGNAME, hsm_fs_mountpoint(fs));
-	output_summary(fs, &geom, &res, o.repair && res.complete ? &rep :
-		       NULL, audit);
+	output_summary(fs, &res, o.repair && res.complete ? &rep : NULL,
+		       audit);
 
 	audit_free(audit);
 	paths_free();

@@ -237,7 +237,6 @@ static void
 summary_text(
 	FILE				*out,
 	struct hsm_fs			*fs,
-	const struct hsm_fs_geom	*geom,
 	const struct scan_result	*res,
 	const struct repair_totals	*rep,
 	const struct audit		*audit)
@@ -247,9 +246,8 @@ summary_text(
 				       c[C_RECALLING] + c[C_FORGETTING];
 
 	fprintf(out, "%-18s %s\n", "filesystem:", hsm_fs_mountpoint(fs));
-	fprintf(out, "%-18s %" PRIu64 " (of %" PRIu64 " in use), %" PRIu64
-		" records read\n", "inodes scanned:", c[C_INODES],
-		geom->inodes_used, c[C_PROBED]);
+	fprintf(out, "%-18s %" PRIu64 ", %" PRIu64 " records read\n",
+		"inodes scanned:", c[C_INODES], c[C_PROBED]);
 	summary_line(out, "regular files:", c[C_REGULAR]);
 	if (opts->records) {
 		fprintf(out, "%-18s %" PRIu64 " with no record, %" PRIu64
@@ -294,7 +292,6 @@ summary_text(
 
 static struct json_object *
 summary_json(
-	const struct hsm_fs_geom	*geom,
 	const struct scan_result	*res)
 {
 	static const char *const keys[C_NR] = {
@@ -314,7 +311,6 @@ summary_json(
 	struct json_object	*o = json_object_new_object(), *p;
 	int			i;
 
-	json_object_object_add(o, "inodes_in_use", u64(geom->inodes_used));
 	/* without records read, only what bulkstat said */
 	for (i = 0; i < C_NR; i++)
 		if (keys[i] && (opts->records || i == C_INODES ||
@@ -344,7 +340,6 @@ summary_json(
 void
 output_summary(
 	struct hsm_fs			*fs,
-	const struct hsm_fs_geom	*geom,
 	const struct scan_result	*res,
 	struct repair_totals		*rep,
 	struct audit			*audit)
@@ -354,13 +349,13 @@ output_summary(
 			output_json_section("repair", repair_json(rep));
 		if (audit)
 			output_json_section("audit", audit_json(audit));
-		output_json_section("summary", summary_json(geom, res));
+		output_json_section("summary", summary_json(res));
 		printf("}\n");
 		return;
 	}
 	/* a listing is for scripts: its summary only when asked for */
 	if (!opts->list && !opts->changed)
-		summary_text(stdout, fs, geom, res, rep, audit);
+		summary_text(stdout, fs, res, rep, audit);
 	else if (opts->verbose)
-		summary_text(stderr, fs, geom, res, rep, audit);
+		summary_text(stderr, fs, res, rep, audit);
 }

@@ -131,9 +131,7 @@ repair_run(
 	/* every pending op needs the store: say once if it is unusable */
 	error = hsm_fs_open_store(fs);
 	if (error) {
-		fprintf(stderr, "%s: store of '%s' unusable, nothing repaired: "
-			"%s\n", PROGNAME, hsm_fs_mountpoint(fs),
-			error_reason(fs, error));
+		report_store_error(fs, error, "nothing repaired");
 		exitcode |= HSM_EX_OPERATIONAL;
 		for (i = 0; i < tot->work.nr; i++) {
 			it = VEC_AT(&tot->work, struct repair_item, i);

@@ -153,14 +153,13 @@ account_record(
 
 		c->c[C_MIGRATING + r->pending - HSM_OP_MIGRATING]++;
 		e->alive = hsm_record_owner_alive(w->fs, r);
-		if (e->alive) {
+		if (e->alive)
 			c->c[C_LIVE]++;
-		} else {
-			p = vec_push(&w->pending);
-			p->ino = e->in.ino;
-			p->gen = e->in.gen;
-			p->op = r->pending;
-		}
+		/* --repair leaves a live one to its owner, and says so */
+		p = vec_push(&w->pending);
+		p->ino = e->in.ino;
+		p->gen = e->in.gen;
+		p->op = r->pending;
 	}
 	if (opts->audit && !oid_is_zero(r->oid)) {
 		struct named *n = vec_push(&w->named);
@@ -565,8 +564,10 @@ scan_run(
 	pthread_mutex_init(&ctx.lock, NULL);
 	pthread_cond_init(&ctx.done_cond, NULL);
 	ret = load_state(&ctx, res, &started, &resumed);
-	if (ret)
+	if (ret) {
+		res->failed = true;
 		goto out;
+	}
 	if (resumed) {
 		for (a = 0; a < geom->agcount; a++)
 			base += ctx.ags[a].counts.c[C_INODES];
@@ -596,9 +597,12 @@ scan_run(
 	if (!n) {
 		pthread_mutex_unlock(&ctx.lock);
 		free(ws);
+		res->failed = true;
 		ret = HSM_EX_OPERATIONAL;
 		goto out;
 	}
+	if (opts->progress)
+		draw_progress(&ctx, base, false);
 	while (ctx.running) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += PROGRESS_SECS * 1e9;

@@ -69,6 +69,34 @@ state_path(
 	return p;
 }
 
+int
+state_dir_check(void)
+{
+	struct stat	st;
+	char		*p, *slash;
+
+	/* the parents too (a fresh /usr/local/var): 0755, the dir 0700 */
+	p = strdup(opts->state_dir);
+	if (!p)
+		nomem();
+	for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			free(p);
+			return -errno;
+		}
+		*slash = '/';
+	}
+	free(p);
+	if (mkdir(opts->state_dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (stat(opts->state_dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(opts->state_dir, W_OK | X_OK) < 0 ? -errno : 0;
+}
+
 /* One line without its newline; NULL at the end or for a torn line. */
 static char *
 read_line(

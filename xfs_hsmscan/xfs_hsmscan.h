@@ -163,6 +163,9 @@ void nomem(void) __attribute__((noreturn));
 void output_lock_take(void);
 void output_lock_drop(void);
 const char *error_reason(struct hsm_fs *fs, int error);
+/* "store 'S' of 'M': why, CONSEQUENCE" for hsm_fs_open_store() errors */
+void report_store_error(struct hsm_fs *fs, int error,
+			const char *consequence);
 bool oid_is_zero(const uint8_t oid[HSM_OID_LEN]);
 void oid_hex(const uint8_t oid[HSM_OID_LEN], char out[33]);
 /* "inode N (gen G)" or "'PATH' (inode N, gen G)", for messages */
@@ -182,6 +185,8 @@ struct ag_state {
 	bool		done;
 	struct counts	counts;		/* of the AG so far */
 };
+/* Create the state directory if needed; 0 if it can be written. */
+int state_dir_check(void);
 struct checkpoint;
 /* Open the checkpoint for @uuid in the state dir, loading a matching
  * one; fills @ags (agcount entries) and the entries found before their
@@ -228,9 +233,8 @@ void output_changed(const struct hsm_inode *in, const char *path);
 void output_list_end(void);
 void output_problems(const struct scan_result *res);
 void output_json_section(const char *key, struct json_object *val);
-void output_summary(struct hsm_fs *fs, const struct hsm_fs_geom *geom,
-		    const struct scan_result *res, struct repair_totals *rep,
-		    struct audit *audit);
+void output_summary(struct hsm_fs *fs, const struct scan_result *res,
+		    struct repair_totals *rep, struct audit *audit);
 void summary_line(FILE *out, const char *key, uint64_t v);
 void flags_str(const struct hsm_status *st, char out[5]);
 
