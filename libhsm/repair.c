@@ -9,7 +9,9 @@
  *   RELEASING   finished: the copy was verified before RELEASING was
  *               written; the identity (size, mtime) and the store copy
  *               are checked again, then the punch is completed under an
- *               F_WRLCK lease (DESIGN invariant 1).
+ *               F_WRLCK lease (DESIGN invariant 1).  If the copy is gone
+ *               meanwhile, the release is undone instead, but only when
+ *               the data is all still there (checksum of the record).
  *   RECALLING   finished from the resident map: chunks already recorded
  *               resident are kept, the others are recalled and verified.
  *   FORGETTING  finished: the object is deleted and the record cleared.
@@ -21,6 +23,38 @@
 #include <fcntl.h>
 #include <string.h>
 #include "hsmP.h"
+
+/*
+ * A RELEASING whose store copy is gone (the file is flagged LOST): if the
+ * data is all still there, byte for byte the archived data (the punch had
+ * not started, or was lost with the log), the release is undone and the
+ * file stays resident, for a migrate to copy again.  Otherwise nothing is
+ * changed.  Returns 0 when undone, -ENOLINK when not.
+ */
+static int
+undo_release(
+	struct hsm_fileref	*f)
+{
+	struct hsm_datamap	map;
+	uint64_t		sum;
+	int			error;
+
+	if (!hsm_fileref_matches_record(f))
+		return -ENOLINK;
+	error = hsm_datamap_read(f->fd, f->rec.size, &map);
+	if (error)
+		return -ENOLINK;
+	error = hsm_csum_fd(f->fd, &map, &sum);
+	hsm_datamap_free(&map);
+	if (error || sum != f->rec.checksum) {
+		hsm_fs_set_detail(f->fs, "store copy missing or corrupt, and "
+				"the release had begun: data lost");
+		return -ENOLINK;
+	}
+	f->rec.pending = HSM_OP_NONE;
+	f->rec.flags |= HSM_F_LOST;
+	return hsm_fileref_commit(f);
+}
 
 /* Finish a RELEASING or RECALLING of @f (opened O_RDWR) under a lease. */
 static int
@@ -43,10 +77,18 @@ repair_locked(
 	if (error)
 		return error;
 	memset(&r, 0, sizeof(r));
-	if (f->rec.pending == HSM_OP_RELEASING)
+	if (f->rec.pending == HSM_OP_RELEASING) {
 		error = hsm_release_locked(f, NULL, &r);
-	else
+		if (error == -ENOLINK) {
+			error = undo_release(f);
+			if (!error) {
+				res->action = HSM_REPAIR_UNDONE;
+				return 0;
+			}
+		}
+	} else {
 		error = hsm_recall_locked(f, &r);
+	}
 	res->bytes = r.bytes;
 	if (!error)
 		res->action = HSM_REPAIR_FINISHED;

@@ -156,6 +156,14 @@ flag_lost(
 {
 	struct hsm_inode	in;
 
+	/* a pending release or recall is --repair's: it finds the copy
+	 * gone itself and flags the file then */
+	if (it->n.pending != HSM_OP_NONE) {
+		it->flag_error = 1;
+		snprintf(it->reason, sizeof(it->reason), "not flagged: %s "
+			 "pending, left to --repair", hsm_op_name(it->n.pending));
+		return;
+	}
 	memset(&in, 0, sizeof(in));
 	in.ino = it->n.ino;
 	in.gen = it->n.gen;

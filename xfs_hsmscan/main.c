@@ -432,7 +432,9 @@ parse_options(
 	/* no records read, no index to use or to write */
 	if (!o->records)
 		o->quick = false;
-	o->progress = isatty(STDERR_FILENO);
+	/* a listing on the same terminal would be torn by the redraws */
+	o->progress = isatty(STDERR_FILENO) &&
+		      !((o->list || o->changed) && isatty(STDOUT_FILENO));
 }
 
 /* Open the filesystem, which must be given by its mount point. */

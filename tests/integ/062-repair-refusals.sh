@@ -8,7 +8,10 @@
 #  B. an interrupted release of a file someone has open: no exclusive
 #     lease, nothing punched; repaired once the file is closed;
 #  C. a store that is not there (not mounted): nothing repaired, exit 4;
-#     repaired once it is back.
+#     repaired once it is back;
+#  D. an interrupted release whose store copy is gone: the audit leaves
+#     it to the repair, which never punches: the data is all there, so the
+#     release is undone (the file flagged lost); migrate makes a new copy.
 
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
@@ -69,6 +72,30 @@ _scan --repair --paths $M | grep -E '^(repaired|not repaired):|repair|^exit'
 _status_short $M/nostore
 [ "$(_sha $M/nostore)" = "$sum" ] && echo "nostore: data intact"
 echo "store leftovers: $(_store_files | wc -l)"
+
+echo "== D. an interrupted release whose copy is gone"
+head -c $((4 << 20)) /dev/urandom > $M/gone
+sum=$(_sha $M/gone)
+"$XFS_HSM" migrate --keep $M/gone
+o=$(_scan_oid $M/gone)
+LIBHSM_FAULT=release-pending "$XFS_HSM" release $M/gone >> $seqres.full 2>&1
+rm -f "$(_objpath "$o")" "$(_objpath "$o").meta"
+_scan --audit --paths $M | grep -E '^missing|^exit' | sed -E 's/[0-9a-f]{32}/OBJ/'
+_scan --repair --paths $M | grep -E '^(repaired|not repaired):|repair|^exit'
+_status_short $M/gone
+[ "$(_sha $M/gone)" = "$sum" ] && echo "gone: nothing punched, data intact"
+"$XFS_HSM" migrate $M/gone
+_status_short $M/gone
+"$XFS_HSM" recall $M/gone
+[ "$(_sha $M/gone)" = "$sum" ] && echo "gone: recalled from its new copy"
+# the same after the punch: the data is gone with the copy; said so
+head -c $((4 << 20)) /dev/urandom > $M/punched
+"$XFS_HSM" migrate --keep $M/punched
+o=$(_scan_oid $M/punched)
+LIBHSM_FAULT=release-punched "$XFS_HSM" release $M/punched >> $seqres.full 2>&1
+rm -f "$(_objpath "$o")" "$(_objpath "$o").meta"
+_scan --repair --paths $M | grep -E '^(repaired|not repaired):|repair|^exit'
+_status_short $M/punched
 
 status=0
 exit
