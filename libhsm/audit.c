@@ -68,6 +68,26 @@ fill_info(
 	info->stored_sec = m->stored_sec;
 }
 
+/* Read the metadata of @oid into @meta and @info.  0 or -errno. */
+static int
+object_meta(
+	struct hsm_fs		*fs,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta,
+	struct hsm_object_info	*info)
+{
+	int			error;
+
+	error = hsm_fs_open_store(fs);
+	if (error)
+		return error;
+	error = fs->store->ops->stat(fs->store, oid, meta);
+	if (error)
+		return error;
+	fill_info(meta, info);
+	return 0;
+}
+
 HSM_EXPORT int
 hsm_object_stat(
 	struct hsm_fs		*fs,
@@ -77,15 +97,10 @@ hsm_object_stat(
 	struct hsm_objmeta	meta;
 	int			error;
 
-	error = hsm_fs_open_store(fs);
-	if (error)
-		return error;
-	error = fs->store->ops->stat(fs->store, oid, &meta);
-	if (error)
-		return error;
-	fill_info(&meta, info);
-	hsm_objmeta_free(&meta);
-	return 0;
+	error = object_meta(fs, oid, &meta, info);
+	if (!error)
+		hsm_objmeta_free(&meta);
+	return error;
 }
 
 /* Checksum the data of object @oid over its map; -EBADMSG if short. */
@@ -147,13 +162,9 @@ hsm_object_verify(
 	uint64_t		sum = 0;
 	int			error;
 
-	error = hsm_fs_open_store(fs);
+	error = object_meta(fs, oid, &meta, info);
 	if (error)
 		return error;
-	error = fs->store->ops->stat(fs->store, oid, &meta);
-	if (error)
-		return error;
-	fill_info(&meta, info);
 	error = object_sum(fs, &meta, &sum);
 	if (!error && sum != meta.checksum)
 		error = -EBADMSG;
@@ -215,10 +226,7 @@ hsm_orphan_remove(
 
 	memset(info, 0, sizeof(*info));
 	fs->errdetail[0] = '\0';
-	error = hsm_fs_open_store(fs);
-	if (error)
-		return error;
-	error = fs->store->ops->stat(fs->store, oid, &meta);
+	error = object_meta(fs, oid, &meta, info);
 	if (error == -ENOENT)
 		return 1;		/* gone already */
 	if (error) {
@@ -226,7 +234,6 @@ hsm_orphan_remove(
 			hsm_fs_set_detail(fs, "object metadata unreadable");
 		return error;
 	}
-	fill_info(&meta, info);
 	error = strcmp(meta.fs_uuid, fs->uuid_str) ? -EXDEV : 0;
 	if (error)
 		hsm_fs_set_detail(fs, "object of filesystem %s", meta.fs_uuid);

@@ -273,8 +273,7 @@ int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
 void hsm_store_close(struct hsm_store *s);
 /* Fresh random object id. */
 int hsm_oid_new(uint8_t oid[HSM_OID_LEN]);
-bool hsm_oid_is_zero(const uint8_t oid[HSM_OID_LEN]);
-void hsm_oid_hex(const uint8_t oid[HSM_OID_LEN], char out[33]);
+/* hsm_oid_is_zero() and hsm_oid_hex() are public: hsm.h */
 int hsm_oid_parse(const char *hex, uint8_t oid[HSM_OID_LEN]);
 /* Object metadata as text and back; -EUCLEAN on a malformed text. */
 int hsm_objmeta_format(const struct hsm_objmeta *m, char **out, size_t *len);
