@@ -10,6 +10,7 @@
 #include "exitcodes.h"
 
 #define PROGNAME	"xfs_hsm"
+#include "usage.h"		/* errtryhelp() */
 
 extern int exitcode;		/* HSM_EX_* bits collected so far */
 extern int verbose;
@@ -41,7 +42,6 @@ int clear_f(int argc, char **argv);
 void clear_help(void);
 
 /* main.c */
-void errtryhelp(int code) __attribute__((noreturn));
 void require_root(void);
 
 /* The filesystem of a path, opened once per device.  NULL when it

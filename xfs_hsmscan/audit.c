@@ -372,7 +372,7 @@ report_checks(
 		struct check_item *it = VEC_AT(&a->checks, struct check_item,
 					       i);
 
-		oid_hex(it->n.oid, oid);
+		hsm_oid_hex(it->n.oid, oid);
 		who(&it->n, name, sizeof(name));
 		if (it->unverified) {
 			fprintf(stderr, "%s: cannot check object %s of %s: "
@@ -411,7 +411,7 @@ report_orphans(
 		struct orphan_item *it = VEC_AT(&a->orphans,
 						struct orphan_item, i);
 
-		oid_hex(it->oid, oid);
+		hsm_oid_hex(it->oid, oid);
 		if (it->result == 0 || it->result == 1) {
 			a->removed++;
 			exitcode |= HSM_EX_REPAIRED;
@@ -449,7 +449,7 @@ audit_report(
 		exitcode |= HSM_EX_PROBLEMS;
 		if (opts->json)
 			continue;
-		oid_hex(s->oid, oid);
+		hsm_oid_hex(s->oid, oid);
 		printf("shared %s:", oid);
 		for (j = 0; j < s->nr; j++)
 			printf(" %s", who(VEC_AT(&a->named, struct named,
@@ -506,7 +506,7 @@ audit_json(
 						struct orphan_item, i);
 
 		e = json_object_new_object();
-		oid_hex(it->oid, oid);
+		hsm_oid_hex(it->oid, oid);
 		json_object_object_add(e, "object",
 				       json_object_new_string(oid));
 		json_object_object_add(e, "action", json_object_new_string(
@@ -526,7 +526,7 @@ audit_json(
 		if (!it->problem)
 			continue;
 		e = named_json(&it->n);
-		oid_hex(it->n.oid, oid);
+		hsm_oid_hex(it->n.oid, oid);
 		json_object_object_add(e, "object",
 				       json_object_new_string(oid));
 		json_object_object_add(e, "problem", json_object_new_string(
@@ -543,7 +543,7 @@ audit_json(
 		struct json_object *inodes = json_object_new_array();
 
 		e = json_object_new_object();
-		oid_hex(s->oid, oid);
+		hsm_oid_hex(s->oid, oid);
 		json_object_object_add(e, "object",
 				       json_object_new_string(oid));
 		for (j = 0; j < s->nr; j++)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "xfs_hsmscan.h"
+#include "closestream.h"
 
 #ifndef HSM_STATEDIR
 #define HSM_STATEDIR	"/var/lib/xfs-hsm"
@@ -45,14 +46,6 @@ output_lock_drop(void)
 }
 
 void
-errtryhelp(
-	int		code)
-{
-	fprintf(stderr, "Try '%s --help' for more information.\n", PROGNAME);
-	exit(code);
-}
-
-void
 nomem(void)
 {
 	fprintf(stderr, "%s: out of memory\n", PROGNAME);
@@ -68,6 +61,35 @@ counts_add(
 
 	for (i = 0; i < C_NR; i++)
 		to->c[i] += from->c[i];
+}
+
+int
+cmp_u64(
+	const void	*a,
+	const void	*b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+lower_bound_u64(
+	const uint64_t	*a,
+	size_t		n,
+	uint64_t	v)
+{
+	size_t		lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 void
@@ -121,29 +143,6 @@ vec_free(
 	v->nr = v->alloc = 0;
 }
 
-bool
-oid_is_zero(
-	const uint8_t	oid[HSM_OID_LEN])
-{
-	int		i;
-
-	for (i = 0; i < HSM_OID_LEN; i++)
-		if (oid[i])
-			return false;
-	return true;
-}
-
-void
-oid_hex(
-	const uint8_t	oid[HSM_OID_LEN],
-	char		out[33])
-{
-	int		i;
-
-	for (i = 0; i < HSM_OID_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", oid[i]);
-}
-
 const char *
 file_name(
 	uint64_t	ino,
@@ -166,26 +165,14 @@ error_reason(
 	struct hsm_fs	*fs,
 	int		error)
 {
-	const char	*detail = fs ? hsm_fs_errdetail(fs) : NULL;
-
-	if (detail)
-		return detail;
-	switch (error) {
-	case -EUCLEAN:
-		return "corrupt trusted.hsm record";
-	case -EPROTONOSUPPORT:
-		return "unsupported trusted.hsm record version";
-	case -ESTALE:
-		return "file deleted or changed during the operation";
-	case -EBUSY:
-		return "file is in use";
-	case -ENOLINK:
-		return "store copy missing or corrupt";
-	case -ENODATA:
-		return "no store bound";
-	default:
-		return strerror(-error);
+	/* the errors of inodes (not paths) say it their way */
+	if (!(fs && hsm_fs_errdetail(fs))) {
+		if (error == -ESTALE)
+			return "file deleted or changed during the operation";
+		if (error == -ENODATA)
+			return "no store bound";
 	}
+	return hsm_strerror(fs, error);
 }
 
 void
@@ -259,19 +246,6 @@ usage(void)
 	printf("\nExit status: the sum of 1 (problems left), 2 (problems "
 	       "repaired), 4 (operational\nerror), 8 (usage error); 0 when "
 	       "all is well.  See xfs_hsmscan(8).\n");
-}
-
-/* Report write errors on stdout (a closed pipe is fine). */
-static void
-close_stdout(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		if (errno == EPIPE)
-			return;
-		fprintf(stderr, "%s: write error: %s\n", PROGNAME,
-			strerror(errno));
-		_exit(HSM_EX_OPERATIONAL);
-	}
 }
 
 static void

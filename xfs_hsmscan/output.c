@@ -22,20 +22,6 @@
 static bool	list_open;	/* "files": [ printed */
 static bool	list_first = true;
 
-void
-flags_str(
-	const struct hsm_status	*st,
-	char			out[5])
-{
-	uint32_t		f = st->has_record ? st->rec.flags : 0;
-
-	out[0] = st->dirty ? 'D' : '-';
-	out[1] = (f & HSM_F_LOST) ? 'L' : '-';
-	out[2] = (f & HSM_F_NORELEASE) ? 'R' : '-';
-	out[3] = (f & HSM_F_NOARCHIVE) ? 'A' : '-';
-	out[4] = '\0';
-}
-
 static void
 print_json(
 	struct json_object	*o)
@@ -97,7 +83,7 @@ output_file(
 	char			flags[5], oid[33];
 	bool			has_oid;
 
-	flags_str(st, flags);
+	hsm_status_flags(st, flags);
 	output_lock_take();
 	if (!opts->json) {
 		printf("%" PRIu64 " %u %-8s %s %-10s %12" PRIu64 " %12" PRIu64
@@ -131,9 +117,9 @@ output_file(
 				       json_object_new_boolean(e->alive));
 	json_object_object_add(o, "size", u64(e->in.size));
 	json_object_object_add(o, "resident_bytes", u64(e->in.blocks * 512));
-	has_oid = st->has_record && !e->error && !oid_is_zero(r->oid);
+	has_oid = st->has_record && !e->error && !hsm_oid_is_zero(r->oid);
 	if (has_oid)
-		oid_hex(r->oid, oid);
+		hsm_oid_hex(r->oid, oid);
 	json_object_object_add(o, "object", has_oid ?
 			       json_object_new_string(oid) : NULL);
 	json_list_item(o);

@@ -35,19 +35,9 @@ wanted(
 	const struct walk	*w,
 	uint64_t		ino)
 {
-	size_t			lo = 0, hi = w->n;
+	size_t			i = lower_bound_u64(w->inos, w->n, ino);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w->inos[mid] == ino)
-			return mid;
-		if (w->inos[mid] < ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return i < w->n && w->inos[i] == ino ? (ssize_t)i : -1;
 }
 
 static char *
@@ -116,16 +106,6 @@ paths_want(
 	uint64_t	ino)
 {
 	*(uint64_t *)vec_push(&want) = ino;
-}
-
-static int
-cmp_u64(
-	const void	*a,
-	const void	*b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 void

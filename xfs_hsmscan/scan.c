@@ -161,7 +161,7 @@ account_record(
 		p->gen = e->in.gen;
 		p->op = r->pending;
 	}
-	if (opts->audit && !oid_is_zero(r->oid)) {
+	if (opts->audit && !hsm_oid_is_zero(r->oid)) {
 		struct named *n = vec_push(&w->named);
 
 		memcpy(n->oid, r->oid, HSM_OID_LEN);

@@ -368,16 +368,6 @@ checkpoint_close(
 	free(cp);
 }
 
-static int
-cmp_u64(
-	const void	*a,
-	const void	*b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 struct record_index *
 index_load(
 	const char		*uuid,
@@ -452,17 +442,7 @@ index_seek(
 	const struct record_index *ix,
 	uint64_t		ino)
 {
-	size_t			lo = 0, hi = ix->nr;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ix->ino[mid] < ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound_u64(ix->ino, ix->nr, ino);
 }
 
 bool

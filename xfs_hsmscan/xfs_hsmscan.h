@@ -12,6 +12,7 @@
 #include "jsonpath.h"
 
 #define PROGNAME	"xfs_hsmscan"
+#include "usage.h"		/* errtryhelp() */
 
 /* --list selections */
 enum {
@@ -100,6 +101,11 @@ struct vec {
 	size_t		size;		/* of one item */
 };
 
+/* qsort() comparison of items that begin with a uint64_t. */
+int cmp_u64(const void *a, const void *b);
+/* Index of the first of the @n sorted values of @a that is >= @v. */
+size_t lower_bound_u64(const uint64_t *a, size_t n, uint64_t v);
+
 void vec_init(struct vec *v, size_t size);
 void *vec_push(struct vec *v);		/* exits on ENOMEM */
 void vec_append(struct vec *to, struct vec *from);	/* empties @from */
@@ -158,7 +164,6 @@ struct scan_result {
 /* main.c */
 extern int exitcode;
 extern const struct options *opts;
-void errtryhelp(int code) __attribute__((noreturn));
 void nomem(void) __attribute__((noreturn));
 void output_lock_take(void);
 void output_lock_drop(void);
@@ -166,8 +171,6 @@ const char *error_reason(struct hsm_fs *fs, int error);
 /* "store 'S' of 'M': why, CONSEQUENCE" for hsm_fs_open_store() errors */
 void report_store_error(struct hsm_fs *fs, int error,
 			const char *consequence);
-bool oid_is_zero(const uint8_t oid[HSM_OID_LEN]);
-void oid_hex(const uint8_t oid[HSM_OID_LEN], char out[33]);
 /* "inode N (gen G)" or "'PATH' (inode N, gen G)", for messages */
 const char *file_name(uint64_t ino, uint32_t gen, const char *path,
 		      char *buf, size_t size);
@@ -236,7 +239,6 @@ void output_json_section(const char *key, struct json_object *val);
 void output_summary(struct hsm_fs *fs, const struct scan_result *res,
 		    struct repair_totals *rep, struct audit *audit);
 void summary_line(FILE *out, const char *key, uint64_t v);
-void flags_str(const struct hsm_status *st, char out[5]);
 
 /* jobs.c: @fn on N threads, each with its own filesystem handle */
 typedef void (*job_fn)(void *item, struct hsm_fs *fs, void *arg);

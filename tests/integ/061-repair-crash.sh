@@ -13,12 +13,7 @@
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
 
-_require_scratch
-_require_xfs_hsmscan
-
-_scratch_setup 2g
-_init_store
-M=$SCRATCH_MNT
+_scan_scratch 2g
 
 STEPS="migrate:migrate-pending migrate:migrate-copied migrate:migrate-archived
 release:release-pending release:release-punched recall:recall-pending

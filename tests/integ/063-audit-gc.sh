@@ -11,13 +11,9 @@
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
 
-_require_scratch
-_require_xfs_hsmscan
 _require_cmd strace
 
-_scratch_setup 1g
-_init_store
-M=$SCRATCH_MNT
+_scan_scratch 1g
 
 # the object lines of the audit, filtered, in a fixed order
 _audit()

@@ -9,12 +9,7 @@
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
 
-_require_scratch
-_require_xfs_hsmscan
-
-_scratch_setup 1g
-_init_store
-M=$SCRATCH_MNT
+_scan_scratch 1g
 
 mkdir -p $M/old $M/d1 $M/d2
 for f in old/u1 old/u2 old/u3 d2/f9 arch-old d1/f1 d1/f2 d1/f3 d1/f4 d1/f5 \

@@ -11,12 +11,7 @@
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
 
-_require_scratch
-_require_xfs_hsmscan
-
-_scratch_setup 1g
-_init_store
-M=$SCRATCH_MNT
+_scan_scratch 1g
 
 # _flip HEX BYTE: HEX with byte BYTE xor 0xff
 _flip()

@@ -11,13 +11,9 @@
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
 
-_require_scratch
-_require_xfs_hsmscan
 _require_cmd strace
 
-_scratch_setup 1g
-_init_store
-M=$SCRATCH_MNT
+_scan_scratch 1g
 SD=$(_scan_state)
 
 # 6000 files over four directories (so over the allocation groups)
