@@ -161,7 +161,8 @@ flag_lost(
 	if (it->n.pending != HSM_OP_NONE) {
 		it->flag_error = 1;
 		snprintf(it->reason, sizeof(it->reason), "not flagged: %s "
-			 "pending, left to --repair", hsm_op_name(it->n.pending));
+			 "pending, left to --repair",
+			 hsm_op_name(it->n.pending));
 		return;
 	}
 	memset(&in, 0, sizeof(in));
@@ -532,7 +533,7 @@ audit_json(
 		json_object_object_add(e, "problem", json_object_new_string(
 				it->corrupt ? "corrupt" : "missing"));
 		json_object_object_add(e, "flagged_lost",
-				       json_object_new_boolean(!it->flag_error));
+				json_object_new_boolean(!it->flag_error));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "problems", arr);
@@ -553,9 +554,12 @@ audit_json(
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "shared", arr);
-	json_object_object_add(o, "missing", json_object_new_uint64(a->missing));
-	json_object_object_add(o, "corrupt", json_object_new_uint64(a->corrupt));
-	json_object_object_add(o, "removed", json_object_new_uint64(a->removed));
+	json_object_object_add(o, "missing",
+			       json_object_new_uint64(a->missing));
+	json_object_object_add(o, "corrupt",
+			       json_object_new_uint64(a->corrupt));
+	json_object_object_add(o, "removed",
+			       json_object_new_uint64(a->removed));
 	json_object_object_add(o, "kept", json_object_new_uint64(a->kept));
 	json_object_object_add(o, "gc_refused", a->gc_refused ?
 			       json_object_new_string(a->gc_refused) : NULL);

@@ -44,7 +44,9 @@ jobs_run(
 	job_fn		fn,
 	void		*arg)
 {
-	struct jobs	j = { .mnt = mnt, .items = items, .fn = fn, .arg = arg };
+	struct jobs	j = {
+		.mnt = mnt, .items = items, .fn = fn, .arg = arg,
+	};
 	pthread_t	*th;
 	unsigned	i, started = 0;
 

@@ -296,7 +296,8 @@ parse_options(
 		{ "time-limit",		required_argument, NULL,
 		  OPT_TIME_LIMIT },
 		{ "quick",		no_argument,	   NULL, 'q' },
-		{ "state-dir",		required_argument, NULL, OPT_STATE_DIR },
+		{ "state-dir",		required_argument, NULL,
+		  OPT_STATE_DIR },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
@@ -374,7 +375,8 @@ parse_options(
 			usage();
 			exit(HSM_EX_OK);
 		case 'V':
-			printf("%s from xfs-hsm %s\n", PROGNAME, LIBHSM_VERSION);
+			printf("%s from xfs-hsm %s\n", PROGNAME,
+			       LIBHSM_VERSION);
 			exit(HSM_EX_OK);
 		default:
 			errtryhelp(HSM_EX_USAGE);

@@ -17,7 +17,8 @@
 #include <json-c/json.h>
 #include "xfs_hsmscan.h"
 
-#define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
+			 JSON_C_TO_STRING_NOSLASHESCAPE)
 
 static bool	list_open;	/* "files": [ printed */
 static bool	list_first = true;

@@ -36,7 +36,7 @@ parse_epoch(
 			return -EINVAL;
 	}
 	if (v < 0 && ns)
-		return -EINVAL;		/* keep it simple: no negative fractions */
+		return -EINVAL;		/* no negative fractions */
 	*sec = v;
 	*nsec = ns;
 	return 0;

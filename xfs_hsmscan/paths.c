@@ -84,7 +84,8 @@ read_dir(
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (de->d_type == DT_UNKNOWN &&
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		    fstatat(dirfd(d), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
 			dir = S_ISDIR(st.st_mode);
 		i = wanted(w, de->d_ino);
 		if (i >= 0 && !w->names[i]) {

@@ -301,7 +301,7 @@ must_stop(
 struct batch {
 	struct hsm_inode	*in;		/* BATCH of them */
 	unsigned		nr;
-	uint64_t		cursor;		/* where the AG resumes after it */
+	uint64_t		cursor;		/* resume the AG here */
 	int			error;		/* bulkstat's -errno */
 	bool			end;		/* nothing more in the AG */
 };
@@ -310,7 +310,7 @@ struct readahead {
 	struct hsm_bulkstat	*bs;
 	struct batch		b[2];
 	unsigned		head;		/* the batch the worker takes */
-	unsigned		count;		/* batches filled, not released */
+	unsigned		count;		/* filled, not released */
 	bool			stop;
 	pthread_mutex_t		lock;
 	pthread_cond_t		cond;
@@ -613,7 +613,8 @@ load_state(
 					&ctx->cp);
 		if (error == -EBUSY) {
 			fprintf(stderr, "%s: another --resume scan of '%s' is "
-				"running\n", PROGNAME, hsm_fs_mountpoint(ctx->fs));
+				"running\n", PROGNAME,
+				hsm_fs_mountpoint(ctx->fs));
 			return HSM_EX_OPERATIONAL;
 		}
 		if (error) {

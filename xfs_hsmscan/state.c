@@ -79,7 +79,8 @@ state_dir_check(void)
 	p = strdup(opts->state_dir);
 	if (!p)
 		nomem();
-	for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+	for (slash = strchr(p + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
 		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
 			free(p);

@@ -116,7 +116,7 @@ void vec_free(struct vec *v);
 struct file_entry {
 	struct hsm_inode in;
 	struct hsm_status st;
-	int		error;		/* of the record read: bad, unreadable */
+	int		error;		/* of the record read, if it failed */
 	bool		listed;		/* goes to the --list output */
 	bool		alive;		/* pending op of a live process */
 	const char	*path;		/* with --paths, or NULL */
