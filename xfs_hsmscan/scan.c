@@ -41,7 +41,9 @@ struct scan_ctx {
 	double			deadline;	/* 0: none */
 	pthread_mutex_t		lock;
 	pthread_cond_t		done_cond;
-	uint32_t		next_ag;
+	uint32_t		*order;		/* AGs, largest first */
+	uint32_t		next_ag;	/* into order */
+	uint64_t		total;		/* inodes in use, for progress */
 	unsigned		running;
 	uint64_t		inodes_done;	/* this run, all workers */
 	int			error;		/* first bulkstat failure */
@@ -490,11 +492,12 @@ worker_main(
 	for (;;) {
 		pthread_mutex_lock(&ctx->lock);
 		while (ctx->next_ag < ctx->geom->agcount &&
-		       ctx->ags[ctx->next_ag].done)
+		       ctx->ags[ctx->order[ctx->next_ag]].done)
 			ctx->next_ag++;
-		agno = ctx->next_ag++;
+		agno = ctx->next_ag < ctx->geom->agcount ?
+		       ctx->order[ctx->next_ag++] : UINT32_MAX;
 		pthread_mutex_unlock(&ctx->lock);
-		if (agno >= ctx->geom->agcount || ctx->error ||
+		if (agno == UINT32_MAX || ctx->error ||
 		    (w->batches && must_stop(ctx)))
 			break;
 		error = scan_ag(w, agno);
@@ -522,7 +525,7 @@ draw_progress(
 	uint64_t		base,
 	bool			last)
 {
-	uint64_t		done, total = ctx->geom->inodes_used;
+	uint64_t		done, total = ctx->total;
 	double			el = now() - ctx->t0;
 
 	if (last) {
@@ -536,6 +539,52 @@ draw_progress(
 		"%.0f s\033[K", PROGNAME, total ? 100.0 * done / total : 100.0,
 		(unsigned long long)done, (unsigned long long)total,
 		el > 0 ? (done - base) / el : 0, el);
+}
+
+static const uint64_t	*sort_counts;	/* for cmp_ag_size, single-threaded */
+
+static int
+cmp_ag_size(
+	const void	*a,
+	const void	*b)
+{
+	uint64_t	x = sort_counts[*(const uint32_t *)a];
+	uint64_t	y = sort_counts[*(const uint32_t *)b];
+
+	return x > y ? -1 : x < y;
+}
+
+/*
+ * The order the AGs are scanned in: the most inodes first, so that no
+ * worker is left alone with a big one at the end; and the exact total for
+ * the progress line (INUMBERS reads only the inode btrees).  Without
+ * INUMBERS, AG order and the kernel's estimate.
+ */
+static void
+plan_ags(
+	struct scan_ctx		*ctx)
+{
+	uint32_t		n = ctx->geom->agcount, a;
+	uint64_t		*count;
+
+	ctx->order = calloc(n ? n : 1, sizeof(*ctx->order));
+	count = calloc(n ? n : 1, sizeof(*count));
+	if (!ctx->order || !count)
+		nomem();
+	ctx->total = 0;
+	for (a = 0; a < n; a++) {
+		ctx->order[a] = a;
+		if (hsm_ag_inodes(ctx->fs, a, &count[a])) {
+			ctx->total = ctx->geom->inodes_used;
+			free(count);
+			return;
+		}
+		ctx->total += count[a];
+	}
+	sort_counts = count;
+	qsort(ctx->order, n, sizeof(*ctx->order), cmp_ag_size);
+	sort_counts = NULL;
+	free(count);
 }
 
 /* Start one worker; false if it could not (already reported). */
@@ -711,6 +760,7 @@ scan_run(
 			"done\n", PROGNAME, when, (unsigned long long)base);
 	}
 
+	plan_ags(&ctx);
 	ctx.t0 = now();
 	if (opts->time_limit >= 0)
 		ctx.deadline = ctx.t0 + opts->time_limit;
@@ -773,6 +823,7 @@ scan_run(
 out:
 	checkpoint_close(ctx.cp, res->complete);
 	index_free(ctx.ix);
+	free(ctx.order);
 	free(ctx.ags);
 	pthread_mutex_destroy(&ctx.lock);
 	pthread_cond_destroy(&ctx.done_cond);
