@@ -10,8 +10,10 @@
  * the index was taken and not in it still has none (state.c).  What is
  * left is read by handle, without a path lookup or an open.
  *
- * The main thread meanwhile draws progress on a terminal: inodes done out
- * of the filesystem's count of inodes in use.
+ * The AGs are counted first with INUMBERS and handed out largest first;
+ * each worker reads its next bulkstat batch while it reads the records of
+ * the current one.  The main thread meanwhile draws progress on a
+ * terminal: inodes done out of that count.
  */
 #include <errno.h>
 #include <pthread.h>
