@@ -347,6 +347,74 @@ out:
 	return error;
 }
 
+void
+hsm_ctl_inode_encode(
+	uint64_t	ino,
+	uint32_t	gen,
+	const uint8_t	*oid,
+	void		*buf)
+{
+	uint8_t		*p = buf;
+
+	put64(p, ino);
+	put32(p + 8, gen);
+	if (oid)
+		memcpy(p + 12, oid, HSM_OID_LEN);
+	else
+		memset(p + 12, 0, HSM_OID_LEN);
+}
+
+int
+hsm_ctl_inode_decode(
+	const void	*buf,
+	size_t		len,
+	uint64_t	*ino,
+	uint32_t	*gen,
+	uint8_t		*oid)
+{
+	const uint8_t	*p = buf;
+
+	if (len != HSM_CTL_INODE_LEN)
+		return -EBADMSG;
+	*ino = get64(p);
+	*gen = get32(p + 8);
+	memcpy(oid, p + 12, HSM_OID_LEN);
+	return 0;
+}
+
+int
+hsm_ctl_forward_ino(
+	struct hsm_fs		*fs,
+	unsigned		op,
+	uint64_t		ino,
+	uint32_t		gen,
+	const uint8_t		*oid,
+	uint32_t		*outcome,
+	uint64_t		*bytes)
+{
+	struct hsm_ctl_msg	*m;
+	int			error;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->op = op;
+	hsm_ctl_inode_encode(ino, gen, oid, m->payload);
+	m->len = HSM_CTL_INODE_LEN;
+	error = hsm_ctl_call(fs, m);
+	if (!error) {
+		error = m->error;
+		if (outcome)
+			*outcome = m->outcome;
+		if (bytes)
+			*bytes = m->bytes;
+		if (m->len)
+			hsm_fs_set_detail(fs, "%s", m->payload);
+	}
+	free(m);
+	return error;
+}
+
 /* Fields of struct hsm_server_stats, in wire order (after pid, restarts). */
 static const size_t stats_fields[] = {
 	offsetof(struct hsm_server_stats, uptime_s),

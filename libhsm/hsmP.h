@@ -91,8 +91,11 @@ enum hsm_ctl_op {
 	HSM_CTL_RECALL,
 	HSM_CTL_FORGET,
 	HSM_CTL_SETFLAGS,	/* flags: set in the low 16 bits, clear high */
+	HSM_CTL_REPAIR,		/* payload: an inode (see hsm_ctl_inode) */
+	HSM_CTL_MARKLOST,	/* payload: an inode and the object id */
 };
-#define HSM_CTL_OP_MAX		HSM_CTL_SETFLAGS
+#define HSM_CTL_OP_MAX		HSM_CTL_MARKLOST
+#define HSM_CTL_INODE_LEN	(8 + 4 + HSM_OID_LEN)
 #define HSM_CTL_REQ_HDR		16
 #define HSM_CTL_RESP_HDR	32
 #define HSM_CTL_MAX_PAYLOAD	8192
@@ -120,6 +123,16 @@ int hsm_ctl_send(int fd, const struct hsm_ctl_msg *m, bool response);
 int hsm_ctl_call(struct hsm_fs *fs, struct hsm_ctl_msg *m);
 /* The stats as a response payload (at least 8 + 8 * 17 bytes). */
 size_t hsm_stats_pack(const struct hsm_server_stats *st, void *buf);
+/* An inode in a request payload: le64 ino, le32 gen, object id. */
+void hsm_ctl_inode_encode(uint64_t ino, uint32_t gen, const uint8_t *oid,
+			  void *buf);
+int hsm_ctl_inode_decode(const void *buf, size_t len, uint64_t *ino,
+			 uint32_t *gen, uint8_t *oid);
+/* Forward an operation on inode @ino to the daemon: 0 or -errno, with
+ * the response's outcome and bytes. */
+int hsm_ctl_forward_ino(struct hsm_fs *fs, unsigned op, uint64_t ino,
+			uint32_t gen, const uint8_t *oid, uint32_t *outcome,
+			uint64_t *bytes);
 /* Forward an operation on @path to the daemon; fills @res and errdetail. */
 int hsm_ctl_forward(struct hsm_fs *fs, unsigned op, const char *path,
 		    unsigned flags, struct hsm_result *res);
@@ -302,6 +315,8 @@ struct hsm_objmeta {
 	struct hsm_chunksum *sums;	/* chunks holding data, ascending */
 	size_t		nsums;
 	size_t		sums_alloc;
+	int64_t		stored_sec;	/* set by stat: when the store last
+					 * wrote the object (not in the text) */
 };
 
 /* Checksum of one recall chunk: hsm_csum over the chunk's data pieces. */
@@ -365,8 +380,7 @@ int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
 void hsm_store_close(struct hsm_store *s);
 /* Fresh random object id. */
 int hsm_oid_new(uint8_t oid[HSM_OID_LEN]);
-bool hsm_oid_is_zero(const uint8_t oid[HSM_OID_LEN]);
-void hsm_oid_hex(const uint8_t oid[HSM_OID_LEN], char out[33]);
+/* hsm_oid_is_zero() and hsm_oid_hex() are public: hsm.h */
 int hsm_oid_parse(const char *hex, uint8_t oid[HSM_OID_LEN]);
 /* Object metadata as text and back; -EUCLEAN on a malformed text. */
 int hsm_objmeta_format(const struct hsm_objmeta *m, char **out, size_t *len);
@@ -416,5 +430,16 @@ void hsm_fault_delay(const char *step);
 
 /* Debug output behind LIBHSM_DEBUG=all. */
 void hsm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- scanner support (bulkstat.c, status.c) ------------------------- */
+
+/*
+ * Set st->state and st->dirty from st->rec and the size and mtime already
+ * in @st; @chunks(@arg) says whether trusted.hsm.map records a resident
+ * chunk (1, 0 or -errno), asked only for released files.  Returns 0 or
+ * the -errno of @chunks.
+ */
+int hsm_status_classify(struct hsm_status *st, int (*chunks)(void *arg),
+			void *arg);
 
 #endif /* LIBHSM_HSMP_H */

@@ -300,6 +300,10 @@ int __srv_finalize(struct hsm_server *s, struct srv_inode *in);
 /* srv_ops.c: commands from the control socket, run with @w's handle */
 int srv_op(struct srv_worker *w, struct hsm_fs *cfs, unsigned op,
 	   const char *path, unsigned flags, struct hsm_result *res);
+/* The same for commands on an inode (xfs_hsmscan's repair, lost flags). */
+int srv_op_ino(struct srv_worker *w, struct hsm_fs *cfs, unsigned op,
+	       uint64_t ino, uint32_t gen, const uint8_t *oid,
+	       uint32_t *outcome, uint64_t *bytes);
 extern const struct hsm_excl_hooks srv_excl_hooks;
 
 /* srv_ctl.c */

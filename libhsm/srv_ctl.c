@@ -67,6 +67,20 @@ srv_ctl_busy(
 	return busy;
 }
 
+/* The command's detail ("file is in use ...") as the response payload. */
+static void
+reply_detail(
+	struct hsm_ctl_msg	*m,
+	struct hsm_fs		*cfs)
+{
+	const char		*detail = hsm_fs_errdetail(cfs);
+
+	m->len = detail ? strlen(detail) : 0;
+	if (m->len > HSM_CTL_MAX_PAYLOAD)
+		m->len = HSM_CTL_MAX_PAYLOAD;
+	memmove(m->payload, detail ? detail : "", m->len);
+}
+
 /* Serve one request; false when the connection should close. */
 static bool
 serve(
@@ -77,7 +91,6 @@ serve(
 {
 	struct hsm_server_stats	st;
 	struct hsm_result	res;
-	const char		*detail;
 	int			error;
 
 	if (hsm_ctl_recv(c->fd, false, m))
@@ -92,6 +105,22 @@ serve(
 		m->error = 0;
 		m->len = hsm_stats_pack(&st, m->payload);
 		break;
+	case HSM_CTL_REPAIR:
+	case HSM_CTL_MARKLOST: {
+		uint64_t ino;
+		uint32_t gen;
+		uint8_t oid[HSM_OID_LEN];
+
+		if (hsm_ctl_inode_decode(m->payload, m->len, &ino, &gen, oid)) {
+			m->error = -EINVAL;
+			m->len = 0;
+			break;
+		}
+		m->error = srv_op_ino(w, cfs, m->op, ino, gen, oid, &m->outcome,
+				&m->bytes);
+		reply_detail(m, cfs);
+		break;
+	}
 	default:
 		if (!m->len || memchr(m->payload, '\0', m->len)) {
 			m->error = -EINVAL;
@@ -102,11 +131,7 @@ serve(
 		m->error = error;
 		m->outcome = res.outcome;
 		m->bytes = res.bytes;
-		detail = hsm_fs_errdetail(cfs);
-		m->len = detail ? strlen(detail) : 0;
-		if (m->len > HSM_CTL_MAX_PAYLOAD)
-			m->len = HSM_CTL_MAX_PAYLOAD;
-		memmove(m->payload, detail ? detail : "", m->len);
+		reply_detail(m, cfs);
 		break;
 	}
 	return hsm_ctl_send(c->fd, m, true) == 0;

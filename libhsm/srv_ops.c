@@ -119,6 +119,88 @@ __release_deferred(
 	}
 }
 
+/* Hold @in for a command: no event proceeds, no batch runs. */
+static struct srv_inode *
+op_begin(
+	struct hsm_server	*s,
+	uint64_t		ino,
+	uint32_t		gen)
+{
+	struct srv_inode	*in = srv_inode_get(s, ino, gen);
+
+	if (!in)
+		return NULL;
+	pthread_mutex_lock(&in->lock);
+	while (in->op_busy)
+		pthread_cond_wait(&in->cond, &in->lock);
+	in->op_busy = true;
+	__srv_inode_quiesce(in);
+	pthread_mutex_unlock(&in->lock);
+	return in;
+}
+
+/* The command is done: forget what it changed, let the rest go on. */
+static void
+op_end(
+	struct hsm_server	*s,
+	struct srv_inode	*in)
+{
+	pthread_mutex_lock(&in->lock);
+	/* the record changed under our cache: read it again next time */
+	if (cds_list_empty(&in->waiting) && !in->nwritten) {
+		size_t i;
+
+		for (i = in->todo_head; i < in->todo_len; i++)
+			if (in->cstate && in->cstate[in->todo[i]] == CH_QUEUED)
+				atomic_fetch_sub(&s->stats.queued_now, 1);
+		in->todo_head = in->todo_len = 0;
+		__srv_inode_unload(in);
+	}
+	in->op_busy = false;
+	pthread_cond_broadcast(&in->cond);
+	__srv_inode_unquiesce(s, in);
+	__release_deferred(s, in);
+	pthread_mutex_unlock(&in->lock);
+	srv_inode_put(s, in);
+}
+
+int
+srv_op_ino(
+	struct srv_worker	*w,
+	struct hsm_fs		*cfs,
+	unsigned		op,
+	uint64_t		ino,
+	uint32_t		gen,
+	const uint8_t		*oid,
+	uint32_t		*outcome,
+	uint64_t		*bytes)
+{
+	struct hsm_inode	hin = { .ino = ino, .gen = gen };
+	struct hsm_repair	rep;
+	struct srv_inode	*in;
+	int			error;
+
+	cfs->errdetail[0] = '\0';
+	*outcome = 0;
+	*bytes = 0;
+	in = op_begin(w->srv, ino, gen);
+	if (!in)
+		return -ENOMEM;
+	if (op == HSM_CTL_REPAIR) {
+		error = hsm_inode_repair(cfs, &hin, &rep);
+		*outcome = rep.action | rep.op << 8;
+		*bytes = rep.bytes;
+	} else {
+		error = hsm_inode_mark_lost(cfs, &hin, oid);
+		if (error == 1) {
+			*outcome = 1;
+			error = 0;
+		}
+	}
+	op_end(w->srv, in);
+	return error;
+}
+
 int
 srv_op(
 	struct srv_worker	*w,
@@ -146,16 +228,9 @@ srv_op(
 	if (op == HSM_CTL_RECALL)
 		return op_recall(w, ino, gen, res);
 
-	in = srv_inode_get(s, ino, gen);
+	in = op_begin(s, ino, gen);
 	if (!in)
 		return -ENOMEM;
-	pthread_mutex_lock(&in->lock);
-	while (in->op_busy)
-		pthread_cond_wait(&in->cond, &in->lock);
-	in->op_busy = true;
-	__srv_inode_quiesce(in);
-	pthread_mutex_unlock(&in->lock);
-
 	error = 0;
 	switch (op) {
 	case HSM_CTL_MIGRATE:
@@ -174,23 +249,7 @@ srv_op(
 		error = -EINVAL;
 	}
 
-	pthread_mutex_lock(&in->lock);
-	/* the record changed under our cache: read it again next time */
-	if (cds_list_empty(&in->waiting) && !in->nwritten) {
-		size_t i;
-
-		for (i = in->todo_head; i < in->todo_len; i++)
-			if (in->cstate && in->cstate[in->todo[i]] == CH_QUEUED)
-				atomic_fetch_sub(&s->stats.queued_now, 1);
-		in->todo_head = in->todo_len = 0;
-		__srv_inode_unload(in);
-	}
-	in->op_busy = false;
-	pthread_cond_broadcast(&in->cond);
-	__srv_inode_unquiesce(s, in);
-	__release_deferred(s, in);
-	pthread_mutex_unlock(&in->lock);
-	srv_inode_put(s, in);
+	op_end(s, in);
 	return error;
 
 run_direct:

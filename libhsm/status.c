@@ -9,19 +9,45 @@
 #include <sys/xattr.h>
 #include "hsmP.h"
 
-/* Any resident chunk recorded in trusted.hsm.map? */
-static bool
+/* Any resident chunk recorded in trusted.hsm.map?  1 or 0. */
+static int
 has_resident_chunks(
-	const char	*path)
+	void		*arg)
 {
+	const char	*path = arg;
 	uint8_t		buf[HSM_MAP_MAX_BYTES];
 	ssize_t		n, i;
 
 	n = lgetxattr(path, HSM_XATTR_MAP, buf, sizeof(buf));
 	for (i = 0; i < n; i++)
 		if (buf[i])
-			return true;
-	return false;
+			return 1;
+	return 0;
+}
+
+int
+hsm_status_classify(
+	struct hsm_status	*st,
+	int			(*chunks)(void *arg),
+	void			*arg)
+{
+	const struct hsm_record	*r = &st->rec;
+	int			partial;
+
+	/* mid-release, data may be gone already: never say "archived" */
+	if ((r->flags & HSM_F_RELEASED) || r->pending == HSM_OP_RELEASING) {
+		partial = r->pending == HSM_OP_RECALLING ? 1 : chunks(arg);
+		if (partial < 0)
+			return partial;
+		st->state = partial ? HSM_STATE_PARTIAL : HSM_STATE_RELEASED;
+	} else if (r->flags & HSM_F_ARCHIVED) {
+		st->state = HSM_STATE_ARCHIVED;
+	}
+	st->dirty = (r->flags & HSM_F_DIRTY) ||
+		    ((r->flags & HSM_F_ARCHIVED) &&
+		     (st->size != r->size || st->mtime_sec != r->mtime_sec ||
+		      st->mtime_nsec != r->mtime_nsec));
+	return 0;
 }
 
 HSM_EXPORT int
@@ -62,16 +88,5 @@ hsm_status_get(
 	if (error)
 		return error;
 	st->has_record = 1;
-	/* mid-release, data may be gone already: never say "archived" */
-	if ((r->flags & HSM_F_RELEASED) || r->pending == HSM_OP_RELEASING)
-		st->state = r->pending == HSM_OP_RECALLING ||
-			    has_resident_chunks(path) ?
-			HSM_STATE_PARTIAL : HSM_STATE_RELEASED;
-	else if (r->flags & HSM_F_ARCHIVED)
-		st->state = HSM_STATE_ARCHIVED;
-	st->dirty = (r->flags & HSM_F_DIRTY) ||
-		    ((r->flags & HSM_F_ARCHIVED) &&
-		     (st->size != r->size || st->mtime_sec != r->mtime_sec ||
-		      st->mtime_nsec != r->mtime_nsec));
-	return 0;
+	return hsm_status_classify(st, has_resident_chunks, (void *)path);
 }

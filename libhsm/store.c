@@ -61,7 +61,7 @@ hsm_oid_new(
 	return 0;
 }
 
-bool
+HSM_EXPORT bool
 hsm_oid_is_zero(
 	const uint8_t	oid[HSM_OID_LEN])
 {
@@ -73,7 +73,7 @@ hsm_oid_is_zero(
 	return true;
 }
 
-void
+HSM_EXPORT void
 hsm_oid_hex(
 	const uint8_t	oid[HSM_OID_LEN],
 	char		out[33])

@@ -466,6 +466,9 @@ posix_stat(
 		hsm_objmeta_free(meta);
 		return -EUCLEAN;
 	}
+	/* written, then renamed into place by commit: the later of the two */
+	meta->stored_sec = st.st_mtime > st.st_ctime ? st.st_mtime :
+			   st.st_ctime;
 	return 0;
 }
 

@@ -127,18 +127,12 @@ file_error_reason(
 		return "is a directory (use -r)";
 	case -EINVAL:
 		return "not a regular file";
-	case -EUCLEAN:
-		return "corrupt trusted.hsm record";
-	case -EPROTONOSUPPORT:
-		return "unsupported trusted.hsm record version";
 	case -EXDEV:
 		return "not on the filesystem of the other paths";
 	case -ESTALE:
 		return "file changed during the operation";
-	case -EBUSY:
-		return "file is in use";
 	default:
-		return strerror(-error);
+		return hsm_strerror(fs, error);
 	}
 }
 

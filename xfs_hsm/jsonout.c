@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * jsonout.c - file names in JSON.  Names are bytes; JSON strings are
- * Unicode.  A valid UTF-8 name goes in "path" as it is.  Otherwise "path"
- * gets U+FFFD for each bad byte (readable, lossy) and "path_hex" the exact
- * bytes in hex (lossless), so scripts can always act on the real name.
+ * jsonout.c - file names in JSON, for xfs_hsm and xfs_hsmscan (both link
+ * it).  Names are bytes; JSON strings are Unicode.  A valid UTF-8 name
+ * goes in "path" as it is.  Otherwise "path" gets U+FFFD for each bad
+ * byte (readable, lossy) and "path_hex" the exact bytes in hex
+ * (lossless), so scripts can always act on the real name.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "xfs_hsm.h"
+#include "jsonpath.h"
 
 /* Length of a valid UTF-8 sequence at @s, or 0. */
 static size_t

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "xfs_hsm.h"
+#include "closestream.h"
 
 int exitcode;
 int verbose;
@@ -35,14 +36,6 @@ static const struct cmdinfo cmdtab[] = {
 	  "show the counters of the xfs_hsmd serving MOUNT", stats_help },
 };
 #define NCMDS	(sizeof(cmdtab) / sizeof(cmdtab[0]))
-
-void
-errtryhelp(
-	int		code)
-{
-	fprintf(stderr, "Try '%s --help' for more information.\n", PROGNAME);
-	exit(code);
-}
 
 void
 require_root(void)
@@ -102,19 +95,6 @@ help_f(
 	printf("%s %s -- %s\n\n", ct->name, ct->args, ct->oneline);
 	ct->help();
 	return 0;
-}
-
-/* Report write errors on stdout (a full disk, a closed pipe is fine). */
-static void
-close_stdout(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		if (errno == EPIPE)
-			return;
-		fprintf(stderr, "%s: write error: %s\n", PROGNAME,
-			strerror(errno));
-		_exit(HSM_EX_OPERATIONAL);
-	}
 }
 
 int

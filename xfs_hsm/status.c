@@ -52,20 +52,6 @@ warn_no_daemon(
 }
 
 static void
-flags_str(
-	const struct hsm_status	*st,
-	char			out[5])
-{
-	uint32_t		f = st->has_record ? st->rec.flags : 0;
-
-	out[0] = st->dirty ? 'D' : '-';
-	out[1] = (f & HSM_F_LOST) ? 'L' : '-';
-	out[2] = (f & HSM_F_NORELEASE) ? 'R' : '-';
-	out[3] = (f & HSM_F_NOARCHIVE) ? 'A' : '-';
-	out[4] = '\0';
-}
-
-static void
 print_json(
 	struct status_ctx	*ctx,
 	const char		*path,
@@ -105,13 +91,9 @@ print_json(
 				(r->flags & HSM_F_RECALL_RANGE) ? "range" :
 								  "whole"));
 	if (st->has_record && !error) {
-		bool zero = true;
-		int i;
+		bool zero = hsm_oid_is_zero(r->oid);
 
-		for (i = 0; i < HSM_OID_LEN; i++)
-			zero &= !r->oid[i];
-		for (i = 0; i < HSM_OID_LEN; i++)
-			snprintf(oid + 2 * i, 3, "%02x", r->oid[i]);
+		hsm_oid_hex(r->oid, oid);
 		json_object_object_add(o, "object", zero ? NULL :
 				json_object_new_string(oid));
 	} else {
@@ -154,7 +136,7 @@ one_file(
 	}
 	if (error)
 		return;
-	flags_str(&st, flags);
+	hsm_status_flags(&st, flags);
 	printf("%-8s %s %-10s %12" PRIu64 " %12" PRIu64 " %s\n",
 	       hsm_state_name(st.state), flags,
 	       st.has_record && st.rec.pending != HSM_OP_NONE ?

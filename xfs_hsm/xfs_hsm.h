@@ -10,6 +10,7 @@
 #include "exitcodes.h"
 
 #define PROGNAME	"xfs_hsm"
+#include "usage.h"		/* errtryhelp() */
 
 extern int exitcode;		/* HSM_EX_* bits collected so far */
 extern int verbose;
@@ -43,7 +44,6 @@ int stats_f(int argc, char **argv);
 void stats_help(void);
 
 /* main.c */
-void errtryhelp(int code) __attribute__((noreturn));
 void require_root(void);
 
 /* The filesystem of a path, opened once per device.  NULL when it
@@ -82,7 +82,6 @@ void progress_refused(struct progress *p, unsigned long n);
 void progress_end(struct progress *p, bool summary);
 
 /* jsonout.c: a JSON string for a file name (see xfs_hsm(8)). */
-struct json_object;
-void json_add_path(struct json_object *obj, const char *path);
+#include "jsonpath.h"
 
 #endif

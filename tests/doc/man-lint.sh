@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # man-lint: the man pages format without a single groff or man warning
-# (`man --warnings -l PAGE`, STYLE.md section 7), and xfs_hsm(8) documents
+# (`man --warnings -l PAGE`, STYLE.md section 7), xfs_hsm(8) documents
 # every command that `xfs_hsm --help` lists and every long option that
-# `xfs_hsm --help` and `xfs_hsm CMD --help` print.
+# `xfs_hsm --help` and `xfs_hsm CMD --help` print, and xfs_hsmscan(8) every
+# long option of `xfs_hsmscan --help`.
 
 . "$(dirname "$0")/../common/preamble"
 
@@ -15,8 +16,8 @@ if [ "$(id -u)" -ne 0 ] && ! "$XFS_HSM" --help > /dev/null 2>&1; then
 	_notrun "xfs_hsm --help needs root"
 fi
 
-pages="man/man8/xfs_hsm.8 man/man8/xfs_hsmd.8 man/man3/libhsm.3
-	man/man7/xfs_hsm.7"
+pages="man/man8/xfs_hsm.8 man/man8/xfs_hsmd.8 man/man8/xfs_hsmscan.8
+	man/man3/libhsm.3 man/man7/xfs_hsm.7"
 
 echo "== lint"
 for p in $pages; do
@@ -111,6 +112,27 @@ if [ -s "$tmp.dmissing" ]; then
 else
 	echo "xfs_hsmd(8) documents every long option"
 fi
+
+# xfs_hsmscan(8): every long option of `xfs_hsmscan --help`, as an option
+# entry (a .TP tag or a .BR/.B line starting with it) or in the text
+echo "== xfs_hsmscan long options"
+scan=${XFS_HSMSCAN:-$HSM_BUILDDIR/xfs_hsmscan/xfs_hsmscan}
+page=$HSM_SRCDIR/man/man8/xfs_hsmscan.8
+sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$page" > "$tmp.spage"
+if ! "$scan" --help > "$tmp.shelp" 2>&1; then
+	echo "xfs_hsmscan --help failed"
+fi
+grep -oE -- '--[a-z][a-z0-9-]*' "$tmp.shelp" | sort -u > "$tmp.sopts"
+[ -s "$tmp.sopts" ] || echo "no long options found in xfs_hsmscan --help"
+missing=0
+while read -r o; do
+	if ! grep -qE -- "^\.(B|BR|BI)( |.*[^a-z0-9-])$o([^a-z0-9-]|\$)" \
+	     "$tmp.spage"; then
+		echo "xfs_hsmscan(8) does not document $o"
+		missing=1
+	fi
+done < "$tmp.sopts"
+[ $missing -eq 0 ] && echo "xfs_hsmscan(8) documents every long option"
 
 status=0
 exit

@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# 061-repair-crash: the crash-recovery procedure of xfs_hsmscan(8).  Every
+# operation is crashed for real at every durable step (libhsm's
+# LIBHSM_FAULT points), three ways: kill -9, XFS shutdown with the log
+# flushed, and without (a power cut).  Then: unmount, mount (log replay),
+# xfs_hsmscan finds exactly the pending operations, --repair finishes or
+# undoes each (exit 2) as DESIGN.md says, and afterwards every file has
+# its bytes (sha256, after a recall where released) and mtime, nothing is
+# pending, the store holds no orphan, partial or missing object, and a
+# second --repair has nothing to do (exit 0).
+
+. "$(dirname "$0")/../common/preamble"
+. "$(dirname "$0")/../common/scanrc"
+
+_scan_scratch 2g
+
+STEPS="migrate:migrate-pending migrate:migrate-copied migrate:migrate-archived
+release:release-pending release:release-punched recall:recall-pending
+recall:recall-chunk forget:forget-pending forget:forget-deleted"
+
+# _mkdata FILE MIB: MIB MiB of random data at 0, a hole, 1 MiB at 96 MiB
+_mkdata()
+{
+	head -c $(($2 << 20)) /dev/urandom > "$1"
+	head -c 1048576 /dev/urandom |
+		dd of="$1" bs=1M seek=96 conv=notrunc status=none
+}
+
+echo "== crash every operation at every step"
+for action in kill shutdown shutdown-nolog; do
+	for s in $STEPS; do
+		op=${s%%:*}
+		step=${s#*:}
+		f=$M/$action.$step
+		mib=4
+		# recall syncs every 64 MiB: make recall-chunk fire midway
+		[ $step = recall-chunk ] && mib=80
+		_mkdata $f $mib
+		sync
+		_sha $f > $tmp.sha.$action.$step
+		_mtime_ns $f > $tmp.mt.$action.$step
+		case $op in
+		release|forget)	"$XFS_HSM" migrate --keep $f ;;
+		recall)		"$XFS_HSM" migrate $f ;;
+		esac >> $seqres.full 2>&1
+		LIBHSM_FAULT=$step LIBHSM_FAULT_ACTION=$action \
+			"$XFS_HSM" $op $f >> $seqres.full 2>&1
+		rc=$?
+		[ $rc = 137 ] || echo "$action $step: no crash (exit $rc)"
+		[ $action = kill ] || _scratch_cycle_mount
+	done
+done
+echo "crashed 27 operations"
+
+echo "== unmount, mount: the log is replayed"
+_scratch_cycle_mount
+
+# allocated bytes move as XFS trims preallocation: not the point here
+_nobytes()
+{
+	sed -E 's/^(bytes (resident|released|dual-state): +).*/\1B/'
+}
+
+echo "== scan: what is pending"
+_scan -j 2 $M | _nobytes
+
+echo "== repair"
+_scan --repair --paths $M > $tmp.rep
+grep '^repaired ' $tmp.rep | sort
+grep -v '^repaired ' $tmp.rep | _nobytes
+
+echo "== afterwards"
+for action in kill shutdown shutdown-nolog; do
+	for s in $STEPS; do
+		step=${s#*:}
+		f=$M/$action.$step
+		st=$("$XFS_HSM" status $f 2> /dev/null | awk '{ print $1, $2, $3 }')
+		"$XFS_HSM" recall $f >> $seqres.full 2>&1 || st="$st, recall failed"
+		[ "$(_sha $f)" = "$(cat $tmp.sha.$action.$step)" ] || st="$st, sha256 differs"
+		[ "$(_mtime_ns $f)" = "$(cat $tmp.mt.$action.$step)" ] || st="$st, mtime differs"
+		printf '%-15s %-17s %s\n' $action $step "$st"
+	done
+done
+echo "store leftovers: $(_store_files | wc -l)"
+_scan --audit $M | grep -E '^(orphans|missing|shared|store objects):|^exit'
+echo "objects named: $("$XFS_HSM" status --json $M/* 2> /dev/null | python3 -c '
+import json, sys
+print(len({f["object"] for f in json.load(sys.stdin)["files"] if f["object"]}))')"
+
+echo "== a second repair has nothing to do"
+_scan --repair $M | grep -E '^(pending|repaired|not repaired):|^exit'
+
+status=0
+exit

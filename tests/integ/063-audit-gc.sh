@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# 063-audit-gc: --audit finds objects no file names (orphans), files whose
+# object is missing (flagged lost) and, with --verify, corrupt (flagged
+# lost), and objects two files name (a record copied by cp -a).  --gc
+# removes orphans only: never an object named by a record, pending ones
+# included (an interrupted migrate's committed object, and one a running
+# migrate has just committed), never one younger than the grace period,
+# and nothing at all while a bad record exists (it could name one).
+
+. "$(dirname "$0")/../common/preamble"
+. "$(dirname "$0")/../common/scanrc"
+
+_require_cmd strace
+
+_scan_scratch 1g
+
+# the object lines of the audit, filtered, in a fixed order
+_audit()
+{
+	_scan "$@" > $tmp.audit
+	# the files of a shared object in name order (the tool: inode order)
+	grep -E '^(orphan|missing|corrupt|shared) ' $tmp.audit |
+		sed -E 's/[0-9a-f]{32}/OBJ/' | python3 -c '
+import re, sys
+for line in sys.stdin:
+    if line.startswith("shared "):
+        head, rest = line.split(":", 1)
+        files = re.findall(r"\x27[^\x27]*\x27 \([^)]*\)|inode \S+ \([^)]*\)", rest)
+        line = head + ": " + " ".join(sorted(files)) + "\n"
+    sys.stdout.write(line)' | sort
+	grep -E '^(store objects|orphans|missing|corrupt|shared|removed|kept|lost):|^exit|^xfs_hsmscan' \
+		$tmp.audit
+}
+
+for f in keep rel orphan missing lostrel corrupt shared; do
+	head -c $((1 << 20)) /dev/urandom > $M/$f
+done
+head -c $((4 << 20)) /dev/urandom > $M/pending
+"$XFS_HSM" migrate --keep $M/keep $M/orphan $M/missing $M/corrupt $M/shared
+"$XFS_HSM" migrate $M/rel $M/lostrel
+sum_keep=$(_sha $M/keep)
+# an orphan: its file is gone
+orphan=$(_scan_oid $M/orphan)
+rm $M/orphan
+# missing copies, of a dual-state file and of a released one
+rm -f "$(_objpath "$(_scan_oid $M/missing)")"*
+rm -f "$(_objpath "$(_scan_oid $M/lostrel)")"*
+# a corrupt copy: one byte flipped
+printf '\xff' | dd of="$(_objpath "$(_scan_oid $M/corrupt)")" bs=1 \
+	seek=4242 conv=notrunc status=none
+# a copy of the record: two files name one object
+cp -a $M/shared $M/shared-copy
+# an interrupted migrate, after its object was committed
+LIBHSM_FAULT=migrate-copied "$XFS_HSM" migrate $M/pending >> $seqres.full 2>&1
+pend=$(_scan_oid $M/pending)
+[ -e "$(_objpath "$pend")" ] && echo "pending: object committed, record migrating"
+
+echo "== audit"
+_audit --audit --paths $M
+_status_short $M/missing $M/lostrel
+
+echo "== audit --verify"
+_audit --verify --paths $M
+_status_short $M/corrupt
+
+echo "== gc: the orphan is younger than the grace period"
+_audit --gc $M
+[ -e "$(_objpath "$orphan")" ] && echo "orphan kept"
+
+echo "== gc --grace 0, while a migrate is held after its commit"
+head -c $((8 << 20)) /dev/urandom > $M/running
+# the migrate's second fsetxattr is its ARCHIVED record: until then
+# only the MIGRATING record names the committed object
+strace -f --seccomp-bpf -o $tmp.strace -e trace=fsetxattr \
+	-e inject=fsetxattr:delay_enter=4000000:when=2 \
+	"$XFS_HSM" migrate --keep $M/running >> $seqres.full 2>&1 &
+tracer=$!
+_bg_track $tracer
+for i in $(seq 200); do
+	o=$(_scan_oid $M/running)
+	[ "$o" != None ] && [ -e "$(_objpath "$o")" ] && break
+	sleep 0.05
+done
+running=$o
+_status_short $M/running
+_audit --gc --grace 0 $M
+wait $tracer
+echo "migrate exit=$?"
+[ -e "$(_objpath "$orphan")" ] || echo "orphan removed"
+[ -e "$(_objpath "$pend")" ] && echo "pending migrate's object kept"
+[ -e "$(_objpath "$running")" ] && echo "running migrate's object kept"
+_status_short $M/running
+n=0
+for f in $M/*; do
+	o=$(_scan_oid $f)
+	[ "$o" = None ] && continue
+	[ -e "$(_objpath "$o")" ] || [ $f = $M/missing ] ||
+	[ $f = $M/lostrel ] || echo "$(basename $f): object gone"
+	n=$((n + 1))
+done
+echo "every object a record names is still there ($n records)"
+"$XFS_HSM" recall $M/keep && [ "$(_sha $M/keep)" = "$sum_keep" ] &&
+	echo "keep: data intact"
+
+echo "== no gc while a record is bad"
+rm $M/keep
+setfattr -n trusted.hsm -v 0x58485331deadbeef $M/corrupt
+_audit --gc --grace 0 $M
+[ -e "$(_objpath "$(_scan_oid $M/shared)")" ] && echo "keep's object still there"
+ls "$STORE"/objects/*/ | grep -c '^[0-9a-f]*$' > /dev/null
+echo "objects in store: $(_objects)"
+
+echo "== repair, then the audit finds only what is left"
+"$XFS_HSM" forget $M/shared-copy >> $seqres.full 2>&1
+setfattr -x trusted.hsm $M/corrupt
+_scan --repair $M | grep -E '^(repaired|not repaired):|^repaired|^exit'
+# forget of the copy deleted the object the original named too
+_audit --gc --grace 0 --paths $M
+
+status=0
+exit

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * audit.c - --audit, --verify and --gc: the filesystem against its store.
+ *
+ * Order of the checks (DESIGN invariant 4, libhsm/audit.c):
+ *  1. list the store's committed objects, before the scan begins;
+ *  2. the scan collects every object any valid record names, in any state
+ *     and with any pending operation;
+ *  3. an object listed and named by nothing is an orphan.  --gc removes it
+ *     only if the scan read every record (no bad or unreadable one, which
+ *     could name it, and the scan complete), and hsm_orphan_remove()
+ *     checks its age and the record of the inode it came from once more;
+ *  4. a record that relies on its object (ARCHIVED, not LOST, not halfway
+ *     through a migrate or forget) whose object is not listed is looked
+ *     up again (it may have been committed after the listing); if it is
+ *     really gone the file is flagged LOST.  --verify also reads every
+ *     such object and checks it against its checksum and the record's.
+ *  5. an object named by more than one inode (a copy of a record, made
+ *     by cp -a or rsync -X as root) is reported: forgetting one of the
+ *     files would delete the copy of the other.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <json-c/json.h>
+#include "xfs_hsmscan.h"
+
+enum check_kind {
+	CHECK_MISSING,		/* not in the listing */
+	CHECK_VERIFY,		/* in the listing, --verify */
+};
+
+struct check_item {
+	struct named	n;
+	enum check_kind	kind;
+	bool		problem;	/* missing or corrupt */
+	bool		corrupt;	/* there but wrong */
+	int		flag_error;	/* of hsm_inode_mark_lost: 0 flagged */
+	char		reason[256];	/* why not flagged, or unverifiable */
+	bool		unverified;	/* could not be checked */
+};
+
+struct orphan_item {
+	uint8_t		oid[HSM_OID_LEN];
+	int		result;		/* of hsm_orphan_remove; 2: no --gc */
+	int64_t		age;
+	char		reason[256];
+};
+
+struct shared_item {
+	uint8_t		oid[HSM_OID_LEN];
+	size_t		first;		/* into the sorted named array */
+	size_t		nr;
+};
+
+struct audit {
+	struct vec	objects;	/* uint8_t[16], sorted */
+	struct vec	checks;		/* struct check_item */
+	struct vec	orphans;	/* struct orphan_item */
+	struct vec	shared;		/* struct shared_item */
+	struct vec	named;		/* the scan's, sorted by oid */
+	const char	*gc_refused;	/* why --gc removed nothing */
+	unsigned long	missing, corrupt, removed, kept, unverified;
+};
+
+static int
+oid_cmp(
+	const void	*a,
+	const void	*b)
+{
+	return memcmp(a, b, HSM_OID_LEN);
+}
+
+static int
+named_cmp(
+	const void		*a,
+	const void		*b)
+{
+	const struct named	*x = a, *y = b;
+	int			c = memcmp(x->oid, y->oid, HSM_OID_LEN);
+
+	if (c)
+		return c;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static int
+list_one(
+	const uint8_t	oid[HSM_OID_LEN],
+	void		*arg)
+{
+	memcpy(vec_push(arg), oid, HSM_OID_LEN);
+	return 0;
+}
+
+int
+audit_begin(
+	struct hsm_fs	*fs,
+	struct audit	**ap)
+{
+	struct audit	*a;
+	int		error;
+
+	error = hsm_fs_open_store(fs);
+	if (error) {
+		report_store_error(fs, error, "cannot audit");
+		return HSM_EX_OPERATIONAL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		nomem();
+	vec_init(&a->objects, HSM_OID_LEN);
+	vec_init(&a->checks, sizeof(struct check_item));
+	vec_init(&a->orphans, sizeof(struct orphan_item));
+	vec_init(&a->shared, sizeof(struct shared_item));
+	vec_init(&a->named, sizeof(struct named));
+	/* step 1, before the scan: see the comment at the top */
+	error = hsm_store_list_objects(fs, list_one, &a->objects);
+	if (error) {
+		fprintf(stderr, "%s: cannot list store '%s': %s\n", PROGNAME,
+			hsm_fs_store_spec(fs), strerror(-error));
+		audit_free(a);
+		return HSM_EX_OPERATIONAL;
+	}
+	qsort(a->objects.items, a->objects.nr, HSM_OID_LEN, oid_cmp);
+	*ap = a;
+	return 0;
+}
+
+static bool
+listed(
+	const struct audit	*a,
+	const uint8_t		*oid)
+{
+	return bsearch(oid, a->objects.items, a->objects.nr, HSM_OID_LEN,
+		       oid_cmp) != NULL;
+}
+
+/* Does the record need its object to be there and right? */
+static bool
+relies_on_object(
+	const struct named	*n)
+{
+	return (n->flags & HSM_F_ARCHIVED) && !(n->flags & HSM_F_LOST) &&
+	       n->pending != HSM_OP_MIGRATING &&
+	       n->pending != HSM_OP_FORGETTING;
+}
+
+/* Flag @it's file lost, remembering why not if it could not be. */
+static void
+flag_lost(
+	struct check_item	*it,
+	struct hsm_fs		*fs)
+{
+	struct hsm_inode	in;
+
+	/* a pending release or recall is --repair's: it finds the copy
+	 * gone itself and flags the file then */
+	if (it->n.pending != HSM_OP_NONE) {
+		it->flag_error = 1;
+		snprintf(it->reason, sizeof(it->reason), "not flagged: %s "
+			 "pending, left to --repair",
+			 hsm_op_name(it->n.pending));
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.ino = it->n.ino;
+	in.gen = it->n.gen;
+	it->flag_error = hsm_inode_mark_lost(fs, &in, it->n.oid);
+	if (it->flag_error == 1)
+		snprintf(it->reason, sizeof(it->reason),
+			 "record changed since the scan, not flagged");
+	else if (it->flag_error)
+		snprintf(it->reason, sizeof(it->reason), "not flagged: %s",
+			 error_reason(fs, it->flag_error));
+}
+
+static void
+check_one(
+	void			*item,
+	struct hsm_fs		*fs,
+	void			*arg)
+{
+	struct check_item	*it = item;
+	struct hsm_object_info	info;
+	int			error;
+
+	if (!fs) {
+		it->unverified = true;
+		snprintf(it->reason, sizeof(it->reason), "store unusable");
+		return;
+	}
+	if (it->kind == CHECK_MISSING)
+		error = hsm_object_stat(fs, it->n.oid, &info);
+	else
+		error = hsm_object_verify(fs, it->n.oid, &info);
+	if (!error && (info.size != it->n.size ||
+		       info.checksum != it->n.checksum))
+		error = -EBADMSG;	/* another file's copy, or stale */
+	if (!error)
+		return;			/* committed after the listing: fine */
+	if (error != -ENOENT && error != -EUCLEAN && error != -EBADMSG) {
+		it->unverified = true;
+		snprintf(it->reason, sizeof(it->reason), "%s",
+			 strerror(-error));
+		return;
+	}
+	it->problem = true;
+	it->corrupt = error != -ENOENT;
+	flag_lost(it, fs);
+}
+
+static void
+gc_one(
+	void			*item,
+	struct hsm_fs		*fs,
+	void			*arg)
+{
+	struct orphan_item	*it = item;
+	struct hsm_object_info	info;
+
+	if (!fs) {
+		it->result = -ENODATA;
+		snprintf(it->reason, sizeof(it->reason), "store unusable");
+		return;
+	}
+	it->result = hsm_orphan_remove(fs, it->oid, opts->grace, &info);
+	if (info.stored_sec)
+		it->age = time(NULL) - info.stored_sec;
+	if (it->result < 0)
+		snprintf(it->reason, sizeof(it->reason), "%s",
+			 error_reason(fs, it->result));
+}
+
+/* Objects named by more than one inode. */
+static void
+find_shared(
+	struct audit		*a)
+{
+	struct named		*n = a->named.items;
+	size_t			i, j;
+
+	for (i = 0; i < a->named.nr; i = j) {
+		size_t inodes = 1;
+
+		for (j = i + 1; j < a->named.nr &&
+		     !memcmp(n[j].oid, n[i].oid, HSM_OID_LEN); j++)
+			if (n[j].ino != n[j - 1].ino)
+				inodes++;
+		if (inodes > 1) {
+			struct shared_item *s = vec_push(&a->shared);
+
+			memcpy(s->oid, n[i].oid, HSM_OID_LEN);
+			s->first = i;
+			s->nr = j - i;
+		}
+	}
+}
+
+/* Listed objects no record names: a merge of two sorted arrays. */
+static void
+find_orphans(
+	struct audit		*a)
+{
+	const struct named	*n = a->named.items;
+	const uint8_t		*o = a->objects.items;
+	size_t			i, k = 0;
+
+	for (i = 0; i < a->objects.nr; i++) {
+		const uint8_t *oid = o + i * HSM_OID_LEN;
+		struct orphan_item *it;
+
+		while (k < a->named.nr && memcmp(n[k].oid, oid,
+						 HSM_OID_LEN) < 0)
+			k++;
+		if (k < a->named.nr && !memcmp(n[k].oid, oid, HSM_OID_LEN))
+			continue;
+		it = vec_push(&a->orphans);
+		memcpy(it->oid, oid, HSM_OID_LEN);
+		it->result = 2;		/* found, not (yet) removed */
+	}
+}
+
+void
+audit_run(
+	struct audit		*a,
+	struct hsm_fs		*fs,
+	struct scan_result	*res)
+{
+	const uint64_t		*c = res->total.c;
+	struct named		*n;
+	size_t			i;
+
+	vec_append(&a->named, &res->named);
+	qsort(a->named.items, a->named.nr, a->named.size, named_cmp);
+	find_shared(a);
+	find_orphans(a);
+	for (i = 0; i < a->named.nr; i++) {
+		struct check_item *it;
+		bool there;
+
+		n = VEC_AT(&a->named, struct named, i);
+		if (!relies_on_object(n))
+			continue;
+		there = listed(a, n->oid);
+		if (there && !opts->verify)
+			continue;
+		it = vec_push(&a->checks);
+		it->n = *n;
+		it->kind = there ? CHECK_VERIFY : CHECK_MISSING;
+	}
+	jobs_run(hsm_fs_mountpoint(fs), opts->jobs, &a->checks, check_one,
+		 NULL);
+
+	if (!opts->gc || !a->orphans.nr)
+		return;
+	if (!res->complete)
+		a->gc_refused = "the scan did not complete";
+	else if (c[C_BAD])
+		a->gc_refused = "bad records were found (one may name an "
+				"orphan)";
+	else if (c[C_ERRORS])
+		a->gc_refused = "some records could not be read";
+	if (a->gc_refused)
+		return;
+	jobs_run(hsm_fs_mountpoint(fs), opts->jobs, &a->orphans, gc_one,
+		 NULL);
+}
+
+void
+audit_want_paths(
+	struct audit	*a)
+{
+	size_t		i, j;
+
+	for (i = 0; i < a->checks.nr; i++) {
+		struct check_item *it = VEC_AT(&a->checks, struct check_item,
+					       i);
+
+		if (it->problem || it->unverified)
+			paths_want(it->n.ino);
+	}
+	for (i = 0; i < a->shared.nr; i++) {
+		struct shared_item *s = VEC_AT(&a->shared, struct shared_item,
+					       i);
+
+		for (j = 0; j < s->nr; j++)
+			paths_want(VEC_AT(&a->named, struct named,
+					  s->first + j)->ino);
+	}
+}
+
+/* The file of @n for messages. */
+static const char *
+who(
+	const struct named	*n,
+	char			*buf,
+	size_t			size)
+{
+	return file_name(n->ino, n->gen, paths_lookup(n->ino), buf, size);
+}
+
+static void
+report_checks(
+	struct audit		*a)
+{
+	char			oid[33], name[4300];
+	size_t			i;
+
+	for (i = 0; i < a->checks.nr; i++) {
+		struct check_item *it = VEC_AT(&a->checks, struct check_item,
+					       i);
+
+		hsm_oid_hex(it->n.oid, oid);
+		who(&it->n, name, sizeof(name));
+		if (it->unverified) {
+			fprintf(stderr, "%s: cannot check object %s of %s: "
+				"%s\n", PROGNAME, oid, name, it->reason);
+			a->unverified++;
+			exitcode |= HSM_EX_PROBLEMS;
+			continue;
+		}
+		if (!it->problem)
+			continue;
+		if (it->corrupt)
+			a->corrupt++;
+		else
+			a->missing++;
+		exitcode |= HSM_EX_PROBLEMS;
+		if (!opts->json)
+			printf("%s %s %s: %s\n", it->corrupt ? "corrupt" :
+			       "missing", oid, name, it->flag_error ?
+			       it->reason : "flagged lost");
+	}
+}
+
+static void
+report_orphans(
+	struct audit		*a)
+{
+	char			oid[33];
+	size_t			i;
+
+	if (a->gc_refused) {
+		fprintf(stderr, "%s: --gc removed nothing: %s\n", PROGNAME,
+			a->gc_refused);
+		exitcode |= HSM_EX_PROBLEMS;
+	}
+	for (i = 0; i < a->orphans.nr; i++) {
+		struct orphan_item *it = VEC_AT(&a->orphans,
+						struct orphan_item, i);
+
+		hsm_oid_hex(it->oid, oid);
+		if (it->result == 0 || it->result == 1) {
+			a->removed++;
+			exitcode |= HSM_EX_REPAIRED;
+			if (!opts->json)
+				printf("orphan %s: removed\n", oid);
+		} else if (it->result == 2) {
+			exitcode |= HSM_EX_PROBLEMS;
+			if (!opts->json)
+				printf("orphan %s\n", oid);
+		} else {
+			a->kept++;
+			/* young and named-after-all are no problem */
+			if (it->result != -EAGAIN && it->result != -EEXIST)
+				exitcode |= HSM_EX_PROBLEMS;
+			if (!opts->json)
+				printf("orphan %s: kept, %s\n", oid,
+				       it->reason);
+		}
+	}
+}
+
+void
+audit_report(
+	struct audit		*a)
+{
+	char			oid[33], name[4300];
+	size_t			i, j;
+
+	report_orphans(a);
+	report_checks(a);
+	for (i = 0; i < a->shared.nr; i++) {
+		struct shared_item *s = VEC_AT(&a->shared, struct shared_item,
+					       i);
+
+		exitcode |= HSM_EX_PROBLEMS;
+		if (opts->json)
+			continue;
+		hsm_oid_hex(s->oid, oid);
+		printf("shared %s:", oid);
+		for (j = 0; j < s->nr; j++)
+			printf(" %s", who(VEC_AT(&a->named, struct named,
+						 s->first + j),
+					  name, sizeof(name)));
+		printf("\n");
+	}
+}
+
+void
+audit_summary_text(
+	FILE			*out,
+	const struct audit	*a)
+{
+	summary_line(out, "store objects:", a->objects.nr);
+	summary_line(out, "orphans:", a->orphans.nr);
+	summary_line(out, "missing:", a->missing);
+	if (opts->verify)
+		summary_line(out, "corrupt:", a->corrupt);
+	summary_line(out, "shared:", a->shared.nr);
+	if (opts->gc) {
+		summary_line(out, "removed:", a->removed);
+		summary_line(out, "kept:", a->kept);
+	}
+}
+
+static struct json_object *
+named_json(
+	const struct named	*n)
+{
+	struct json_object	*o = json_object_new_object();
+	const char		*path = paths_lookup(n->ino);
+
+	json_object_object_add(o, "ino", json_object_new_uint64(n->ino));
+	json_object_object_add(o, "gen", json_object_new_uint64(n->gen));
+	if (path)
+		json_add_path(o, path);
+	return o;
+}
+
+struct json_object *
+audit_json(
+	struct audit		*a)
+{
+	struct json_object	*o = json_object_new_object(), *arr, *e;
+	char			oid[33];
+	size_t			i, j;
+
+	json_object_object_add(o, "objects",
+			       json_object_new_uint64(a->objects.nr));
+	arr = json_object_new_array();
+	for (i = 0; i < a->orphans.nr; i++) {
+		struct orphan_item *it = VEC_AT(&a->orphans,
+						struct orphan_item, i);
+
+		e = json_object_new_object();
+		hsm_oid_hex(it->oid, oid);
+		json_object_object_add(e, "object",
+				       json_object_new_string(oid));
+		json_object_object_add(e, "action", json_object_new_string(
+			it->result == 0 || it->result == 1 ? "removed" :
+			it->result == 2 ? "none" : "kept"));
+		json_object_object_add(e, "reason", it->result < 0 ?
+				       json_object_new_string(it->reason) :
+				       NULL);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "orphans", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < a->checks.nr; i++) {
+		struct check_item *it = VEC_AT(&a->checks, struct check_item,
+					       i);
+
+		if (!it->problem)
+			continue;
+		e = named_json(&it->n);
+		hsm_oid_hex(it->n.oid, oid);
+		json_object_object_add(e, "object",
+				       json_object_new_string(oid));
+		json_object_object_add(e, "problem", json_object_new_string(
+				it->corrupt ? "corrupt" : "missing"));
+		json_object_object_add(e, "flagged_lost",
+				json_object_new_boolean(!it->flag_error));
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "problems", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < a->shared.nr; i++) {
+		struct shared_item *s = VEC_AT(&a->shared, struct shared_item,
+					       i);
+		struct json_object *inodes = json_object_new_array();
+
+		e = json_object_new_object();
+		hsm_oid_hex(s->oid, oid);
+		json_object_object_add(e, "object",
+				       json_object_new_string(oid));
+		for (j = 0; j < s->nr; j++)
+			json_object_array_add(inodes, named_json(VEC_AT(
+				&a->named, struct named, s->first + j)));
+		json_object_object_add(e, "files", inodes);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "shared", arr);
+	json_object_object_add(o, "missing",
+			       json_object_new_uint64(a->missing));
+	json_object_object_add(o, "corrupt",
+			       json_object_new_uint64(a->corrupt));
+	json_object_object_add(o, "removed",
+			       json_object_new_uint64(a->removed));
+	json_object_object_add(o, "kept", json_object_new_uint64(a->kept));
+	json_object_object_add(o, "gc_refused", a->gc_refused ?
+			       json_object_new_string(a->gc_refused) : NULL);
+	return o;
+}
+
+void
+audit_free(
+	struct audit	*a)
+{
+	if (!a)
+		return;
+	vec_free(&a->objects);
+	vec_free(&a->checks);
+	vec_free(&a->orphans);
+	vec_free(&a->shared);
+	vec_free(&a->named);
+	free(a);
+}

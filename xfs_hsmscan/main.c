@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * main.c - xfs_hsmscan: find every inode with HSM state at the speed of
+ * bulkstat, never by walking directories; report, list, repair what a
+ * crash left, audit the store.  See xfs_hsmscan(8).
+ *
+ * The steps, in this order:
+ *  1. open the filesystem (its mount point) and read its geometry;
+ *  2. with --audit, list the store (before the scan: audit.c says why);
+ *  3. scan every allocation group (scan.c), streaming --list lines unless
+ *     --paths makes them wait for the names;
+ *  4. --repair, then --audit's checks and --gc, through libhsm;
+ *  5. with --paths, one walk of the directories for every inode reported;
+ *  6. the reports, then the summary; the exit status sums what happened.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "xfs_hsmscan.h"
+#include "closestream.h"
+
+#ifndef HSM_STATEDIR
+#define HSM_STATEDIR	"/var/lib/xfs-hsm"
+#endif
+
+int exitcode;
+const struct options *opts;
+
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+output_lock_take(void)
+{
+	pthread_mutex_lock(&output_lock);
+}
+
+void
+output_lock_drop(void)
+{
+	pthread_mutex_unlock(&output_lock);
+}
+
+void
+nomem(void)
+{
+	fprintf(stderr, "%s: out of memory\n", PROGNAME);
+	exit(HSM_EX_OPERATIONAL);
+}
+
+void
+counts_add(
+	struct counts		*to,
+	const struct counts	*from)
+{
+	int			i;
+
+	for (i = 0; i < C_NR; i++)
+		to->c[i] += from->c[i];
+}
+
+int
+cmp_u64(
+	const void	*a,
+	const void	*b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+lower_bound_u64(
+	const uint64_t	*a,
+	size_t		n,
+	uint64_t	v)
+{
+	size_t		lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+vec_init(
+	struct vec	*v,
+	size_t		size)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = size;
+}
+
+void *
+vec_push(
+	struct vec	*v)
+{
+	void		*p;
+
+	if (v->nr == v->alloc) {
+		size_t n = v->alloc ? v->alloc * 2 : 64;
+
+		p = realloc(v->items, n * v->size);
+		if (!p)
+			nomem();
+		v->items = p;
+		v->alloc = n;
+	}
+	p = (char *)v->items + v->nr++ * v->size;
+	memset(p, 0, v->size);
+	return p;
+}
+
+void
+vec_append(
+	struct vec	*to,
+	struct vec	*from)
+{
+	size_t		i;
+
+	for (i = 0; i < from->nr; i++)
+		memcpy(vec_push(to), (char *)from->items + i * from->size,
+		       to->size);
+	from->nr = 0;
+}
+
+void
+vec_free(
+	struct vec	*v)
+{
+	free(v->items);
+	v->items = NULL;
+	v->nr = v->alloc = 0;
+}
+
+const char *
+file_name(
+	uint64_t	ino,
+	uint32_t	gen,
+	const char	*path,
+	char		*buf,
+	size_t		size)
+{
+	if (path)
+		snprintf(buf, size, "'%s' (inode %llu, gen %u)", path,
+			 (unsigned long long)ino, gen);
+	else
+		snprintf(buf, size, "inode %llu (gen %u)",
+			 (unsigned long long)ino, gen);
+	return buf;
+}
+
+const char *
+error_reason(
+	struct hsm_fs	*fs,
+	int		error)
+{
+	/* the errors of inodes (not paths) say it their way */
+	if (!(fs && hsm_fs_errdetail(fs))) {
+		if (error == -ESTALE)
+			return "file deleted or changed during the operation";
+		if (error == -ENODATA)
+			return "no store bound";
+	}
+	return hsm_strerror(fs, error);
+}
+
+void
+report_store_error(
+	struct hsm_fs	*fs,
+	int		error,
+	const char	*consequence)
+{
+	const char	*why;
+
+	if (error == -ENODATA) {
+		fprintf(stderr, "%s: '%s' has no store bound (run 'xfs_hsm "
+			"init --store posix:DIR %s'), %s\n", PROGNAME,
+			hsm_fs_mountpoint(fs), hsm_fs_mountpoint(fs),
+			consequence);
+		return;
+	}
+	switch (error) {
+	case -ENOENT:
+		why = "store directory or marker missing (not mounted?)";
+		break;
+	case -EXDEV:
+		why = "bound to another filesystem";
+		break;
+	case -EUCLEAN:
+		why = "damaged";
+		break;
+	default:
+		why = strerror(-error);
+		break;
+	}
+	fprintf(stderr, "%s: store '%s' of '%s': %s, %s\n", PROGNAME,
+		hsm_fs_store_spec(fs), hsm_fs_mountpoint(fs), why, consequence);
+}
+
+static void
+usage(void)
+{
+	printf("Usage:\n %s [options] <mount>\n\n", PROGNAME);
+	printf("Scan every inode of an XFS filesystem with bulkstat for HSM "
+	       "state: count the\nfiles in each state, list them, repair "
+	       "what a crash left pending, and check\nthe filesystem "
+	       "against its store.\n\nOptions:\n");
+	printf(
+" -j, --jobs <n>              allocation groups scanned at once (default:\n"
+"                             the number of CPUs)\n"
+"     --json                  one JSON document on stdout\n"
+" -l, --list <states>         list the files in these states, a comma list\n"
+"                             of: resident archived released partial dirty\n"
+"                             lost pending migrating releasing recalling\n"
+"                             forgetting bad all\n"
+" -c, --changed-since <time>  list the inodes changed (ctime) after <time>:\n"
+"                             @SECONDS[.FRACTION] or YYYY-MM-DD[ HH:MM[:SS]]\n"
+" -p, --paths                 name the files reported (reads directories)\n"
+" -r, --repair                finish or undo what a crash left pending\n"
+" -a, --audit                 check the filesystem against its store\n"
+"     --verify                with --audit: read and check every copy\n"
+"     --gc                    with --audit: remove orphan objects\n"
+"     --grace <duration>      with --gc: keep orphans younger than this\n"
+"                             (seconds, or with s, m, h, d; default 1d)\n"
+"     --resume                checkpoint the scan; continue an interrupted\n"
+"                             one\n"
+"     --time-limit <duration> with --resume: stop after this long\n"
+" -q, --quick                 skip records unchanged since the last\n"
+"                             --quick scan (a record index)\n"
+"     --state-dir <dir>       where --resume and --quick keep their files\n"
+"                             (default %s)\n"
+" -v, --verbose               with a listing: the summary too, on stderr\n"
+" -h, --help                  display this help\n"
+" -V, --version               display version\n", HSM_STATEDIR);
+	printf("\nExit status: the sum of 1 (problems left), 2 (problems "
+	       "repaired), 4 (operational\nerror), 8 (usage error); 0 when "
+	       "all is well.  See xfs_hsmscan(8).\n");
+}
+
+static void
+bad_value(
+	const char	*opt,
+	const char	*val)
+{
+	fprintf(stderr, "%s: invalid %s argument '%s'\n", PROGNAME, opt, val);
+	errtryhelp(HSM_EX_USAGE);
+}
+
+static void
+conflict(
+	const char	*what)
+{
+	fprintf(stderr, "%s: %s\n", PROGNAME, what);
+	errtryhelp(HSM_EX_USAGE);
+}
+
+enum {
+	OPT_JSON = 256,
+	OPT_VERIFY,
+	OPT_GC,
+	OPT_GRACE,
+	OPT_RESUME,
+	OPT_TIME_LIMIT,
+	OPT_STATE_DIR,
+};
+
+static void
+parse_options(
+	int			argc,
+	char			**argv,
+	struct options		*o)
+{
+	static const struct option longopts[] = {
+		{ "jobs",		required_argument, NULL, 'j' },
+		{ "json",		no_argument,	   NULL, OPT_JSON },
+		{ "list",		required_argument, NULL, 'l' },
+		{ "changed-since",	required_argument, NULL, 'c' },
+		{ "paths",		no_argument,	   NULL, 'p' },
+		{ "repair",		no_argument,	   NULL, 'r' },
+		{ "audit",		no_argument,	   NULL, 'a' },
+		{ "verify",		no_argument,	   NULL, OPT_VERIFY },
+		{ "gc",			no_argument,	   NULL, OPT_GC },
+		{ "grace",		required_argument, NULL, OPT_GRACE },
+		{ "resume",		no_argument,	   NULL, OPT_RESUME },
+		{ "time-limit",		required_argument, NULL,
+		  OPT_TIME_LIMIT },
+		{ "quick",		no_argument,	   NULL, 'q' },
+		{ "state-dir",		required_argument, NULL,
+		  OPT_STATE_DIR },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ "version",		no_argument,	   NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool			grace_set = false;
+	long			cpus;
+	int			c;
+
+	memset(o, 0, sizeof(*o));
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	o->jobs = cpus > 0 ? cpus : 1;
+	o->grace = 86400;
+	o->time_limit = -1;
+	o->state_dir = HSM_STATEDIR;
+	while ((c = getopt_long(argc, argv, "j:l:c:prqavhV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (parse_jobs(optarg, &o->jobs))
+				bad_value("--jobs", optarg);
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'l':
+			if (parse_selection(optarg, &o->list))
+				bad_value("--list", optarg);
+			break;
+		case 'c':
+			if (parse_time(optarg, &o->changed_sec,
+				       &o->changed_nsec))
+				bad_value("--changed-since", optarg);
+			o->changed = true;
+			break;
+		case 'p':
+			o->paths = true;
+			break;
+		case 'r':
+			o->repair = true;
+			break;
+		case 'a':
+			o->audit = true;
+			break;
+		case OPT_VERIFY:
+			o->verify = o->audit = true;
+			break;
+		case OPT_GC:
+			o->gc = o->audit = true;
+			break;
+		case OPT_GRACE:
+			if (parse_duration(optarg, &o->grace))
+				bad_value("--grace", optarg);
+			grace_set = true;
+			break;
+		case OPT_RESUME:
+			o->resume = true;
+			break;
+		case OPT_TIME_LIMIT:
+			if (parse_duration(optarg, &o->time_limit))
+				bad_value("--time-limit", optarg);
+			break;
+		case 'q':
+			o->quick = true;
+			break;
+		case OPT_STATE_DIR:
+			if (!optarg[0])
+				bad_value("--state-dir", optarg);
+			o->state_dir = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage();
+			exit(HSM_EX_OK);
+		case 'V':
+			printf("%s from xfs-hsm %s\n", PROGNAME,
+			       LIBHSM_VERSION);
+			exit(HSM_EX_OK);
+		default:
+			errtryhelp(HSM_EX_USAGE);
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: no mount point given\n", PROGNAME);
+		errtryhelp(HSM_EX_USAGE);
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, "%s: one mount point only, '%s' is one too "
+			"many\n", PROGNAME, argv[optind + 1]);
+		errtryhelp(HSM_EX_USAGE);
+	}
+	o->mount = argv[optind];
+
+	if (grace_set && !o->gc)
+		conflict("--grace goes with --gc");
+	if (o->time_limit >= 0 && !o->resume)
+		conflict("--time-limit goes with --resume (a stopped scan "
+			 "continues from its checkpoint)");
+	if (o->audit && o->resume)
+		conflict("--audit needs one whole scan: it cannot be combined "
+			 "with --resume");
+	if ((o->gc || o->repair) && o->quick)
+		conflict("--repair and --gc read every record: they cannot be "
+			 "combined with --quick");
+	o->records = !(o->changed && !o->list && !o->repair && !o->audit);
+	/* no records read, no index to use or to write */
+	if (!o->records)
+		o->quick = false;
+	/* a listing on the same terminal would be torn by the redraws */
+	o->progress = isatty(STDERR_FILENO) &&
+		      !((o->list || o->changed) && isatty(STDOUT_FILENO));
+}
+
+/* Open the filesystem, which must be given by its mount point. */
+static struct hsm_fs *
+open_fs(
+	const char	*mount)
+{
+	struct hsm_fs	*fs;
+	char		*real;
+	int		error;
+
+	error = hsm_fs_open(mount, 0, &fs);
+	if (error == -ENOTTY) {
+		fprintf(stderr, "%s: '%s' is not on an XFS filesystem\n",
+			PROGNAME, mount);
+		exit(HSM_EX_OPERATIONAL);
+	}
+	if (error == -EUCLEAN) {
+		fprintf(stderr, "%s: '%s': corrupt store binding (%s on the "
+			"root directory)\n", PROGNAME, mount, HSM_XATTR_FS);
+		exit(HSM_EX_OPERATIONAL);
+	}
+	if (error) {
+		fprintf(stderr, "%s: cannot open '%s': %s\n", PROGNAME, mount,
+			strerror(-error));
+		exit(HSM_EX_OPERATIONAL);
+	}
+	real = realpath(mount, NULL);
+	if (!real || strcmp(real, hsm_fs_mountpoint(fs))) {
+		fprintf(stderr, "%s: '%s' is not a mount point (a scan covers "
+			"a whole filesystem: give '%s')\n", PROGNAME, mount,
+			hsm_fs_mountpoint(fs));
+		exit(HSM_EX_OPERATIONAL);
+	}
+	free(real);
+	return fs;
+}
+
+/* With --paths: name everything reported, then print the list. */
+static void
+resolve_and_list(
+	struct hsm_fs		*fs,
+	struct scan_result	*res,
+	struct audit		*audit)
+{
+	size_t			i;
+
+	for (i = 0; i < res->files.nr; i++)
+		paths_want(VEC_AT(&res->files, struct file_entry, i)->in.ino);
+	if (audit)
+		audit_want_paths(audit);
+	paths_resolve(hsm_fs_mountpoint(fs));
+	for (i = 0; i < res->files.nr; i++) {
+		struct file_entry *e = VEC_AT(&res->files, struct file_entry,
+					      i);
+
+		e->path = paths_lookup(e->in.ino);
+		if (!e->listed)
+			continue;
+		if (opts->list)
+			output_file(e);
+		else
+			output_changed(&e->in, e->path);
+	}
+}
+
+static int
+cmp_entry(
+	const void		*a,
+	const void		*b)
+{
+	const struct file_entry	*x = a, *y = b;
+
+	return x->in.ino < y->in.ino ? -1 : x->in.ino > y->in.ino;
+}
+
+int
+main(
+	int			argc,
+	char			**argv)
+{
+	struct options		o;
+	struct hsm_fs		*fs;
+	struct hsm_fs_geom	geom;
+	struct scan_result	res;
+	struct repair_totals	rep;
+	struct audit		*audit = NULL;
+	const uint64_t		*c;
+	int			error;
+
+	atexit(close_stdout);
+	argv[0] = (char *)PROGNAME;	/* getopt's message prefix */
+	parse_options(argc, argv, &o);
+	opts = &o;
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: must be run as root\n", PROGNAME);
+		return HSM_EX_OPERATIONAL;
+	}
+	fs = open_fs(o.mount);
+	error = hsm_fs_geometry(fs, &geom);
+	if (error) {
+		fprintf(stderr, "%s: cannot read the geometry of '%s': %s\n",
+			PROGNAME, o.mount, strerror(-error));
+		return HSM_EX_OPERATIONAL;
+	}
+	if (o.resume || o.quick) {
+		error = state_dir_check();
+		if (error) {
+			fprintf(stderr, "%s: cannot use the state directory "
+				"'%s': %s\n", PROGNAME, o.state_dir,
+				strerror(-error));
+			return HSM_EX_OPERATIONAL;
+		}
+	}
+	if (o.audit) {
+		error = audit_begin(fs, &audit);
+		if (error)
+			return error;
+	}
+
+	memset(&res, 0, sizeof(res));
+	vec_init(&res.files, sizeof(struct file_entry));
+	vec_init(&res.named, sizeof(struct named));
+	vec_init(&res.pending, sizeof(struct pending));
+	vec_init(&res.tagged, sizeof(struct tagged));
+	output_begin(fs);
+	exitcode |= scan_run(fs, &geom, &res);
+	c = res.total.c;
+	qsort(res.files.items, res.files.nr, res.files.size, cmp_entry);
+
+	if (o.repair && res.complete)
+		repair_run(fs, &res, &rep);
+	if (audit)
+		audit_run(audit, fs, &res);
+	if (o.paths)
+		resolve_and_list(fs, &res, audit);
+	output_list_end();
+	output_problems(&res);
+	if (c[C_BAD] || c[C_ERRORS])
+		exitcode |= HSM_EX_PROBLEMS;
+	if (!res.complete)
+		exitcode |= HSM_EX_PROBLEMS;
+	if (!o.repair && c[C_MIGRATING] + c[C_RELEASING] + c[C_RECALLING] +
+			 c[C_FORGETTING] > c[C_LIVE]) {
+		fprintf(stderr, "%s: operations left pending by a crash: run "
+			"'%s --repair %s'\n", PROGNAME, PROGNAME,
+			hsm_fs_mountpoint(fs));
+		exitcode |= HSM_EX_PROBLEMS;
+	}
+	if (o.repair && res.complete)
+		repair_report(&rep);
+	if (audit)
+		audit_report(audit);
+	if (!res.complete && !res.failed)
+		fprintf(stderr, "%s: the scan stopped before its end: run "
+			"'%s --resume %s' to continue it\n", PROGNAME,
+			PROGNAME, hsm_fs_mountpoint(fs));
+	output_summary(fs, &res, o.repair && res.complete ? &rep : NULL,
+		       audit);
+
+	audit_free(audit);
+	paths_free();
+	vec_free(&res.files);
+	vec_free(&res.named);
+	vec_free(&res.pending);
+	vec_free(&res.tagged);
+	hsm_fs_free(fs);
+	return exitcode;
+}
