@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <endian.h>
 #include <unistd.h>
 #include <libgen.h>
 #include <sys/ioctl.h>
@@ -291,6 +293,66 @@ hsm_fs_uuid(
 	const struct hsm_fs	*fs)
 {
 	return fs->uuid_str;
+}
+
+/* The release note is rewritten at most this often (seconds). */
+#define RELEASE_NOTE_EVERY	60
+
+HSM_EXPORT int
+hsm_fs_last_release(
+	struct hsm_fs	*fs,
+	int64_t		*when)
+{
+	uint64_t	v;
+	ssize_t		n;
+
+	n = fgetxattr(fs->mntfd, HSM_XATTR_RELEASED, &v, sizeof(v));
+	if (n < 0)
+		return errno == ENODATA ? 1 : -errno;
+	if (n != sizeof(v))
+		return -EUCLEAN;
+	*when = (int64_t)le64toh(v);
+	return 0;
+}
+
+int
+hsm_fs_note_release(
+	struct hsm_fs	*fs)
+{
+	int64_t		now = time(NULL), last;
+	uint64_t	v = htole64((uint64_t)now);
+	int		error;
+
+	error = hsm_fs_last_release(fs, &last);
+	if (!error && last <= now && now - last < RELEASE_NOTE_EVERY)
+		return 0;
+	if (fsetxattr(fs->mntfd, HSM_XATTR_RELEASED, &v, sizeof(v), 0) < 0 ||
+	    fsync(fs->mntfd) < 0)
+		return -errno;
+	return 0;
+}
+
+HSM_EXPORT int
+hsm_fs_note_scan(
+	struct hsm_fs	*fs,
+	int		released,
+	int64_t		scan_start)
+{
+	int64_t		last;
+	int		error;
+
+	error = hsm_fs_last_release(fs, &last);
+	if (released)
+		return error == 1 ? hsm_fs_note_release(fs) : 0;
+	if (error)
+		return error == 1 ? 0 : error;
+	/* a release during the scan, or one whose note was not rewritten
+	 * because the last was recent, may have been missed */
+	if (last >= scan_start - RELEASE_NOTE_EVERY)
+		return 0;
+	if (fremovexattr(fs->mntfd, HSM_XATTR_RELEASED) < 0 && errno != ENODATA)
+		return -errno;
+	return fsync(fs->mntfd) < 0 ? -errno : 0;
 }
 
 HSM_EXPORT const char *

@@ -59,6 +59,9 @@ struct hsm_excl_hooks {
 
 void hsm_fs_set_detail(struct hsm_fs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Note on the root directory that a file is being released (before the
+ * punch: xfs_hsm status MOUNT warns from it).  0 or -errno. */
+int hsm_fs_note_release(struct hsm_fs *fs);
 /* Read the XFS geometry UUID of an open fd.  -ENOTTY if not XFS. */
 int hsm_xfs_uuid(int fd, unsigned char uuid[16]);
 void hsm_uuid_unparse(const unsigned char uuid[16], char out[37]);

@@ -178,6 +178,9 @@ punch_and_record(
 	uint64_t		len = (f->rec.size + bs - 1) / bs * bs;
 	int			error;
 
+	error = hsm_fs_note_release(f->fs);
+	if (error)
+		return error;
 	f->rec.pending = HSM_OP_RELEASING;
 	error = hsm_fileref_commit(f);
 	if (error)

@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 #include "xfs_hsm.h"
 
 struct status_ctx {
 	bool		json;
 	bool		first;
+	bool		first_fs;
 	struct seen_fs {
 		struct hsm_fs	*fs;
 		struct seen_fs	*next;
@@ -159,6 +161,83 @@ status_help(void)
 	       PROGNAME);
 }
 
+/* Is @path the root of its filesystem (as opposed to a directory in it)? */
+static struct hsm_fs *
+mount_root(
+	const char		*path)
+{
+	struct hsm_fs		*fs;
+	struct stat		st;
+	char			*real;
+	bool			root;
+
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	fs = fs_for_path(path, false);
+	if (!fs)
+		return NULL;
+	real = realpath(path, NULL);
+	root = real && !strcmp(real, hsm_fs_mountpoint(fs));
+	free(real);
+	return root ? fs : NULL;
+}
+
+/*
+ * status MOUNT: the filesystem, its store, whether a daemon serves it, and
+ * the warning when files were released and none does.  From the note
+ * release leaves on the root directory: no scan.
+ */
+static void
+fs_summary(
+	struct status_ctx	*ctx,
+	struct hsm_fs		*fs)
+{
+	struct hsm_server_stats	st;
+	struct json_object	*o;
+	bool			served = !hsm_fs_daemon_stats(fs, &st);
+	const char		*spec = hsm_fs_store_spec(fs);
+	int64_t			when = 0;
+	char			date[64] = "";
+	int			released;
+
+	released = hsm_fs_last_release(fs, &when) == 0;
+	if (released)
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S",
+			 localtime(&(time_t){ when }));
+	if (ctx->json) {
+		o = json_object_new_object();
+		json_add_path(o, hsm_fs_mountpoint(fs));
+		json_object_object_add(o, "uuid",
+				json_object_new_string(hsm_fs_uuid(fs)));
+		json_object_object_add(o, "store", spec ?
+				json_object_new_string(spec) : NULL);
+		json_object_object_add(o, "daemon_pid", served ?
+				json_object_new_int64(st.pid) : NULL);
+		json_object_object_add(o, "last_release", released ?
+				json_object_new_int64(when) : NULL);
+		printf("%s\n    %s", ctx->first_fs ? "" : ",",
+		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					JSON_C_TO_STRING_NOSLASHESCAPE));
+		ctx->first_fs = false;
+		json_object_put(o);
+	} else {
+		printf("filesystem %s: store %s; ", hsm_fs_mountpoint(fs),
+		       spec ? spec : "none");
+		if (served)
+			printf("xfs_hsmd serves it (pid %u)\n", st.pid);
+		else
+			printf("no xfs_hsmd serves it\n");
+		if (released)
+			printf("files were last released %s\n", date);
+	}
+	if (released && !served) {
+		fflush(stdout);
+		warn_no_daemon(fs);
+		fprintf(stderr, "%s: ('xfs_hsmscan %s' counts the released "
+			"files)\n", PROGNAME, hsm_fs_mountpoint(fs));
+	}
+}
+
 int
 status_f(
 	int			argc,
@@ -170,10 +249,12 @@ status_f(
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct status_ctx	ctx = { .first = true };
+	struct status_ctx	ctx = { .first = true, .first_fs = true };
 	struct seen_fs		*s, *next;
+	struct hsm_fs		*fs;
 	bool			recursive = false;
-	int			c;
+	char			**paths;
+	int			c, i, n = 0;
 
 	while ((c = getopt_long(argc, argv, "rh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -195,10 +276,25 @@ status_f(
 		errtryhelp(HSM_EX_USAGE);
 	}
 	require_root();
+	/* a mount point without -r: the filesystem, not its files */
+	paths = calloc(argc, sizeof(*paths));
+	if (!paths) {
+		fprintf(stderr, "%s: out of memory\n", PROGNAME);
+		exit(HSM_EX_OPERATIONAL);
+	}
 	if (ctx.json)
-		printf("{\"files\": [");
-	walk_paths("status", argv + optind, argc - optind, recursive,
-		   one_file, &ctx);
+		printf("{\"filesystems\": [");
+	for (i = optind; i < argc; i++) {
+		fs = recursive ? NULL : mount_root(argv[i]);
+		if (fs)
+			fs_summary(&ctx, fs);
+		else
+			paths[n++] = argv[i];
+	}
+	if (ctx.json)
+		printf("%s],\n \"files\": [", ctx.first_fs ? "" : "\n");
+	walk_paths("status", paths, n, recursive, one_file, &ctx);
+	free(paths);
 	if (ctx.json)
 		printf("%s]}\n", ctx.first ? "" : "\n");
 	/* without a daemon, released data reads as zeros */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "xfs_hsmscan.h"
 #include "closestream.h"
@@ -499,6 +500,7 @@ main(
 	struct repair_totals	rep;
 	struct audit		*audit = NULL;
 	const uint64_t		*c;
+	int64_t			started;
 	int			error;
 
 	atexit(close_stdout);
@@ -537,8 +539,15 @@ main(
 	vec_init(&res.pending, sizeof(struct pending));
 	vec_init(&res.tagged, sizeof(struct tagged));
 	output_begin(fs);
+	started = time(NULL);
 	exitcode |= scan_run(fs, &geom, &res);
 	c = res.total.c;
+	/* what xfs_hsm status MOUNT warns from: released files need a daemon */
+	if (c[C_RELEASED] || c[C_PARTIAL] || c[C_RELEASING])
+		hsm_fs_note_scan(fs, 1, started);
+	else if (res.complete && o.records && !o.resume && !o.quick &&
+		 !c[C_BAD] && !c[C_ERRORS] && !c[C_RECALLING])
+		hsm_fs_note_scan(fs, 0, started);
 	qsort(res.files.items, res.files.nr, res.files.size, cmp_entry);
 
 	if (o.repair && res.complete)
