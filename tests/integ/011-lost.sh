@@ -29,7 +29,7 @@ head -c 3M /dev/urandom > $M/c
 "$XFS_HSM" migrate $M/c
 obj=$(_objpath $M/c)
 # flip one byte in the second MiB chunk
-printf '\xff' | dd of="$obj" bs=1 seek=$((1048576 + 4242)) conv=notrunc status=none
+_flip_byte "$obj" $((1048576 + 4242))
 _hsm recall $M/c
 _status_short $M/c
 # chunk 0 verified and was written; chunk 1 failed its checksum: nothing

@@ -60,7 +60,7 @@ _read $M/other
 
 echo "== object corrupted"
 obj=$(_objpath $M/bad)
-printf '\xff' | dd of="$obj" bs=1 seek=$((1048576 + 77)) conv=notrunc status=none
+_flip_byte "$obj" $((1048576 + 77))
 _read $M/bad
 _settle $M/bad
 _status_short $M/bad

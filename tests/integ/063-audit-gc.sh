@@ -47,8 +47,7 @@ rm $M/orphan
 rm -f "$(_objpath "$(_scan_oid $M/missing)")"*
 rm -f "$(_objpath "$(_scan_oid $M/lostrel)")"*
 # a corrupt copy: one byte flipped
-printf '\xff' | dd of="$(_objpath "$(_scan_oid $M/corrupt)")" bs=1 \
-	seek=4242 conv=notrunc status=none
+_flip_byte "$(_objpath "$(_scan_oid $M/corrupt)")" 4242
 # a copy of the record: two files name one object
 cp -a $M/shared $M/shared-copy
 # an interrupted migrate, after its object was committed
