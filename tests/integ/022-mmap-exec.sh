@@ -6,6 +6,7 @@
 # gets the right bytes, in both modes; in range mode a mapping of one
 # range brings back that range only.  A released program runs (exec reads
 # it through several events; a denial would fail the exec).
+# copy_file_range(2) and sendfile(2) out of a released file copy its bytes.
 
 . "$(dirname "$0")/../common/preamble"
 
@@ -48,6 +49,27 @@ for mode in whole range; do
 	fi
 	[ "$(_maphash $M/map)" = "$sha" ] && echo "whole mapping: same bytes"
 	"$M/echo" "released echo runs"
+	"$XFS_HSM" release $M/map 2>> $seqres.full
+	python3 - $M/map $M/cfr <<'PY'
+import os, sys
+src = os.open(sys.argv[1], os.O_RDONLY)
+dst = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+n, size = 0, os.fstat(src).st_size
+while n < size:
+    n += os.copy_file_range(src, dst, size - n, n, n)
+PY
+	[ "$(_sha $M/cfr)" = "$sha" ] && echo "copy_file_range: same bytes"
+	rm -f $M/cfr
+	"$XFS_HSM" release $M/map 2>> $seqres.full
+	python3 - $M/map $TEST_DIR/sf <<'PY'
+import os, sys
+src = os.open(sys.argv[1], os.O_RDONLY)
+dst = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+n, size = 0, os.fstat(src).st_size
+while n < size:
+    n += os.sendfile(dst, src, n, size - n)
+PY
+	[ "$(_sha $TEST_DIR/sf)" = "$sha" ] && echo "sendfile: same bytes"
 	_status_short $M/map $M/echo
 	echo "failures: $(_stat failures)"
 	_stop_daemon
