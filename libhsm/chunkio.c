@@ -86,13 +86,14 @@ hsm_chunk_write(
 	int			fd,
 	const struct hsm_objmeta *meta,
 	uint64_t		c,
+	uint64_t		count,
 	const void		*buf,
 	uint64_t		limit,
 	size_t			*hint)
 {
 	const struct hsm_datamap *dm = &meta->map;
 	uint64_t		cs = c << meta->chunk_shift;
-	uint64_t		ce = (c + 1) << meta->chunk_shift;
+	uint64_t		ce = (c + count) << meta->chunk_shift;
 	const char		*base = buf;
 	int64_t			moved = 0;
 	size_t			i;

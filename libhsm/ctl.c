@@ -430,6 +430,7 @@ static const size_t stats_fields[] = {
 	offsetof(struct hsm_server_stats, adopted),
 	offsetof(struct hsm_server_stats, in_flight),
 	offsetof(struct hsm_server_stats, queued),
+	offsetof(struct hsm_server_stats, unsynced),
 	offsetof(struct hsm_server_stats, lat_p50_us),
 	offsetof(struct hsm_server_stats, lat_p90_us),
 	offsetof(struct hsm_server_stats, lat_p99_us),

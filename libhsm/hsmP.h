@@ -124,7 +124,7 @@ int hsm_ctl_recv(int fd, bool response, struct hsm_ctl_msg *m);
 int hsm_ctl_send(int fd, const struct hsm_ctl_msg *m, bool response);
 /* One request and its response on the daemon connection of @fs. */
 int hsm_ctl_call(struct hsm_fs *fs, struct hsm_ctl_msg *m);
-/* The stats as a response payload (at least 8 + 8 * 17 bytes). */
+/* The stats as a response payload (at least 8 + 8 * 18 bytes). */
 size_t hsm_stats_pack(const struct hsm_server_stats *st, void *buf);
 /* An inode in a request payload: le64 ino, le32 gen, object id. */
 void hsm_ctl_inode_encode(uint64_t ino, uint32_t gen, const uint8_t *oid,
@@ -398,10 +398,12 @@ int hsm_objmeta_parse(const char *buf, size_t len, struct hsm_objmeta *m);
 int hsm_chunk_fetch(struct hsm_store *store, const uint8_t *oid,
 		    const struct hsm_objmeta *meta, uint64_t c, void *buf,
 		    size_t *hint);
-/* Write chunk @c's data pieces from @buf to @fd, none at or past @limit.
- * Returns the bytes written or -errno. */
+/* Write the data pieces of the @count chunks from @c on (fetched one after
+ * the other into @buf) to @fd, none at or past @limit: one pwrite per
+ * piece, however many chunks it spans.  Returns the bytes or -errno. */
 int64_t hsm_chunk_write(int fd, const struct hsm_objmeta *meta, uint64_t c,
-			const void *buf, uint64_t limit, size_t *hint);
+			uint64_t count, const void *buf, uint64_t limit,
+			size_t *hint);
 /* Bytes of data chunk @c holds below @limit. */
 uint64_t hsm_chunk_data_len(const struct hsm_objmeta *meta, uint64_t c,
 			    uint64_t limit);

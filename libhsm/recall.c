@@ -79,8 +79,8 @@ recall_chunk(
 			c, rs->buf, &rs->ext_idx);
 	if (error)
 		return error;
-	n = hsm_chunk_write(rs->f->fd, &rs->meta, c, rs->buf, rs->f->rec.size,
-			&rs->ext_idx);
+	n = hsm_chunk_write(rs->f->fd, &rs->meta, c, 1, rs->buf,
+			rs->f->rec.size, &rs->ext_idx);
 	if (n < 0)
 		return n;
 	rs->unsynced += n;

@@ -114,7 +114,8 @@ struct srv_inode {
 	bool		on_runq;
 	struct cds_list_head runq_link;
 	unsigned	busy;		/* chunks in workers' hands */
-	unsigned	active;		/* batches running (with an O_RDWR fd) */
+	unsigned	active;		/* batches running (on iofd) */
+	int		iofd;		/* O_RDWR by handle while active, or -1 */
 	unsigned	quiesce;	/* no new batches (writer test, ops) */
 	bool		op_busy;	/* a command runs on the inode */
 	struct cds_list_head waiting;	/* requests awaiting chunks */
@@ -125,6 +126,8 @@ struct srv_inode {
 	uint64_t	wseq, sseq;
 	bool		syncing;
 	bool		sync_wanted;	/* a durable waiter awaits WRITTEN */
+	bool		sync_again;	/* written while the syncer synced */
+	unsigned	durable_waiters; /* parked requests needing a sync */
 	uint64_t	unsynced;	/* bytes written since the last sync */
 	uint64_t	*written;
 	size_t		nwritten, written_alloc;
@@ -165,7 +168,7 @@ void evtab_release(struct hsm_evtab *t, int slot);
 struct srv_stats {
 	_Atomic uint64_t events, own_events, ignored, recalls, recall_bytes;
 	_Atomic uint64_t chunks, chunks_dedup, failures, timeouts, adopted;
-	_Atomic uint64_t in_flight, queued_now;
+	_Atomic uint64_t in_flight, queued_now, unsynced_now;
 	pthread_mutex_t	lat_lock;
 	uint32_t	lat_us[SRV_LAT_RING];
 	uint64_t	lat_n;
@@ -292,6 +295,12 @@ bool __srv_chunk_queue(struct hsm_server *s, struct srv_inode *in,
 /* Wait until no worker holds chunks of @in.  in->lock held. */
 void __srv_inode_quiesce(struct srv_inode *in);
 void __srv_inode_unquiesce(struct hsm_server *s, struct srv_inode *in);
+/* Idle: make what was written for readers durable.  in->lock held. */
+void __srv_idle_sync(struct hsm_server *s, struct srv_inode *in);
+/* The same now, no batch running (quiesced).  in->lock held. */
+void __srv_sync_now(struct hsm_server *s, struct srv_inode *in);
+/* Forget the queued chunks (readahead, a failure).  in->lock held. */
+void __drop_todo(struct hsm_server *s, struct srv_inode *in);
 /* Idle: the partial file is at rest, RECALLING goes.  in->lock held. */
 int __srv_end_recalling(struct hsm_server *s, struct srv_inode *in);
 /* Everything resident: clear RELEASED.  in->lock held. */

@@ -119,8 +119,11 @@ __srv_need_chunks(
 			break;
 		if (hsm_chunkmap_test(&in->map, c))
 			continue;
-		if (in->cstate[c] == CH_WRITTEN && !r->need_durable)
-			continue;		/* in the page cache already */
+		if (in->cstate[c] == CH_WRITTEN) {
+			if (!r->need_durable)
+				continue;	/* in the page cache already */
+			in->sync_wanted = true;	/* a batch will sync it */
+		}
 		if (!__srv_chunk_queue(s, in, c))
 			atomic_fetch_add(&s->stats.chunks_dedup, 1);
 		count++;

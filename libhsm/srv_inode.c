@@ -58,6 +58,7 @@ inode_alloc(
 		return NULL;
 	in->ino = ino;
 	in->gen = gen;
+	in->iofd = -1;
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->cond, NULL);
 	CDS_INIT_LIST_HEAD(&in->waiting);
@@ -196,8 +197,10 @@ srv_inodes_evict_idle(
 
 		pthread_mutex_lock(&in->lock);
 		if (io && !in->dead && in->refs == 0 &&
-		    now - in->idle_since > SRV_IDLE_RECALLING_NS)
+		    (all || now - in->idle_since > SRV_IDLE_RECALLING_NS)) {
+			__srv_idle_sync(s, in);
 			__srv_end_recalling(s, in);
+		}
 		if (!in->dead && in->refs == 0 &&
 		    (all || now - in->idle_since > SRV_IDLE_EVICT_NS)) {
 			__inode_remove(s, in);

@@ -135,6 +135,15 @@ op_begin(
 		pthread_cond_wait(&in->cond, &in->lock);
 	in->op_busy = true;
 	__srv_inode_quiesce(in);
+	/* what we recalled for readers: durable, and our RECALLING gone,
+	 * so the command sees the file at rest (not "in progress by us");
+	 * chunks queued ahead of no reader can wait for the next access */
+	if (in->loaded && in->released) {
+		__srv_sync_now(s, in);
+		if (cds_list_empty(&in->waiting))
+			__drop_todo(s, in);
+		__srv_end_recalling(s, in);
+	}
 	pthread_mutex_unlock(&in->lock);
 	return in;
 }

@@ -23,7 +23,10 @@
 #include <unistd.h>
 #include "serverP.h"
 
-#define SYNC_BYTES	(64ULL << 20)	/* written, not durable, at most */
+#define SYNC_BYTES	(1ULL << 30)	/* written, not durable, at most */
+#define BATCH_MIN	4		/* chunks a worker takes at a time */
+#define BATCH_MAX	64
+#define BATCH_BYTES	(16ULL << 20)
 
 static int
 grow(
@@ -117,7 +120,7 @@ __srv_inode_unquiesce(
 }
 
 /* Forget every queued chunk (after a failure: later accesses retry). */
-static void
+void
 __drop_todo(
 	struct hsm_server	*s,
 	struct srv_inode	*in)
@@ -152,74 +155,87 @@ __chunk_failed(
 	__srv_req_fail_all(s, in, error == -ENOLINK ? -EIO : error);
 }
 
-/* Commit written chunks: fdatasync, then the map, then answer. */
+/* One sync of the chunks written so far: fdatasync, the map, answers. */
+static void
+__sync_once(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	int			fd)
+{
+	struct hsm_chunkmap	next;
+	uint64_t		*snap;
+	size_t			nsnap, i;
+	int			error;
+
+	snap = in->written;
+	nsnap = in->nwritten;
+	in->written = NULL;
+	in->nwritten = in->written_alloc = 0;
+	in->unsynced = 0;
+	in->sync_wanted = false;
+	/* the map as it will be once these are durable */
+	next = in->map;
+	next.bits = malloc(next.nchunks / 8 + 1);
+	if (next.bits) {
+		memcpy(next.bits, in->map.bits, next.nchunks / 8 + 1);
+		for (i = 0; i < nsnap; i++)
+			hsm_chunkmap_set(&next, snap[i]);
+	}
+	pthread_mutex_unlock(&in->lock);
+
+	error = next.bits ? 0 : -ENOMEM;
+	if (!error && nsnap && fdatasync(fd) < 0)
+		error = -errno;
+	if (!error && nsnap)
+		error = hsm_chunkmap_save(fd, &next);
+	if (!error && nsnap && fsync(fd) < 0)
+		error = -errno;
+
+	pthread_mutex_lock(&in->lock);
+	atomic_fetch_sub(&s->stats.unsynced_now, nsnap);
+	for (i = 0; i < nsnap; i++) {
+		uint64_t c = snap[i];
+
+		in->cstate[c] = CH_IDLE;
+		if (error)
+			continue;
+		hsm_chunkmap_set(&in->map, c);
+		in->nresident++;
+		__srv_req_chunk_done(s, in, c, true);
+	}
+	if (error) {
+		srv_log(s, LOG_ERR, "inode %llu: cannot make recalled data "
+			"durable: %s", (unsigned long long)in->ino,
+			strerror(-error));
+		__srv_req_fail_all(s, in, error);
+	}
+	free(next.bits);
+	free(snap);
+}
+
+/*
+ * Commit written chunks.  One worker syncs at a time; the others go on
+ * writing, and what they wrote meanwhile is left to the syncer, which
+ * syncs again once the last batch is written (or when asked).  Readers
+ * were answered when the data was written; only those who may write wait.
+ */
 static void
 __sync_written(
 	struct hsm_server	*s,
 	struct srv_inode	*in,
 	int			fd)
 {
-	struct hsm_chunkmap	next;
-	uint64_t		*snap, myseq = ++in->wseq, target;
-	size_t			nsnap, i;
-	int			error;
-
-	while (in->sseq < myseq) {
-		if (in->syncing) {
-			pthread_cond_wait(&in->cond, &in->lock);
-			continue;
-		}
-		in->syncing = true;
-		target = in->wseq;
-		snap = in->written;
-		nsnap = in->nwritten;
-		in->written = NULL;
-		in->nwritten = in->written_alloc = 0;
-		in->unsynced = 0;
-		in->sync_wanted = false;
-		/* the map as it will be once these are durable */
-		next = in->map;
-		next.bits = malloc(next.nchunks / 8 + 1);
-		if (next.bits) {
-			memcpy(next.bits, in->map.bits, next.nchunks / 8 + 1);
-			for (i = 0; i < nsnap; i++)
-				hsm_chunkmap_set(&next, snap[i]);
-		}
-		pthread_mutex_unlock(&in->lock);
-
-		error = next.bits ? 0 : -ENOMEM;
-		if (!error && nsnap && fdatasync(fd) < 0)
-			error = -errno;
-		if (!error && nsnap)
-			error = hsm_chunkmap_save(fd, &next);
-		if (!error && nsnap && fsync(fd) < 0)
-			error = -errno;
-
-		pthread_mutex_lock(&in->lock);
-		for (i = 0; i < nsnap; i++) {
-			uint64_t c = snap[i];
-
-			if (error) {
-				in->cstate[c] = CH_IDLE;
-				continue;
-			}
-			hsm_chunkmap_set(&in->map, c);
-			in->cstate[c] = CH_IDLE;
-			in->nresident++;
-			__srv_req_chunk_done(s, in, c, true);
-		}
-		if (error) {
-			srv_log(s, LOG_ERR, "inode %llu: cannot make recalled "
-				"data durable: %s", (unsigned long long)in->ino,
-				strerror(-error));
-			__srv_req_fail_all(s, in, error);
-		}
-		free(next.bits);
-		free(snap);
-		in->sseq = target;
-		in->syncing = false;
-		pthread_cond_broadcast(&in->cond);
+	if (in->syncing) {
+		in->sync_again = true;
+		return;
 	}
+	in->syncing = true;
+	do {
+		in->sync_again = false;
+		__sync_once(s, in, fd);
+	} while (in->nwritten && (in->sync_again || !todo_count(in)));
+	in->syncing = false;
+	pthread_cond_broadcast(&in->cond);
 }
 
 /* Mark the file as being recalled (resumable after a crash). */
@@ -295,6 +311,37 @@ __after_batch(
 	 * a reader just ahead of its readahead would toggle it per unit */
 }
 
+void
+__srv_idle_sync(
+	struct hsm_server	*s,
+	struct srv_inode	*in)
+{
+	if (in->busy || in->active || todo_count(in) || in->quiesce ||
+	    in->op_busy)
+		return;
+	__srv_sync_now(s, in);
+}
+
+void
+__srv_sync_now(
+	struct hsm_server	*s,
+	struct srv_inode	*in)
+{
+	int			fd;
+
+	if (!in->nwritten)
+		return;
+	fd = srv_inode_open(s, in, O_RDWR);
+	if (fd < 0)
+		return;			/* the next access tries again */
+	in->active++;
+	__sync_written(s, in, fd);
+	in->active--;
+	close(fd);
+	pthread_cond_broadcast(&in->cond);
+	__after_batch(s, in);
+}
+
 int
 __srv_end_recalling(
 	struct hsm_server	*s,
@@ -312,14 +359,42 @@ __srv_end_recalling(
 	return error;
 }
 
+/* A chunk is in the file (@error 0): readers may go on; else it failed. */
+static void
+__chunk_written(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	uint64_t		c,
+	int			error,
+	uint64_t		limit)
+{
+	uint64_t		len;
+
+	if (!error && grow(&in->written, &in->written_alloc,
+			   in->nwritten + 1))
+		error = -ENOMEM;
+	if (error) {
+		__chunk_failed(s, in, c, error);
+		return;
+	}
+	len = hsm_chunk_data_len(&in->meta, c, limit);
+	atomic_fetch_add(&s->stats.chunks, 1);
+	atomic_fetch_add(&s->stats.recall_bytes, len);
+	in->unsynced += len;
+	in->written[in->nwritten++] = c;
+	in->cstate[c] = CH_WRITTEN;
+	atomic_fetch_add(&s->stats.unsynced_now, 1);
+	__srv_req_chunk_done(s, in, c, false);
+}
+
 void
 srv_recall_batch(
 	struct srv_worker	*w,
 	struct srv_inode	*in)
 {
 	struct hsm_server	*s = w->srv;
-	uint64_t		batch[64], c, limit;
-	size_t			n = 0, i, hint = 0, max;
+	uint64_t		batch[BATCH_MAX], c, limit;
+	size_t			n = 0, i, j, k, fetched = 0, hint = 0, max;
 	struct stat		st;
 	int64_t			moved;
 	int			fd = -1, error = 0;
@@ -328,10 +403,17 @@ srv_recall_batch(
 	in->on_runq = false;
 	if (in->quiesce || in->op_busy || !in->loaded || !in->released)
 		goto out_unlock;	/* kicked again when that ends */
+	/* a recall unit, and at least a few chunks, at most BATCH_BYTES */
 	max = s->cfg.chunk_size > (1ULL << in->meta.chunk_shift) ?
 		s->cfg.chunk_size >> in->meta.chunk_shift : 1;
-	if (max > 64)
-		max = 64;
+	if (max < BATCH_MIN)
+		max = BATCH_MIN;
+	if (max > (BATCH_BYTES >> in->meta.chunk_shift))
+		max = BATCH_BYTES >> in->meta.chunk_shift;
+	if (max > BATCH_MAX)
+		max = BATCH_MAX;
+	if (max < 1)
+		max = 1;
 	while (n < max && todo_count(in)) {
 		c = in->todo[in->todo_head++];
 		if (in->cstate[c] != CH_QUEUED)
@@ -349,11 +431,18 @@ srv_recall_batch(
 		goto out_unlock;
 	}
 	in->busy += n;
+	/*
+	 * The batches running on a file share one O_RDWR fd, open while
+	 * any runs: opening per batch costs an open-permission event.
+	 * Quiesce (writer test, commands) waits for it to be closed.
+	 */
+	if (!in->active && in->iofd < 0)
+		in->iofd = srv_inode_open(s, in, O_RDWR);
 	in->active++;
+	fd = in->iofd;
 	__srv_runq_kick(s, in);		/* the rest, for another worker */
 	pthread_mutex_unlock(&in->lock);
 
-	fd = srv_inode_open(s, in, O_RDWR);
 	if (fd < 0)
 		error = fd;
 	if (!error && fstat(fd, &st) < 0)
@@ -364,59 +453,67 @@ srv_recall_batch(
 		limit = st.st_size;
 	if (!error && !srv_worker_store(w))
 		error = -EIO;		/* the store is unreachable */
-	if (!error && w->buflen < (1ULL << in->meta.chunk_shift)) {
-		char *b = realloc(w->buf, 1ULL << in->meta.chunk_shift);
+	if (!error && w->buflen < (n << in->meta.chunk_shift)) {
+		char *b = realloc(w->buf, n << in->meta.chunk_shift);
 
 		if (b) {
 			w->buf = b;
-			w->buflen = 1ULL << in->meta.chunk_shift;
+			w->buflen = n << in->meta.chunk_shift;
 		} else {
 			error = -ENOMEM;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		c = batch[i];
-		if (!error) {
-			error = hsm_chunk_fetch(w->store, in->rec.oid, &in->meta,
-					c, w->buf, &hint);
-			srv_worker_store_failed(w, error);
-		}
-		moved = error ? 0 : hsm_chunk_write(fd, &in->meta, c, w->buf,
-				limit, &hint);
-		if (moved < 0)
-			error = moved;
-		pthread_mutex_lock(&in->lock);
-		if (error) {
-			__chunk_failed(s, in, c, error);
-		} else {
-			atomic_fetch_add(&s->stats.chunks, 1);
-			atomic_fetch_add(&s->stats.recall_bytes, moved);
-			in->unsynced += moved;
-			if (!grow(&in->written, &in->written_alloc,
-				  in->nwritten + 1)) {
-				in->written[in->nwritten++] = c;
-				in->cstate[c] = CH_WRITTEN;
-				__srv_req_chunk_done(s, in, c, false);
-			} else {
-				__chunk_failed(s, in, c, -ENOMEM);
-			}
-		}
-		in->busy--;
-		pthread_mutex_unlock(&in->lock);
+	/* every chunk checked on its own, before any is written */
+	for (i = 0; i < n && !error; i++) {
+		error = hsm_chunk_fetch(w->store, in->rec.oid, &in->meta,
+				batch[i], w->buf + (i << in->meta.chunk_shift),
+				&hint);
+		srv_worker_store_failed(w, error);
 		if (!error)
-			sync_file_range(fd, c << in->meta.chunk_shift,
-					1ULL << in->meta.chunk_shift,
+			fetched++;
+	}
+	/* consecutive chunks in one write each: one event of our own */
+	for (i = 0; i < fetched; i = j) {
+		for (j = i + 1; j < fetched && batch[j] == batch[j - 1] + 1; j++)
+			;
+		hint = 0;
+		moved = hsm_chunk_write(fd, &in->meta, batch[i], j - i,
+				w->buf + (i << in->meta.chunk_shift), limit,
+				&hint);
+		pthread_mutex_lock(&in->lock);
+		for (k = i; k < j; k++)
+			__chunk_written(s, in, batch[k], moved < 0 ? moved : 0,
+					limit);
+		in->busy -= j - i;
+		pthread_mutex_unlock(&in->lock);
+		/* start the write-back early only if someone waits for it:
+		 * readers only need the data in the page cache */
+		if (moved >= 0 && in->durable_waiters)
+			sync_file_range(fd, batch[i] << in->meta.chunk_shift,
+					(j - i) << in->meta.chunk_shift,
 					SYNC_FILE_RANGE_WRITE);
 	}
+	pthread_mutex_lock(&in->lock);
+	for (k = fetched; k < n; k++)
+		__chunk_failed(s, in, batch[k], error);
+	in->busy -= n - fetched;
+	pthread_mutex_unlock(&in->lock);
 
+	/*
+	 * Sync now only for whoever may write next; readers have their data,
+	 * and a file only read is synced once idle (__srv_idle_sync), after
+	 * its readers are done, as cp's data would be written back later.
+	 */
 	pthread_mutex_lock(&in->lock);
 	if (fd >= 0 && in->nwritten &&
-	    (!todo_count(in) || in->unsynced >= SYNC_BYTES ||
-	     in->sync_wanted))
+	    (in->sync_wanted || in->unsynced >= SYNC_BYTES ||
+	     (!todo_count(in) && in->durable_waiters)))
 		__sync_written(s, in, fd);
-	if (fd >= 0)
-		close(fd);
-	in->active--;
+	if (--in->active == 0) {
+		if (in->iofd >= 0)
+			close(in->iofd);
+		in->iofd = -1;
+	}
 	if (!in->busy && !in->active)
 		pthread_cond_broadcast(&in->cond);
 	__after_batch(s, in);

@@ -146,6 +146,7 @@ __srv_req_park(
 	struct srv_inode	*in = r->in;
 
 	in->refs++;
+	in->durable_waiters += r->need_durable;
 	cds_list_add_tail(&r->in_link, &in->waiting);
 	pthread_mutex_lock(&s->parked_lock);
 	cds_list_add_tail(&r->parked_link, &s->parked);
@@ -163,6 +164,7 @@ __unpark(
 	struct srv_req		*r)
 {
 	cds_list_del_init(&r->in_link);
+	r->in->durable_waiters -= r->need_durable;
 	pthread_mutex_lock(&s->parked_lock);
 	if (r->parked) {
 		cds_list_del_init(&r->parked_link);

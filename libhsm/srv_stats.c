@@ -65,6 +65,7 @@ srv_stats_get(
 	out->adopted = atomic_load(&st->adopted);
 	out->in_flight = atomic_load(&st->in_flight);
 	out->queued = atomic_load(&st->queued_now);
+	out->unsynced = atomic_load(&st->unsynced_now);
 	pthread_mutex_lock(&st->lat_lock);
 	n = st->lat_n < SRV_LAT_RING ? st->lat_n : SRV_LAT_RING;
 	memcpy(sorted, st->lat_us, n * sizeof(sorted[0]));

@@ -32,6 +32,7 @@ static const struct {
 	C(adopted, "events adopted after a crash"),
 	C(in_flight, "events waiting now"),
 	C(queued, "chunks queued now"),
+	C(unsynced, "chunks not yet durable"),
 	C(lat_p50_us, "latency p50 (us)"),
 	C(lat_p90_us, "latency p90 (us)"),
 	C(lat_p99_us, "latency p99 (us)"),

@@ -70,6 +70,7 @@ while n < size:
     n += os.sendfile(dst, src, n, size - n)
 PY
 	[ "$(_sha $TEST_DIR/sf)" = "$sha" ] && echo "sendfile: same bytes"
+	_daemon_idle
 	_status_short $M/map $M/echo
 	echo "failures: $(_stat failures)"
 	_stop_daemon

@@ -66,6 +66,7 @@ for mode in whole range; do
 			echo "$c: WRONG BYTES"
 			cmp $M/$c $O/$c >> $seqres.full 2>&1
 		fi
+		_daemon_idle
 		"$XFS_HSM" status --json $M/$c | python3 -c '
 import json, sys
 f = json.load(sys.stdin)["files"][0]

@@ -62,10 +62,12 @@ _stop_daemon
 echo "== a sequential reader, with readahead"
 _start_daemon --mode range --readahead 2
 cat $M/r > /dev/null
+_daemon_idle
 _status_short $M/r
 _fingerprint_nb $M/r | diff - $tmp.fp.r > /dev/null && echo "r: as before"
 echo "== a sparse file read whole"
 cat $M/sp > /dev/null
+_daemon_idle
 _status_short $M/sp
 _fingerprint_nb $M/sp | diff - $tmp.fp.sp && echo "sp: as before, holes too"
 echo "failures: $(_stat failures)"
