@@ -28,7 +28,8 @@
 
 #define TICK_MS		200
 #define EVICT_EVERY_NS	(1000000000LL)	/* idle work: RECALLING, eviction */
-#define DRAIN_NS	(5LL * 1000000000)
+#define DRAIN_NS	(5LL * 1000000000)	/* waiting events at stop */
+#define FINAL_NS	(20LL * 1000000000)	/* the last syncs at stop */
 #define EVENT_BUF	(64 * 1024)
 
 int64_t
@@ -172,6 +173,7 @@ worker_main(
 		}
 	}
 	urcu_memb_unregister_thread();
+	atomic_fetch_sub(&s->live_workers, 1);
 	return NULL;
 }
 
@@ -230,10 +232,13 @@ dispatch(
 		atomic_fetch_add(&s->stats.own_events, 1);
 		return;
 	}
-	r = srv_req_new(REQ_EVENT);
+	r = s->leaving ? NULL : srv_req_new(REQ_EVENT);
 	if (!r) {
+		/* out of memory, or the workers are leaving: an error, never
+		 * a way through to a released file's zeros */
 		srv_respond(s, md->fd, -EIO);
 		close(md->fd);
+		atomic_fetch_add(&s->stats.failures, 1);
 		return;
 	}
 	r->fd = r->resp_fd = md->fd;
@@ -330,8 +335,10 @@ hsm_server_run(
 		return -ENOMEM;
 	urcu_memb_register_thread();
 	for (i = 0; i < s->nworkers; i++) {
+		atomic_fetch_add(&s->live_workers, 1);
 		if (pthread_create(&s->workers[i].thread, NULL, worker_main,
 				   &s->workers[i])) {
+			atomic_fetch_sub(&s->live_workers, 1);
 			error = -EAGAIN;
 			s->nworkers = i;
 			break;
@@ -373,17 +380,30 @@ hsm_server_run(
 			final_asked = now;
 		}
 		if (final_asked && (housekept(s) ||
-				    now - final_asked > DRAIN_NS))
+				    now - final_asked > FINAL_NS))
 			break;
 	}
 	if (error)
 		srv_log(s, LOG_ERR, "event loop: %s", strerror(-error));
 	if (!stop_at)
 		srv_ctl_stop(s);
+	/*
+	 * The workers leave once what they hold is done, and that may still
+	 * need the events of their own IO answered: go on reading until the
+	 * last is gone, answering anything new with EIO.
+	 */
+	s->leaving = true;
 	pthread_mutex_lock(&s->work_lock);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->work_cond);
 	pthread_mutex_unlock(&s->work_lock);
+	while (atomic_load(&s->live_workers) > 0) {
+		pfd[0].fd = s->group_fd;
+		pfd[0].events = POLLIN;
+		poll(pfd, 1, 50);
+		if (read_events(s, buf) < 0)
+			break;
+	}
 	for (i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
 	s->nworkers = 0;

@@ -201,6 +201,8 @@ struct hsm_server {
 	struct cds_list_head runq;	/* inodes with queued chunks */
 	uint64_t	nqueued;	/* chunks queued, all inodes */
 	bool		stopping;	/* workers: finish and leave */
+	volatile bool	leaving;	/* the loop answers new events EIO */
+	_Atomic unsigned live_workers;
 	int		hk_request;	/* HK_*: idle work for a worker */
 
 	pthread_mutex_t	parked_lock;
@@ -272,6 +274,10 @@ void __srv_req_park(struct hsm_server *s, struct srv_req *r);
  * it off every parked request that awaits it.  Caller holds in->lock. */
 void __srv_req_chunk_done(struct hsm_server *s, struct srv_inode *in,
 			  uint64_t c, bool durable);
+/* Before a read request of @in is let through: if every chunk is in the
+ * file, ignore its further accesses.  Caller holds in->lock. */
+void __srv_req_quiet(struct hsm_server *s, struct srv_inode *in,
+		     struct srv_req *r);
 /* Fail every parked request of @in with @error.  Caller holds in->lock. */
 void __srv_req_fail_all(struct hsm_server *s, struct srv_inode *in,
 			int error);

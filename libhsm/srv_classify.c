@@ -129,6 +129,7 @@ __srv_need_chunks(
 		count++;
 	}
 	if (!count) {
+		__srv_req_quiet(s, in, r);
 		finish_now(s, r, 0);
 		return;
 	}

@@ -186,12 +186,34 @@ __finish(
 {
 	bool			won;
 
+	if (!error)
+		__srv_req_quiet(s, r->in, r);
 	__unpark(s, r);
 	won = srv_req_answer(s, r, error);
 	if (won && !error)
 		srv_stats_latency(&s->stats, srv_now_ns() - r->start_ns);
 	if (r->kind != REQ_SYNC)
 		srv_req_free(r);
+}
+
+/*
+ * Every chunk of @in is in the file, durable or not yet: its reads need
+ * nothing more, so silence them (an access ignore mark, through the
+ * event's fd) until the idle sync makes the file resident.  Opens are not
+ * ignored: an opener who may write must still wait for the sync.  A
+ * release removes the mark like any (srv_ops.c).
+ */
+void
+__srv_req_quiet(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	struct srv_req		*r)
+{
+	if (r->kind != REQ_EVENT || r->need_durable || !in || !in->loaded ||
+	    in->nresident + in->nwritten < in->ndata)
+		return;
+	if (srv_ignore_access(s, r->fd) == 0)
+		atomic_fetch_add(&s->stats.ignored, 1);
 }
 
 void

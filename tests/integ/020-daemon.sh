@@ -69,6 +69,7 @@ echo "pid is the worker's: $([ "$(_stat pid)" = "$(_daemon_worker)" ] && echo ye
 
 echo "== a released file reads back"
 [ "$(_sha $M/f1)" = "$sha1" ] && echo "f1: same bytes" || echo "f1: DIFFERENT"
+_daemon_idle
 _status_short $M/f1
 grep -c "recalled '$M/f1'" $HSMD_LOG
 echo "no warning while served:"

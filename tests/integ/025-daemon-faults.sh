@@ -31,12 +31,17 @@ print(json.load(sys.stdin)["files"][0]["object"])')
 	echo "$STORE/objects/${o:0:2}/$o"
 }
 
-# _read FILE: what a reader gets: "right bytes", "WRONG BYTES" or the error
+# _read FILE [noidle]: what a reader gets: "right bytes", "WRONG BYTES" or
+# the error
 _read()
 {
-	local out
+	local out rc
 
-	if out=$(cat "$1" 2>&1 > $tmp.read); then
+	out=$(cat "$1" 2>&1 > $tmp.read)
+	rc=$?
+	# the state settles after a read (not to be waited for: timed reads)
+	[ -n "$HSMD_PID" ] && [ "$2" != noidle ] && _daemon_idle
+	if [ $rc -eq 0 ]; then
 		cmp -s $tmp.read $TEST_DIR/$(basename "$1").orig &&
 			echo "$(basename "$1"): right bytes" ||
 			echo "$(basename "$1"): WRONG BYTES"
@@ -89,7 +94,7 @@ HSMD_ENV="LIBHSM_DELAY=store-get=1500"
 _start_daemon --timeout 1
 HSMD_ENV=
 start=$(_timer_start)
-_read $M/slow
+_read $M/slow noidle
 _within 3 $start "the failed read"
 echo "timeouts: $(_stat timeouts)"
 for i in $(seq 100); do [ "$(_state $M/slow)" = archived ] && break; sleep 0.1; done
