@@ -366,6 +366,11 @@ struct hsm_store_ops {
 	 * -ENOENT if no committed object was there. */
 	int (*del)(struct hsm_store *s, const uint8_t *oid);
 	/* Call @fn for each committed object id; stops on non-zero. */
+	/* Hint that [off, off + len) of @oid will be read soon (may be
+	 * NULL): the recall of one file by several workers reads it in
+	 * strides no readahead guesses. */
+	void (*prefetch)(struct hsm_store *s, const uint8_t *oid, uint64_t off,
+			 uint64_t len);
 	int (*list)(struct hsm_store *s,
 		    int (*fn)(const uint8_t *oid, void *arg), void *arg);
 };

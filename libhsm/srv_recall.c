@@ -395,6 +395,7 @@ srv_recall_batch(
 	struct hsm_server	*s = w->srv;
 	uint64_t		batch[BATCH_MAX], c, limit;
 	size_t			n = 0, i, j, k, fetched = 0, hint = 0, max;
+	uint64_t		nxt_off = 0, nxt_len = 0;
 	struct stat		st;
 	int64_t			moved;
 	int			fd = -1, error = 0;
@@ -431,6 +432,17 @@ srv_recall_batch(
 		goto out_unlock;
 	}
 	in->busy += n;
+	/* where the next batch will read: ask the store to read it ahead */
+	if (todo_count(in)) {
+		uint64_t first = in->todo[in->todo_head];
+		size_t t = in->todo_head + max < in->todo_len ?
+			   in->todo_head + max - 1 : in->todo_len - 1;
+
+		if (in->todo[t] >= first) {
+			nxt_off = first << in->meta.chunk_shift;
+			nxt_len = (in->todo[t] - first + 1) << in->meta.chunk_shift;
+		}
+	}
 	/*
 	 * The batches running on a file share one O_RDWR fd, open while
 	 * any runs: opening per batch costs an open-permission event.
@@ -463,6 +475,9 @@ srv_recall_batch(
 			error = -ENOMEM;
 		}
 	}
+	/* the batch after ours, which another worker takes next */
+	if (!error && nxt_len && w->store->ops->prefetch)
+		w->store->ops->prefetch(w->store, in->rec.oid, nxt_off, nxt_len);
 	/* every chunk checked on its own, before any is written */
 	for (i = 0; i < n && !error; i++) {
 		error = hsm_chunk_fetch(w->store, in->rec.oid, &in->meta,

@@ -439,6 +439,19 @@ posix_get(
 	return got;
 }
 
+static void
+posix_prefetch(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	uint64_t		off,
+	uint64_t		len)
+{
+	int			fd = object_fd(PS(s), oid);
+
+	if (fd >= 0)
+		posix_fadvise(fd, off, len, POSIX_FADV_WILLNEED);
+}
+
 static int
 posix_stat(
 	struct hsm_store	*s,
@@ -572,5 +585,6 @@ const struct hsm_store_ops hsm_store_posix_ops = {
 	.get		= posix_get,
 	.stat		= posix_stat,
 	.del		= posix_del,
+	.prefetch	= posix_prefetch,
 	.list		= posix_list,
 };
