@@ -8,9 +8,13 @@
  *                                 then SIGKILL (xfs_io "shutdown -f")
  *                      shutdown-nolog  the same without the log flush,
  *                                 a power cut (xfs_io "shutdown")
+ *   LIBHSM_FAULT_ONCE=<file>      crash only if <file> can be created:
+ *                                 once, not again in the daemon worker
+ *                                 that replaces the one that crashed
  * LIBHSM_DELAY slows a step down instead (fault_delay.c).
  * Always compiled in: a crash test must exercise the shipped code.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +30,18 @@ hsm_fault(
 {
 	const char	*want = getenv("LIBHSM_FAULT");
 	const char	*action = getenv("LIBHSM_FAULT_ACTION");
+	const char	*once = getenv("LIBHSM_FAULT_ONCE");
 	uint32_t	how;
+	int		fd;
 
 	if (!want || strcmp(want, step))
 		return;
+	if (once) {
+		fd = open(once, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return;		/* fired already */
+		close(fd);
+	}
 	hsm_debug("fault injected at %s (%s)", step, action ? action : "kill");
 	if (action && !strncmp(action, "shutdown", 8)) {
 		how = strcmp(action, "shutdown-nolog") ?

@@ -432,7 +432,10 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * Crash here when LIBHSM_FAULT names @step (for crash tests, fault.c).
  * Steps: migrate-pending, migrate-copied, migrate-archived,
  * release-pending, release-punched, recall-pending, recall-chunk,
- * forget-pending, forget-deleted.
+ * forget-pending, forget-deleted; in xfs_hsmd's recalls: srv-recalling
+ * (RECALLING recorded), srv-written (a batch written, not synced),
+ * srv-synced (data durable, map not saved), srv-mapped (map durable),
+ * srv-finalize (map removed, RELEASED not yet cleared).
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
 /* Sleep at @step when LIBHSM_DELAY="<step>=<ms>" (slow-store tests). */

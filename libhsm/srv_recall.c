@@ -186,10 +186,14 @@ __sync_once(
 	error = next.bits ? 0 : -ENOMEM;
 	if (!error && nsnap && fdatasync(fd) < 0)
 		error = -errno;
-	if (!error && nsnap)
+	if (!error && nsnap) {
+		hsm_fault(s->fs, "srv-synced");
 		error = hsm_chunkmap_save(fd, &next);
+	}
 	if (!error && nsnap && fsync(fd) < 0)
 		error = -errno;
+	if (!error && nsnap)
+		hsm_fault(s->fs, "srv-mapped");
 
 	pthread_mutex_lock(&in->lock);
 	atomic_fetch_sub(&s->stats.unsynced_now, nsnap);
@@ -253,6 +257,7 @@ __set_recalling(
 	error = __srv_inode_commit(s, in);
 	if (!error)
 		in->recalling = true;
+	hsm_fault(s->fs, "srv-recalling");
 	return error;
 }
 
@@ -273,6 +278,7 @@ __srv_finalize(
 	close(fd);
 	if (error)
 		return error;
+	hsm_fault(s->fs, "srv-finalize");
 	in->rec.flags &= ~HSM_F_RELEASED;
 	in->rec.pending = HSM_OP_NONE;
 	in->rec.chunk_shift = 0;
@@ -508,6 +514,8 @@ srv_recall_batch(
 					(j - i) << in->meta.chunk_shift,
 					SYNC_FILE_RANGE_WRITE);
 	}
+	if (fetched)
+		hsm_fault(s->fs, "srv-written");
 	pthread_mutex_lock(&in->lock);
 	for (k = fetched; k < n; k++)
 		__chunk_failed(s, in, batch[k], error);
