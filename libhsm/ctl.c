@@ -435,6 +435,8 @@ static const size_t stats_fields[] = {
 	offsetof(struct hsm_server_stats, lat_p90_us),
 	offsetof(struct hsm_server_stats, lat_p99_us),
 	offsetof(struct hsm_server_stats, lat_max_us),
+	offsetof(struct hsm_server_stats, rss_kib),
+	offsetof(struct hsm_server_stats, rss_max_kib),
 };
 #define NSTATS	(sizeof(stats_fields) / sizeof(stats_fields[0]))
 

@@ -3,6 +3,7 @@
  * srv_stats.c - the server's counters and the latency of the last
  * SRV_LAT_RING recalls, for xfs_hsm stats.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "serverP.h"
@@ -40,6 +41,26 @@ cmp_u32(
 	return x < y ? -1 : x > y;
 }
 
+/* The worker's memory, so an administrator sees it stays bounded. */
+static void
+stats_memory(
+	struct hsm_server_stats	*out)
+{
+	char			line[128];
+	unsigned long		kib;
+	FILE			*f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %lu", &kib) == 1)
+			out->rss_kib = kib;
+		else if (sscanf(line, "VmHWM: %lu", &kib) == 1)
+			out->rss_max_kib = kib;
+	}
+	fclose(f);
+}
+
 void
 srv_stats_get(
 	struct hsm_server	*s,
@@ -66,6 +87,7 @@ srv_stats_get(
 	out->in_flight = atomic_load(&st->in_flight);
 	out->queued = atomic_load(&st->queued_now);
 	out->unsynced = atomic_load(&st->unsynced_now);
+	stats_memory(out);
 	pthread_mutex_lock(&st->lat_lock);
 	n = st->lat_n < SRV_LAT_RING ? st->lat_n : SRV_LAT_RING;
 	memcpy(sorted, st->lat_us, n * sizeof(sorted[0]));

@@ -37,6 +37,8 @@ static const struct {
 	C(lat_p90_us, "latency p90 (us)"),
 	C(lat_p99_us, "latency p99 (us)"),
 	C(lat_max_us, "latency max (us)"),
+	C(rss_kib, "memory resident (KiB)"),
+	C(rss_max_kib, "  peak (KiB)"),
 #undef C
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
@@ -77,7 +79,7 @@ print_text(
 	size_t				i;
 
 	printf("%-30s %s\n", "filesystem", mnt);
-	printf("%-30s %u\n", "daemon pid", st->pid);
+	printf("%-30s %u\n", "worker pid", st->pid);
 	printf("%-30s %u\n", "worker restarts", st->restarts);
 	for (i = 0; i < NCOUNTERS; i++)
 		printf("%-30s %" PRIu64 "\n", counters[i].label,
