@@ -212,6 +212,7 @@ dispatch(
 	const struct fanotify_event_metadata *md)
 {
 	struct srv_req		*r;
+	int			error;
 
 	if (md->mask & FAN_Q_OVERFLOW)
 		srv_log(s, LOG_ERR, "fanotify queue overflow");
@@ -232,10 +233,20 @@ dispatch(
 		atomic_fetch_add(&s->stats.own_events, 1);
 		return;
 	}
-	r = s->leaving ? NULL : srv_req_new(REQ_EVENT);
+	if (s->leaving) {
+		/* no worker takes it now: released data gets an error, never
+		 * a way through to zeros; other files go on */
+		error = srv_classify_leaving(md->fd);
+		srv_respond(s, md->fd, error);
+		close(md->fd);
+		atomic_fetch_add(&s->stats.events, 1);
+		if (error)
+			atomic_fetch_add(&s->stats.failures, 1);
+		return;
+	}
+	r = srv_req_new(REQ_EVENT);
 	if (!r) {
-		/* out of memory, or the workers are leaving: an error, never
-		 * a way through to a released file's zeros */
+		/* out of memory: an error, never zeros */
 		srv_respond(s, md->fd, -EIO);
 		close(md->fd);
 		atomic_fetch_add(&s->stats.failures, 1);
@@ -390,7 +401,7 @@ hsm_server_run(
 	/*
 	 * The workers leave once what they hold is done, and that may still
 	 * need the events of their own IO answered: go on reading until the
-	 * last is gone, answering anything new with EIO.
+	 * last is gone, answering anything new here (srv_classify_leaving).
 	 */
 	s->leaving = true;
 	pthread_mutex_lock(&s->work_lock);

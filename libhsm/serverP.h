@@ -201,7 +201,7 @@ struct hsm_server {
 	struct cds_list_head runq;	/* inodes with queued chunks */
 	uint64_t	nqueued;	/* chunks queued, all inodes */
 	bool		stopping;	/* workers: finish and leave */
-	volatile bool	leaving;	/* the loop answers new events EIO */
+	volatile bool	leaving;	/* the loop answers new events itself */
 	_Atomic unsigned live_workers;
 	int		hk_request;	/* HK_*: idle work for a worker */
 
@@ -287,6 +287,7 @@ int srv_req_wait(struct srv_req *r);
 
 /* srv_classify.c */
 void srv_classify(struct srv_worker *w, struct srv_req *r);
+int srv_classify_leaving(int fd);
 /* Queue the chunks @r needs and park it, or answer it.  in->lock held. */
 void __srv_need_chunks(struct srv_worker *w, struct srv_inode *in,
 		       struct srv_req *r, uint64_t c0, uint64_t c1);

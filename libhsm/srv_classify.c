@@ -26,6 +26,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/xattr.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include "serverP.h"
@@ -418,4 +419,34 @@ srv_classify(
 out_unlock:
 	pthread_mutex_unlock(&in->lock);
 	srv_inode_put(s, in);
+}
+
+/*
+ * The answer to an event that comes while the workers are leaving, given
+ * by the event loop itself: ALLOW a file with no released data (not
+ * regular, no record, resident), EIO anything else.  Only the record is
+ * read, never the store, and writes of ours raise no event that waits on
+ * this, so the loop cannot block on itself.  Without it every open on the
+ * filesystem would fail in the last moment of a daemon's stop.
+ */
+int
+srv_classify_leaving(
+	int			fd)
+{
+	uint8_t			buf[HSM_RECORD_SIZE + 64];
+	struct hsm_record	rec;
+	struct stat		st;
+	ssize_t			n;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	n = fgetxattr(fd, HSM_XATTR_RECORD, buf, sizeof(buf));
+	if (n < 0)
+		return errno == ENODATA ? 0 : -EIO;
+	if (hsm_record_decode(buf, n, &rec))
+		return -EIO;
+	if ((rec.flags & HSM_F_RELEASED) || rec.pending == HSM_OP_RELEASING ||
+	    rec.pending == HSM_OP_RECALLING)
+		return -EIO;
+	return 0;
 }
