@@ -85,9 +85,22 @@ strace -f -o /dev/null -e trace=ioctl \
 	> $tmp.json 2>> $seqres.full &
 tracer=$!
 _bg_track $tracer
-sleep 3
-pkill -TERM -P $tracer -x xfs_hsmscan 2> /dev/null ||
-	pkill -TERM -P $tracer -f lt-xfs_hsmscan
+# the main thread's second ioctl is delayed too: wait until the scanner
+# catches SIGTERM (SigCgt bit 15) rather than guess how long that takes
+scanner=
+for i in $(seq 300); do
+	scanner=$(pgrep -P $tracer | head -1)
+	# not the libtool wrapper shell: the scanner itself
+	[ -n "$scanner" ] &&
+		[[ $(readlink /proc/$scanner/exe) == *xfs_hsmscan ]] &&
+		sigcgt=$(awk '/^SigCgt/ { print $2 }' /proc/$scanner/status 2> /dev/null) &&
+		(( 0x$sigcgt & 0x4000 )) && break
+	scanner=
+	sleep 0.1
+done
+[ -n "$scanner" ] || echo "the scanner never caught SIGTERM"
+sleep 0.5		# inside the workers' 2 s wait
+kill -TERM $scanner
 wait $tracer
 echo "exit=$?"
 _json "d['summary']['complete']"
