@@ -14,6 +14,8 @@
 # own folder under $HSM_BUILDDIR (tests/integ, tests/doc, ...), where the
 # .out.bad is kept too.  HSM_TEST_TIMEOUT (seconds, default 600) bounds a
 # test: on expiry the whole test is signalled and its trap cleans up.
+# Figures a test measured (_figure, NNN-name.figures) are printed as "#"
+# lines: load and speed are reported, never compared with golden output.
 
 test=$1
 if [ -z "$test" ] || [ ! -f "$test" ]; then
@@ -35,7 +37,7 @@ mkdir -p "$resdir"
 seqres=$resdir/$seq
 export seqres
 golden=$srcdir/$seq.out
-rm -f "$seqres.out.bad" "$seqres.notrun" "$seqres.full"
+rm -f "$seqres.out.bad" "$seqres.notrun" "$seqres.full" "$seqres.figures"
 
 timeout=${HSM_TEST_TIMEOUT:-600}
 start=$(date +%s)
@@ -64,6 +66,8 @@ fi
 
 echo "1..1"
 echo "# $seq: $((end - start))s, log in $seqres.full"
+# measured figures a test reports (_figure), shown with its result
+[ -f "$seqres.figures" ] && sed -e "s/^/# $seq: /" "$seqres.figures"
 fail=
 if [ ! -f "$golden" ]; then
 	echo "# no golden output $golden"
