@@ -55,6 +55,13 @@ enum srv_req_kind {
 
 struct srv_inode;
 
+/*
+ * Distinct processes reading a range-mode file before the rest of it is
+ * recalled: the kernel wakes every reader blocked on the group at each
+ * answer, so a file many read at once must stop raising events soon.
+ */
+#define SRV_SHARED_READERS	4
+
 struct srv_req {
 	enum srv_req_kind kind;
 	int		fd;		/* event fd, -1 if none */
@@ -121,6 +128,8 @@ struct srv_inode {
 	struct cds_list_head waiting;	/* requests awaiting chunks */
 	struct cds_list_head deferred;	/* requests held while op_busy */
 	uint64_t	next_seq;	/* readahead: next chunk expected */
+	int32_t		readers[SRV_SHARED_READERS]; /* pids seen reading */
+	unsigned	nreaders;
 
 	/* group commit of written chunks */
 	uint64_t	wseq, sseq;

@@ -256,6 +256,30 @@ file_stat(
 	return error;
 }
 
+/*
+ * Does @pid make @in a file read by many at once?  Each answer the group
+ * writes wakes every reader it holds (one wait queue per group), so a
+ * partial file read by SRV_SHARED_READERS processes costs each of them a
+ * wakeup per read of any of them: recall the rest, and the quiet mark
+ * (srv_request.c) then silences the file.  A lone random reader keeps
+ * its range recall.  in->lock held.
+ */
+static bool
+__shared_file(
+	struct srv_inode	*in,
+	int32_t			pid)
+{
+	unsigned		i;
+
+	if (in->nreaders >= SRV_SHARED_READERS)
+		return true;
+	for (i = 0; i < in->nreaders; i++)
+		if (in->readers[i] == pid)
+			return false;
+	in->readers[in->nreaders++] = pid;
+	return in->nreaders >= SRV_SHARED_READERS;
+}
+
 /* A released file: work out the chunks @r needs.  in->lock held. */
 static void
 __classify_released(
@@ -265,6 +289,7 @@ __classify_released(
 {
 	struct hsm_server	*s = w->srv;
 	uint64_t		nch = in->map.nchunks, unit, c0, c1, end, c, sum;
+	uint64_t		i;
 	unsigned		shift = in->meta.chunk_shift;
 	struct stat		st;
 	int			error;
@@ -340,8 +365,17 @@ __classify_released(
 	c1 = (((end - 1) >> shift) / unit + 1) * unit - 1;
 	if (c1 >= nch)
 		c1 = nch - 1;
-	/* a sequential reader: recall ahead of it */
-	if (s->cfg.readahead && c0 <= in->next_seq &&
+	/* a sequential reader: recall ahead of it; shared: all of it */
+	if (__shared_file(in, r->pid)) {
+		/* from the reader's own range on, then what lies before */
+		for (i = 0; i < nch; i++) {
+			c = (c0 + i) % nch;
+			if (!hsm_chunkmap_test(&in->map, c) &&
+			    hsm_objmeta_find_sum(&in->meta, c, &sum) &&
+			    (c << shift) < in->rec.size)
+				__srv_chunk_queue(s, in, c);
+		}
+	} else if (s->cfg.readahead && c0 <= in->next_seq &&
 	    in->next_seq <= c1 + 1) {
 		uint64_t ra_end = c1 + (uint64_t)s->cfg.readahead * unit;
 

@@ -361,6 +361,7 @@ __srv_inode_load(
 
 	if (in->loaded)
 		return 0;
+	in->nreaders = 0;	/* a new release: a new count of readers */
 	fd = srv_inode_open(s, in, O_RDONLY);
 	if (fd < 0)
 		return fd;
