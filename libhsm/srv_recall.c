@@ -254,7 +254,7 @@ __set_recalling(
 		return 0;
 	in->rec.pending = HSM_OP_RECALLING;
 	in->rec.chunk_shift = in->meta.chunk_shift;
-	error = __srv_inode_commit(s, in);
+	error = __srv_inode_commit_ordered(s, in);
 	if (!error)
 		in->recalling = true;
 	hsm_fault(s->fs, "srv-recalling");
