@@ -75,7 +75,8 @@ die()
 # files), strace (holds a command at a chosen fsync in the crash tests,
 # and lists the paths tools touch in 041), passwd (useradd for 042's
 # unprivileged user), systemd (systemd-analyze checks the unit).  The
-# daemon links libinih (its config file) and libsystemd (READY=1 for the service manager).
+# daemon links libinih (its config file) and libsystemd (READY=1 for the
+# service manager).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	xfslibs-dev xfsprogs liburcu-dev libattr1-dev attr libxxhash-dev
 	libjson-c-dev libinih-dev libsystemd-dev python3 man-db groff-base
