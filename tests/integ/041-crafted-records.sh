@@ -170,6 +170,8 @@ _check_trace()	# FILE LABEL
 {
 	local out
 
+	# a trace with no file call at all would prove nothing
+	grep -q 'openat(' "$1" || echo "$2: nothing traced"
 	out=$(python3 -c "$_PY_PATHS" "$1" "$M" "$STORE" "$HSM_BUILDDIR" "$STATE")
 	if [ -n "$out" ]; then
 		echo "$2: paths outside the store:"
@@ -248,6 +250,8 @@ done
 kill -0 "$HSMD_PID" && echo "daemon still serving"
 kill -INT $spid; wait $spid 2> /dev/null
 _check_trace "$tmp.strace.d" daemon
+grep -qE 'openat\([0-9]+, "[0-9a-f]{2}/[0-9a-f]{32}"' "$tmp.strace.d" &&
+	echo "daemon trace: store objects opened"
 _stop_daemon
 
 # the daemon may have flagged files lost or recalled them: the same
