@@ -72,14 +72,16 @@ die()
 # groff-base (man page lint), util-linux/mount (losetup, findmnt, mount),
 # e2fsprogs (chattr), kmod (modprobe loop/xfs), coreutils (sha256sum,
 # timeout), tar, bsdtar (libarchive-tools) and rsync (copies of released
-# files), strace (holds a command at a chosen fsync in the crash tests),
-# systemd (systemd-analyze checks the unit).  The daemon links libinih
-# (its config file) and libsystemd (READY=1 for the service manager).
+# files), strace (holds a command at a chosen fsync in the crash tests,
+# and lists the paths tools touch in 041), passwd (useradd for 042's
+# unprivileged user), systemd (systemd-analyze checks the unit).  The
+# daemon links libinih (its config file) and libsystemd (READY=1 for the
+# service manager).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	xfslibs-dev xfsprogs liburcu-dev libattr1-dev attr libxxhash-dev
 	libjson-c-dev libinih-dev libsystemd-dev python3 man-db groff-base
 	util-linux mount e2fsprogs kmod coreutils tar libarchive-tools rsync
-	strace systemd"
+	strace passwd systemd"
 
 install_deps()
 {

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/xattr.h>
+#include <linux/fs.h>
 #include <xfs/xfs.h>
 #include <xfs/handle.h>
 #include "hsmP.h"
@@ -211,6 +213,37 @@ hsm_fileref_restat(
 	struct hsm_fileref	*f)
 {
 	return fstat(f->fd, &f->st) < 0 ? -errno : 0;
+}
+
+int
+hsm_fileref_del_object(
+	struct hsm_fileref	*f,
+	const uint8_t		oid[HSM_OID_LEN])
+{
+	struct hsm_store	*store = f->fs->store;
+	struct hsm_objmeta	meta;
+	int			gen = 0, error;
+	bool			mine;
+
+	memset(&meta, 0, sizeof(meta));
+	error = store->ops->stat(store, oid, &meta);
+	if (error == -ENOENT)
+		return store->ops->del(store, oid);	/* partial leftovers */
+	if (error)
+		return error;
+	/*
+	 * The record is only as trustworthy as whoever wrote it: a record
+	 * carried over by cp -a or planted with setfattr names another
+	 * file's copy, and deleting it would lose that file's data.
+	 */
+	mine = meta.ino == (uint64_t)f->st.st_ino &&
+	       !strcmp(meta.fs_uuid, f->fs->uuid_str) &&
+	       (ioctl(f->fd, FS_IOC_GETVERSION, &gen) < 0 ||
+		meta.gen == (uint32_t)gen);
+	hsm_objmeta_free(&meta);
+	if (!mine)
+		return 0;
+	return store->ops->del(store, oid);
 }
 
 int

@@ -176,6 +176,17 @@ int hsm_fileref_open(struct hsm_fs *fs, const char *path, int oflags,
  * scanner and the daemon, which know inodes, not names. */
 int hsm_fileref_open_ino(struct hsm_fs *fs, uint64_t ino, uint32_t gen,
 			 int oflags, bool tolerate_bad, struct hsm_fileref *f);
+/*
+ * Delete store object @oid, which @f's record names, only if the object's
+ * metadata says it was archived from this inode (number and generation) of
+ * this filesystem.  A record copied or forged from another file names that
+ * file's object: it is kept (DESIGN invariant 4), and --gc re-checks it
+ * against the record of the inode it came from.
+ * Return: 0 deleted, or kept as another file's; -ENOENT no committed object
+ * (partial ones removed); -errno.
+ */
+int hsm_fileref_del_object(struct hsm_fileref *f,
+			   const uint8_t oid[HSM_OID_LEN]);
 /* A name of @f for messages and store metadata: its path, or what
  * /proc/self/fd says; "" if neither is known.  Returns @buf. */
 const char *hsm_fileref_name(const struct hsm_fileref *f, char *buf,

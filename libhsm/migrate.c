@@ -312,7 +312,7 @@ archive_leased(
 
 	/* DESIGN invariant 4: the old object is named by no record now */
 	if (drop_old)
-		store->ops->del(store, old_oid);
+		hsm_fileref_del_object(f, old_oid);
 	goto out_meta;
 
 out_delete:
@@ -329,13 +329,12 @@ int
 hsm_settle_stale(
 	struct hsm_fileref	*f)
 {
-	struct hsm_store	*store = f->fs->store;
 	int			error;
 
 	switch (f->rec.pending) {
 	case HSM_OP_MIGRATING:
 	case HSM_OP_FORGETTING:
-		error = store->ops->del(store, f->rec.oid);
+		error = hsm_fileref_del_object(f, f->rec.oid);
 		if (error && error != -ENOENT)
 			return error;
 		if (f->rec.pending == HSM_OP_FORGETTING)

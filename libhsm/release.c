@@ -123,6 +123,8 @@ verify_unchanged(
 	/* partly recalled: what is resident must equal the store copy */
 	error = hsm_chunkmap_init(&map, f->rec.size, f->rec.chunk_shift ?
 			f->rec.chunk_shift : hsm_chunk_shift_for(f->rec.size));
+	if (error == -EINVAL)
+		return -EUCLEAN;	/* a shift no map has: forged record */
 	if (error)
 		return error;
 	error = hsm_chunkmap_load(f->fd, &map);
