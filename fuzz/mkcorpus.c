@@ -180,6 +180,39 @@ scanparses(void)
 	put_str("scanparse", "selection-empty", "\3released,,");
 }
 
+/* The texts of xfs_hsmscan/state.c, as it writes them. */
+static void
+scanstates(void)
+{
+	static const char cp[] =
+		"\0xfs_hsmscan checkpoint 1\n"
+		"uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\nkey grace=0\n"
+		"started 1700000000\nagcount 4\n"
+		"P 0 131 7 1\nT 0 131 7\nT 0 4000 1\n"
+		"C 0 4096 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21"
+		" 22\n"
+		"P 3 99999 2 3\n"
+		"C 3 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"C 9 0 1 0\n";
+	static const char ix[] =
+		"\1xfs_hsmscan index 1\n"
+		"uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\n"
+		"epoch 1700000000\nwritten 1700000002\ncount 3\n"
+		"128 1\n131 7\n4000 2\nend\n";
+	static const char big[] =
+		"\1xfs_hsmscan index 1\n"
+		"uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\n"
+		"epoch 1\nwritten 2\ncount 68719476736\n128 1\nend\n";
+
+	put("scanstate", "checkpoint", cp, sizeof(cp) - 1);
+	put("scanstate", "checkpoint-torn", cp, 200);
+	put("scanstate", "index", ix, sizeof(ix) - 1);
+	put_str("scanstate", "index-unsorted", "\1xfs_hsmscan index 1\n"
+	    "uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\n"
+	    "epoch 1\nwritten 2\ncount 2\n9 1\n8 1\nend\n");
+	put("scanstate", "index-huge-count", big, sizeof(big) - 1);
+}
+
 int
 main(
 	int		argc,
@@ -195,5 +228,6 @@ main(
 	configs();
 	objpaths();
 	scanparses();
+	scanstates();
 	return 0;
 }
