@@ -167,8 +167,9 @@ index_parse(
 {
 	struct record_index	*ix;
 	char			buf[256], want[128], *line;
-	unsigned long long	count, ino, gen, i;
+	unsigned long long	count, ino, gen, i, alloc = 0;
 	long long		epoch, written;
+	uint64_t		*p;
 
 	ix = calloc(1, sizeof(*ix));
 	if (!ix)
@@ -189,14 +190,21 @@ index_parse(
 		*why = "the clock is behind the time the index was written";
 		goto out_bad;
 	}
-	ix->ino = malloc((count ? count : 1) * sizeof(*ix->ino));
-	if (!ix->ino)
-		nomem();
+	/* grow as lines come: "count" is only a claim of the file's */
 	for (i = 0; i < count; i++) {
 		if (!(line = read_line(f, buf, sizeof(buf))) ||
 		    sscanf(line, "%llu %llu", &ino, &gen) != 2 ||
 		    (i && ino <= ix->ino[i - 1]))
 			goto out_bad;
+		if (i == alloc) {
+			alloc = alloc ? alloc * 2 : 1024;
+			if (alloc > count)
+				alloc = count;
+			p = realloc(ix->ino, alloc * sizeof(*ix->ino));
+			if (!p)
+				nomem();
+			ix->ino = p;
+		}
 		ix->ino[i] = ino;
 	}
 	if (!(line = read_line(f, buf, sizeof(buf))) || strcmp(line, "end"))
