@@ -179,8 +179,10 @@ summarize()
 	count_run .
 	before=$((fail + xpass + err))
 	count_run build-san/obj
-	if [ "$SAN_RC" -ne 0 ] && [ $((fail + xpass + err)) -eq "$before" ]; then
-		echo "ERROR: make check-sanitize" >> "$CHECK_LOG"
+	if [ "$SAN_RC" -ne 0 ] &&
+	   [ $((fail + xpass + err)) -eq "$before" ]; then
+		echo "ERROR: check-sanitize (its build, or a sanitizer report)" \
+			>> "$CHECK_LOG"
 		err=$((err + 1))
 	fi
 	passed=$((pass + xfail))

@@ -48,11 +48,12 @@ check_one(
 			HSM_CTL_MAX_PAYLOAD);
 	FUZZ_CHECK(len == (int)(hdr + m->len));
 	FUZZ_CHECK(memcmp(buf, data, len) == 0);
-	if (!response && (m->op == HSM_CTL_REPAIR || m->op == HSM_CTL_MARKLOST)) {
-		if (!hsm_ctl_inode_decode(m->payload, m->len, &ino, &gen, oid)) {
-			hsm_ctl_inode_encode(ino, gen, oid, buf);
-			FUZZ_CHECK(memcmp(buf, m->payload, m->len) == 0);
-		}
+	if (response ||
+	    (m->op != HSM_CTL_REPAIR && m->op != HSM_CTL_MARKLOST))
+		return;
+	if (!hsm_ctl_inode_decode(m->payload, m->len, &ino, &gen, oid)) {
+		hsm_ctl_inode_encode(ino, gen, oid, buf);
+		FUZZ_CHECK(memcmp(buf, m->payload, m->len) == 0);
 	}
 }
 

@@ -12,7 +12,8 @@
 #define UUID		"0b5c0d7e-1f00-4a4a-9c9c-123456789abc"
 #define KEY		"grace=0"
 #define AGCOUNT		4
-#define NOW		1800000000	/* the index's "written" must not be later */
+/* the index's "written" must not be later */
+#define NOW		1800000000
 
 /* stateparse.c needs nothing else from the tool */
 const struct options *opts;

@@ -66,7 +66,7 @@ records(void)
 	hsm_record_encode(&r, buf);
 	put("record", "recalling", buf, sizeof(buf));
 	put("record", "truncated", buf, 64);
-	buf[9] ^= 0x80;				/* unknown flag, stale sum */
+	buf[9] ^= 0x80;			/* unknown flag, stale sum */
 	put("record", "bad-csum", buf, sizeof(buf));
 	buf[4] = 2;
 	put("record", "version2", buf, 8);
@@ -189,8 +189,8 @@ scanstates(void)
 		"uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\nkey grace=0\n"
 		"started 1700000000\nagcount 4\n"
 		"P 0 131 7 1\nT 0 131 7\nT 0 4000 1\n"
-		"C 0 4096 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21"
-		" 22\n"
+		"C 0 4096 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18"
+		" 19 20 21 22\n"
 		"P 3 99999 2 3\n"
 		"C 3 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
 		"C 9 0 1 0\n";
