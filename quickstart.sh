@@ -6,7 +6,8 @@
 #   ./quickstart.sh        install what is missing, build, then a guided
 #                          end-to-end demo on a loop-mounted XFS
 #   ./quickstart.sh test   install what is missing, build, then the whole
-#                          test suite (make check); the last line is
+#                          test suite (make check, make check-sanitize);
+#                          the last line is
 #                          "N passed, N failed[, N skipped]"
 #
 # Needs root (re-executes itself with sudo).  Debian/Ubuntu (apt-get).
@@ -20,7 +21,8 @@ Usage: $0 [test]
 
 Without argument: install missing packages, build, and run a guided demo
 on a loop-mounted XFS image.  With 'test': install, build, and run the
-test suite (make check), ending with "N passed, N failed".
+test suite (make check, then make check-sanitize), ending with
+"N passed, N failed".
 EOF
 }
 
@@ -74,14 +76,16 @@ die()
 # timeout), tar, bsdtar (libarchive-tools) and rsync (copies of released
 # files), strace (holds a command at a chosen fsync in the crash tests,
 # and lists the paths tools touch in 041), passwd (useradd for 042's
-# unprivileged user), systemd (systemd-analyze checks the unit).  The
-# daemon links libinih (its config file) and libsystemd (READY=1 for the
-# service manager).
+# unprivileged user), systemd (systemd-analyze checks the unit), clang
+# and libclang-rt-14-dev (libFuzzer and clang's ASan/UBSan runtimes for
+# the fuzz targets; gcc's sanitizers for make check-sanitize come with
+# build-essential).  The daemon links libinih (its config file) and
+# libsystemd (READY=1 for the service manager).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	xfslibs-dev xfsprogs liburcu-dev libattr1-dev attr libxxhash-dev
 	libjson-c-dev libinih-dev libsystemd-dev python3 man-db groff-base
 	util-linux mount e2fsprogs kmod coreutils tar libarchive-tools rsync
-	strace passwd systemd"
+	strace passwd systemd clang libclang-rt-14-dev"
 
 install_deps()
 {
@@ -130,37 +134,60 @@ build()
 
 # ---- test mode ------------------------------------------------------------
 
-# Print "N passed, N failed[, N skipped]" from the counts of this run and
-# return 0 only when something ran and nothing failed.
-summarize()
+# Add the counts of the run in directory $1 to pass, fail, ...: automake's
+# summary at the top of its test-suite.log or, without one (the harness
+# did not finish), the .trs files this run wrote there (not build-san's).
+count_run()
 {
-	local log=test-suite.log pass=0 fail=0 skip=0 xfail=0 xpass=0 err=0
-	local f r passed failed
+	local dir=$1 log=$1/test-suite.log f r
 
 	if [ -f "$log" ]; then
-		# automake's summary at the top of test-suite.log
-		get() { sed -n "s/^# $1: *\([0-9][0-9]*\)\$/\1/p" "$log" | head -n 1; }
-		pass=$(get PASS); fail=$(get FAIL); skip=$(get SKIP)
-		xfail=$(get XFAIL); xpass=$(get XPASS); err=$(get ERROR)
-	else
-		# no summary (the harness did not finish): count the .trs files
-		# this run wrote
-		while IFS= read -r f; do
-			while IFS= read -r r; do
-				case $r in
-				PASS)	pass=$((pass + 1)) ;;
-				FAIL)	fail=$((fail + 1)) ;;
-				SKIP)	skip=$((skip + 1)) ;;
-				XFAIL)	xfail=$((xfail + 1)) ;;
-				XPASS)	xpass=$((xpass + 1)) ;;
-				*)	err=$((err + 1)) ;;
-				esac
-			done < <(sed -n 's/^:test-result: *\([A-Z]*\).*/\1/p' "$f")
-		done < <(find . -name '*.trs' -newer "$STAMP" -type f 2> /dev/null)
+		get() {
+			local v
+			v=$(sed -n "s/^# $1: *\([0-9][0-9]*\)\$/\1/p" "$log" |
+				head -n 1)
+			echo "${v:-0}"
+		}
+		pass=$((pass + $(get PASS))); fail=$((fail + $(get FAIL)))
+		skip=$((skip + $(get SKIP))); xfail=$((xfail + $(get XFAIL)))
+		xpass=$((xpass + $(get XPASS))); err=$((err + $(get ERROR)))
+		return
 	fi
-	passed=$(( ${pass:-0} + ${xfail:-0} ))
-	failed=$(( ${fail:-0} + ${xpass:-0} + ${err:-0} ))
-	skip=${skip:-0}
+	while IFS= read -r f; do
+		while IFS= read -r r; do
+			case $r in
+			PASS)	pass=$((pass + 1)) ;;
+			FAIL)	fail=$((fail + 1)) ;;
+			SKIP)	skip=$((skip + 1)) ;;
+			XFAIL)	xfail=$((xfail + 1)) ;;
+			XPASS)	xpass=$((xpass + 1)) ;;
+			*)	err=$((err + 1)) ;;
+			esac
+		done < <(sed -n 's/^:test-result: *\([A-Z]*\).*/\1/p' "$f")
+	done < <(find "$dir" -path "$dir/build-san" -prune -o -name '*.trs' \
+		-newer "$STAMP" -type f -print 2> /dev/null)
+}
+
+# Print "N passed, N failed[, N skipped]" from the counts of this run (make
+# check, then make check-sanitize in build-san/obj) and return 0 only when
+# something ran and nothing failed.  A check-sanitize that failed outside
+# its tests (build, sanitizer report files) counts as one failure.
+summarize()
+{
+	local pass=0 fail=0 skip=0 xfail=0 xpass=0 err=0 before
+	local passed failed
+
+	count_run .
+	before=$((fail + xpass + err))
+	count_run build-san/obj
+	if [ "$SAN_RC" -ne 0 ] &&
+	   [ $((fail + xpass + err)) -eq "$before" ]; then
+		echo "ERROR: check-sanitize (its build, or a sanitizer report)" \
+			>> "$CHECK_LOG"
+		err=$((err + 1))
+	fi
+	passed=$((pass + xfail))
+	failed=$((fail + xpass + err))
 
 	if [ "$failed" -gt 0 ]; then
 		echo
@@ -188,10 +215,17 @@ run_tests()
 	CHECK_LOG=$(mktemp "${TMPDIR:-/tmp}/xfs-hsm-check-log.XXXXXX") || exit 4
 	trap 'rm -f "$STAMP" "$CHECK_LOG"' EXIT
 	rm -f test-suite.log
+	rm -rf build-san
 	sleep 1		# .trs files of this run must be newer than $STAMP
 	make check 2>&1 | tee "$CHECK_LOG"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 0 ] || echo "==> make check exited with status $rc"
+
+	step "the ASan+UBSan build and its tests (make check-sanitize)"
+	make check-sanitize 2>&1 | tee -a "$CHECK_LOG"
+	SAN_RC=${PIPESTATUS[0]}
+	[ "$SAN_RC" -eq 0 ] ||
+		echo "==> make check-sanitize exited with status $SAN_RC"
 	summarize
 }
 

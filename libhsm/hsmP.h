@@ -401,6 +401,13 @@ void hsm_store_close(struct hsm_store *s);
 int hsm_oid_new(uint8_t oid[HSM_OID_LEN]);
 /* hsm_oid_is_zero() and hsm_oid_hex() are public: hsm.h */
 int hsm_oid_parse(const char *hex, uint8_t oid[HSM_OID_LEN]);
+/* A posix store object's names under DIR/objects: "XX/<oid>" and, when
+ * @meta is not NULL, "XX/<oid>.meta" (objpath.c). */
+#define HSM_OBJ_DATA_NAME	40
+#define HSM_OBJ_META_NAME	48
+void hsm_posix_object_names(const uint8_t oid[HSM_OID_LEN],
+			    char data[HSM_OBJ_DATA_NAME],
+			    char meta[HSM_OBJ_META_NAME]);
 /* Object metadata as text and back; -EUCLEAN on a malformed text. */
 int hsm_objmeta_format(const struct hsm_objmeta *m, char **out, size_t *len);
 int hsm_objmeta_parse(const char *buf, size_t len, struct hsm_objmeta *m);

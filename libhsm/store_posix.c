@@ -234,21 +234,6 @@ posix_close(
 	free(ps);
 }
 
-/* "XX/<oid>" and "XX/<oid>.meta" relative to objects/. */
-static void
-object_names(
-	const uint8_t	*oid,
-	char		data[40],
-	char		meta[48])
-{
-	char		hex[33];
-
-	hsm_oid_hex(oid, hex);
-	snprintf(data, 40, "%.2s/%s", hex, hex);
-	if (meta)
-		snprintf(meta, 48, "%.2s/%s.meta", hex, hex);
-}
-
 static int
 posix_put_begin(
 	struct hsm_store	*s,
@@ -256,11 +241,11 @@ posix_put_begin(
 	struct hsm_store_writer	**wp)
 {
 	struct hsm_store_writer	*w;
-	char			hex[33], data[40];
+	char			hex[33], data[HSM_OBJ_DATA_NAME];
 	struct stat		st;
 
 	/* never replace a committed object: ids are never reused */
-	object_names(oid, data, NULL);
+	hsm_posix_object_names(oid, data, NULL);
 	if (fstatat(PS(s)->objfd, data, &st, 0) == 0)
 		return -EEXIST;
 	w = calloc(1, sizeof(*w));
@@ -325,7 +310,8 @@ posix_put_commit(
 	const struct hsm_objmeta *meta)
 {
 	struct posix_store	*ps = w->ps;
-	char			tmeta[64], data[40], mname[48], sub[3];
+	char			tmeta[64], sub[3];
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
 	char			*text = NULL;
 	size_t			len;
 	bool			made;
@@ -349,7 +335,7 @@ posix_put_commit(
 	if (error)
 		goto out_abort;
 
-	object_names(w->oid, data, mname);
+	hsm_posix_object_names(w->oid, data, mname);
 	memcpy(sub, data, 2);
 	sub[2] = '\0';
 	error = mkdir_sync(ps->objfd, sub, &made);
@@ -393,13 +379,13 @@ object_fd(
 	struct posix_store	*ps,
 	const uint8_t		*oid)
 {
-	char			data[40];
+	char			data[HSM_OBJ_DATA_NAME];
 
 	if (ps->cached_fd >= 0 && !memcmp(ps->cached_oid, oid, HSM_OID_LEN))
 		return ps->cached_fd;
 	if (ps->cached_fd >= 0)
 		close(ps->cached_fd);
-	object_names(oid, data, NULL);
+	hsm_posix_object_names(oid, data, NULL);
 	ps->cached_fd = openat(ps->objfd, data, O_RDONLY | O_CLOEXEC);
 	if (ps->cached_fd < 0)
 		return -errno;
@@ -459,12 +445,13 @@ posix_stat(
 	struct hsm_objmeta	*meta)
 {
 	struct posix_store	*ps = PS(s);
-	char			data[40], mname[48], *text;
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			*text;
 	struct stat		st;
 	ssize_t			n;
 	int			error;
 
-	object_names(oid, data, mname);
+	hsm_posix_object_names(oid, data, mname);
 	if (fstatat(ps->objfd, data, &st, 0) < 0)
 		return -errno;
 	n = read_small_file(ps->objfd, mname, &text);
@@ -506,10 +493,11 @@ posix_del(
 	const uint8_t		*oid)
 {
 	struct posix_store	*ps = PS(s);
-	char			data[40], mname[48], sub[3];
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			sub[3];
 	int			subfd, error = 0;
 
-	object_names(oid, data, mname);
+	hsm_posix_object_names(oid, data, mname);
 	if (ps->cached_fd >= 0 && !memcmp(ps->cached_oid, oid, HSM_OID_LEN)) {
 		close(ps->cached_fd);
 		ps->cached_fd = -1;

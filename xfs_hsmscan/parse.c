@@ -162,7 +162,8 @@ parse_selection(
 		if (i == sizeof(names) / sizeof(names[0]))
 			return -EINVAL;
 		bits |= names[i].bits;
-		p = comma + 1;
+		if (comma)		/* NULL + 1 is undefined */
+			p = comma + 1;
 	} while (comma);
 	*sel = bits;
 	return 0;

@@ -183,6 +183,8 @@ int parse_selection(const char *s, unsigned *sel);
 const char *type_name(uint32_t mode);
 
 /* state.c: the checkpoint of --resume and the record index of --quick */
+#define CHECKPOINT_MAGIC	"xfs_hsmscan checkpoint 1"
+#define INDEX_MAGIC		"xfs_hsmscan index 1"
 struct ag_state {
 	uint64_t	cursor;		/* next inode to read */
 	bool		done;
@@ -218,6 +220,16 @@ bool index_has(const struct record_index *ix, size_t *pos, uint64_t ino);
 void index_free(struct record_index *ix);
 /* Write the index of a complete scan begun at @started.  0 or -errno. */
 int index_save(const char *uuid, int64_t started, struct vec *tagged);
+
+/* stateparse.c: the files of state.c read back from @f.  A checkpoint
+ * of @uuid made with options @key: 1 when loaded, 0 when it does not
+ * match.  The index of @uuid as of time @now: NULL (and why) if it
+ * cannot be trusted. */
+int checkpoint_parse(FILE *f, const char *uuid, const char *key,
+		     uint32_t agcount, struct ag_state *ags,
+		     struct scan_result *res, int64_t *started);
+struct record_index *index_parse(FILE *f, const char *uuid, int64_t now,
+				 const char **why);
 
 /* scan.c */
 int scan_run(struct hsm_fs *fs, const struct hsm_fs_geom *geom,

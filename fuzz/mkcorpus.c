@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mkcorpus.c - write the seed corpus, fuzz/corpus/TARGET/NAME, from the
+ * real encoders: valid values, plus a few corrupt ones each.  Run by
+ * "make fuzz-corpus"; the output is checked in.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "hsmP.h"
+#include "fuzz.h"
+
+static const char *outdir;
+
+static void
+put(
+	const char	*target,
+	const char	*name,
+	const void	*buf,
+	size_t		len)
+{
+	char		path[4096];
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, target);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, target, name);
+	f = fopen(path, "we");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f))
+		goto fail;
+	return;
+fail:
+	fprintf(stderr, "mkcorpus: cannot write '%s': %s\n", path,
+		strerror(errno));
+	exit(1);
+}
+
+static void
+put_str(
+	const char	*target,
+	const char	*name,
+	const char	*s)
+{
+	put(target, name, s, strlen(s));
+}
+
+static void
+records(void)
+{
+	struct hsm_record r = {
+		.flags = HSM_F_ARCHIVED | HSM_F_RELEASED, .chunk_shift = 20,
+		.store_id = 1, .oid = { 0x12, 0x34, 0xab, 0xcd, 1 },
+		.copy_version = 3, .size = 1 << 20, .mtime_sec = 1700000000,
+		.mtime_nsec = 999999999, .checksum = 0x0123456789abcdefULL,
+	};
+	uint8_t		buf[HSM_RECORD_SIZE];
+
+	hsm_record_encode(&r, buf);
+	put("record", "released", buf, sizeof(buf));
+	r.flags = HSM_F_ARCHIVED | HSM_F_NORELEASE | HSM_F_RECALL_RANGE;
+	r.pending = HSM_OP_RECALLING;
+	r.pending_since = 1700000100;
+	r.owner_pid = 4242;
+	memset(r.owner_boot, 0x5e, sizeof(r.owner_boot));
+	hsm_record_encode(&r, buf);
+	put("record", "recalling", buf, sizeof(buf));
+	put("record", "truncated", buf, 64);
+	buf[9] ^= 0x80;			/* unknown flag, stale sum */
+	put("record", "bad-csum", buf, sizeof(buf));
+	buf[4] = 2;
+	put("record", "version2", buf, 8);
+	put_str("record", "foreign", "user data, not a record");
+}
+
+static void
+ctl_one(
+	const char	*name,
+	bool		response,
+	struct hsm_ctl_msg *m)
+{
+	uint8_t		buf[HSM_CTL_RESP_HDR + HSM_CTL_MAX_PAYLOAD];
+	int		len = hsm_ctl_encode(m, response, buf, sizeof(buf));
+
+	if (len < 0) {
+		fprintf(stderr, "mkcorpus: cannot encode '%s'\n", name);
+		exit(1);
+	}
+	put("ctl", name, buf, len);
+}
+
+static void
+ctls(void)
+{
+	static struct hsm_ctl_msg m;
+	uint8_t		oid[HSM_OID_LEN] = { 0xde, 0xad, 0xbe, 0xef };
+
+	m.op = HSM_CTL_PING;
+	ctl_one("req-ping", false, &m);
+	m.op = HSM_CTL_RECALL;
+	m.len = strlen("/mnt/data/file");
+	memcpy(m.payload, "/mnt/data/file", m.len);
+	ctl_one("req-recall", false, &m);
+	m.op = HSM_CTL_SETFLAGS;
+	m.flags = HSM_F_NORELEASE | (HSM_F_NOARCHIVE << 16);
+	ctl_one("req-setflags", false, &m);
+	m.op = HSM_CTL_MARKLOST;
+	m.flags = 0;
+	hsm_ctl_inode_encode(131, 7, oid, m.payload);
+	m.len = HSM_CTL_INODE_LEN;
+	ctl_one("req-marklost", false, &m);
+	m.op = HSM_CTL_RECALL;
+	m.error = -EIO;
+	m.outcome = 2;
+	m.bytes = 65536;
+	m.len = strlen("store read failed");
+	memcpy(m.payload, "store read failed", m.len);
+	ctl_one("resp-recall", true, &m);
+	m.op = HSM_CTL_STATS;
+	m.error = 0;
+	m.len = 168;
+	memset(m.payload, 1, m.len);
+	ctl_one("resp-stats", true, &m);
+	put("ctl", "short-hdr", "XHSQ\1\0", 6);
+	/* a header promising more payload than follows */
+	put("ctl", "short-payload",
+	    "XHSQ" "\1\0" "\3\0" "\0\0\0\0" "\0\1\0\0" "/mnt", 20);
+}
+
+static void
+configs(void)
+{
+	put_str("config", "full",
+		"# xfs_hsmd.conf\n[xfs_hsmd]\nmode = range\nworkers = 8\n"
+		"chunk_size = 4M\nreadahead = 16\ntimeout = 600\n\n"
+		"[/srv/data]\nmode = whole\nchunk_size = 64KiB\n");
+	put_str("config", "other-fs", "[/srv/other]\nworkers = 0\n");
+	put_str("config", "bad-values",
+		"[xfs_hsmd]\nworkers = 257\nchunk_size = 3K\ntimeout = -1\n"
+		"readahead = 1G\nmode = sometimes\ncolour = blue\n");
+	put_str("config", "syntax", "[xfs_hsmd\nmode\n= range\n");
+	put_str("config", "setting-size", "chunk_size=18446744073709551615G");
+	put_str("config", "setting-timeout", "timeout=86400");
+}
+
+static void
+objpaths(void)
+{
+	static const uint8_t oid[HSM_OID_LEN] = {
+		0x9f, 0x00, 0x2e, 0x2e, 0x2f, 0x2f, 0xff, 0x10,
+		1, 2, 3, 4, 5, 6, 7, 8,
+	};
+	struct hsm_binding b = { .store_id = 1, .spec = "posix:/srv/store" };
+	char		buf[HSM_OID_LEN + sizeof(b.spec) + 64];
+	int		n;
+
+	memcpy(buf, oid, HSM_OID_LEN);
+	n = hsm_binding_format(&b, buf + HSM_OID_LEN,
+			sizeof(buf) - HSM_OID_LEN);
+	put("objpath", "binding", buf, HSM_OID_LEN + n);
+	memcpy(buf, "0123456789abcdef0123456789abcdef", 32);
+	put("objpath", "hex-oid", buf, 32);
+	memcpy(buf + HSM_OID_LEN, "xfs-hsm-binding 1\nstore posix:../x\n"
+	       "store_id 4294967295\n", 55);
+	put("objpath", "relative", buf, HSM_OID_LEN + 55);
+	memcpy(buf + HSM_OID_LEN, "xfs-hsm-binding 1\nstore_id 01\n\n", 31);
+	put("objpath", "bad-id", buf, HSM_OID_LEN + 31);
+}
+
+static void
+scanparses(void)
+{
+	put("scanparse", "time-epoch", "\0@1700000000.123456789", 22);
+	put("scanparse", "time-utc", "\0" "2000-01-01T12:30Z", 18);
+	put("scanparse", "time-local", "\0" "2000-01-01 12:30:15", 20);
+	put_str("scanparse", "duration", "\1" "9223372036854775807s");
+	put_str("scanparse", "duration-day", "\1" "7d");
+	put_str("scanparse", "jobs", "\2" "1024");
+	put_str("scanparse", "selection", "\3released,partial,bad,all");
+	put_str("scanparse", "selection-empty", "\3released,,");
+}
+
+/* The texts of xfs_hsmscan/state.c, as it writes them. */
+static void
+scanstates(void)
+{
+	static const char cp[] =
+		"\0xfs_hsmscan checkpoint 1\n"
+		"uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\nkey grace=0\n"
+		"started 1700000000\nagcount 4\n"
+		"P 0 131 7 1\nT 0 131 7\nT 0 4000 1\n"
+		"C 0 4096 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18"
+		" 19 20 21 22\n"
+		"P 3 99999 2 3\n"
+		"C 3 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"C 9 0 1 0\n";
+	static const char ix[] =
+		"\1xfs_hsmscan index 1\n"
+		"uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\n"
+		"epoch 1700000000\nwritten 1700000002\ncount 3\n"
+		"128 1\n131 7\n4000 2\nend\n";
+	static const char big[] =
+		"\1xfs_hsmscan index 1\n"
+		"uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\n"
+		"epoch 1\nwritten 2\ncount 68719476736\n128 1\nend\n";
+
+	put("scanstate", "checkpoint", cp, sizeof(cp) - 1);
+	put("scanstate", "checkpoint-torn", cp, 200);
+	put("scanstate", "index", ix, sizeof(ix) - 1);
+	put_str("scanstate", "index-unsorted", "\1xfs_hsmscan index 1\n"
+	    "uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\n"
+	    "epoch 1\nwritten 2\ncount 2\n9 1\n8 1\nend\n");
+	put("scanstate", "index-huge-count", big, sizeof(big) - 1);
+}
+
+int
+main(
+	int		argc,
+	char		**argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkcorpus <dir>\n");
+		return 8;
+	}
+	outdir = argv[1];
+	records();
+	ctls();
+	configs();
+	objpaths();
+	scanparses();
+	scanstates();
+	return 0;
+}
