@@ -261,8 +261,9 @@ file_stat(
  * writes wakes every reader it holds (one wait queue per group), so a
  * partial file read by SRV_SHARED_READERS processes costs each of them a
  * wakeup per read of any of them: recall the rest, and the quiet mark
- * (srv_request.c) then silences the file.  A lone random reader keeps
- * its range recall.  in->lock held.
+ * (srv_request.c) then silences the file.  True once, for the reader that
+ * makes the count; a lone random reader keeps its range recall.
+ * in->lock held.
  */
 static bool
 __shared_file(
@@ -272,12 +273,12 @@ __shared_file(
 	unsigned		i;
 
 	if (in->nreaders >= SRV_SHARED_READERS)
-		return true;
+		return false;		/* the rest is queued already */
 	for (i = 0; i < in->nreaders; i++)
 		if (in->readers[i] == pid)
 			return false;
 	in->readers[in->nreaders++] = pid;
-	return in->nreaders >= SRV_SHARED_READERS;
+	return in->nreaders == SRV_SHARED_READERS;
 }
 
 /* A released file: work out the chunks @r needs.  in->lock held. */
@@ -368,10 +369,11 @@ __classify_released(
 	/* a sequential reader: recall ahead of it; shared: all of it */
 	if (__shared_file(in, r->pid)) {
 		/* from the reader's own range on, then what lies before */
-		for (i = 0; i < nch; i++) {
-			c = (c0 + i) % nch;
+		size_t	first = first_sum(&in->meta, c0), n = in->meta.nsums;
+
+		for (i = 0; i < n; i++) {
+			c = in->meta.sums[(first + i) % n].chunk;
 			if (!hsm_chunkmap_test(&in->map, c) &&
-			    hsm_objmeta_find_sum(&in->meta, c, &sum) &&
 			    (c << shift) < in->rec.size)
 				__srv_chunk_queue(s, in, c);
 		}
