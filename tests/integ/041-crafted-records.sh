@@ -128,7 +128,8 @@ objects_before=$(find "$STORE/objects" -type f | sort)
 # object names.
 _PY_PATHS='
 import re, sys
-mnt, store, build, state = sys.argv[2:6]
+mnt, store, build, state, libdirs = sys.argv[2:7]
+libdirs = [d.rstrip("/") for d in libdirs.split(":") if d.startswith("/")]
 hexname = r"[0-9a-f]{2}(/[0-9a-f]{32}(\.meta)?)?|[0-9a-f]{32}\.(data|meta)"
 store_rel = re.compile(r"(objects|tmp|\.xfs-hsm-store|\.)(/(" + hexname + r"))?$|(" + hexname + r")$")
 system = ("/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime",
@@ -142,6 +143,9 @@ def ok(p):
     if p == mnt or p.startswith(mnt + "/"):
         return True
     if p.startswith(build + "/") or p == state or p.startswith(state + "/"):
+        return True
+    # where the dynamic loader looks for libhsm: LD_LIBRARY_PATH, RUNPATH
+    if any(p == d or p.startswith(d + "/") for d in libdirs):
         return True
     if p == store or p.startswith(store + "/") and store_rel.match(p[len(store) + 1:]):
         return True
@@ -172,7 +176,8 @@ _check_trace()	# FILE LABEL
 
 	# a trace with no file call at all would prove nothing
 	grep -q 'openat(' "$1" || echo "$2: nothing traced"
-	out=$(python3 -c "$_PY_PATHS" "$1" "$M" "$STORE" "$HSM_BUILDDIR" "$STATE")
+	out=$(python3 -c "$_PY_PATHS" "$1" "$M" "$STORE" "$HSM_BUILDDIR" "$STATE" \
+		"$LIBDIRS")
 	if [ -n "$out" ]; then
 		echo "$2: paths outside the store:"
 		echo "$out" | head -n 5
@@ -216,6 +221,13 @@ LIBPATH=$("$LIBTOOL" --mode=execute sh -c 'echo "$LD_LIBRARY_PATH"' "$XFS_HSM")
 HSM_BIN=$("$LIBTOOL" --mode=execute echo "$XFS_HSM")
 SCAN_BIN=$("$LIBTOOL" --mode=execute echo "$XFS_HSMSCAN")
 [ -x "$HSM_BIN" ] && [ -x "$SCAN_BIN" ] || _fail "no programs behind the wrappers"
+# libtool hardcodes the install libdir as RUNPATH in some builds (make
+# distcheck's): the loader's probes there are not the tools' own paths
+LIBDIRS=$LIBPATH
+for b in "$HSM_BIN" "$SCAN_BIN" "$("$LIBTOOL" --mode=execute echo "$XFS_HSMD")"; do
+	LIBDIRS=$LIBDIRS:$(readelf -d "$b" 2> /dev/null |
+		sed -n 's/.*(R[UN]*PATH).*\[\(.*\)\]/\1/p')
+done
 
 files=
 for n in $names; do
