@@ -21,9 +21,8 @@
 #include <xfs/handle.h>
 #include "hsmP.h"
 
-/* Read and decode the record of @fd.  Returns 0, 1 if there is none. */
-static int
-read_record(
+int
+hsm_fd_read_record(
 	int			fd,
 	struct hsm_record	*rec)
 {
@@ -60,7 +59,7 @@ fileref_opened(
 		error = S_ISREG(f->st.st_mode) ? -ESTALE : -EINVAL;
 		goto out_close;
 	}
-	error = read_record(f->fd, &f->rec);
+	error = hsm_fd_read_record(f->fd, &f->rec);
 	if (error == 1) {
 		f->has_rec = false;
 		error = 0;

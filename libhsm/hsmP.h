@@ -192,6 +192,9 @@ int hsm_fileref_del_object(struct hsm_fileref *f,
 const char *hsm_fileref_name(const struct hsm_fileref *f, char *buf,
 			     size_t size);
 void hsm_fileref_close(struct hsm_fileref *f);
+/* Read and decode the trusted.hsm record of @fd: 0, 1 if there is none,
+ * or -errno (-EUCLEAN: corrupt). */
+int hsm_fd_read_record(int fd, struct hsm_record *rec);
 /* Write f->rec durably (fsetxattr + fsync).  Stamps owner if pending. */
 int hsm_fileref_commit(struct hsm_fileref *f);
 /* Remove the record durably (pins and all). */

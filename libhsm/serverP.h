@@ -264,6 +264,7 @@ void __srv_inode_unload(struct srv_inode *in);
 int srv_inode_open(struct hsm_server *s, struct srv_inode *in, int oflags);
 /* Write in->rec durably (pending owner stamped).  Caller holds in->lock. */
 int __srv_inode_commit(struct hsm_server *s, struct srv_inode *in);
+/* The same, not durable yet: ordered before what follows in the XFS log. */
 int __srv_inode_commit_ordered(struct hsm_server *s, struct srv_inode *in);
 /*
  * Idle work on the inode table: a partial file idle for a while loses its

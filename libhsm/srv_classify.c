@@ -26,7 +26,6 @@
 #include <syslog.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/xattr.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include "serverP.h"
@@ -469,18 +468,15 @@ int
 srv_classify_leaving(
 	int			fd)
 {
-	uint8_t			buf[HSM_RECORD_SIZE + 64];
 	struct hsm_record	rec;
 	struct stat		st;
-	ssize_t			n;
+	int			error;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
-	n = fgetxattr(fd, HSM_XATTR_RECORD, buf, sizeof(buf));
-	if (n < 0)
-		return errno == ENODATA ? 0 : -EIO;
-	if (hsm_record_decode(buf, n, &rec))
-		return -EIO;
+	error = hsm_fd_read_record(fd, &rec);
+	if (error)
+		return error == 1 ? 0 : -EIO;
 	if ((rec.flags & HSM_F_RELEASED) || rec.pending == HSM_OP_RELEASING ||
 	    rec.pending == HSM_OP_RECALLING)
 		return -EIO;

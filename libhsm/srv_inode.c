@@ -283,24 +283,6 @@ __srv_inode_commit_ordered(
 	return __commit(s, in, false);
 }
 
-/* Read the record of @fd: 0, 1 when there is none, or -errno. */
-static int
-read_record(
-	int			fd,
-	struct hsm_record	*rec)
-{
-	uint8_t			buf[HSM_RECORD_SIZE + 64];
-	ssize_t			n;
-
-	n = fgetxattr(fd, HSM_XATTR_RECORD, buf, sizeof(buf));
-	if (n < 0) {
-		if (errno == ENODATA)
-			return 1;
-		return errno == ERANGE ? -EUCLEAN : -errno;
-	}
-	return hsm_record_decode(buf, n, rec);
-}
-
 /* Flag the copy lost (DESIGN: never trusted again until re-archived). */
 static int
 __mark_lost(
@@ -391,7 +373,7 @@ __srv_inode_load(
 	if (fd < 0)
 		return fd;
 	memset(&in->rec, 0, sizeof(in->rec));
-	error = read_record(fd, &in->rec);
+	error = hsm_fd_read_record(fd, &in->rec);
 	if (error == 1) {
 		error = 0;
 		in->released = false;
