@@ -102,11 +102,21 @@ _user_run removexattr setfattr -x trusted.hsm "$M/public"
 
 echo "== the tools"
 _start_daemon
-_user_run xfs_hsm "$XFS_HSM" status "$M/public"
-_user_run xfs_hsm-stats "$XFS_HSM" stats "$M"
-_user_run xfs_hsm-recall "$XFS_HSM" recall "$M/public"
-_user_run xfs_hsmd "$XFS_HSMD" -f "$M"
-_user_run xfs_hsmscan "$XFS_HSMSCAN" "$M"
+# the build tree may sit where the user cannot reach it (a mktemp -d
+# clone is 0700): run copies of the programs behind the libtool wrappers
+UBIN=$TEST_DIR/ubin
+mkdir -p "$UBIN/lib"
+for w in "$XFS_HSM" "$XFS_HSMD" "$XFS_HSMSCAN"; do
+	cp "$("$HSM_BUILDDIR/libtool" --mode=execute echo "$w")" "$UBIN/$(basename "$w")"
+done
+cp -a "$HSM_BUILDDIR"/libhsm/.libs/libhsm.so* "$UBIN/lib/"
+chmod -R a+rX "$UBIN"
+chmod a+x "$TEST_DIR"
+_user_run xfs_hsm env LD_LIBRARY_PATH="$UBIN/lib" "$UBIN/xfs_hsm" status "$M/public"
+_user_run xfs_hsm-stats env LD_LIBRARY_PATH="$UBIN/lib" "$UBIN/xfs_hsm" stats "$M"
+_user_run xfs_hsm-recall env LD_LIBRARY_PATH="$UBIN/lib" "$UBIN/xfs_hsm" recall "$M/public"
+_user_run xfs_hsmd env LD_LIBRARY_PATH="$UBIN/lib" "$UBIN/xfs_hsmd" -f "$M"
+_user_run xfs_hsmscan env LD_LIBRARY_PATH="$UBIN/lib" "$UBIN/xfs_hsmscan" "$M"
 
 echo "== the socket"
 uuid=$("$XFS_HSM" status --json "$M" | python3 -c '
