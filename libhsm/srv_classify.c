@@ -93,8 +93,10 @@ finish_now(
 	struct srv_req		*r,
 	int			error)
 {
+	enum srv_req_kind	kind = r->kind;	/* a command's waiter frees it */
+
 	srv_req_answer(s, r, error);
-	if (r->kind != REQ_SYNC)
+	if (kind != REQ_SYNC)
 		srv_req_free(r);
 }
 

@@ -184,6 +184,10 @@ __finish(
 	struct srv_req		*r,
 	int			error)
 {
+	/* once answered, a command's request belongs to its waiter, which
+	 * may free it at once: nothing of it is read after the answer */
+	enum srv_req_kind	kind = r->kind;
+	int64_t			start_ns = r->start_ns;
 	bool			won;
 
 	if (!error)
@@ -191,8 +195,8 @@ __finish(
 	__unpark(s, r);
 	won = srv_req_answer(s, r, error);
 	if (won && !error)
-		srv_stats_latency(&s->stats, srv_now_ns() - r->start_ns);
-	if (r->kind != REQ_SYNC)
+		srv_stats_latency(&s->stats, srv_now_ns() - start_ns);
+	if (kind != REQ_SYNC)
 		srv_req_free(r);
 }
 
