@@ -21,6 +21,7 @@
 #   BENCH_MANY_MB    size of each of the 32 files (default 32)
 #   BENCH_RUNS       rounds of 2. and 4., alternating which goes first
 #                    (default 2)
+#   BENCH_PARTS      which of the parts to run (default "1 2 3 4 5")
 #   HSM_BUILDDIR     build tree (default: this tree)
 set -eu
 
@@ -33,6 +34,8 @@ opens=${BENCH_OPENS:-100000}
 big_mb=${BENCH_BIG_MB:-1024}
 many_mb=${BENCH_MANY_MB:-32}
 runs=${BENCH_RUNS:-2}
+parts=" ${BENCH_PARTS:-1 2 3 4 5} "
+want() { case "$parts" in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "daemon: needs root (loop devices, mount, fanotify)" >&2
@@ -114,6 +117,7 @@ mkfs_mount store 8G
 mkdir -p "$tmp/store/hsm"
 "$XFS_HSM" init --store "posix:$tmp/store/hsm" "$tmp/fs" >/dev/null
 
+if want 1; then
 echo "== 1. resident files: $opens x open + read 4 KiB + close"
 head -c 4096 /dev/urandom > "$tmp/fs/small"
 base=0; with=0
@@ -129,6 +133,12 @@ for r in 1 2 3; do
 done
 printf '%-44s %s (goal <= 1.2)\n' "with daemon / without" "$(ratio "$with" "$base")"
 
+fi
+# 3. reads the file of 2., 5. one of the files of 4.
+if want 3 && ! want 2; then parts="$parts 2 "; fi
+if want 5 && ! want 4; then parts="$parts 4 "; fi
+
+if want 2; then
 echo "== 2. sequential read of a released $big_mb MiB file, cold"
 head -c $((big_mb << 20)) /dev/urandom > "$tmp/fs/big"
 "$XFS_HSM" migrate "$tmp/fs/big" 2>/dev/null
@@ -167,6 +177,8 @@ for mode in whole range; do
 		"$(ratio "$tc" "$th")" "$(ratio "$tcs" "$th")"
 done
 
+fi
+if want 3; then
 echo "== 3. first byte of a 4 KiB read at a random offset, range mode"
 start_daemon --mode range
 lat=$(for r in 1 2 3 4 5; do
@@ -192,6 +204,8 @@ printf '%-44s %s ms (the whole file first)\n' "first byte, whole mode" \
 	"$(awk -v s="$w" 'BEGIN { printf "%.0f", s * 1000 }')"
 stop_daemon
 
+fi
+if want 4; then
 echo "== 4. 32 readers of 32 released $many_mb MiB files, cold"
 mkdir -p "$tmp/fs/many"
 for i in $(seq 32); do
@@ -223,6 +237,8 @@ printf '%-44s %s MiB/s; 32 cps %s MiB/s; ratio %s\n' "32 readers, aggregate" \
 	"$(rate $((bytes * runs)) "$th")" "$(rate $((bytes * runs)) "$tc")" \
 	"$(ratio "$tc" "$th")"
 
+fi
+if want 5; then
 echo "== 5. 100 readers of one released $many_mb MiB file"
 "$XFS_HSM" release "$tmp/fs/many/f1" 2>/dev/null
 c0=$(stat_of chunks); d0=$(stat_of chunks_dedup)
@@ -234,3 +250,4 @@ printf '%-44s %s for %s chunks of data (%s waits deduplicated)\n' \
 	"$(( $(stat_of chunks_dedup) - d0 ))"
 echo "  daemon RSS: $(ps -o rss= -p "$(pgrep -P "$HSMD" | head -1)") KiB" >&2
 stop_daemon
+fi
