@@ -279,6 +279,7 @@ struct srv_req *srv_req_new(enum srv_req_kind kind);
 void srv_req_free(struct srv_req *r);
 /* Answer once (ALLOW for @error 0); false if it was answered already. */
 bool srv_req_answer(struct hsm_server *s, struct srv_req *r, int error);
+bool srv_req_done(struct hsm_server *s, struct srv_req *r, int error);
 /* Park @r (it awaits chunks of r->in); caller holds in->lock. */
 void __srv_req_park(struct hsm_server *s, struct srv_req *r);
 /* A chunk of @in went WRITTEN (@durable false) or resident (true): count

@@ -86,20 +86,6 @@ deadline(
 	return srv_now_ns() + (int64_t)s->cfg.timeout_ms * 1000000;
 }
 
-/* Answer @r now and free it (REQ_SYNC: its waiter frees it). */
-static void
-finish_now(
-	struct hsm_server	*s,
-	struct srv_req		*r,
-	int			error)
-{
-	enum srv_req_kind	kind = r->kind;	/* a command's waiter frees it */
-
-	srv_req_answer(s, r, error);
-	if (kind != REQ_SYNC)
-		srv_req_free(r);
-}
-
 void
 __srv_need_chunks(
 	struct srv_worker	*w,
@@ -132,7 +118,7 @@ __srv_need_chunks(
 	}
 	if (!count) {
 		__srv_req_quiet(s, in, r);
-		finish_now(s, r, 0);
+		srv_req_done(s, r, 0);
 		return;
 	}
 	r->remaining = count;
@@ -302,19 +288,19 @@ __classify_released(
 				"corrupt: reads fail with EIO",
 				(unsigned long long)in->ino);
 		in->lost_logged = true;
-		finish_now(s, r, -EIO);
+		srv_req_done(s, r, -EIO);
 		return;
 	}
 	error = file_stat(s, in, r, &st);
 	if (!error && (uint64_t)st.st_size < in->rec.size)
 		error = __note_truncation(s, in, st.st_size);
 	if (error) {
-		finish_now(s, r, error);
+		srv_req_done(s, r, error);
 		return;
 	}
 	if (in->nresident == in->ndata && !in->busy && !in->todo_len) {
 		error = __srv_finalize(s, in);
-		finish_now(s, r, error);
+		srv_req_done(s, r, error);
 		return;
 	}
 
@@ -349,14 +335,14 @@ __classify_released(
 			srv_log(s, LOG_ERR, "inode %llu: cannot reserve blocks "
 				"for a range recall: %s",
 				(unsigned long long)in->ino, strerror(-error));
-		finish_now(s, r, error);
+		srv_req_done(s, r, error);
 		return;
 	}
 
 	/* a read, or an mmap: the chunks of its range, whole units */
 	r->need_durable = false;
 	if (r->off >= in->rec.size || !nch) {
-		finish_now(s, r, 0);
+		srv_req_done(s, r, 0);
 		return;
 	}
 	end = r->off + r->count;
@@ -415,7 +401,7 @@ srv_classify(
 
 	if (r->kind == REQ_EVENT) {
 		if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			finish_now(s, r, 0);
+			srv_req_done(s, r, 0);
 			return;
 		}
 		ioctl(r->fd, FS_IOC_GETVERSION, &gen);
@@ -425,7 +411,7 @@ srv_classify(
 	}
 	in = srv_inode_get(s, r->ino, r->gen);
 	if (!in) {
-		finish_now(s, r, -ENOMEM);
+		srv_req_done(s, r, -ENOMEM);
 		return;
 	}
 	pthread_mutex_lock(&in->lock);
@@ -435,21 +421,21 @@ srv_classify(
 	}
 	error = __srv_inode_load(s, w, in);
 	if (error == -ESTALE) {
-		finish_now(s, r, 0);	/* deleted meanwhile */
+		srv_req_done(s, r, 0);	/* deleted meanwhile */
 	} else if (error == -EUCLEAN || error == -EPROTONOSUPPORT) {
 		srv_log(s, LOG_ERR, "inode %llu: %s trusted.hsm record: access "
 			"denied (EIO) until it is repaired",
 			(unsigned long long)r->ino, error == -EUCLEAN ?
 			"corrupt" : "unsupported");
-		finish_now(s, r, -EIO);
+		srv_req_done(s, r, -EIO);
 	} else if (error) {
 		srv_log(s, LOG_ERR, "inode %llu: cannot read its HSM state: %s",
 			(unsigned long long)r->ino, strerror(-error));
-		finish_now(s, r, error == -ENOLINK ? -EIO : error);
+		srv_req_done(s, r, error == -ENOLINK ? -EIO : error);
 	} else if (!in->released) {
 		if (r->kind == REQ_EVENT && srv_ignore_add(s, r->fd) == 0)
 			atomic_fetch_add(&s->stats.ignored, 1);
-		finish_now(s, r, 0);
+		srv_req_done(s, r, 0);
 	} else {
 		__classify_released(w, in, r);
 	}

@@ -127,6 +127,27 @@ srv_req_answer(
 	return true;
 }
 
+/*
+ * Answer @r and let go of it.  A command's request (REQ_SYNC) belongs to
+ * its waiter, which may free it the moment it is answered, so nothing of
+ * it is read after the answer; any other is freed here.  True when this
+ * was its answer (not one after a timeout's).
+ */
+bool
+srv_req_done(
+	struct hsm_server	*s,
+	struct srv_req		*r,
+	int			error)
+{
+	enum srv_req_kind	kind = r->kind;
+	bool			won;
+
+	won = srv_req_answer(s, r, error);
+	if (kind != REQ_SYNC)
+		srv_req_free(r);
+	return won;
+}
+
 int
 srv_req_wait(
 	struct srv_req		*r)
@@ -184,20 +205,14 @@ __finish(
 	struct srv_req		*r,
 	int			error)
 {
-	/* once answered, a command's request belongs to its waiter, which
-	 * may free it at once: nothing of it is read after the answer */
-	enum srv_req_kind	kind = r->kind;
-	int64_t			start_ns = r->start_ns;
-	bool			won;
+	int64_t			ns;
 
 	if (!error)
 		__srv_req_quiet(s, r->in, r);
 	__unpark(s, r);
-	won = srv_req_answer(s, r, error);
-	if (won && !error)
-		srv_stats_latency(&s->stats, srv_now_ns() - start_ns);
-	if (kind != REQ_SYNC)
-		srv_req_free(r);
+	ns = srv_now_ns() - r->start_ns;
+	if (srv_req_done(s, r, error) && !error)
+		srv_stats_latency(&s->stats, ns);
 }
 
 /*
