@@ -268,6 +268,43 @@ __shared_file(
 	return in->nreaders == SRV_SHARED_READERS;
 }
 
+/* Queue every chunk not yet back, from @c0 on, then what lies before. */
+static void
+__queue_rest(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	uint64_t		c0)
+{
+	size_t			first = first_sum(&in->meta, c0);
+	size_t			n = in->meta.nsums, i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t c = in->meta.sums[(first + i) % n].chunk;
+
+		if (!hsm_chunkmap_test(&in->map, c) &&
+		    (c << in->meta.chunk_shift) < in->rec.size)
+			__srv_chunk_queue(s, in, c);
+	}
+}
+
+/* Queue the readahead of a sequential reader whose range ends at @c1. */
+static void
+__readahead(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	uint64_t		c1,
+	uint64_t		unit)
+{
+	uint64_t		ra_end = c1 + (uint64_t)s->cfg.readahead * unit;
+	uint64_t		c, sum;
+
+	for (c = c1 + 1; c <= ra_end && c < in->map.nchunks; c++)
+		if (!hsm_chunkmap_test(&in->map, c) &&
+		    hsm_objmeta_find_sum(&in->meta, c, &sum) &&
+		    (c << in->meta.chunk_shift) < in->rec.size)
+			__srv_chunk_queue(s, in, c);
+}
+
 /* A released file: work out the chunks @r needs.  in->lock held. */
 static void
 __classify_released(
@@ -276,10 +313,10 @@ __classify_released(
 	struct srv_req		*r)
 {
 	struct hsm_server	*s = w->srv;
-	uint64_t		nch = in->map.nchunks, unit, c0, c1, end, c, sum;
-	uint64_t		i;
+	uint64_t		nch = in->map.nchunks, unit, c0, c1, end;
 	unsigned		shift = in->meta.chunk_shift;
 	struct stat		st;
+	bool			seq, shared;
 	int			error;
 
 	if (in->rec.flags & HSM_F_LOST) {
@@ -353,29 +390,17 @@ __classify_released(
 	c1 = (((end - 1) >> shift) / unit + 1) * unit - 1;
 	if (c1 >= nch)
 		c1 = nch - 1;
-	/* a sequential reader: recall ahead of it; shared: all of it */
-	if (__shared_file(in, r->pid)) {
-		/* from the reader's own range on, then what lies before */
-		size_t	first = first_sum(&in->meta, c0), n = in->meta.nsums;
-
-		for (i = 0; i < n; i++) {
-			c = in->meta.sums[(first + i) % n].chunk;
-			if (!hsm_chunkmap_test(&in->map, c) &&
-			    (c << shift) < in->rec.size)
-				__srv_chunk_queue(s, in, c);
-		}
-	} else if (s->cfg.readahead && c0 <= in->next_seq &&
-	    in->next_seq <= c1 + 1) {
-		uint64_t ra_end = c1 + (uint64_t)s->cfg.readahead * unit;
-
-		for (c = c1 + 1; c <= ra_end && c < nch; c++)
-			if (!hsm_chunkmap_test(&in->map, c) &&
-			    hsm_objmeta_find_sum(&in->meta, c, &sum) &&
-			    (c << shift) < in->rec.size)
-				__srv_chunk_queue(s, in, c);
-	}
+	/* the reader's own chunks first, then what lies ahead of it */
+	seq = s->cfg.readahead && c0 <= in->next_seq &&
+	      in->next_seq <= c1 + 1;
+	shared = __shared_file(in, r->pid);
 	in->next_seq = c1 + 1;
-	__srv_need_chunks(w, in, r, c0, c1);
+	__srv_need_chunks(w, in, r, c0, c1);	/* @r may be answered */
+	if (shared)
+		__queue_rest(s, in, c0);
+	else if (seq)
+		__readahead(s, in, c1, unit);
+	__srv_runq_kick(s, in);
 }
 
 /* Hold @r until the command running on @in is done.  in->lock held. */

@@ -71,6 +71,24 @@ _daemon_idle
 _status_short $M/sp
 _fingerprint_nb $M/sp | diff - $tmp.fp.sp && echo "sp: as before, holes too"
 echo "failures: $(_stat failures)"
+_stop_daemon
+
+# The first read of a sequential reader waits for its own unit only: its
+# readahead is queued after it.  One worker, 200 ms a store read: the
+# reader's batch is chunks 0-3, and 4-7 take 800 ms more (the count is
+# taken from the daemon: a probe's open would wait for that worker).
+echo "== a first read at 0 waits for its own chunks, not the readahead"
+"$XFS_HSM" release $M/r 2>> $seqres.full
+HSMD_ENV="LIBHSM_DELAY=store-get=200"
+_start_daemon --mode range --readahead 8 --workers 1
+HSMD_ENV=
+cmp -s <(dd if=$M/r bs=4k count=1 status=none) \
+	<(dd if=$TEST_DIR/r.orig bs=4k count=1 status=none) &&
+	echo "4 KiB at 0: right bytes"
+echo "chunks read when it is answered: $(_stat chunks)"
+cmp -s $M/r $TEST_DIR/r.orig && echo "r: all 8 MiB right"
+echo "chunks read: $(_stat chunks)"
+echo "failures: $(_stat failures)"
 
 status=0
 exit
