@@ -10,6 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
+#ifdef HAVE_XXH_X86DISPATCH
+/* the data stream's hash with the widest vectors this CPU has: about
+ * twice SSE2's speed with AVX2, the same sums */
+# include <xxh_x86dispatch.h>
+#endif
 #include "hsmP.h"
 
 int
