@@ -11,6 +11,8 @@
 #  2. a sequential read of a released file (whole mode, and range mode
 #     with readahead) against cp of its store object to FS, from a cold
 #     cache; cp alone, and cp followed by fsync (the recall is durable);
+#     with STORE as fast as the page cache, then limited to the rates of
+#     real secondary storage (BENCH_STORE_RATES);
 #  3. time to the first byte of a 4 KiB read at a random offset of a
 #     released file, in range mode (whole mode recalls all of it first);
 #  4. 32 readers of 32 released files at once against 32 parallel cps;
@@ -22,6 +24,8 @@
 #   BENCH_RUNS       rounds of 2. and 4., alternating which goes first
 #                    (default 2)
 #   BENCH_PARTS      which of the parts to run (default "1 2 3 4 5")
+#   BENCH_STORE_RATES  2. again with reads of STORE limited to each of
+#                    these MiB/s (default "400 1024"; "" for none)
 #   HSM_BUILDDIR     build tree (default: this tree)
 set -eu
 
@@ -34,6 +38,7 @@ opens=${BENCH_OPENS:-100000}
 big_mb=${BENCH_BIG_MB:-1024}
 many_mb=${BENCH_MANY_MB:-32}
 runs=${BENCH_RUNS:-2}
+store_rates=${BENCH_STORE_RATES-400 1024}
 parts=" ${BENCH_PARTS:-1 2 3 4 5} "
 want() { case "$parts" in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -53,8 +58,45 @@ stop_daemon() {
 	wait "$HSMD" 2>/dev/null || true
 	HSMD=
 }
+# store_rate MiB/s: from here on, reads of STORE by this shell and what
+# it starts (cp, xfs_hsmd) are limited to that rate, as a store of disks,
+# tape or a network would be (0: no limit).  cgroup v2 io.max or v1 blkio.
+cg=
+store_rate() {
+	local dev mm
+	dev=$(findmnt -n -o SOURCE "$tmp/store")
+	mm=$(lsblk -n -d -o MAJ:MIN "$dev" | tr -d ' ')
+	if [ -z "$cg" ]; then
+		if [ -w /sys/fs/cgroup/cgroup.subtree_control ] &&
+		   grep -qw io /sys/fs/cgroup/cgroup.controllers; then
+			cg=/sys/fs/cgroup/xfs-hsm-bench.$$
+			echo +io > /sys/fs/cgroup/cgroup.subtree_control
+		elif [ -d /sys/fs/cgroup/blkio ]; then
+			cg=/sys/fs/cgroup/blkio/xfs-hsm-bench.$$
+		else
+			return 1
+		fi
+		mkdir -p "$cg"
+		echo $$ > "$cg/cgroup.procs"
+	fi
+	if [ -e "$cg/io.max" ]; then
+		[ "$1" = 0 ] && echo "$mm rbps=max" > "$cg/io.max" ||
+			echo "$mm rbps=$(( $1 << 20 ))" > "$cg/io.max"
+	else
+		echo "$mm $(( $1 << 20 ))" > "$cg/blkio.throttle.read_bps_device"
+	fi
+}
+store_unlimit() {
+	[ -n "$cg" ] || return 0
+	store_rate 0 || true
+	echo $$ > "$(dirname "$cg")/cgroup.procs"
+	rmdir "$cg" 2>/dev/null || true
+	cg=
+}
+
 cleanup() {
 	stop_daemon
+	store_unlimit
 	for m in "$tmp/fs" "$tmp/store"; do
 		mountpoint -q "$m" && umount "$m"
 	done
@@ -138,44 +180,58 @@ fi
 if want 3 && ! want 2; then parts="$parts 2 "; fi
 if want 5 && ! want 4; then parts="$parts 4 "; fi
 
+# seq_read LABEL: 2. in both modes, at the store's current speed
+seq_read() {
+	local mode r a c h tc tcs th
+	for mode in whole range; do
+		start_daemon --mode "$mode"
+		tc=0; tcs=0; th=0
+		for r in $(seq "$runs"); do
+			"$XFS_HSM" release "$tmp/fs/big" 2>/dev/null
+			rm -f "$tmp/fs/cp.out"
+			cold
+			if [ $((r % 2)) = 1 ]; then
+				a=$(timed cp "$obj" "$tmp/fs/cp.out")
+				rm -f "$tmp/fs/cp.out"; cold
+				c=$(timed sh -c "cp '$obj' '$tmp/fs/cp.out' && sync -f '$tmp/fs/cp.out'")
+				cold
+				h=$(timed sh -c "cat '$tmp/fs/big' > /dev/null")
+			else
+				h=$(timed sh -c "cat '$tmp/fs/big' > /dev/null")
+				cold
+				a=$(timed cp "$obj" "$tmp/fs/cp.out")
+				rm -f "$tmp/fs/cp.out"; cold
+				c=$(timed sh -c "cp '$obj' '$tmp/fs/cp.out' && sync -f '$tmp/fs/cp.out'")
+			fi
+			echo "  $1, $mode round $r: cp ${a}s, cp+fsync ${c}s, read ${h}s" >&2
+			tc=$(awk -v x="$tc" -v y="$a" 'BEGIN { print x + y }')
+			tcs=$(awk -v x="$tcs" -v y="$c" 'BEGIN { print x + y }')
+			th=$(awk -v x="$th" -v y="$h" 'BEGIN { print x + y }')
+		done
+		rm -f "$tmp/fs/cp.out"
+		stop_daemon
+		printf '%-44s %s MiB/s; cp %s, cp+fsync %s; ratio %s / %s (goal >= 0.9)\n' \
+			"read, $mode mode, $1" "$(rate $((bytes * runs)) "$th")" \
+			"$(rate $((bytes * runs)) "$tc")" "$(rate $((bytes * runs)) "$tcs")" \
+			"$(ratio "$tc" "$th")" "$(ratio "$tcs" "$th")"
+	done
+}
+
 if want 2; then
 echo "== 2. sequential read of a released $big_mb MiB file, cold"
 head -c $((big_mb << 20)) /dev/urandom > "$tmp/fs/big"
 "$XFS_HSM" migrate "$tmp/fs/big" 2>/dev/null
 obj=$(object_of "$tmp/fs/big")
 bytes=$((big_mb << 20))
-for mode in whole range; do
-	start_daemon --mode "$mode"
-	tc=0; tcs=0; th=0
-	for r in $(seq "$runs"); do
-		"$XFS_HSM" release "$tmp/fs/big" 2>/dev/null
-		rm -f "$tmp/fs/cp.out"
-		cold
-		if [ $((r % 2)) = 1 ]; then
-			a=$(timed cp "$obj" "$tmp/fs/cp.out")
-			rm -f "$tmp/fs/cp.out"; cold
-			c=$(timed sh -c "cp '$obj' '$tmp/fs/cp.out' && sync -f '$tmp/fs/cp.out'")
-			cold
-			h=$(timed sh -c "cat '$tmp/fs/big' > /dev/null")
-		else
-			h=$(timed sh -c "cat '$tmp/fs/big' > /dev/null")
-			cold
-			a=$(timed cp "$obj" "$tmp/fs/cp.out")
-			rm -f "$tmp/fs/cp.out"; cold
-			c=$(timed sh -c "cp '$obj' '$tmp/fs/cp.out' && sync -f '$tmp/fs/cp.out'")
-		fi
-		echo "  $mode round $r: cp ${a}s, cp+fsync ${c}s, read ${h}s" >&2
-		tc=$(awk -v x="$tc" -v y="$a" 'BEGIN { print x + y }')
-		tcs=$(awk -v x="$tcs" -v y="$c" 'BEGIN { print x + y }')
-		th=$(awk -v x="$th" -v y="$h" 'BEGIN { print x + y }')
-	done
-	rm -f "$tmp/fs/cp.out"
-	stop_daemon
-	printf '%-44s %s MiB/s; cp %s, cp+fsync %s; ratio %s / %s (goal >= 0.9)\n' \
-		"read, $mode mode" "$(rate $((bytes * runs)) "$th")" \
-		"$(rate $((bytes * runs)) "$tc")" "$(rate $((bytes * runs)) "$tcs")" \
-		"$(ratio "$tc" "$th")" "$(ratio "$tcs" "$th")"
+seq_read "store unlimited"
+for mbps in $store_rates; do
+	if ! store_rate "$mbps"; then
+		echo "  no cgroup io controller: store rates not measured" >&2
+		break
+	fi
+	seq_read "store at $mbps MiB/s"
 done
+store_unlimit
 
 fi
 if want 3; then
