@@ -268,6 +268,18 @@ __shared_file(
 	return in->nreaders == SRV_SHARED_READERS;
 }
 
+/* Queue chunk @c if it is in the file's size and not back yet. */
+static void
+__queue_missing(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	uint64_t		c)
+{
+	if (!hsm_chunkmap_test(&in->map, c) &&
+	    (c << in->meta.chunk_shift) < in->rec.size)
+		__srv_chunk_queue(s, in, c);
+}
+
 /* Queue every chunk not yet back, from @c0 on, then what lies before. */
 static void
 __queue_rest(
@@ -278,13 +290,8 @@ __queue_rest(
 	size_t			first = first_sum(&in->meta, c0);
 	size_t			n = in->meta.nsums, i;
 
-	for (i = 0; i < n; i++) {
-		uint64_t c = in->meta.sums[(first + i) % n].chunk;
-
-		if (!hsm_chunkmap_test(&in->map, c) &&
-		    (c << in->meta.chunk_shift) < in->rec.size)
-			__srv_chunk_queue(s, in, c);
-	}
+	for (i = 0; i < n; i++)
+		__queue_missing(s, in, in->meta.sums[(first + i) % n].chunk);
 }
 
 /* Queue the readahead of a sequential reader whose range ends at @c1. */
@@ -299,10 +306,8 @@ __readahead(
 	uint64_t		c, sum;
 
 	for (c = c1 + 1; c <= ra_end && c < in->map.nchunks; c++)
-		if (!hsm_chunkmap_test(&in->map, c) &&
-		    hsm_objmeta_find_sum(&in->meta, c, &sum) &&
-		    (c << in->meta.chunk_shift) < in->rec.size)
-			__srv_chunk_queue(s, in, c);
+		if (hsm_objmeta_find_sum(&in->meta, c, &sum))
+			__queue_missing(s, in, c);
 }
 
 /* A released file: work out the chunks @r needs.  in->lock held. */
