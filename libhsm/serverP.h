@@ -286,10 +286,13 @@ void __srv_req_park(struct hsm_server *s, struct srv_req *r);
  * it off every parked request that awaits it.  Caller holds in->lock. */
 void __srv_req_chunk_done(struct hsm_server *s, struct srv_inode *in,
 			  uint64_t c, bool durable);
-/* Before a read request of @in is let through: if every chunk is in the
- * file, ignore its further accesses.  Caller holds in->lock. */
-void __srv_req_quiet(struct hsm_server *s, struct srv_inode *in,
-		     struct srv_req *r);
+/* Answer, with @error, every parked request of @in that may write and
+ * has all its chunks durable: only after __srv_finalize, or to fail it.
+ * Caller holds in->lock. */
+void __srv_req_answer_writers(struct hsm_server *s, struct srv_inode *in,
+			      int error);
+/* Is such a request waiting?  Caller holds in->lock. */
+bool __srv_req_writers_ready(const struct srv_inode *in);
 /* Fail every parked request of @in with @error.  Caller holds in->lock. */
 void __srv_req_fail_all(struct hsm_server *s, struct srv_inode *in,
 			int error);
@@ -324,6 +327,9 @@ void __drop_todo(struct hsm_server *s, struct srv_inode *in);
 int __srv_end_recalling(struct hsm_server *s, struct srv_inode *in);
 /* Everything resident: clear RELEASED.  in->lock held. */
 int __srv_finalize(struct hsm_server *s, struct srv_inode *in);
+/* Nothing runs on @in: finish it if all is back, answer waiting writers.
+ * in->lock held. */
+void __srv_after_work(struct hsm_server *s, struct srv_inode *in);
 
 /* srv_ops.c: commands from the control socket, run with @w's handle */
 int srv_op(struct srv_worker *w, struct hsm_fs *cfs, unsigned op,

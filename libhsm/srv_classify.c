@@ -116,9 +116,8 @@ __srv_need_chunks(
 			atomic_fetch_add(&s->stats.chunks_dedup, 1);
 		count++;
 	}
-	if (!count) {
-		__srv_req_quiet(s, in, r);
-		srv_req_done(s, r, 0);
+	if (!count && !r->need_durable) {
+		srv_req_done(s, r, 0);	/* a reader: the data is in the file */
 		return;
 	}
 	r->remaining = count;
@@ -127,7 +126,10 @@ __srv_need_chunks(
 	r->in = in;
 	r->deadline_ns = deadline(s, r);
 	__srv_req_park(s, r);
-	__srv_runq_kick(s, in);
+	if (!count)
+		__srv_after_work(s, in);	/* may answer @r */
+	else
+		__srv_runq_kick(s, in);
 }
 
 /* Is the file open for writing by anyone?  Caller holds in->lock. */
@@ -247,8 +249,9 @@ file_stat(
  * Does @pid make @in a file read by many at once?  Each answer the group
  * writes wakes every reader it holds (one wait queue per group), so a
  * partial file read by SRV_SHARED_READERS processes costs each of them a
- * wakeup per read of any of them: recall the rest, and the quiet mark
- * (srv_request.c) then silences the file.  True once, for the reader that
+ * wakeup per read of any of them: recall the rest, and the ignore mark
+ * set once it is final (srv_recall.c) silences the file.  True once, for
+ * the reader that
  * makes the count; a lone random reader keeps its range recall.
  * in->lock held.
  */
@@ -341,7 +344,7 @@ __classify_released(
 		return;
 	}
 	if (in->nresident == in->ndata && !in->busy && !in->todo_len) {
-		error = __srv_finalize(s, in);
+		error = __srv_finalize(s, in);	/* before anyone goes on */
 		srv_req_done(s, r, error);
 		return;
 	}

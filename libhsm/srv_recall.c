@@ -261,6 +261,13 @@ __set_recalling(
 	return error;
 }
 
+/*
+ * Everything is back and durable: the file becomes dual-state again.  The
+ * blocks reserved for a range recall where the copy has holes are punched
+ * (FIEMAP, then punches: not atomic against anyone changing the extent
+ * map), so this runs before anyone who may write is let in, and the
+ * ignore mark it sets at the end is what silences the file's readers.
+ */
 int
 __srv_finalize(
 	struct hsm_server	*s,
@@ -271,38 +278,47 @@ __srv_finalize(
 	fd = srv_inode_open(s, in, O_RDWR);
 	if (fd < 0)
 		return fd;
-	/* blocks reserved for a range recall where the copy has holes */
 	error = hsm_punch_unwritten_holes(fd, &in->meta.map, in->rec.size);
 	if (!error)
 		error = hsm_chunkmap_remove(fd);
-	close(fd);
 	if (error)
-		return error;
+		goto out_close;
 	hsm_fault(s->fs, "srv-finalize");
 	in->rec.flags &= ~HSM_F_RELEASED;
 	in->rec.pending = HSM_OP_NONE;
 	in->rec.chunk_shift = 0;
 	error = __srv_inode_commit(s, in);
 	if (error)
-		return error;
+		goto out_close;
 	in->recalling = false;
 	__srv_inode_unload(in);
 	in->loaded = true;		/* resident: the record says all */
-	return 0;
+	if (srv_ignore_add(s, fd) == 0)
+		atomic_fetch_add(&s->stats.ignored, 1);
+out_close:
+	close(fd);
+	return error;
 }
 
-/* After a batch: finish the file, or drop RECALLING when idle. */
-static void
-__after_batch(
+/*
+ * After work on @in (a batch, a sync, a request that needed nothing): once
+ * nothing runs on it and all its data is back, finish the file; then let
+ * in those who may write and were waiting for exactly that.  A partial
+ * file keeps RECALLING until it is idle (srv_inodes_evict_idle): a reader
+ * just ahead of its readahead would toggle it per unit.
+ */
+void
+__srv_after_work(
 	struct hsm_server	*s,
 	struct srv_inode	*in)
 {
-	int			error;
+	int			error = 0;
 
-	if (in->busy || in->active || todo_count(in) || in->nwritten ||
-	    !in->released)
+	if (in->busy || in->active || todo_count(in) || in->nwritten)
 		return;
-	if (in->nresident >= in->ndata) {
+	if (in->released && in->loaded) {
+		if (in->nresident < in->ndata)
+			return;
 		error = __srv_finalize(s, in);
 		if (error)
 			srv_log(s, LOG_ERR, "inode %llu: all data is back but "
@@ -311,10 +327,8 @@ __after_batch(
 		else
 			srv_log(s, LOG_DEBUG, "inode %llu: resident again",
 				(unsigned long long)in->ino);
-		return;
 	}
-	/* RECALLING stays until the inode is idle (srv_inodes_evict_idle):
-	 * a reader just ahead of its readahead would toggle it per unit */
+	__srv_req_answer_writers(s, in, error);
 }
 
 void
@@ -345,7 +359,7 @@ __srv_sync_now(
 	in->active--;
 	close(fd);
 	pthread_cond_broadcast(&in->cond);
-	__after_batch(s, in);
+	__srv_after_work(s, in);
 }
 
 int
@@ -523,14 +537,17 @@ srv_recall_batch(
 	pthread_mutex_unlock(&in->lock);
 
 	/*
-	 * Sync now only for whoever may write next; readers have their data,
-	 * and a file only read is synced once idle (__srv_idle_sync), after
-	 * its readers are done, as cp's data would be written back later.
+	 * Sync now for whoever may write next, and once the whole file is
+	 * in: it becomes final (__srv_after_work) and silent, where until
+	 * then every read of it raises an event.  Readers have their data;
+	 * a file only partly read is synced once idle (__srv_idle_sync), as
+	 * cp's data would be written back later.
 	 */
 	pthread_mutex_lock(&in->lock);
 	if (fd >= 0 && in->nwritten &&
 	    (in->sync_wanted || in->unsynced >= SYNC_BYTES ||
-	     (!todo_count(in) && in->durable_waiters)))
+	     (!todo_count(in) && (in->durable_waiters ||
+				  in->nresident + in->nwritten >= in->ndata))))
 		__sync_written(s, in, fd);
 	if (--in->active == 0) {
 		if (in->iofd >= 0)
@@ -539,7 +556,7 @@ srv_recall_batch(
 	}
 	if (!in->busy && !in->active)
 		pthread_cond_broadcast(&in->cond);
-	__after_batch(s, in);
+	__srv_after_work(s, in);
 	pthread_mutex_unlock(&in->lock);
 	srv_inode_put(s, in);
 	return;

@@ -4,9 +4,12 @@
  *
  * A request that needs chunks is parked on its inode and on the server's
  * parked list; it holds no thread.  Each chunk it awaits counts down its
- * remaining count when it is written (a reader of a range-mode file) or
- * durable (anyone who may write next: opens, truncates, commands), and the
- * last one answers it.  The event loop's timer answers EIO to a request
+ * remaining count when it is written (a reader: the last one answers it)
+ * or durable (anyone who may write next: opens, truncates, commands).  A
+ * request that may write is answered only once the file is final, by
+ * __srv_req_answer_writers after __srv_finalize: the design's rule that
+ * the HSM never changes a file's data or extent map after it has let in
+ * anyone who could modify the file (doc/design.md, "Letting users in").  The event loop's timer answers EIO to a request
  * past its deadline: a slow or hung store never hangs a reader for ever.
  * Whoever answers first wins (answered is an atomic flag); the request is
  * freed by whoever then takes it off its inode.
@@ -207,32 +210,10 @@ __finish(
 {
 	int64_t			ns;
 
-	if (!error)
-		__srv_req_quiet(s, r->in, r);
 	__unpark(s, r);
 	ns = srv_now_ns() - r->start_ns;
 	if (srv_req_done(s, r, error) && !error)
 		srv_stats_latency(&s->stats, ns);
-}
-
-/*
- * Every chunk of @in is in the file, durable or not yet: its reads need
- * nothing more, so silence them (an access ignore mark, through the
- * event's fd) until the idle sync makes the file resident.  Opens are not
- * ignored: an opener who may write must still wait for the sync.  A
- * release removes the mark like any (srv_ops.c).
- */
-void
-__srv_req_quiet(
-	struct hsm_server	*s,
-	struct srv_inode	*in,
-	struct srv_req		*r)
-{
-	if (r->kind != REQ_EVENT || r->need_durable || !in || !in->loaded ||
-	    in->nresident + in->nwritten < in->ndata)
-		return;
-	if (srv_ignore_access(s, r->fd) == 0)
-		atomic_fetch_add(&s->stats.ignored, 1);
 }
 
 void
@@ -250,9 +231,35 @@ __srv_req_chunk_done(
 		if (c < r->c0 || c > r->c1 || r->need_durable != durable)
 			continue;
 		r->bytes += len;
-		if (--r->remaining == 0)
+		/* one who may write waits for the file to be final */
+		if (--r->remaining == 0 && !durable)
 			__finish(s, r, 0);
 	}
+}
+
+void
+__srv_req_answer_writers(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	int			error)
+{
+	struct srv_req		*r, *tmp;
+
+	cds_list_for_each_entry_safe(r, tmp, &in->waiting, in_link)
+		if (r->need_durable && !r->remaining)
+			__finish(s, r, error);
+}
+
+bool
+__srv_req_writers_ready(
+	const struct srv_inode	*in)
+{
+	const struct srv_req	*r;
+
+	cds_list_for_each_entry(r, &in->waiting, in_link)
+		if (r->need_durable && !r->remaining)
+			return true;
+	return false;
 }
 
 void
