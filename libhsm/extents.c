@@ -158,3 +158,28 @@ hsm_punch_unwritten_holes(
 
 	return for_each_extent(fd, size, punch_unwritten, &pc);
 }
+
+/* Remember the end of the furthest extent. */
+static int
+note_end(
+	uint64_t		off,
+	uint64_t		len,
+	bool			unwritten,
+	void			*arg)
+{
+	uint64_t		*end = arg;
+
+	(void)unwritten;
+	if (off + len > *end)
+		*end = off + len;
+	return 0;
+}
+
+int
+hsm_extents_end(
+	int			fd,
+	uint64_t		*end)
+{
+	*end = 0;
+	return for_each_extent(fd, UINT64_MAX, note_end, end);
+}

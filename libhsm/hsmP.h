@@ -246,6 +246,23 @@ int hsm_lease_take(int fd, int type);
 bool hsm_lease_intact(int fd, int type);
 void hsm_lease_drop(int fd);
 
+/*
+ * Is the file still ours to write?  While our lease is being broken the
+ * opener waits for us, up to /proc/sys/fs/lease-break-time; after that it
+ * is in.  The guard answers true while the lease is intact, and for half
+ * of that time after it was last seen intact, so that work started under
+ * the lease finishes if it can, and no write lands once the opener is in.
+ */
+struct hsm_lease_guard {
+	int		fd;
+	int		type;
+	int64_t		last_intact_ns;
+	int64_t		grace_ns;
+};
+
+void hsm_lease_guard_init(struct hsm_lease_guard *g, int fd, int type);
+bool hsm_lease_guard_ok(struct hsm_lease_guard *g);
+
 /* ---- data map: the file's data segments (SEEK_DATA/SEEK_HOLE) ------ */
 
 struct hsm_extent {
@@ -272,6 +289,8 @@ int hsm_datamap_read_written(int fd, uint64_t size, struct hsm_datamap *map);
  * reserved for a range recall where the copy has none). */
 int hsm_punch_unwritten_holes(int fd, const struct hsm_datamap *keep,
 			      uint64_t size);
+/* End of @fd's furthest extent, blocks preallocated past EOF included. */
+int hsm_extents_end(int fd, uint64_t *end);
 uint64_t hsm_datamap_bytes(const struct hsm_datamap *map);
 
 /*

@@ -178,8 +178,16 @@ punch_and_record(
 	uint64_t		bs = f->st.st_blksize ? f->st.st_blksize : 4096;
 	/* a punch ending mid-block zeroes that block but keeps it */
 	uint64_t		len = (f->rec.size + bs - 1) / bs * bs;
+	uint64_t		end;
 	int			error;
 
+	/* blocks preallocated past EOF (fallocate -n) hold no data: free
+	 * them too, or a released file would still use space */
+	error = hsm_extents_end(f->fd, &end);
+	if (error)
+		return error;
+	if (end > len)
+		len = end;
 	error = hsm_fs_note_release(f->fs);
 	if (error)
 		return error;
