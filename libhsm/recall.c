@@ -29,6 +29,7 @@ struct recall_state {
 	size_t			ndone;
 	uint64_t		unsynced;
 	uint64_t		moved;
+	struct hsm_lease_guard	guard;		/* the caller's F_WRLCK */
 };
 
 static int
@@ -175,6 +176,7 @@ hsm_recall_locked(
 		goto out_free;
 	}
 
+	hsm_lease_guard_init(&rs.guard, f->fd, F_WRLCK);
 	f->rec.pending = HSM_OP_RECALLING;
 	f->rec.chunk_shift = rs.meta.chunk_shift;
 	error = hsm_fileref_commit(f);
@@ -189,12 +191,29 @@ hsm_recall_locked(
 			break;		/* truncated away while released */
 		if (hsm_chunkmap_test(&rs.map, c))
 			continue;
+		/*
+		 * Someone opens the file: our lease is being broken, and once
+		 * the kernel gives up waiting for us they are in.  Write
+		 * nothing then (we would race a writer); what is written is
+		 * recorded below, and the rest is for the next recall.
+		 */
+		if (!hsm_lease_guard_ok(&rs.guard)) {
+			hsm_fs_set_detail(f->fs, "file opened during the "
+					"recall (no xfs_hsmd serves it): "
+					"stopped, run it again");
+			error = -EBUSY;
+			break;
+		}
 		error = recall_chunk(&rs, c);
 		if (!error && rs.ndone > max_done)
 			error = sync_done(&rs);
 	}
-	if (!error)
-		error = sync_done(&rs);
+	if (!error || error == -EBUSY) {
+		int serror = sync_done(&rs);
+
+		if (!error)
+			error = serror;
+	}
 	if (error == -ENOLINK) {
 		error = mark_lost(f);
 		hsm_fileref_abandon(f);
