@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include "hsmP.h"
+#include "ctl/ctlP.h"
 #include "fuzz.h"
 
 /* Fits a pipe's buffer: the write below never blocks. */

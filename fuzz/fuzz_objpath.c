@@ -9,7 +9,7 @@
  * An id given as hex must parse only when it prints back the same.
  */
 #include <string.h>
-#include "hsmP.h"
+#include "fs/fsP.h"
 #include "fuzz.h"
 
 static bool

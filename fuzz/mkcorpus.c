@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "hsmP.h"
+#include "ctl/ctlP.h"
 #include "fuzz.h"
 
 static const char *outdir;

@@ -7,7 +7,7 @@
 # the data, st_blocks and the xattr are left exactly as they were; a good
 # file in the same batch is still handled.
 #
-# The v1 layout (libhsm/record.c): "XHSM", version byte at offset 4,
+# The v1 layout (libhsm/base/record.c): "XHSM", version byte at offset 4,
 # 128 bytes, XXH3-64 of bytes 0..119 at 120.
 
 . "$(dirname "$0")/../common/preamble"

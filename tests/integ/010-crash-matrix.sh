@@ -6,7 +6,7 @@
 # `xfs_hsm recall`, which finishes or undoes what a dead process left.
 # Then: same sha256 and mtime as before, nothing pending, no orphan or
 # partial object in the store, and the file still migrates and recalls.
-# The crash points are libhsm's LIBHSM_FAULT steps (libhsm/fault.c).
+# The crash points are libhsm's LIBHSM_FAULT steps (libhsm/fs/fault.c).
 
 . "$(dirname "$0")/../common/preamble"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <sys/xattr.h>
 
-#include "hsmP.h"
+#include "base/base.h"
 #include "tap.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

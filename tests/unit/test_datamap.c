@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "hsmP.h"
+#include "base/base.h"
 #include "tap.h"
 #include "pattern.h"
 

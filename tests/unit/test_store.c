@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "hsmP.h"
+#include "store/store.h"
 #include "tap.h"
 #include "pattern.h"
 

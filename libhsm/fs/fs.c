@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* fs.c - open the XFS filesystem holding a path, and its bound store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <endian.h>
+#include <unistd.h>
+#include <libgen.h>
+#include <sys/ioctl.h>
+#include <sys/xattr.h>
+#include <xfs/xfs.h>
+#include <xfs/handle.h>
+#include "fs/fsP.h"
+
+void
+hsm_fs_set_detail(
+	struct hsm_fs	*fs,
+	const char	*fmt,
+	...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fs->errdetail, sizeof(fs->errdetail), fmt, ap);
+	va_end(ap);
+}
+
+/* Read the geometry UUID; -ENOTTY when @fd is not on XFS. */
+int
+hsm_xfs_uuid(
+	int			fd,
+	unsigned char		uuid[16])
+{
+	struct xfs_fsop_geom	geo;
+
+	memset(&geo, 0, sizeof(geo));
+	if (ioctl(fd, XFS_IOC_FSGEOMETRY, &geo) < 0)
+		return errno == EINVAL || errno == ENOTTY ||
+		       errno == EOPNOTSUPP ? -ENOTTY : -errno;
+	memcpy(uuid, geo.uuid, 16);
+	return 0;
+}
+
+void
+hsm_uuid_unparse(
+	const unsigned char	u[16],
+	char			out[37])
+{
+	snprintf(out, 37,
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		"%02x%02x%02x%02x%02x%02x",
+		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/* This host's boot id, so a pending op's owner can be told dead or alive. */
+static void
+read_boot_id(
+	uint8_t		id[16])
+{
+	char		buf[64];
+	unsigned	i, j = 0;
+	FILE		*f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	memset(id, 0, 16);
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f)) {
+		for (i = 0; buf[i] && j < 32; i++) {
+			int c = buf[i], v;
+
+			if (c >= '0' && c <= '9')
+				v = c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v = c - 'a' + 10;
+			else
+				continue;
+			id[j / 2] |= (j % 2) ? v : v << 4;
+			j++;
+		}
+	}
+	fclose(f);
+}
+
+/* Canonical mount point of the filesystem holding @path, or NULL+errno. */
+static char *
+find_mountpoint(
+	const char	*path,
+	dev_t		*devp)
+{
+	struct stat	st, pst;
+	char		*dir, *tmp, *parent;
+
+	if (lstat(path, &st) < 0)
+		return NULL;
+	if (S_ISDIR(st.st_mode)) {
+		dir = realpath(path, NULL);
+	} else {
+		tmp = strdup(path);
+		if (!tmp)
+			return NULL;
+		dir = realpath(dirname(tmp), NULL);
+		free(tmp);
+	}
+	if (!dir)
+		return NULL;
+	if (stat(dir, &st) < 0)
+		goto out_free;
+	*devp = st.st_dev;
+	while (strcmp(dir, "/")) {
+		tmp = strdup(dir);
+		if (!tmp)
+			goto out_free;
+		parent = strdup(dirname(tmp));
+		free(tmp);
+		if (!parent)
+			goto out_free;
+		if (stat(parent, &pst) < 0 || pst.st_dev != st.st_dev ||
+		    pst.st_ino == st.st_ino) {
+			free(parent);
+			break;
+		}
+		free(dir);
+		dir = parent;
+	}
+	return dir;
+out_free:
+	free(dir);
+	return NULL;
+}
+
+/* Load the store binding from the root directory, if any. */
+static int
+load_binding(
+	struct hsm_fs		*fs)
+{
+	struct hsm_binding	b;
+	char			buf[4200];
+	ssize_t			n;
+	int			error;
+
+	n = fgetxattr(fs->mntfd, HSM_XATTR_FS, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return errno == ENODATA ? 0 : -errno;
+	error = hsm_binding_parse(buf, n, &b);
+	if (error) {
+		hsm_fs_set_detail(fs, "corrupt store binding '%s'",
+				HSM_XATTR_FS);
+		return error;
+	}
+	fs->store_spec = strdup(b.spec);
+	if (!fs->store_spec)
+		return -ENOMEM;
+	fs->store_id = b.store_id;
+	return 0;
+}
+
+HSM_EXPORT int
+hsm_fs_open_store(
+	struct hsm_fs	*fs)
+{
+	int		error;
+
+	if (fs->store)
+		return 0;
+	if (!fs->store_spec)
+		return -ENODATA;
+	error = hsm_store_open(fs->store_spec, fs->uuid_str, false,
+			&fs->store);
+	if (error)
+		hsm_fs_set_detail(fs, "store '%s'", fs->store_spec);
+	return error;
+}
+
+HSM_EXPORT int
+hsm_fs_open(
+	const char	*path,
+	unsigned	flags,
+	struct hsm_fs	**fsp)
+{
+	struct hsm_fs	*fs;
+	struct sigaction sa;
+	int		error;
+
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->mntfd = -1;
+	fs->lockfd = -1;
+	fs->ctlfd = -1;
+	fs->mnt = find_mountpoint(path, &fs->dev);
+	if (!fs->mnt) {
+		error = -errno;
+		goto out_free;
+	}
+	fs->mntfd = open(fs->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fs->mntfd < 0) {
+		error = -errno;
+		goto out_free;
+	}
+	error = hsm_xfs_uuid(fs->mntfd, fs->uuid);
+	if (error)
+		goto out_free;
+	hsm_uuid_unparse(fs->uuid, fs->uuid_str);
+	/* libhandle needs the fs handle cached before open_by_handle works */
+	error = hsm_xfs_fshandle(fs->mnt, &fs->fshandle, &fs->fshandle_len);
+	if (error)
+		goto out_free;
+	read_boot_id(fs->boot_id);
+	error = load_binding(fs);
+	if (error)
+		goto out_free;
+	if (flags & HSM_FS_NEED_STORE) {
+		error = hsm_fs_open_store(fs);
+		if (error)
+			goto out_free;
+	}
+
+	/* A lease break is SIGIO, whose default action kills us. */
+	if (sigaction(SIGIO, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGIO, SIG_IGN);
+	*fsp = fs;
+	return 0;
+out_free:
+	hsm_fs_free(fs);
+	return error;
+}
+
+HSM_EXPORT void
+hsm_fs_free(
+	struct hsm_fs	*fs)
+{
+	if (!fs)
+		return;
+	hsm_store_close(fs->store);
+	if (fs->fshandle)
+		free_handle(fs->fshandle, fs->fshandle_len);
+	if (fs->mntfd >= 0)
+		close(fs->mntfd);
+	if (fs->lockfd >= 0)
+		close(fs->lockfd);
+	if (fs->ctlfd >= 0)
+		close(fs->ctlfd);
+	free(fs->store_spec);
+	free(fs->mnt);
+	free(fs);
+}
+
+HSM_EXPORT const char *
+hsm_fs_mountpoint(
+	const struct hsm_fs	*fs)
+{
+	return fs->mnt;
+}
+
+HSM_EXPORT const char *
+hsm_fs_store_spec(
+	const struct hsm_fs	*fs)
+{
+	return fs->store_spec;
+}
+
+HSM_EXPORT const char *
+hsm_fs_uuid(
+	const struct hsm_fs	*fs)
+{
+	return fs->uuid_str;
+}
+
+/* The release note is rewritten at most this often (seconds). */
+#define RELEASE_NOTE_EVERY	60
+
+HSM_EXPORT int
+hsm_fs_last_release(
+	struct hsm_fs	*fs,
+	int64_t		*when)
+{
+	uint64_t	v;
+	ssize_t		n;
+
+	n = fgetxattr(fs->mntfd, HSM_XATTR_RELEASED, &v, sizeof(v));
+	if (n < 0)
+		return errno == ENODATA ? 1 : -errno;
+	if (n != sizeof(v))
+		return -EUCLEAN;
+	*when = (int64_t)le64toh(v);
+	return 0;
+}
+
+int
+hsm_fs_note_release(
+	struct hsm_fs	*fs)
+{
+	int64_t		now = time(NULL), last = 0;
+	uint64_t	v = htole64((uint64_t)now);
+	int		error;
+
+	error = hsm_fs_last_release(fs, &last);
+	if (!error && last <= now && now - last < RELEASE_NOTE_EVERY)
+		return 0;
+	if (fsetxattr(fs->mntfd, HSM_XATTR_RELEASED, &v, sizeof(v), 0) < 0 ||
+	    fsync(fs->mntfd) < 0)
+		return -errno;
+	return 0;
+}
+
+HSM_EXPORT int
+hsm_fs_note_scan(
+	struct hsm_fs	*fs,
+	int		released,
+	int64_t		scan_start)
+{
+	int64_t		last = 0;
+	int		error;
+
+	error = hsm_fs_last_release(fs, &last);
+	if (released)
+		return error == 1 ? hsm_fs_note_release(fs) : 0;
+	if (error)
+		return error == 1 ? 0 : error;
+	/* a release during the scan, or one whose note was not rewritten
+	 * because the last was recent, may have been missed */
+	if (last >= scan_start - RELEASE_NOTE_EVERY)
+		return 0;
+	if (fremovexattr(fs->mntfd, HSM_XATTR_RELEASED) < 0 && errno != ENODATA)
+		return -errno;
+	return fsync(fs->mntfd) < 0 ? -errno : 0;
+}
+
+HSM_EXPORT const char *
+hsm_fs_errdetail(
+	const struct hsm_fs	*fs)
+{
+	return fs->errdetail[0] ? fs->errdetail : NULL;
+}
+
+HSM_EXPORT void
+hsm_fs_set_progress(
+	struct hsm_fs	*fs,
+	hsm_progress_fn	fn,
+	void		*arg)
+{
+	fs->progress_fn = fn;
+	fs->progress_arg = arg;
+}
+
+void
+hsm_fs_progress(
+	struct hsm_fs	*fs,
+	uint64_t	bytes)
+{
+	if (fs->progress_fn)
+		fs->progress_fn(bytes, fs->progress_arg);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fsP.h - a managed filesystem and its files: the hsm_fs handle, the
+ * store binding on its root, files opened by handle with their records,
+ * bulkstat and status, crash points.  Depends on base/ and store/.
+ */
+#ifndef LIBHSM_FSP_H
+#define LIBHSM_FSP_H
+
+#include "base/base.h"
+#include "store/store.h"
+
+/* ---- filesystem ---------------------------------------------------- */
+
+struct hsm_store;
+
+struct hsm_fs {
+	char		*mnt;		/* mount point, canonical */
+	int		mntfd;
+	dev_t		dev;
+	void		*fshandle;	/* libhandle's, for open_by_handle */
+	size_t		fshandle_len;
+	unsigned char	uuid[16];
+	char		uuid_str[37];
+	char		*store_spec;	/* from the binding, or NULL */
+	uint32_t	store_id;
+	struct hsm_store *store;	/* opened store, or NULL */
+	uint8_t		boot_id[16];
+	char		errdetail[256];
+	hsm_progress_fn	progress_fn;
+	void		*progress_arg;
+	/* who moves data: see ctl.c */
+	int		route;		/* HSM_ROUTE_* */
+	int		lockfd;		/* shared daemon lock (direct) */
+	int		ctlfd;		/* connection to the daemon */
+	/* set by the server on its own handles: see hsm_excl_hooks */
+	const struct hsm_excl_hooks *excl_hooks;
+	void		*hooks_arg;
+};
+
+/*
+ * The server marks resident files so their accesses raise no events, and
+ * its own IO raises events it must answer.  Under an exclusive lease both
+ * bite: an event's fd, opened for the server, breaks the server's own
+ * lease.  prepare runs before the lease is taken, begin once it is held,
+ * end before it is dropped (srv_ops.c).
+ */
+struct hsm_excl_hooks {
+	void	(*prepare)(void *arg, int fd);
+	int	(*begin)(void *arg, int fd);
+	void	(*end)(void *arg, int fd);
+};
+
+void hsm_fs_set_detail(struct hsm_fs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Note on the root directory that a file is being released (before the
+ * punch: xfs_hsm status MOUNT warns from it).  0 or -errno. */
+int hsm_fs_note_release(struct hsm_fs *fs);
+/* Read the XFS geometry UUID of an open fd.  -ENOTTY if not XFS. */
+int hsm_xfs_uuid(int fd, unsigned char uuid[16]);
+void hsm_uuid_unparse(const unsigned char uuid[16], char out[37]);
+
+/* Who moves data: see ctl/client.c. */
+#define HSM_RUNDIR	"/run/xfs-hsm"	/* <uuid>.lock, <uuid>.sock */
+
+enum {
+	HSM_ROUTE_UNKNOWN = 0,
+	HSM_ROUTE_DIRECT,	/* no daemon: we hold the lock shared */
+	HSM_ROUTE_DAEMON,	/* a daemon serves the fs: ask it */
+	HSM_ROUTE_SERVER,	/* we are the daemon */
+};
+
+/* Decide the route once per handle: 0 or -errno (daemon not answering). */
+
+/* ---- binding: trusted.hsm.fs on the root directory ----------------- */
+
+struct hsm_binding {
+	uint32_t	store_id;
+	char		spec[4096];	/* "posix:/dir" */
+};
+/* Parse the binding value (-EUCLEAN if malformed); format it, returning
+ * its length or -EINVAL for a binding that could not be parsed back. */
+int hsm_binding_parse(const char *buf, size_t len, struct hsm_binding *b);
+int hsm_binding_format(const struct hsm_binding *b, char *buf, size_t size);
+
+/* ---- one file, opened by handle (invisible IO) --------------------- */
+
+struct hsm_fileref {
+	struct hsm_fs	*fs;
+	const char	*path;
+	int		fd;		/* open_by_handle fd, or -1 */
+	int		oflags;
+	struct stat	st;		/* fstat at open */
+	bool		has_rec;
+	struct hsm_record rec;
+	bool		leased;
+	bool		excl_hooked;	/* excl_hooks->begin ran */
+};
+
+/*
+ * Open @path by XFS handle with @oflags (O_RDONLY/O_RDWR), check it is a
+ * regular file on @fs and read its record.  A bad record is an error
+ * (-EUCLEAN/-EPROTONOSUPPORT) unless @tolerate_bad is set.
+ */
+int hsm_fileref_open(struct hsm_fs *fs, const char *path, int oflags,
+		     bool tolerate_bad, struct hsm_fileref *f);
+/* The same for inode @ino, generation @gen (f->path is NULL): for the
+ * scanner and the daemon, which know inodes, not names. */
+int hsm_fileref_open_ino(struct hsm_fs *fs, uint64_t ino, uint32_t gen,
+			 int oflags, bool tolerate_bad, struct hsm_fileref *f);
+/*
+ * Delete store object @oid, which @f's record names, only if the object's
+ * metadata says it was archived from this inode (number and generation) of
+ * this filesystem.  A record copied or forged from another file names that
+ * file's object: it is kept (DESIGN invariant 4), and --gc re-checks it
+ * against the record of the inode it came from.
+ * Return: 0 deleted, or kept as another file's; -ENOENT no committed object
+ * (partial ones removed); -errno.
+ */
+int hsm_fileref_del_object(struct hsm_fileref *f,
+			   const uint8_t oid[HSM_OID_LEN]);
+/* A name of @f for messages and store metadata: its path, or what
+ * /proc/self/fd says; "" if neither is known.  Returns @buf. */
+const char *hsm_fileref_name(const struct hsm_fileref *f, char *buf,
+			     size_t size);
+void hsm_fileref_close(struct hsm_fileref *f);
+/* Read and decode the trusted.hsm record of @fd: 0, 1 if there is none,
+ * or -errno (-EUCLEAN: corrupt). */
+int hsm_fd_read_record(int fd, struct hsm_record *rec);
+/* Write f->rec durably (fsetxattr + fsync).  Stamps owner if pending. */
+int hsm_fileref_commit(struct hsm_fileref *f);
+/* Remove the record durably (pins and all). */
+int hsm_fileref_clear(struct hsm_fileref *f);
+/*
+ * Take a lease of @type on @f (F_RDLCK: no writer; F_WRLCK: nobody else),
+ * without blocking: -EBUSY when it conflicts.  hsm_fileref_close drops it.
+ */
+int hsm_fileref_lease(struct hsm_fileref *f, int type);
+/* Re-read the file's stat into f->st. */
+int hsm_fileref_restat(struct hsm_fileref *f);
+/* True when size and mtime match the record (the archived identity). */
+bool hsm_fileref_matches_record(const struct hsm_fileref *f);
+/* True when the record's pending op belongs to a live process (another
+ * thread of ours included). */
+bool hsm_fileref_pending_alive(const struct hsm_fileref *f);
+/*
+ * After a failure that leaves the pending op in place (it can be finished
+ * later), drop its owner so that the next operation on the file resumes it
+ * instead of waiting for us.  Best effort.
+ */
+void hsm_fileref_abandon(struct hsm_fileref *f);
+
+/* ---- libhandle, under one lock (xfshandle.c) ------------------------- */
+
+/* Filesystem handle of @mnt; caches the fs fd open_by_handle needs. */
+int hsm_xfs_fshandle(const char *mnt, void **hp, size_t *lenp);
+/* Handle of @path (free with free_handle). */
+int hsm_xfs_handle(const char *path, void **hp, size_t *lenp);
+/* Open by handle: invisible IO on XFS.  Returns the fd or -errno. */
+int hsm_xfs_open_handle(void *h, size_t len, int oflags);
+/* Open inode @ino of generation @gen by handle (-ESTALE if it is gone). */
+int hsm_xfs_open_ino(struct hsm_fs *fs, uint64_t ino, uint32_t gen,
+		     int oflags);
+
+/* Report progress of a long copy to the tool's callback. */
+void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
+/*
+ * Crash here when LIBHSM_FAULT names @step (for crash tests, fault.c).
+ * Steps: migrate-pending, migrate-copied, migrate-archived,
+ * release-pending, release-punched, recall-pending, recall-chunk,
+ * forget-pending, forget-deleted; in xfs_hsmd's recalls: srv-recalling
+ * (RECALLING recorded), srv-written (a batch written, not synced),
+ * srv-synced (data durable, map not saved), srv-mapped (map durable),
+ * srv-finalize (map removed, RELEASED not yet cleared).
+ */
+void hsm_fault(struct hsm_fs *fs, const char *step);
+
+/* ---- scanner support (bulkstat.c, status.c) ------------------------- */
+
+/*
+ * Set st->state and st->dirty from st->rec and the size and mtime already
+ * in @st; @chunks(@arg) says whether trusted.hsm.map records a resident
+ * chunk (1, 0 or -errno), asked only for released files.  Returns 0 or
+ * the -errno of @chunks.
+ */
+int hsm_status_classify(struct hsm_status *st, int (*chunks)(void *arg),
+			void *arg);
+
+
+#endif /* LIBHSM_FSP_H */

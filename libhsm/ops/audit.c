@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * audit.c - coherency between the filesystem and its store: the objects
+ * the store holds, their metadata and content, flagging files whose copy
+ * is gone, and removing orphans (objects no record names).
+ *
+ * DESIGN invariant 4: an object is deleted only when no file's record
+ * names it.  A caller establishes that with a full scan of the records
+ * that starts *after* it listed the store: an object in that listing was
+ * committed after its MIGRATING record was written (migrate writes the
+ * record first), so the scan sees a record naming it unless that record
+ * was cleared since.  hsm_orphan_remove() then checks again, just before
+ * deleting, with a fresh read of the record of the inode the object was
+ * archived from, and never deletes an object younger than a grace period
+ * (a copy being committed, a store whose listings lag).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include "ops/opsP.h"
+
+#define VERIFY_BUF	(1U << 20)
+
+struct list_ctx {
+	hsm_object_fn	fn;
+	void		*arg;
+};
+
+static int
+list_one(
+	const uint8_t	*oid,
+	void		*arg)
+{
+	struct list_ctx	*c = arg;
+
+	return c->fn(oid, c->arg);
+}
+
+HSM_EXPORT int
+hsm_store_list_objects(
+	struct hsm_fs	*fs,
+	hsm_object_fn	fn,
+	void		*arg)
+{
+	struct list_ctx	c = { .fn = fn, .arg = arg };
+	int		error;
+
+	error = hsm_fs_open_store(fs);
+	if (error)
+		return error;
+	return fs->store->ops->list(fs->store, list_one, &c);
+}
+
+static void
+fill_info(
+	const struct hsm_objmeta *m,
+	struct hsm_object_info	*info)
+{
+	memset(info, 0, sizeof(*info));
+	memcpy(info->oid, m->oid, HSM_OID_LEN);
+	info->ino = m->ino;
+	info->gen = m->gen;
+	info->size = m->size;
+	info->checksum = m->checksum;
+	info->stored_sec = m->stored_sec;
+}
+
+/* Read the metadata of @oid into @meta and @info.  0 or -errno. */
+static int
+object_meta(
+	struct hsm_fs		*fs,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta,
+	struct hsm_object_info	*info)
+{
+	int			error;
+
+	error = hsm_fs_open_store(fs);
+	if (error)
+		return error;
+	error = fs->store->ops->stat(fs->store, oid, meta);
+	if (error)
+		return error;
+	fill_info(meta, info);
+	return 0;
+}
+
+HSM_EXPORT int
+hsm_object_stat(
+	struct hsm_fs		*fs,
+	const uint8_t		oid[HSM_OID_LEN],
+	struct hsm_object_info	*info)
+{
+	struct hsm_objmeta	meta;
+	int			error;
+
+	error = object_meta(fs, oid, &meta, info);
+	if (!error)
+		hsm_objmeta_free(&meta);
+	return error;
+}
+
+/* Checksum the data of object @oid over its map; -EBADMSG if short. */
+static int
+object_sum(
+	struct hsm_fs		*fs,
+	const struct hsm_objmeta *m,
+	uint64_t		*sum)
+{
+	struct hsm_store	*store = fs->store;
+	struct hsm_csum		*c;
+	char			*buf;
+	size_t			i;
+	int			error = 0;
+
+	buf = malloc(VERIFY_BUF);
+	c = hsm_csum_new();
+	if (!buf || !c) {
+		error = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < m->map.nr && !error; i++) {
+		uint64_t off = m->map.ext[i].off, left = m->map.ext[i].len;
+
+		hsm_csum_segment(c, off, left);
+		while (left && !error) {
+			size_t want = left < VERIFY_BUF ? left : VERIFY_BUF;
+			ssize_t n = store->ops->get(store, m->oid, buf, want,
+						    off);
+
+			if (n < 0)
+				error = n;
+			else if ((size_t)n != want)
+				error = -EBADMSG;	/* truncated */
+			else
+				hsm_csum_update(c, buf, n);
+			off += want;
+			left -= want;
+		}
+	}
+out:
+	if (c) {
+		uint64_t s = hsm_csum_final(c);
+
+		if (!error)
+			*sum = s;
+	}
+	free(buf);
+	return error;
+}
+
+HSM_EXPORT int
+hsm_object_verify(
+	struct hsm_fs		*fs,
+	const uint8_t		oid[HSM_OID_LEN],
+	struct hsm_object_info	*info)
+{
+	struct hsm_objmeta	meta;
+	uint64_t		sum = 0;
+	int			error;
+
+	error = object_meta(fs, oid, &meta, info);
+	if (error)
+		return error;
+	error = object_sum(fs, &meta, &sum);
+	if (!error && sum != meta.checksum)
+		error = -EBADMSG;
+	hsm_objmeta_free(&meta);
+	return error;
+}
+
+HSM_EXPORT int
+hsm_inode_mark_lost(
+	struct hsm_fs		*fs,
+	const struct hsm_inode	*in,
+	const uint8_t		oid[HSM_OID_LEN])
+{
+	struct hsm_fileref	f;
+	int			error;
+
+	fs->errdetail[0] = '\0';
+	error = hsm_fs_route(fs);
+	if (error)
+		return error;
+	if (fs->route == HSM_ROUTE_DAEMON) {
+		uint32_t outcome = 0;
+
+		error = hsm_ctl_forward_ino(fs, HSM_CTL_MARKLOST, in->ino,
+				in->gen, oid, &outcome, NULL);
+		return error ? error : outcome == 1;
+	}
+	error = hsm_fileref_open_ino(fs, in->ino, in->gen, O_RDONLY, false,
+				     &f);
+	if (error)
+		return error;
+	/*
+	 * Exclusive: no operation of ours has the file open, so the record
+	 * read here is the one rewritten (a read-modify-write race with a
+	 * running migrate could otherwise undo its record).
+	 */
+	error = hsm_fileref_lease(&f, F_WRLCK);
+	if (error) {
+		if (error == -EBUSY)
+			hsm_fs_set_detail(fs, "file is in use, not flagged");
+		goto out_close;
+	}
+	/* only the record that was judged, and only if it relies on it */
+	if (!f.has_rec || memcmp(f.rec.oid, oid, HSM_OID_LEN) ||
+	    f.rec.pending != HSM_OP_NONE || !(f.rec.flags & HSM_F_ARCHIVED) ||
+	    (f.rec.flags & HSM_F_LOST)) {
+		error = 1;
+		goto out_close;
+	}
+	f.rec.flags |= HSM_F_LOST;
+	error = hsm_fileref_commit(&f);
+out_close:
+	hsm_fileref_close(&f);
+	return error;
+}
+
+HSM_EXPORT int
+hsm_orphan_remove(
+	struct hsm_fs		*fs,
+	const uint8_t		oid[HSM_OID_LEN],
+	int64_t			grace_sec,
+	struct hsm_object_info	*info)
+{
+	struct hsm_objmeta	meta;
+	struct hsm_record	rec;
+	struct hsm_inode	in;
+	int			error;
+
+	memset(info, 0, sizeof(*info));
+	fs->errdetail[0] = '\0';
+	error = object_meta(fs, oid, &meta, info);
+	if (error == -ENOENT)
+		return 1;		/* gone already */
+	if (error) {
+		if (error == -EUCLEAN)
+			hsm_fs_set_detail(fs, "object metadata unreadable");
+		return error;
+	}
+	error = strcmp(meta.fs_uuid, fs->uuid_str) ? -EXDEV : 0;
+	if (error)
+		hsm_fs_set_detail(fs, "object of filesystem %s", meta.fs_uuid);
+	hsm_objmeta_free(&meta);
+	if (error)
+		return error;
+	if ((int64_t)time(NULL) - info->stored_sec < grace_sec) {
+		hsm_fs_set_detail(fs, "younger than the grace period");
+		return -EAGAIN;
+	}
+	/* a fresh read of the record of the file it was archived from */
+	memset(&in, 0, sizeof(in));
+	in.ino = info->ino;
+	in.gen = info->gen;
+	in.mode = S_IFREG;
+	error = hsm_inode_read_record(fs, &in, &rec);
+	if (error == 0 && !memcmp(rec.oid, oid, HSM_OID_LEN)) {
+		hsm_fs_set_detail(fs, "named by inode %llu",
+				(unsigned long long)info->ino);
+		return -EEXIST;
+	}
+	if (error == -EUCLEAN || error == -EPROTONOSUPPORT) {
+		hsm_fs_set_detail(fs, "inode %llu has a bad record",
+				(unsigned long long)info->ino);
+		return error;
+	}
+	if (error < 0 && error != -ESTALE)
+		return error;
+	/* DESIGN invariant 4: named by no record */
+	error = fs->store->ops->del(fs->store, oid);
+	return error == -ENOENT ? 1 : error;
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * release.c - punch out the data of an archived, unchanged file.
+ *
+ * DESIGN invariant 1: data is punched only when a verified durable copy
+ * exists and the file has not changed since.  "Unchanged" is decided from
+ * what the filesystem records, never from events: size and mtime must
+ * match the record, and then either
+ *  - the ctime is the one this process saw right after sealing the copy
+ *    (any write, truncate, fallocate or utimes since would have moved it),
+ *  - or the data is re-read and its checksum compared with the record's:
+ *    our own record writes move ctime too, so a later release cannot use
+ *    ctime alone, and a write followed by `touch -d` back to the old mtime
+ *    leaves size and mtime equal.
+ * All of it runs under an F_WRLCK lease: no one else has the file open.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include "ops/opsP.h"
+
+#define VERIFY_BUF	(1U << 20)
+
+/* Mark the file DIRTY (its copy no longer matches) and say why. */
+static int
+mark_dirty(
+	struct hsm_fileref	*f)
+{
+	int			error;
+
+	f->rec.flags |= HSM_F_DIRTY;
+	error = hsm_fileref_commit(f);
+	hsm_fs_set_detail(f->fs, "file changed since it was archived");
+	return error ? error : -ESTALE;
+}
+
+static int
+mark_lost(
+	struct hsm_fileref	*f)
+{
+	f->rec.flags |= HSM_F_LOST;
+	hsm_fileref_commit(f);
+	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
+	return -ENOLINK;
+}
+
+/* Compare the resident chunks of a partial file with the store copy. */
+static int
+verify_partial(
+	struct hsm_fileref	*f,
+	struct hsm_chunkmap	*map)
+{
+	struct hsm_store	*store = f->fs->store;
+	char			*a, *b;
+	uint64_t		c;
+	int			error = 0;
+
+	a = malloc(VERIFY_BUF);
+	b = malloc(VERIFY_BUF);
+	if (!a || !b) {
+		error = -ENOMEM;
+		goto out;
+	}
+	for (c = 0; c < map->nchunks && !error; c++) {
+		uint64_t off = c << map->shift;
+		uint64_t end = (c + 1) << map->shift;
+
+		if (!hsm_chunkmap_test(map, c))
+			continue;
+		if (end > f->rec.size)
+			end = f->rec.size;
+		while (off < end && !error) {
+			size_t want = end - off < VERIFY_BUF ? end - off :
+								VERIFY_BUF;
+			ssize_t n = pread(f->fd, a, want, off);
+			ssize_t m = store->ops->get(store, f->rec.oid, b, want,
+						    off);
+
+			if (m < 0)
+				error = -ENOLINK;
+			else if (n != (ssize_t)want || m != (ssize_t)want ||
+				 memcmp(a, b, want))
+				error = -ESTALE;
+			off += want;
+		}
+	}
+out:
+	free(a);
+	free(b);
+	return error;
+}
+
+/* Is the file's data still the archived copy?  0, -ESTALE, or -errno. */
+static int
+verify_unchanged(
+	struct hsm_fileref	*f,
+	const struct timespec	*sealed)
+{
+	struct hsm_chunkmap	map;
+	struct hsm_datamap	dmap;
+	uint64_t		sum;
+	int			error;
+
+	if (!hsm_fileref_matches_record(f))
+		return -ESTALE;
+	if (sealed && f->st.st_ctim.tv_sec == sealed->tv_sec &&
+	    f->st.st_ctim.tv_nsec == sealed->tv_nsec)
+		return 0;
+	if (!(f->rec.flags & HSM_F_RELEASED) &&
+	    f->rec.pending != HSM_OP_RECALLING) {
+		error = hsm_datamap_read_written(f->fd, f->rec.size, &dmap);
+		if (error)
+			return error;
+		error = hsm_csum_fd(f->fd, &dmap, &sum);
+		hsm_datamap_free(&dmap);
+		if (error)
+			return error;
+		return sum == f->rec.checksum ? 0 : -ESTALE;
+	}
+	/* partly recalled: what is resident must equal the store copy */
+	error = hsm_chunkmap_init(&map, f->rec.size, f->rec.chunk_shift ?
+			f->rec.chunk_shift : hsm_chunk_shift_for(f->rec.size));
+	if (error == -EINVAL)
+		return -EUCLEAN;	/* a shift no map has: forged record */
+	if (error)
+		return error;
+	error = hsm_chunkmap_load(f->fd, &map);
+	if (!error)
+		error = hsm_chunkmap_covers_data(&map, f->fd, f->rec.size);
+	if (!error)
+		error = verify_partial(f, &map);
+	hsm_chunkmap_free(&map);
+	return error;
+}
+
+/* Check the store still holds the copy the record names. */
+static int
+check_store_copy(
+	struct hsm_fileref	*f)
+{
+	struct hsm_store	*store = f->fs->store;
+	struct hsm_objmeta	meta;
+	int			error;
+
+	error = store->ops->stat(store, f->rec.oid, &meta);
+	if (error == -ENOENT || error == -EUCLEAN)
+		return mark_lost(f);
+	if (error)
+		return error;
+	if (meta.size != f->rec.size || meta.checksum != f->rec.checksum)
+		error = mark_lost(f);
+	hsm_objmeta_free(&meta);
+	return error;
+}
+
+/* Punch [0, len) (under xfs_hsmd, the lease hooks keep it silent). */
+static int
+punch(
+	struct hsm_fileref	*f,
+	uint64_t		len)
+{
+	if (len && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			     0, len) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Punch everything and record RELEASED.  The copy was verified before. */
+static int
+punch_and_record(
+	struct hsm_fileref	*f,
+	struct hsm_result	*res)
+{
+	uint64_t		freed = (uint64_t)f->st.st_blocks * 512;
+	uint64_t		bs = f->st.st_blksize ? f->st.st_blksize : 4096;
+	/* a punch ending mid-block zeroes that block but keeps it */
+	uint64_t		len = (f->rec.size + bs - 1) / bs * bs;
+	uint64_t		end;
+	int			error;
+
+	/* blocks preallocated past EOF (fallocate -n) hold no data: free
+	 * them too, or a released file would still use space */
+	error = hsm_extents_end(f->fd, &end);
+	if (error)
+		return error;
+	if (end > len)
+		len = end;
+	error = hsm_fs_note_release(f->fs);
+	if (error)
+		return error;
+	f->rec.pending = HSM_OP_RELEASING;
+	error = hsm_fileref_commit(f);
+	if (error)
+		return error;
+	hsm_fault(f->fs, "release-pending");
+	error = punch(f, len);
+	if (error)
+		return error;
+	/*
+	 * No fsync here: the punch is a journaled metadata change, and the
+	 * fsync in the RELEASED commit below forces the log past it.  Until
+	 * then RELEASING says what to finish.
+	 */
+	hsm_fault(f->fs, "release-punched");
+	error = hsm_chunkmap_remove(f->fd);
+	if (error)
+		return error;
+	f->rec.flags |= HSM_F_RELEASED;
+	f->rec.pending = HSM_OP_NONE;
+	f->rec.chunk_shift = 0;
+	error = hsm_fileref_commit(f);
+	if (error)
+		return error;
+	res->outcome = HSM_DONE;
+	res->bytes = freed;
+	return 0;
+}
+
+int
+hsm_release_locked(
+	struct hsm_fileref	*f,
+	const struct timespec	*sealed,
+	struct hsm_result	*res)
+{
+	bool			resumed = f->rec.pending == HSM_OP_RELEASING;
+	int			error;
+
+	memset(res, 0, sizeof(*res));
+	if (!f->has_rec || !(f->rec.flags & HSM_F_ARCHIVED)) {
+		hsm_fs_set_detail(f->fs, "not archived");
+		return -ENODATA;
+	}
+	if (f->rec.flags & HSM_F_NORELEASE) {
+		hsm_fs_set_detail(f->fs, "pinned with --norelease");
+		return -EPERM;
+	}
+	if (f->rec.flags & HSM_F_LOST) {
+		hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
+		return -ENOLINK;
+	}
+	if (f->rec.flags & HSM_F_DIRTY) {
+		hsm_fs_set_detail(f->fs, "file changed since it was archived");
+		return -ESTALE;
+	}
+	if ((f->rec.flags & HSM_F_RELEASED) && !resumed &&
+	    f->rec.pending != HSM_OP_RECALLING && f->st.st_blocks == 0) {
+		res->outcome = HSM_NOOP;
+		return 0;
+	}
+	if (resumed) {
+		/* verified before RELEASING was written; the punch may be
+		 * half done, so only the identity can be checked now */
+		if (!hsm_fileref_matches_record(f))
+			return mark_dirty(f);
+	} else {
+		error = verify_unchanged(f, sealed);
+		if (error == -ESTALE)
+			return mark_dirty(f);
+		if (error == -ENOLINK)
+			return mark_lost(f);
+		if (error)
+			return error;
+	}
+	error = check_store_copy(f);
+	if (error)
+		return error;
+	if (!hsm_lease_intact(f->fd, F_WRLCK)) {
+		hsm_fs_set_detail(f->fs, "file is in use "
+				"(release needs exclusive access)");
+		return -EBUSY;
+	}
+	error = punch_and_record(f, res);
+	if (error)
+		hsm_fileref_abandon(f);
+	return error;
+}
+
+HSM_EXPORT int
+hsm_release(
+	struct hsm_fs		*fs,
+	const char		*path,
+	struct hsm_result	*res)
+{
+	struct hsm_fileref	f;
+	int			error;
+
+	memset(res, 0, sizeof(*res));
+	fs->errdetail[0] = '\0';
+	error = hsm_fs_route(fs);
+	if (error)
+		return error;
+	if (fs->route == HSM_ROUTE_DAEMON)
+		return hsm_ctl_forward(fs, HSM_CTL_RELEASE, path, 0, res);
+	error = hsm_fs_open_store(fs);
+	if (error)
+		return error;
+	error = hsm_fileref_open(fs, path, O_RDWR, false, &f);
+	if (error)
+		return error;
+	if (f.has_rec && f.rec.pending != HSM_OP_NONE) {
+		if (hsm_fileref_pending_alive(&f)) {
+			hsm_fs_set_detail(fs, "%s in progress by pid %u",
+					hsm_op_name(f.rec.pending),
+					f.rec.owner_pid);
+			error = -EALREADY;
+			goto out_close;
+		}
+		error = hsm_settle_stale(&f);
+		if (error)
+			goto out_close;
+	}
+	if (f.st.st_size == 0 && !(f.has_rec && (f.rec.flags & HSM_F_ARCHIVED))) {
+		res->outcome = HSM_NOOP;
+		goto out_close;
+	}
+	error = hsm_fileref_lease(&f, F_WRLCK);
+	if (error) {
+		if (error == -EBUSY)
+			hsm_fs_set_detail(fs, "file is in use "
+					"(release needs exclusive access)");
+		goto out_close;
+	}
+	error = hsm_fileref_restat(&f);
+	if (!error)
+		error = hsm_release_locked(&f, NULL, res);
+out_close:
+	hsm_fileref_close(&f);
+	return error;
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * store.c - open a store from its spec ("kind:arg").
+ */
+#include <errno.h>
+#include <string.h>
+#include "store/store.h"
+
+static const struct hsm_store_ops *const store_kinds[] = {
+	&hsm_store_posix_ops,
+};
+
+int
+hsm_store_open(
+	const char		*spec,
+	const char		*fs_uuid,
+	bool			create,
+	struct hsm_store	**sp)
+{
+	const char		*colon = strchr(spec, ':');
+	size_t			i;
+
+	if (!colon)
+		return -EINVAL;
+	for (i = 0; i < sizeof(store_kinds) / sizeof(store_kinds[0]); i++) {
+		const struct hsm_store_ops *ops = store_kinds[i];
+
+		if (strlen(ops->name) == (size_t)(colon - spec) &&
+		    !strncmp(ops->name, spec, colon - spec))
+			return ops->open(colon + 1, fs_uuid, create, sp);
+	}
+	return -EPROTONOSUPPORT;
+}
+
+void
+hsm_store_close(
+	struct hsm_store	*s)
+{
+	if (s)
+		s->ops->close(s);
+}
+

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * store.h - secondary stores: the vtable every kind implements, the
+ * object metadata kept beside each object, and chunk IO (fetch a chunk
+ * and check its sum, write it into a file).  Depends on base/ only.
+ */
+#ifndef LIBHSM_STORE_H
+#define LIBHSM_STORE_H
+
+#include "base/base.h"
+
+struct hsm_store;
+
+/* ---- stores ---------------------------------------------------------- */
+
+/* What the store keeps beside each object, for disaster recovery. */
+struct hsm_objmeta {
+	uint8_t		oid[HSM_OID_LEN];
+	char		fs_uuid[37];
+	uint64_t	ino;
+	uint32_t	gen;
+	uint64_t	size;
+	int64_t		mtime_sec;
+	uint32_t	mtime_nsec;
+	uint64_t	checksum;
+	char		path[4096];	/* at archive time, may be "" */
+	struct hsm_datamap map;		/* data segments of the object */
+	unsigned	chunk_shift;	/* granularity of chunk sums */
+	struct hsm_chunksum *sums;	/* chunks holding data, ascending */
+	size_t		nsums;
+	size_t		sums_alloc;
+	int64_t		stored_sec;	/* set by stat: when the store last
+					 * wrote the object (not in the text) */
+};
+
+/* Checksum of one recall chunk: hsm_csum over the chunk's data pieces. */
+struct hsm_chunksum {
+	uint64_t	chunk;
+	uint64_t	sum;
+};
+
+int hsm_objmeta_add_sum(struct hsm_objmeta *m, uint64_t chunk, uint64_t sum);
+/* Sum of @chunk; false if the chunk has no data (all hole). */
+bool hsm_objmeta_find_sum(const struct hsm_objmeta *m, uint64_t chunk,
+			  uint64_t *sum);
+void hsm_objmeta_free(struct hsm_objmeta *m);
+
+struct hsm_store_writer;
+
+struct hsm_store_ops {
+	const char *name;		/* "posix" */
+	/* Open (and with @create, prepare) a store bound to @fs_uuid. */
+	int (*open)(const char *arg, const char *fs_uuid, bool create,
+		    struct hsm_store **sp);
+	void (*close)(struct hsm_store *s);
+	/* Start a new object; nothing is visible until commit.
+	 * -EEXIST if @oid is already committed. */
+	int (*put_begin)(struct hsm_store *s, const uint8_t *oid,
+			 struct hsm_store_writer **wp);
+	/* Write data at @off; offsets need not be contiguous (holes). */
+	int (*put_write)(struct hsm_store_writer *w, const void *buf,
+			 size_t len, uint64_t off);
+	/* Make object and metadata durable and visible (fsync, rename,
+	 * fsync dir).  Frees @w whatever the result; on error the
+	 * partial object is removed. */
+	int (*put_commit)(struct hsm_store_writer *w,
+			  const struct hsm_objmeta *meta);
+	/* Drop a partial object.  Frees @w. */
+	void (*put_abort)(struct hsm_store_writer *w);
+	/* Read exactly @len bytes at @off (short only past the end). */
+	ssize_t (*get)(struct hsm_store *s, const uint8_t *oid, void *buf,
+		       size_t len, uint64_t off);
+	/* Read an object's metadata (caller calls hsm_objmeta_free). */
+	int (*stat)(struct hsm_store *s, const uint8_t *oid,
+		    struct hsm_objmeta *meta);
+	/* Delete object, metadata and any partial upload durably;
+	 * -ENOENT if no committed object was there. */
+	int (*del)(struct hsm_store *s, const uint8_t *oid);
+	/* Call @fn for each committed object id; stops on non-zero. */
+	/* Hint that [off, off + len) of @oid will be read soon (may be
+	 * NULL): the recall of one file by several workers reads it in
+	 * strides no readahead guesses. */
+	void (*prefetch)(struct hsm_store *s, const uint8_t *oid, uint64_t off,
+			 uint64_t len);
+	int (*list)(struct hsm_store *s,
+		    int (*fn)(const uint8_t *oid, void *arg), void *arg);
+};
+
+struct hsm_store {
+	const struct hsm_store_ops *ops;
+};
+
+extern const struct hsm_store_ops hsm_store_posix_ops;
+
+/* Parse "kind:arg" and open.  -EINVAL without a colon,
+ * -EPROTONOSUPPORT for an unknown kind. */
+int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
+		   struct hsm_store **sp);
+void hsm_store_close(struct hsm_store *s);
+/* A posix store object's names under DIR/objects: "XX/<oid>" and, when
+ * @meta is not NULL, "XX/<oid>.meta" (objpath.c). */
+#define HSM_OBJ_DATA_NAME	40
+#define HSM_OBJ_META_NAME	48
+void hsm_posix_object_names(const uint8_t oid[HSM_OID_LEN],
+			    char data[HSM_OBJ_DATA_NAME],
+			    char meta[HSM_OBJ_META_NAME]);
+/* Object metadata as text and back; -EUCLEAN on a malformed text. */
+int hsm_objmeta_format(const struct hsm_objmeta *m, char **out, size_t *len);
+int hsm_objmeta_parse(const char *buf, size_t len, struct hsm_objmeta *m);
+
+/*
+ * Read chunk @c of object @oid into @buf (1 << meta->chunk_shift bytes, at
+ * the chunk's offsets) and check its sum: 0, -ENOLINK when the store
+ * cannot give the right bytes, other -errno from the store.  A chunk with
+ * no data in the copy reads as nothing (0).  @hint: extent cursor, start 0.
+ */
+int hsm_chunk_fetch(struct hsm_store *store, const uint8_t *oid,
+		    const struct hsm_objmeta *meta, uint64_t c, void *buf,
+		    size_t *hint);
+/* Write the data pieces of the @count chunks from @c on (fetched one after
+ * the other into @buf) to @fd, none at or past @limit: one pwrite per
+ * piece, however many chunks it spans.  Returns the bytes or -errno. */
+int64_t hsm_chunk_write(int fd, const struct hsm_objmeta *meta, uint64_t c,
+			uint64_t count, const void *buf, uint64_t limit,
+			size_t *hint);
+/* Bytes of data chunk @c holds below @limit. */
+uint64_t hsm_chunk_data_len(const struct hsm_objmeta *meta, uint64_t c,
+			    uint64_t limit);
+
+#endif /* LIBHSM_STORE_H */

@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * store_posix.c - the POSIX directory store.
+ *
+ *   DIR/.xfs-hsm-store          marker: "xfs-hsm-store 1\nfs_uuid U\n"
+ *   DIR/objects/XX/<oid>        the data, sparse, at the file's offsets
+ *   DIR/objects/XX/<oid>.meta   metadata text (hsm_objmeta_format)
+ *   DIR/tmp/<oid>.{data,meta}   objects being written
+ *
+ * An object becomes visible only by rename after its data and metadata
+ * are fsynced, and the rename is made durable by fsyncing the directory:
+ * the record may say ARCHIVED only after put_commit returns (DESIGN
+ * invariant 1).  Everything is 0700/0600: objects hold other users' data.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "store/store.h"
+
+#define MARKER		".xfs-hsm-store"
+#define MARKER_MAGIC	"xfs-hsm-store 1\n"
+
+struct posix_store {
+	struct hsm_store base;
+	int		dirfd;		/* DIR */
+	int		objfd;		/* DIR/objects */
+	int		tmpfd;		/* DIR/tmp */
+	uint8_t		cached_oid[HSM_OID_LEN];
+	int		cached_fd;	/* last object read */
+};
+
+struct hsm_store_writer {
+	struct posix_store *ps;
+	uint8_t		oid[HSM_OID_LEN];
+	char		name[64];	/* tmp data name */
+	int		fd;
+};
+
+#define PS(s)	((struct posix_store *)(s))
+
+/* Write the whole buffer to a new file @name in @dfd and fsync it. */
+static int
+write_file_sync(
+	int		dfd,
+	const char	*name,
+	const void	*buf,
+	size_t		len)
+{
+	const char	*p = buf;
+	int		fd, error = 0;
+	ssize_t		n;
+
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error = -errno;
+			break;
+		}
+		p += n;
+		len -= n;
+	}
+	if (!error && fsync(fd) < 0)
+		error = -errno;
+	if (close(fd) < 0 && !error)
+		error = -errno;
+	if (error)
+		unlinkat(dfd, name, 0);
+	return error;
+}
+
+/* Read a small file whole; NUL-terminated.  Returns length or -errno. */
+static ssize_t
+read_small_file(
+	int		dfd,
+	const char	*name,
+	char		**out)
+{
+	struct stat	st;
+	char		*buf;
+	ssize_t		n, got = 0;
+	int		fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size > (64 << 20)) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc(st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < st.st_size) {
+		n = read(fd, buf + got, st.st_size - got);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	return got;
+}
+
+static int
+mkdir_sync(
+	int		dfd,
+	const char	*name,
+	bool		*made)
+{
+	*made = false;
+	if (mkdirat(dfd, name, 0700) == 0) {
+		*made = true;
+		return 0;
+	}
+	return errno == EEXIST ? 0 : -errno;
+}
+
+/* Check or create the marker that ties this store to one filesystem. */
+static int
+check_marker(
+	int		dirfd,
+	const char	*fs_uuid,
+	bool		create)
+{
+	char		want[128], *have = NULL;
+	ssize_t		n;
+	int		error;
+
+	snprintf(want, sizeof(want), MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+	n = read_small_file(dirfd, MARKER, &have);
+	if (n == -ENOENT && create) {
+		error = write_file_sync(dirfd, MARKER, want, strlen(want));
+		if (!error && fsync(dirfd) < 0)
+			error = -errno;
+		return error;
+	}
+	if (n == -ENOENT)
+		return -ENOENT;		/* not a store (or not mounted) */
+	if (n < 0)
+		return n;
+	error = strcmp(have, want) ? -EXDEV : 0;
+	if (error && strncmp(have, MARKER_MAGIC, strlen(MARKER_MAGIC)))
+		error = -EUCLEAN;
+	free(have);
+	return error;
+}
+
+static void posix_close(struct hsm_store *s);
+
+static int
+posix_open(
+	const char		*dir,
+	const char		*fs_uuid,
+	bool			create,
+	struct hsm_store	**sp)
+{
+	struct posix_store	*ps;
+	bool			made;
+	int			error;
+
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	ps->base.ops = &hsm_store_posix_ops;
+	ps->objfd = ps->tmpfd = ps->cached_fd = -1;
+	ps->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ps->dirfd < 0) {
+		error = -errno;
+		goto out_free;
+	}
+	error = check_marker(ps->dirfd, fs_uuid, create);
+	if (error)
+		goto out_close;
+	if (create) {
+		if (fchmod(ps->dirfd, 0700) < 0) {
+			error = -errno;
+			goto out_close;
+		}
+		error = mkdir_sync(ps->dirfd, "objects", &made);
+		if (!error)
+			error = mkdir_sync(ps->dirfd, "tmp", &made);
+		if (!error && fsync(ps->dirfd) < 0)
+			error = -errno;
+		if (error)
+			goto out_close;
+	}
+	ps->objfd = openat(ps->dirfd, "objects",
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ps->tmpfd = openat(ps->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ps->objfd < 0 || ps->tmpfd < 0) {
+		error = errno == ENOENT ? -EUCLEAN : -errno;
+		goto out_close;
+	}
+	*sp = &ps->base;
+	return 0;
+out_close:
+	posix_close(&ps->base);
+	return error;
+out_free:
+	free(ps);
+	return error;
+}
+
+static void
+posix_close(
+	struct hsm_store	*s)
+{
+	struct posix_store	*ps = PS(s);
+
+	if (ps->cached_fd >= 0)
+		close(ps->cached_fd);
+	if (ps->objfd >= 0)
+		close(ps->objfd);
+	if (ps->tmpfd >= 0)
+		close(ps->tmpfd);
+	if (ps->dirfd >= 0)
+		close(ps->dirfd);
+	free(ps);
+}
+
+static int
+posix_put_begin(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_store_writer	**wp)
+{
+	struct hsm_store_writer	*w;
+	char			hex[33], data[HSM_OBJ_DATA_NAME];
+	struct stat		st;
+
+	/* never replace a committed object: ids are never reused */
+	hsm_posix_object_names(oid, data, NULL);
+	if (fstatat(PS(s)->objfd, data, &st, 0) == 0)
+		return -EEXIST;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->ps = PS(s);
+	memcpy(w->oid, oid, HSM_OID_LEN);
+	hsm_oid_hex(oid, hex);
+	snprintf(w->name, sizeof(w->name), "%s.data", hex);
+	w->fd = openat(w->ps->tmpfd, w->name,
+			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		int error = -errno;
+
+		free(w);
+		return error;
+	}
+	*wp = w;
+	return 0;
+}
+
+static int
+posix_put_write(
+	struct hsm_store_writer	*w,
+	const void		*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	const char		*p = buf;
+	ssize_t			n;
+
+	while (len) {
+		n = pwrite(w->fd, p, len, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+posix_put_abort(
+	struct hsm_store_writer	*w)
+{
+	char			meta[64];
+
+	close(w->fd);
+	unlinkat(w->ps->tmpfd, w->name, 0);
+	snprintf(meta, sizeof(meta), "%.32s.meta", w->name);
+	unlinkat(w->ps->tmpfd, meta, 0);
+	free(w);
+}
+
+static int
+posix_put_commit(
+	struct hsm_store_writer	*w,
+	const struct hsm_objmeta *meta)
+{
+	struct posix_store	*ps = w->ps;
+	char			tmeta[64], sub[3];
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			*text = NULL;
+	size_t			len;
+	bool			made;
+	int			subfd = -1, error;
+
+	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
+	/* metadata that stat would refuse later must not be committed */
+	if (meta->map.nr && meta->map.ext[meta->map.nr - 1].off +
+			    meta->map.ext[meta->map.nr - 1].len > meta->size) {
+		error = -EINVAL;
+		goto out_abort;
+	}
+	if (ftruncate(w->fd, meta->size) < 0 || fsync(w->fd) < 0) {
+		error = -errno;
+		goto out_abort;
+	}
+	error = hsm_objmeta_format(meta, &text, &len);
+	if (error)
+		goto out_abort;
+	error = write_file_sync(ps->tmpfd, tmeta, text, len);
+	if (error)
+		goto out_abort;
+
+	hsm_posix_object_names(w->oid, data, mname);
+	memcpy(sub, data, 2);
+	sub[2] = '\0';
+	error = mkdir_sync(ps->objfd, sub, &made);
+	if (error)
+		goto out_abort;
+	if (made && fsync(ps->objfd) < 0) {
+		error = -errno;
+		goto out_abort;
+	}
+	/* meta first: a data file without meta would look committed */
+	if (renameat(ps->tmpfd, tmeta, ps->objfd, mname) < 0 ||
+	    renameat(ps->tmpfd, w->name, ps->objfd, data) < 0) {
+		error = -errno;
+		unlinkat(ps->objfd, mname, 0);
+		goto out_abort;
+	}
+	/* a rename is one transaction: syncing its target makes it durable */
+	subfd = openat(ps->objfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (subfd < 0 || fsync(subfd) < 0) {
+		error = -errno;
+		unlinkat(ps->objfd, data, 0);
+		unlinkat(ps->objfd, mname, 0);
+		goto out_abort;
+	}
+	close(subfd);
+	close(w->fd);
+	free(text);
+	free(w);
+	return 0;
+out_abort:
+	if (subfd >= 0)
+		close(subfd);
+	free(text);
+	posix_put_abort(w);
+	return error;
+}
+
+/* An fd for reading object @oid, cached across calls. */
+static int
+object_fd(
+	struct posix_store	*ps,
+	const uint8_t		*oid)
+{
+	char			data[HSM_OBJ_DATA_NAME];
+
+	if (ps->cached_fd >= 0 && !memcmp(ps->cached_oid, oid, HSM_OID_LEN))
+		return ps->cached_fd;
+	if (ps->cached_fd >= 0)
+		close(ps->cached_fd);
+	hsm_posix_object_names(oid, data, NULL);
+	ps->cached_fd = openat(ps->objfd, data, O_RDONLY | O_CLOEXEC);
+	if (ps->cached_fd < 0)
+		return -errno;
+	/* recall reads objects front to back */
+	posix_fadvise(ps->cached_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	memcpy(ps->cached_oid, oid, HSM_OID_LEN);
+	return ps->cached_fd;
+}
+
+static ssize_t
+posix_get(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	void			*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	char			*p = buf;
+	size_t			got = 0;
+	ssize_t			n;
+	int			fd = object_fd(PS(s), oid);
+
+	if (fd < 0)
+		return fd;
+	hsm_fault_delay("store-get");
+	while (got < len) {
+		n = pread(fd, p + got, len - got, off + got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+static void
+posix_prefetch(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	uint64_t		off,
+	uint64_t		len)
+{
+	int			fd = object_fd(PS(s), oid);
+
+	if (fd >= 0)
+		posix_fadvise(fd, off, len, POSIX_FADV_WILLNEED);
+}
+
+static int
+posix_stat(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta)
+{
+	struct posix_store	*ps = PS(s);
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			*text;
+	struct stat		st;
+	ssize_t			n;
+	int			error;
+
+	hsm_posix_object_names(oid, data, mname);
+	if (fstatat(ps->objfd, data, &st, 0) < 0)
+		return -errno;
+	n = read_small_file(ps->objfd, mname, &text);
+	if (n < 0)
+		return n == -ENOENT ? -EUCLEAN : (int)n;
+	error = hsm_objmeta_parse(text, n, meta);
+	free(text);
+	if (error)
+		return error;
+	if (memcmp(meta->oid, oid, HSM_OID_LEN) ||
+	    (uint64_t)st.st_size != meta->size) {
+		hsm_objmeta_free(meta);
+		return -EUCLEAN;
+	}
+	/* written, then renamed into place by commit: the later of the two */
+	meta->stored_sec = st.st_mtime > st.st_ctime ? st.st_mtime :
+			   st.st_ctime;
+	return 0;
+}
+
+/* Remove a partial upload that an interrupted migrate left in tmp/. */
+static void
+remove_partial(
+	struct posix_store	*ps,
+	const uint8_t		*oid)
+{
+	char			hex[33], name[48];
+
+	hsm_oid_hex(oid, hex);
+	snprintf(name, sizeof(name), "%s.data", hex);
+	unlinkat(ps->tmpfd, name, 0);
+	snprintf(name, sizeof(name), "%s.meta", hex);
+	unlinkat(ps->tmpfd, name, 0);
+}
+
+static int
+posix_del(
+	struct hsm_store	*s,
+	const uint8_t		*oid)
+{
+	struct posix_store	*ps = PS(s);
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			sub[3];
+	int			subfd, error = 0;
+
+	hsm_posix_object_names(oid, data, mname);
+	if (ps->cached_fd >= 0 && !memcmp(ps->cached_oid, oid, HSM_OID_LEN)) {
+		close(ps->cached_fd);
+		ps->cached_fd = -1;
+	}
+	if (unlinkat(ps->objfd, data, 0) < 0)
+		error = -errno;
+	if (unlinkat(ps->objfd, mname, 0) < 0 && !error)
+		error = -errno;
+	if (error && error != -ENOENT)
+		return error;
+	remove_partial(ps, oid);
+	memcpy(sub, data, 2);
+	sub[2] = '\0';
+	subfd = openat(ps->objfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (subfd >= 0) {
+		if (fsync(subfd) < 0 && !error)
+			error = -errno;
+		close(subfd);
+	}
+	return error;
+}
+
+static int
+posix_list(
+	struct hsm_store	*s,
+	int			(*fn)(const uint8_t *oid, void *arg),
+	void			*arg)
+{
+	struct posix_store	*ps = PS(s);
+	struct dirent		*top, *ent;
+	DIR			*d, *sd;
+	uint8_t			oid[HSM_OID_LEN];
+	int			fd, ret = 0;
+
+	fd = dup(ps->objfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	while (!ret && (top = readdir(d))) {
+		if (strlen(top->d_name) != 2 || top->d_name[0] == '.')
+			continue;
+		fd = openat(ps->objfd, top->d_name,
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		sd = fdopendir(fd);
+		if (!sd) {
+			close(fd);
+			continue;
+		}
+		while (!ret && (ent = readdir(sd)))
+			if (!hsm_oid_parse(ent->d_name, oid))
+				ret = fn(oid, arg);
+		closedir(sd);
+	}
+	closedir(d);
+	return ret;
+}
+
+const struct hsm_store_ops hsm_store_posix_ops = {
+	.name		= "posix",
+	.open		= posix_open,
+	.close		= posix_close,
+	.put_begin	= posix_put_begin,
+	.put_write	= posix_put_write,
+	.put_commit	= posix_put_commit,
+	.put_abort	= posix_put_abort,
+	.get		= posix_get,
+	.stat		= posix_stat,
+	.del		= posix_del,
+	.prefetch	= posix_prefetch,
+	.list		= posix_list,
+};
