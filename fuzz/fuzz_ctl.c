@@ -3,8 +3,9 @@
  * fuzz_ctl.c - the control socket's message decoder, as the daemon reads
  * a request and a command reads the reply: hsm_ctl_recv() on a pipe
  * holding the input.  A message that decodes must encode back to the
- * bytes it was read from (no field is ignored), and an inode payload is
- * decoded as the daemon would.
+ * bytes it was read from (no field is ignored), and a batch's items or
+ * results are decoded as the daemon and a command would: each one read
+ * back and written again must give the same bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,40 @@
 #include "fuzz.h"
 
 /* Fits a pipe's buffer: the write below never blocks. */
-#define MAX_INPUT	(HSM_CTL_RESP_HDR + HSM_CTL_MAX_PAYLOAD + 64)
+#define MAX_INPUT	60000
+
+/* Decode every item (or result) and encode it again: the same bytes. */
+static void
+check_batch(
+	const struct hsm_ctl_msg *m,
+	bool			response)
+{
+	static struct hsm_ctl_msg again;
+	struct hsm_ctl_item	it;
+	struct hsm_ctl_result	r;
+	unsigned		cmd;
+	uint32_t		count;
+	size_t			pos = 0;
+	int			rc;
+
+	if (response) {
+		hsm_ctl_results_start(&again);
+		while ((rc = hsm_ctl_get_result(m, &pos, &r)) == 0)
+			FUZZ_CHECK(hsm_ctl_put_result(&again, &r) == 0);
+		if (rc == 1 && !memcmp(again.payload, m->payload, 4))
+			FUZZ_CHECK(again.len == m->len &&
+				   !memcmp(again.payload, m->payload, m->len));
+		return;
+	}
+	if (hsm_ctl_batch_head(m, &cmd, &count))
+		return;
+	hsm_ctl_batch_start(&again, cmd);
+	while ((rc = hsm_ctl_get_item(m, &pos, &it)) == 0)
+		FUZZ_CHECK(hsm_ctl_put_item(&again, &it) == 0);
+	if (rc == 1 && !memcmp(again.payload + 4, m->payload + 4, 4))
+		FUZZ_CHECK(again.len == m->len &&
+			   !memcmp(again.payload, m->payload, m->len));
+}
 
 static void
 check_one(
@@ -26,9 +60,6 @@ check_one(
 {
 	size_t			hdr = response ? HSM_CTL_RESP_HDR :
 						 HSM_CTL_REQ_HDR;
-	uint64_t		ino;
-	uint32_t		gen;
-	uint8_t			oid[HSM_OID_LEN];
 	int			fds[2], len;
 
 	FUZZ_CHECK(pipe2(fds, O_CLOEXEC) == 0);
@@ -48,13 +79,9 @@ check_one(
 			HSM_CTL_MAX_PAYLOAD);
 	FUZZ_CHECK(len == (int)(hdr + m->len));
 	FUZZ_CHECK(memcmp(buf, data, len) == 0);
-	if (response ||
-	    (m->op != HSM_CTL_REPAIR && m->op != HSM_CTL_MARKLOST))
+	if (m->op != HSM_CTL_BATCH)
 		return;
-	if (!hsm_ctl_inode_decode(m->payload, m->len, &ino, &gen, oid)) {
-		hsm_ctl_inode_encode(ino, gen, oid, buf);
-		FUZZ_CHECK(memcmp(buf, m->payload, m->len) == 0);
-	}
+	check_batch(m, response);
 }
 
 int

@@ -79,7 +79,7 @@ ctl_one(
 	bool		response,
 	struct hsm_ctl_msg *m)
 {
-	uint8_t		buf[HSM_CTL_RESP_HDR + HSM_CTL_MAX_PAYLOAD];
+	static uint8_t	buf[HSM_CTL_RESP_HDR + HSM_CTL_MAX_PAYLOAD];
 	int		len = hsm_ctl_encode(m, response, buf, sizeof(buf));
 
 	if (len < 0) {
@@ -90,41 +90,62 @@ ctl_one(
 }
 
 static void
+ctl_path(
+	struct hsm_ctl_msg *m,
+	const char	*path)
+{
+	struct hsm_ctl_item it = { .kind = HSM_CTL_ITEM_PATH, .path = path,
+				   .plen = strlen(path) };
+
+	if (hsm_ctl_put_item(m, &it)) {
+		fprintf(stderr, "mkcorpus: cannot add '%s'\n", path);
+		exit(1);
+	}
+}
+
+static void
 ctls(void)
 {
 	static struct hsm_ctl_msg m;
-	uint8_t		oid[HSM_OID_LEN] = { 0xde, 0xad, 0xbe, 0xef };
+	struct hsm_ctl_item it = { .kind = HSM_CTL_ITEM_INODE, .ino = 131,
+				   .gen = 7, .oid = { 0xde, 0xad, 0xbe, 0xef } };
+	struct hsm_ctl_result r = { .error = -EIO, .outcome = 0,
+				    .bytes = 65536, .ino = 131, .gen = 7,
+				    .detail = "store read failed",
+				    .dlen = 17 };
 
 	m.op = HSM_CTL_PING;
 	ctl_one("req-ping", false, &m);
-	m.op = HSM_CTL_RECALL;
-	m.len = strlen("/mnt/data/file");
-	memcpy(m.payload, "/mnt/data/file", m.len);
+	hsm_ctl_batch_start(&m, HSM_CMD_RECALL);
+	ctl_path(&m, "/mnt/data/file");
+	ctl_path(&m, "/mnt/data/other");
 	ctl_one("req-recall", false, &m);
-	m.op = HSM_CTL_SETFLAGS;
-	m.flags = HSM_F_NORELEASE | (HSM_F_NOARCHIVE << 16);
+	hsm_ctl_batch_start(&m, HSM_CMD_PINS);
+	m.flags = HSM_PINS(HSM_F_NORELEASE, HSM_F_NOARCHIVE);
+	ctl_path(&m, "/mnt/data/file");
 	ctl_one("req-setflags", false, &m);
-	m.op = HSM_CTL_MARKLOST;
+	hsm_ctl_batch_start(&m, HSM_CMD_MARKLOST);
 	m.flags = 0;
-	hsm_ctl_inode_encode(131, 7, oid, m.payload);
-	m.len = HSM_CTL_INODE_LEN;
+	hsm_ctl_put_item(&m, &it);
 	ctl_one("req-marklost", false, &m);
-	m.op = HSM_CTL_RECALL;
-	m.error = -EIO;
-	m.outcome = 2;
-	m.bytes = 65536;
-	m.len = strlen("store read failed");
-	memcpy(m.payload, "store read failed", m.len);
+	m.op = HSM_CTL_BATCH;
+	m.error = 0;
+	hsm_ctl_results_start(&m);
+	hsm_ctl_put_result(&m, &r);
+	r.error = 0;
+	r.outcome = HSM_DONE;
+	r.dlen = 0;
+	hsm_ctl_put_result(&m, &r);
 	ctl_one("resp-recall", true, &m);
 	m.op = HSM_CTL_STATS;
 	m.error = 0;
 	m.len = 168;
 	memset(m.payload, 1, m.len);
 	ctl_one("resp-stats", true, &m);
-	put("ctl", "short-hdr", "XHSQ\1\0", 6);
+	put("ctl", "short-hdr", "XHSQ\2\0", 6);
 	/* a header promising more payload than follows */
 	put("ctl", "short-payload",
-	    "XHSQ" "\1\0" "\3\0" "\0\0\0\0" "\0\1\0\0" "/mnt", 20);
+	    "XHSQ" "\2\0" "\3\0" "\0\0\0\0" "\0\1\0\0" "/mnt", 20);
 }
 
 static void

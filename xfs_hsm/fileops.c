@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fileops.c - migrate, release, recall, forget: one libhsm operation per
- * file, over a batch that one bad file never stops.
+ * fileops.c - migrate, release, recall, forget: one libhsm command over
+ * the files named, in batches that one bad file never stops.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,112 +10,46 @@
 #include <string.h>
 #include "xfs_hsm.h"
 
-enum fileop { OP_MIGRATE, OP_RELEASE, OP_RECALL, OP_FORGET };
-
-struct fileop_ctx {
-	enum fileop	op;
-	const char	*verb;
-	unsigned	flags;		/* HSM_MIGRATE_* */
-	struct progress	*progress;
-	struct workers	*workers;	/* with -j N, N > 1 */
-};
-
-/* What -v prints for a file the operation changed. */
-static const char *
-done_word(
-	const struct fileop_ctx	*ctx)
-{
-	switch (ctx->op) {
-	case OP_MIGRATE:
-		return (ctx->flags & HSM_MIGRATE_KEEP) ? "archived" :
-							 "migrated";
-	case OP_RELEASE:
-		return "released";
-	case OP_RECALL:
-		return "recalled";
-	default:
-		return "forgot";
-	}
-}
-
-/* Run the operation on one file with @fs, this thread's handle. */
+/* What -v prints for a file the command changed, or did not. */
 static void
-do_file(
-	const char		*path,
-	struct hsm_fs		*fs,
-	void			*arg)
+report(
+	struct batch_run		*run,
+	const struct hsm_item_result	*r)
 {
-	struct fileop_ctx	*ctx = arg;
-	struct hsm_result	res = { 0 };
-	struct hsm_status	st;
-	int			error;
+	struct hsm_fs			*fs;
+	struct hsm_status		st;
+	const char			*word;
 
-	if (!fs) {
-		report_file_error(ctx->verb, path, NULL, -EIO);
-		output_lock_take();
-		progress_file(ctx->progress, 0, true);
-		output_lock_drop();
+	if (!verbose)
+		return;
+	if (r->outcome == HSM_NOOP) {
+		fs = fs_for_path(r->path, false);
+		printf("%s: nothing to do (%s)\n", r->path,
+		       fs && !hsm_status_get(fs, r->path, &st) ?
+		       hsm_state_name(st.state) : "unknown");
 		return;
 	}
-	/* per-file byte progress only makes sense with one worker */
-	if (!ctx->workers)
-		hsm_fs_set_progress(fs, progress_bytes, ctx->progress);
-	switch (ctx->op) {
-	case OP_MIGRATE:
-		error = hsm_migrate(fs, path, ctx->flags, &res);
+	switch (run->cmd) {
+	case HSM_CMD_MIGRATE:
+		word = (run->flags & HSM_MIGRATE_KEEP) ? "archived" :
+							  "migrated";
 		break;
-	case OP_RELEASE:
-		error = hsm_release(fs, path, &res);
+	case HSM_CMD_RELEASE:
+		word = "released";
 		break;
-	case OP_RECALL:
-		error = hsm_recall(fs, path, &res);
+	case HSM_CMD_RECALL:
+		word = "recalled";
 		break;
 	default:
-		error = hsm_forget(fs, path, &res);
+		word = "forgot";
 		break;
 	}
-	hsm_fs_set_progress(fs, NULL, NULL);
-	if (error)
-		report_file_error(ctx->verb, path, fs, error);
-	output_lock_take();
-	progress_file(ctx->progress, res.bytes, error != 0);
-	if (!error && verbose) {
-		if (res.outcome == HSM_NOOP) {
-			error = hsm_status_get(fs, path, &st);
-			printf("%s: nothing to do (%s)\n", path,
-			       error ? "unknown" : hsm_state_name(st.state));
-		} else {
-			printf("%s %s\n", done_word(ctx), path);
-		}
-	}
-	output_lock_drop();
-}
-
-/* From the walk: check the filesystem once, then run or queue. */
-static void
-one_file(
-	const char		*path,
-	void			*arg)
-{
-	struct fileop_ctx	*ctx = arg;
-	struct hsm_fs		*fs = fs_for_path(path, true);
-
-	if (!fs) {
-		/* filesystem or store reported already */
-		output_lock_take();
-		progress_file(ctx->progress, 0, true);
-		output_lock_drop();
-		return;
-	}
-	if (ctx->workers)
-		workers_add(ctx->workers, path);
-	else
-		do_file(path, fs, ctx);
+	printf("%s %s\n", word, r->path);
 }
 
 static int
 fileop_run(
-	enum fileop		op,
+	enum hsm_command	cmd,
 	const char		*verb,
 	int			argc,
 	char			**argv,
@@ -124,37 +58,33 @@ fileop_run(
 	static const struct option longopts[] = {
 		{ "keep",	no_argument,	NULL, 'k' },
 		{ "recursive",	no_argument,	NULL, 'r' },
-		{ "jobs",	required_argument, NULL, 'j' },
 		{ "verbose",	no_argument,	NULL, 'v' },
 		{ "help",	no_argument,	NULL, 'h' },
+		BATCH_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fileop_ctx	ctx = { .op = op, .verb = verb };
-	const char		*optstr = op == OP_MIGRATE ? "krj:vh" : "rj:vh";
-	unsigned long		jobs = 1;
+	struct batch_run	run = {
+		.verb		= verb,
+		.cmd		= cmd,
+		.need_store	= true,
+		.report		= report,
+	};
+	const char		*optstr = cmd == HSM_CMD_MIGRATE ? "krj:vh" :
+								   "rj:vh";
 	bool			recursive = false;
-	char			*end;
 	int			c;
 
 	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
+		if (batch_option(&run, c, optarg))
+			continue;
 		switch (c) {
 		case 'k':
-			if (op != OP_MIGRATE)
+			if (cmd != HSM_CMD_MIGRATE)
 				errtryhelp(HSM_EX_USAGE);
-			ctx.flags |= HSM_MIGRATE_KEEP;
+			run.flags |= HSM_MIGRATE_KEEP;
 			break;
 		case 'r':
 			recursive = true;
-			break;
-		case 'j':
-			errno = 0;
-			jobs = strtoul(optarg, &end, 10);
-			if (errno || *end || !jobs || jobs > 1024 ||
-			    optarg[0] == '-') {
-				fprintf(stderr, "%s: %s: invalid --jobs '%s' "
-					"(1 to 1024)\n", PROGNAME, verb, optarg);
-				errtryhelp(HSM_EX_USAGE);
-			}
 			break;
 		case 'v':
 			verbose++;
@@ -171,14 +101,7 @@ fileop_run(
 		errtryhelp(HSM_EX_USAGE);
 	}
 	require_root();
-	ctx.progress = progress_start(verb);
-	if (jobs > 1)
-		ctx.workers = workers_start(jobs, do_file, &ctx);
-	progress_refused(ctx.progress, walk_paths(verb, argv + optind,
-			argc - optind, recursive, one_file, &ctx));
-	if (ctx.workers)
-		workers_finish(ctx.workers);
-	progress_end(ctx.progress, recursive || argc - optind > 1);
+	batch_run_paths(&run, argv + optind, argc - optind, recursive);
 	return 0;
 }
 
@@ -190,13 +113,15 @@ fileop_help(
 {
 	printf("Usage:\n %s %s\n\n%s\n\nOptions:\n", PROGNAME, synopsis, what);
 	if (keep)
-		printf(" -k, --keep       archive only: keep the data resident "
-		       "(dual-state)\n");
-	printf(" -r, --recursive  walk directories (one filesystem, no "
-	       "symlinks)\n"
-	       " -j, --jobs <n>   work on n files at once (default 1)\n"
-	       " -v, --verbose    report every file\n"
-	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n");
+		printf(" -k, --keep             archive only: keep the data "
+		       "resident (dual-state)\n");
+	printf(" -r, --recursive        walk directories (one filesystem, "
+	       "no symlinks)\n");
+	batch_options_help();
+	printf(" -v, --verbose          report every file (twice: the "
+	       "batches too)\n"
+	       " -h, --help             display this help\n\n"
+	       "See xfs_hsm(8).\n");
 }
 
 void
@@ -233,23 +158,25 @@ forget_help(void)
 int
 migrate_f(int argc, char **argv)
 {
-	return fileop_run(OP_MIGRATE, "migrate", argc, argv, migrate_help);
+	return fileop_run(HSM_CMD_MIGRATE, "migrate", argc, argv,
+			  migrate_help);
 }
 
 int
 release_f(int argc, char **argv)
 {
-	return fileop_run(OP_RELEASE, "release", argc, argv, release_help);
+	return fileop_run(HSM_CMD_RELEASE, "release", argc, argv,
+			  release_help);
 }
 
 int
 recall_f(int argc, char **argv)
 {
-	return fileop_run(OP_RECALL, "recall", argc, argv, recall_help);
+	return fileop_run(HSM_CMD_RECALL, "recall", argc, argv, recall_help);
 }
 
 int
 forget_f(int argc, char **argv)
 {
-	return fileop_run(OP_FORGET, "forget", argc, argv, forget_help);
+	return fileop_run(HSM_CMD_FORGET, "forget", argc, argv, forget_help);
 }

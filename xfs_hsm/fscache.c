@@ -143,9 +143,7 @@ report_file_error(
 	struct hsm_fs	*fs,
 	int		error)
 {
-	output_lock_take();
 	fprintf(stderr, "%s: cannot %s '%s': %s\n", PROGNAME, verb, path,
 		file_error_reason(fs, error));
 	exitcode |= HSM_EX_PROBLEMS;
-	output_lock_drop();
 }

@@ -21,50 +21,7 @@
 #include <unistd.h>
 #include <ini.h>
 #include "hsmd.h"
-
-/* Strictly parse an unsigned number with an optional K/M/G suffix. */
-static int
-parse_size(
-	const char	*s,
-	uint64_t	*out)
-{
-	unsigned long long v;
-	char		*end;
-	unsigned	shift = 0;
-
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-static int
-parse_uint(
-	const char	*s,
-	unsigned	min,
-	unsigned	max,
-	unsigned	*out)
-{
-	uint64_t	v;
-
-	if (parse_size(s, &v) || strpbrk(s, "kKmMgG") || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+#include "strutils.h"
 
 int
 hsmd_set(

@@ -8,35 +8,22 @@
 #include <string.h>
 #include "xfs_hsm.h"
 
-struct pin_ctx {
-	unsigned	set;
-	unsigned	clear;
-	const char	*verb;
-};
-
+/* What -v prints for a file whose flags changed. */
 static void
-one_file(
-	const char	*path,
-	void		*arg)
+report(
+	struct batch_run		*run,
+	const struct hsm_item_result	*r)
 {
-	struct pin_ctx	*ctx = arg;
-	struct hsm_fs	*fs = fs_for_path(path, false);
-	int		error;
+	unsigned			set = run->flags & 0xffff;
+	unsigned			clear = run->flags >> 16;
 
-	if (!fs)
-		return;
-	error = hsm_set_pins(fs, path, ctx->set, ctx->clear);
-	if (error) {
-		report_file_error(ctx->verb, path, fs, error);
-		return;
-	}
 	if (!verbose)
 		return;
-	if ((ctx->set | ctx->clear) & HSM_F_PINS)
-		printf("%s %s\n", ctx->set ? "pinned" : "unpinned", path);
+	if ((set | clear) & HSM_F_PINS)
+		printf("%s %s\n", set ? "pinned" : "unpinned", r->path);
 	else
-		printf("recall mode %s %s\n", ctx->set ? "set" : "cleared",
-		       path);
+		printf("recall mode %s %s\n", set ? "set" : "cleared",
+		       r->path);
 }
 
 static int
@@ -55,7 +42,11 @@ pins_run(
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pin_ctx	ctx = { .verb = set ? "set" : "clear" };
+	struct batch_run run = {
+		.verb		= set ? "set" : "clear",
+		.cmd		= HSM_CMD_PINS,
+		.report		= report,
+	};
 	unsigned	pins = 0;
 	bool		recursive = false;
 	int		c;
@@ -77,7 +68,7 @@ pins_run(
 				pins |= HSM_F_RECALL_RANGE;
 			} else {
 				fprintf(stderr, "%s: %s: %s\n", PROGNAME,
-					ctx.verb, set ? "--recall needs 'whole' "
+					run.verb, set ? "--recall needs 'whole' "
 					"or 'range'" : "--recall takes no value");
 				errtryhelp(HSM_EX_USAGE);
 			}
@@ -96,18 +87,14 @@ pins_run(
 		}
 	}
 	if (!pins || optind >= argc) {
-		fprintf(stderr, "%s: %s: %s\n", PROGNAME, ctx.verb, !pins ?
+		fprintf(stderr, "%s: %s: %s\n", PROGNAME, run.verb, !pins ?
 			"--norelease, --noarchive or --recall is required" :
 			"missing path");
 		errtryhelp(HSM_EX_USAGE);
 	}
 	require_root();
-	if (set)
-		ctx.set = pins;
-	else
-		ctx.clear = pins;
-	walk_paths(ctx.verb, argv + optind, argc - optind, recursive,
-		   one_file, &ctx);
+	run.flags = set ? HSM_PINS(pins, 0) : HSM_PINS(0, pins);
+	batch_run_paths(&run, argv + optind, argc - optind, recursive);
 	return 0;
 }
 

@@ -111,6 +111,7 @@ print_json(
 static void
 one_file(
 	const char		*path,
+	bool			named,
 	void			*arg)
 {
 	struct status_ctx	*ctx = arg;
@@ -123,6 +124,8 @@ one_file(
 	if (!fs)
 		return;
 	error = hsm_status_get(fs, path, &st);
+	if (error == -ENOENT && !named)
+		return;		/* removed or renamed during the walk */
 	if (error && error != -EUCLEAN && error != -EPROTONOSUPPORT) {
 		report_file_error("status", path, NULL, error);
 		return;

@@ -9,6 +9,7 @@
  * than one link); a name given on the command line is always handled.
  */
 #define _XOPEN_SOURCE 700
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <search.h>
@@ -71,13 +72,34 @@ visit(
 	int			type,
 	struct FTW		*ftw)
 {
+	struct stat		again;
+	DIR			*d;
+	int			error;
+
 	if (type == FTW_DNR || type == FTW_NS) {
-		report_file_error(cur_verb, path, NULL, -EACCES);
+		/* ask again what went wrong: nftw does not keep errno */
+		if (lstat(path, &again) < 0) {
+			error = -errno;
+		} else if (type == FTW_DNR && !(d = opendir(path))) {
+			error = -errno;
+		} else {
+			if (type == FTW_DNR)
+				closedir(d);
+			error = -EAGAIN;	/* it is there now */
+		}
+		if (error == -ENOENT) {
+			/* removed or renamed during the walk: not an error */
+			if (verbose)
+				printf("%s: gone (renamed or removed during "
+				       "the walk)\n", path);
+			return 0;
+		}
+		report_file_error(cur_verb, path, NULL, error);
 		refused++;
 		return 0;
 	}
 	if (type == FTW_F && S_ISREG(st->st_mode) && first_visit(st))
-		cur_fn(path, cur_arg);
+		cur_fn(path, false, cur_arg);
 	return 0;
 }
 
@@ -126,7 +148,7 @@ walk_paths(
 			continue;
 		}
 		first_visit(&st);	/* so a walk does not do it again */
-		fn(paths[i], arg);
+		fn(paths[i], true, arg);
 	}
 	tdestroy(seen, free);
 	seen = NULL;

@@ -55,23 +55,40 @@ const char *file_error_reason(struct hsm_fs *fs, int error);
 void report_file_error(const char *verb, const char *path,
 		       struct hsm_fs *fs, int error);
 
-/* walk.c: call @fn for each regular file named, or found (each inode
- * once) under a named directory with @recursive.  Returns the number of
- * paths refused (reported already). */
-typedef void (*walk_fn)(const char *path, void *arg);
+/* walk.c: call @fn for each regular file named (@named), or found (each
+ * inode once) under a named directory with @recursive.  Returns the
+ * number of paths refused (reported already). */
+typedef void (*walk_fn)(const char *path, bool named, void *arg);
 unsigned long walk_paths(const char *verb, char **paths, int npaths,
 			 bool recursive, walk_fn fn, void *arg);
 
-/* workers.c: @fn on N threads; @fs is the worker's own handle (NULL if
- * the filesystem could not be opened). */
-typedef void (*worker_fn)(const char *path, struct hsm_fs *fs, void *arg);
-struct workers;
-struct workers *workers_start(unsigned nthreads, worker_fn fn, void *arg);
-void workers_add(struct workers *w, const char *path);
-void workers_finish(struct workers *w);
-/* Serialize output and shared counters while workers run. */
-void output_lock_take(void);
-void output_lock_drop(void);
+/* batchrun.c: a libhsm command over the files of a walk, in batches. */
+struct batch_run {
+	const char	*verb;
+	enum hsm_command cmd;
+	unsigned	flags;
+	bool		need_store;
+	struct hsm_batch_limits limits;
+	/* what a file that went right prints (with -v, usually) */
+	void		(*report)(struct batch_run *run,
+				  const struct hsm_item_result *r);
+	void		*arg;
+	/* private */
+	struct progress	*progress;
+	struct fs_batch	*batches;
+	bool		failed_once;
+};
+void batch_run_paths(struct batch_run *run, char **paths, int npaths,
+		     bool recursive);
+/* The --jobs and --batch-* options, for getopt_long's table. */
+#define BATCH_LONGOPTS \
+	{ "jobs",		required_argument, NULL, 'j' }, \
+	{ "batch-files",	required_argument, NULL, 'F' }, \
+	{ "batch-size",		required_argument, NULL, 'S' }, \
+	{ "batch-time",		required_argument, NULL, 'T' }
+/* Take one of those options (@c); false if @c is not one. */
+bool batch_option(struct batch_run *run, int c, const char *arg);
+void batch_options_help(void);
 
 /* progress.c */
 struct progress;

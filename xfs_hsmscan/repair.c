@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * repair.c - --repair: after the scan, finish or undo every pending
- * operation whose owner is dead, through libhsm (hsm_inode_repair), on
- * -j threads.  Each record is read again when its repair starts, so a
- * file that changed since the scan is judged on what it is now.
+ * operation whose owner is dead, through libhsm's batches of
+ * HSM_CMD_REPAIR (-j files at once, one group commit per batch).  Each
+ * record is read again when its repair starts, so a file that changed
+ * since the scan is judged on what it is now.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,27 +20,22 @@ struct repair_item {
 	char			reason[256];
 };
 
+/* A batch's result for one pending file (@r->cookie: its item). */
 static void
-repair_one(
-	void			*item,
-	struct hsm_fs		*fs,
-	void			*arg)
+repair_done(
+	void				*arg,
+	const struct hsm_item_result	*r)
 {
-	struct repair_item	*it = item;
-	struct hsm_inode	in;
+	struct repair_item		*it = r->cookie;
+	struct hsm_fs			*fs = arg;
 
-	if (!fs) {
-		it->error = -ENODATA;
-		snprintf(it->reason, sizeof(it->reason), "store unusable");
-		return;
-	}
-	memset(&in, 0, sizeof(in));
-	in.ino = it->p.ino;
-	in.gen = it->p.gen;
-	it->error = hsm_inode_repair(fs, &in, &it->res);
+	it->error = r->error;
+	it->res.action = r->repair_action;
+	it->res.op = r->repair_op;
+	it->res.bytes = r->bytes;
 	if (it->error)
-		snprintf(it->reason, sizeof(it->reason), "%s",
-			 error_reason(fs, it->error));
+		snprintf(it->reason, sizeof(it->reason), "%s", r->detail ?
+			 r->detail : error_reason(fs, it->error));
 }
 
 static int
@@ -114,6 +110,8 @@ repair_run(
 	struct repair_totals	*tot)
 {
 	struct repair_item	*it;
+	struct hsm_batch	*b;
+	struct hsm_inode	in;
 	int			error;
 	size_t			i;
 
@@ -141,8 +139,27 @@ repair_run(
 		}
 		return;
 	}
-	jobs_run(hsm_fs_mountpoint(fs), opts->jobs, &tot->work, repair_one,
-		 NULL);
+	error = hsm_batch_new(fs, HSM_CMD_REPAIR, 0, repair_done, fs, &b);
+	if (!error) {
+		struct hsm_batch_limits lim = { .threads = opts->jobs };
+
+		hsm_batch_set_limits(b, &lim);
+		for (i = 0; i < tot->work.nr && !error; i++) {
+			it = VEC_AT(&tot->work, struct repair_item, i);
+			memset(&in, 0, sizeof(in));
+			in.ino = it->p.ino;
+			in.gen = it->p.gen;
+			error = hsm_batch_add_inode(b, &in, NULL, it);
+		}
+		if (!error)
+			error = hsm_batch_flush(b);
+		hsm_batch_free(b);
+	}
+	if (error) {
+		fprintf(stderr, "%s: %s: repair: %s\n", PROGNAME,
+			hsm_fs_mountpoint(fs), error_reason(fs, error));
+		exitcode |= HSM_EX_OPERATIONAL;
+	}
 }
 
 void

@@ -14,25 +14,34 @@ int hsm_fs_route(struct hsm_fs *fs);
 void hsm_fs_runpath(const struct hsm_fs *fs, const char *ext, char *buf,
 		    size_t size);
 
-/* Control protocol: a request is a 16-byte header and a payload (a path,
- * bytes as they are), a response a 32-byte header and a payload (detail
- * text or stats).  Little endian. */
+/*
+ * Control protocol, version 2: a request is a 16-byte header and a
+ * payload, a response a 32-byte header and a payload.  Little endian.
+ * PING and STATS carry no request payload; STATS answers with the stats.
+ * BATCH carries a batch: the command (a byte, enum hsm_command), three
+ * zero bytes, the number of items (le32), then each item: a kind byte,
+ * and for a path le16 length and its bytes, for an inode le64 number,
+ * le32 generation and the 16 bytes of an object id.  Its response is the
+ * number of results (le32) and each result: le32 error (0 or -errno),
+ * bytes outcome, repair action, repair op, flagged lost, le64 bytes,
+ * le64 inode, le32 generation, le16 detail length and the detail text.
+ * A response's header error is the batch's own (it could not run).
+ */
 enum hsm_ctl_op {
 	HSM_CTL_PING = 1,
 	HSM_CTL_STATS,
-	HSM_CTL_MIGRATE,
-	HSM_CTL_RELEASE,
-	HSM_CTL_RECALL,
-	HSM_CTL_FORGET,
-	HSM_CTL_SETFLAGS,	/* flags: set in the low 16 bits, clear high */
-	HSM_CTL_REPAIR,		/* payload: an inode (see hsm_ctl_inode) */
-	HSM_CTL_MARKLOST,	/* payload: an inode and the object id */
+	HSM_CTL_BATCH,
 };
-#define HSM_CTL_OP_MAX		HSM_CTL_MARKLOST
-#define HSM_CTL_INODE_LEN	(8 + 4 + HSM_OID_LEN)
+#define HSM_CTL_OP_MAX		HSM_CTL_BATCH
 #define HSM_CTL_REQ_HDR		16
 #define HSM_CTL_RESP_HDR	32
-#define HSM_CTL_MAX_PAYLOAD	8192
+#define HSM_CTL_MAX_PAYLOAD	(1U << 20)
+#define HSM_CTL_BATCH_HDR	8
+
+enum {
+	HSM_CTL_ITEM_PATH = 1,
+	HSM_CTL_ITEM_INODE,
+};
 
 struct hsm_ctl_msg {
 	uint16_t	op;
@@ -42,6 +51,31 @@ struct hsm_ctl_msg {
 	uint64_t	bytes;
 	uint32_t	len;
 	char		payload[HSM_CTL_MAX_PAYLOAD + 1];	/* NUL added */
+};
+
+/* One item of a batch request, as encoded (path points into the
+ * payload, not NUL-terminated: @plen bytes). */
+struct hsm_ctl_item {
+	uint8_t		kind;		/* HSM_CTL_ITEM_* */
+	const char	*path;
+	uint16_t	plen;
+	uint64_t	ino;
+	uint32_t	gen;
+	uint8_t		oid[HSM_OID_LEN];
+};
+
+/* One result of a batch response (detail points into the payload). */
+struct hsm_ctl_result {
+	int32_t		error;
+	uint8_t		outcome;
+	uint8_t		repair_action;
+	uint8_t		repair_op;
+	uint8_t		lost_flagged;
+	uint64_t	bytes;
+	uint64_t	ino;
+	uint32_t	gen;
+	const char	*detail;
+	uint16_t	dlen;
 };
 
 /* Encode into @buf (header + payload); returns the length or -EINVAL. */
@@ -59,18 +93,19 @@ int hsm_ctl_call(struct hsm_fs *fs, struct hsm_ctl_msg *m);
  * -EBADMSG if it is too short. */
 size_t hsm_stats_pack(const struct hsm_server_stats *st, void *buf);
 int hsm_stats_unpack(const void *buf, size_t len, struct hsm_server_stats *st);
-/* An inode in a request payload: le64 ino, le32 gen, object id. */
-void hsm_ctl_inode_encode(uint64_t ino, uint32_t gen, const uint8_t *oid,
-			  void *buf);
-int hsm_ctl_inode_decode(const void *buf, size_t len, uint64_t *ino,
-			 uint32_t *gen, uint8_t *oid);
-/* Forward an operation on inode @ino to the daemon: 0 or -errno, with
- * the response's outcome and bytes. */
-int hsm_ctl_forward_ino(struct hsm_fs *fs, unsigned op, uint64_t ino,
-			uint32_t gen, const uint8_t *oid, uint32_t *outcome,
-			uint64_t *bytes);
-/* Forward an operation on @path to the daemon; fills @res and errdetail. */
-int hsm_ctl_forward(struct hsm_fs *fs, unsigned op, const char *path,
-		    unsigned flags, struct hsm_result *res);
+
+/* A batch in a message: start it, add items or results (-ENOSPC when it
+ * is full), and read them back one at a time (@pos starts at 0; 0 for
+ * an item, 1 at the end, -EBADMSG for a malformed payload). */
+void hsm_ctl_batch_start(struct hsm_ctl_msg *m, unsigned cmd);
+int hsm_ctl_put_item(struct hsm_ctl_msg *m, const struct hsm_ctl_item *it);
+int hsm_ctl_batch_head(const struct hsm_ctl_msg *m, unsigned *cmd,
+		       uint32_t *count);
+int hsm_ctl_get_item(const struct hsm_ctl_msg *m, size_t *pos,
+		     struct hsm_ctl_item *it);
+void hsm_ctl_results_start(struct hsm_ctl_msg *m);
+int hsm_ctl_put_result(struct hsm_ctl_msg *m, const struct hsm_ctl_result *r);
+int hsm_ctl_get_result(const struct hsm_ctl_msg *m, size_t *pos,
+		       struct hsm_ctl_result *r);
 
 #endif /* LIBHSM_CTLP_H */

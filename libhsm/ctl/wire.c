@@ -12,11 +12,12 @@
 #include <unistd.h>
 #include <endian.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include "ctl/ctlP.h"
 
 #define REQ_MAGIC	0x51534858u	/* "XHSQ" */
 #define RESP_MAGIC	0x41534858u	/* "XHSA" */
-#define CTL_VERSION	1
+#define CTL_VERSION	2
 
 static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
@@ -50,19 +51,18 @@ static const size_t stats_fields[] = {
 };
 #define NSTATS	(sizeof(stats_fields) / sizeof(stats_fields[0]))
 
-int
-hsm_ctl_encode(
+/* The header of @m into @p; -EINVAL for a message that cannot be sent. */
+static int
+encode_hdr(
 	const struct hsm_ctl_msg *m,
 	bool			response,
-	void			*buf,
-	size_t			size)
+	uint8_t			*p)
 {
 	size_t			hdr = response ? HSM_CTL_RESP_HDR :
 						 HSM_CTL_REQ_HDR;
-	uint8_t			*p = buf;
 
-	if (m->len > HSM_CTL_MAX_PAYLOAD || size < hdr + m->len ||
-	    m->op == 0 || m->op > HSM_CTL_OP_MAX)
+	if (m->len > HSM_CTL_MAX_PAYLOAD || m->op == 0 ||
+	    m->op > HSM_CTL_OP_MAX)
 		return -EINVAL;
 	memset(p, 0, hdr);
 	put32(p, response ? RESP_MAGIC : REQ_MAGIC);
@@ -77,6 +77,26 @@ hsm_ctl_encode(
 		put32(p + 8, m->flags);
 		put32(p + 12, m->len);
 	}
+	return 0;
+}
+
+int
+hsm_ctl_encode(
+	const struct hsm_ctl_msg *m,
+	bool			response,
+	void			*buf,
+	size_t			size)
+{
+	size_t			hdr = response ? HSM_CTL_RESP_HDR :
+						 HSM_CTL_REQ_HDR;
+	uint8_t			*p = buf;
+	int			error;
+
+	if (size < hdr + m->len)
+		return -EINVAL;
+	error = encode_hdr(m, response, p);
+	if (error)
+		return error;
 	memcpy(p + hdr, m->payload, m->len);
 	return hdr + m->len;
 }
@@ -166,58 +186,38 @@ hsm_ctl_send(
 	const struct hsm_ctl_msg *m,
 	bool			response)
 {
-	uint8_t			buf[HSM_CTL_RESP_HDR + HSM_CTL_MAX_PAYLOAD];
-	const uint8_t		*p = buf;
-	int			len;
+	uint8_t			hdr[HSM_CTL_RESP_HDR];
+	size_t			hlen = response ? HSM_CTL_RESP_HDR :
+						  HSM_CTL_REQ_HDR;
+	const uint8_t		*p;
+	size_t			len, off = 0;
 	ssize_t			n;
+	struct iovec		iov[2];
+	struct msghdr		mh = { .msg_iov = iov };
+	int			error;
 
-	len = hsm_ctl_encode(m, response, buf, sizeof(buf));
-	if (len < 0)
-		return len;
-	while (len) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
+	/* the header alone: the payload goes from where it is */
+	error = encode_hdr(m, response, hdr);
+	if (error)
+		return error;
+	len = hlen + m->len;
+	while (off < len) {
+		mh.msg_iovlen = 0;
+		if (off < hlen) {
+			iov[mh.msg_iovlen].iov_base = hdr + off;
+			iov[mh.msg_iovlen++].iov_len = hlen - off;
+		}
+		p = (const uint8_t *)m->payload + (off > hlen ? off - hlen : 0);
+		iov[mh.msg_iovlen].iov_base = (void *)p;
+		iov[mh.msg_iovlen++].iov_len = m->len -
+					       (off > hlen ? off - hlen : 0);
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -ECONNRESET;
-		p += n;
-		len -= n;
+		off += n;
 	}
-	return 0;
-}
-
-void
-hsm_ctl_inode_encode(
-	uint64_t	ino,
-	uint32_t	gen,
-	const uint8_t	*oid,
-	void		*buf)
-{
-	uint8_t		*p = buf;
-
-	put64(p, ino);
-	put32(p + 8, gen);
-	if (oid)
-		memcpy(p + 12, oid, HSM_OID_LEN);
-	else
-		memset(p + 12, 0, HSM_OID_LEN);
-}
-
-int
-hsm_ctl_inode_decode(
-	const void	*buf,
-	size_t		len,
-	uint64_t	*ino,
-	uint32_t	*gen,
-	uint8_t		*oid)
-{
-	const uint8_t	*p = buf;
-
-	if (len != HSM_CTL_INODE_LEN)
-		return -EBADMSG;
-	*ino = get64(p);
-	*gen = get32(p + 8);
-	memcpy(oid, p + 12, HSM_OID_LEN);
 	return 0;
 }
 
@@ -257,3 +257,191 @@ hsm_stats_unpack(
 	return 0;
 }
 
+
+/* ---- batches --------------------------------------------------------- */
+
+void
+hsm_ctl_batch_start(
+	struct hsm_ctl_msg	*m,
+	unsigned		cmd)
+{
+	m->op = HSM_CTL_BATCH;
+	memset(m->payload, 0, HSM_CTL_BATCH_HDR);
+	m->payload[0] = cmd;
+	m->len = HSM_CTL_BATCH_HDR;
+}
+
+/* Room for @n more bytes in @m's payload? */
+static bool
+room(
+	const struct hsm_ctl_msg *m,
+	size_t			n)
+{
+	return m->len + n <= HSM_CTL_MAX_PAYLOAD;
+}
+
+/* Count one more item (or result) in the le32 at @at. */
+static void
+bump(
+	struct hsm_ctl_msg	*m,
+	size_t			at)
+{
+	uint8_t			*p = (uint8_t *)m->payload + at;
+
+	put32(p, get32(p) + 1);
+}
+
+int
+hsm_ctl_put_item(
+	struct hsm_ctl_msg	*m,
+	const struct hsm_ctl_item *it)
+{
+	uint8_t			*p = (uint8_t *)m->payload + m->len;
+
+	if (it->kind == HSM_CTL_ITEM_PATH) {
+		if (!it->plen || memchr(it->path, '\0', it->plen))
+			return -EINVAL;
+		if (!room(m, 3 + it->plen))
+			return -ENOSPC;
+		p[0] = it->kind;
+		put16(p + 1, it->plen);
+		memcpy(p + 3, it->path, it->plen);
+		m->len += 3 + it->plen;
+	} else if (it->kind == HSM_CTL_ITEM_INODE) {
+		if (!room(m, 1 + 12 + HSM_OID_LEN))
+			return -ENOSPC;
+		p[0] = it->kind;
+		put64(p + 1, it->ino);
+		put32(p + 9, it->gen);
+		memcpy(p + 13, it->oid, HSM_OID_LEN);
+		m->len += 1 + 12 + HSM_OID_LEN;
+	} else {
+		return -EINVAL;
+	}
+	bump(m, 4);
+	return 0;
+}
+
+int
+hsm_ctl_batch_head(
+	const struct hsm_ctl_msg *m,
+	unsigned		*cmd,
+	uint32_t		*count)
+{
+	const uint8_t		*p = (const uint8_t *)m->payload;
+
+	if (m->op != HSM_CTL_BATCH || m->len < HSM_CTL_BATCH_HDR ||
+	    p[1] || p[2] || p[3])
+		return -EBADMSG;
+	*cmd = p[0];
+	*count = get32(p + 4);
+	return 0;
+}
+
+int
+hsm_ctl_get_item(
+	const struct hsm_ctl_msg *m,
+	size_t			*pos,
+	struct hsm_ctl_item	*it)
+{
+	const uint8_t		*p = (const uint8_t *)m->payload;
+	size_t			at = *pos ? *pos : HSM_CTL_BATCH_HDR;
+
+	if (at == m->len)
+		return 1;
+	memset(it, 0, sizeof(*it));
+	it->kind = p[at];
+	if (it->kind == HSM_CTL_ITEM_PATH) {
+		if (m->len - at < 3)
+			return -EBADMSG;
+		it->plen = get16(p + at + 1);
+		if (!it->plen || m->len - at - 3 < it->plen ||
+		    memchr(p + at + 3, '\0', it->plen))
+			return -EBADMSG;
+		it->path = (const char *)p + at + 3;
+		*pos = at + 3 + it->plen;
+		return 0;
+	}
+	if (it->kind == HSM_CTL_ITEM_INODE) {
+		if (m->len - at < 1 + 12 + HSM_OID_LEN)
+			return -EBADMSG;
+		it->ino = get64(p + at + 1);
+		it->gen = get32(p + at + 9);
+		memcpy(it->oid, p + at + 13, HSM_OID_LEN);
+		*pos = at + 1 + 12 + HSM_OID_LEN;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+void
+hsm_ctl_results_start(
+	struct hsm_ctl_msg	*m)
+{
+	memset(m->payload, 0, 4);
+	m->len = 4;
+}
+
+#define RESULT_FIXED	(4 + 4 + 8 + 8 + 4 + 2)
+
+int
+hsm_ctl_put_result(
+	struct hsm_ctl_msg	*m,
+	const struct hsm_ctl_result *r)
+{
+	uint8_t			*p = (uint8_t *)m->payload + m->len;
+
+	if (r->error > 0 || r->error < -4095)
+		return -EINVAL;
+	if (!room(m, RESULT_FIXED + r->dlen))
+		return -ENOSPC;
+	put32(p, (uint32_t)r->error);
+	p[4] = r->outcome;
+	p[5] = r->repair_action;
+	p[6] = r->repair_op;
+	p[7] = r->lost_flagged;
+	put64(p + 8, r->bytes);
+	put64(p + 16, r->ino);
+	put32(p + 24, r->gen);
+	put16(p + 28, r->dlen);
+	memcpy(p + RESULT_FIXED, r->detail, r->dlen);
+	m->len += RESULT_FIXED + r->dlen;
+	bump(m, 0);
+	return 0;
+}
+
+int
+hsm_ctl_get_result(
+	const struct hsm_ctl_msg *m,
+	size_t			*pos,
+	struct hsm_ctl_result	*r)
+{
+	const uint8_t		*p = (const uint8_t *)m->payload;
+	size_t			at = *pos ? *pos : 4;
+	int32_t			error;
+
+	if (m->len < 4)
+		return -EBADMSG;
+	if (at == m->len)
+		return 1;
+	if (m->len - at < RESULT_FIXED)
+		return -EBADMSG;
+	memset(r, 0, sizeof(*r));
+	error = (int32_t)get32(p + at);
+	if (error > 0 || error < -4095)
+		return -EBADMSG;
+	r->error = error;
+	r->outcome = p[at + 4];
+	r->repair_action = p[at + 5];
+	r->repair_op = p[at + 6];
+	r->lost_flagged = p[at + 7];
+	r->bytes = get64(p + at + 8);
+	r->ino = get64(p + at + 16);
+	r->gen = get32(p + at + 24);
+	r->dlen = get16(p + at + 28);
+	if (m->len - at - RESULT_FIXED < r->dlen)
+		return -EBADMSG;
+	r->detail = (const char *)p + at + RESULT_FIXED;
+	*pos = at + RESULT_FIXED + r->dlen;
+	return 0;
+}

@@ -87,6 +87,7 @@ fileref_init(
 {
 	memset(f, 0, sizeof(*f));
 	f->fs = fs;
+	f->store = fs->store;
 	f->path = path;
 	f->fd = -1;
 	f->oflags = oflags;
@@ -202,9 +203,28 @@ hsm_fileref_close(
 	f->excl_hooked = false;
 	if (f->leased)
 		hsm_lease_drop(f->fd);
+	if (f->commit)
+		hsm_commit_forget_fd(f->commit, f->fd);
 	close(f->fd);
 	f->fd = -1;
 	f->leased = false;
+}
+
+int
+hsm_fileref_reread(
+	struct hsm_fileref	*f)
+{
+	int			error;
+
+	if (fstat(f->fd, &f->st) < 0)
+		return -errno;
+	error = hsm_fd_read_record(f->fd, &f->rec);
+	if (error < 0)
+		return error;
+	f->has_rec = error == 0;
+	if (!f->has_rec)
+		memset(&f->rec, 0, sizeof(f->rec));
+	return 0;
 }
 
 int
@@ -214,12 +234,28 @@ hsm_fileref_restat(
 	return fstat(f->fd, &f->st) < 0 ? -errno : 0;
 }
 
+/* Delete @oid: durable with the batch's store sync, or now. */
+static int
+fileref_del(
+	struct hsm_fileref	*f,
+	const uint8_t		*oid)
+{
+	int			error;
+
+	if (!f->commit)
+		return hsm_store_del_sync(f->store, oid);
+	error = f->store->ops->del(f->store, oid);
+	if (!error || error == -ENOENT)
+		atomic_store(&f->commit->store_dirty, true);
+	return error;
+}
+
 int
 hsm_fileref_del_object(
 	struct hsm_fileref	*f,
 	const uint8_t		oid[HSM_OID_LEN])
 {
-	struct hsm_store	*store = f->fs->store;
+	struct hsm_store	*store = f->store;
 	struct hsm_objmeta	meta;
 	int			gen = 0, error;
 	bool			mine;
@@ -227,7 +263,7 @@ hsm_fileref_del_object(
 	memset(&meta, 0, sizeof(meta));
 	error = store->ops->stat(store, oid, &meta);
 	if (error == -ENOENT)
-		return store->ops->del(store, oid);	/* partial leftovers */
+		return fileref_del(f, oid);	/* partial leftovers */
 	if (error)
 		return error;
 	/*
@@ -242,14 +278,14 @@ hsm_fileref_del_object(
 	hsm_objmeta_free(&meta);
 	if (!mine)
 		return 0;
-	return store->ops->del(store, oid);
+	return fileref_del(f, oid);
 }
 
 int
 hsm_fileref_commit(
-	struct hsm_fileref	*f)
+	struct hsm_fileref	*f,
+	enum hsm_dur		how)
 {
-	uint8_t			buf[HSM_RECORD_SIZE];
 	int			error;
 
 	if (f->rec.pending != HSM_OP_NONE) {
@@ -261,25 +297,23 @@ hsm_fileref_commit(
 		memset(f->rec.owner_boot, 0, 16);
 		f->rec.pending_since = 0;
 	}
-	error = hsm_record_encode(&f->rec, buf);
+	error = hsm_dur_record(f->fd, &f->rec, how, f->commit);
 	if (error)
 		return error;
-	if (fsetxattr(f->fd, HSM_XATTR_RECORD, buf, sizeof(buf), 0) < 0)
-		return -errno;
-	if (fsync(f->fd) < 0)
-		return -errno;
 	f->has_rec = true;
 	return 0;
 }
 
 int
 hsm_fileref_clear(
-	struct hsm_fileref	*f)
+	struct hsm_fileref	*f,
+	enum hsm_dur		how)
 {
-	if (fremovexattr(f->fd, HSM_XATTR_RECORD) < 0 && errno != ENODATA)
-		return -errno;
-	if (fsync(f->fd) < 0)
-		return -errno;
+	int			error;
+
+	error = hsm_dur_record_remove(f->fd, how, f->commit);
+	if (error)
+		return error;
 	f->has_rec = false;
 	memset(&f->rec, 0, sizeof(f->rec));
 	return 0;
@@ -289,15 +323,11 @@ void
 hsm_fileref_abandon(
 	struct hsm_fileref	*f)
 {
-	uint8_t			buf[HSM_RECORD_SIZE];
-
 	if (f->rec.pending == HSM_OP_NONE)
 		return;
 	f->rec.owner_pid = 0;
 	memset(f->rec.owner_boot, 0, 16);
-	if (hsm_record_encode(&f->rec, buf) == 0 &&
-	    fsetxattr(f->fd, HSM_XATTR_RECORD, buf, sizeof(buf), 0) == 0)
-		fsync(f->fd);
+	hsm_dur_record(f->fd, &f->rec, HSM_DUR_NOW, NULL);
 }
 
 bool

@@ -26,8 +26,8 @@ hsm_strerror(
 	const struct hsm_fs	*fs,
 	int			error)
 {
-	if (fs && fs->errdetail[0])
-		return fs->errdetail;
+	if (fs && hsm_fs_errdetail(fs))
+		return hsm_fs_errdetail(fs);
 	switch (error) {
 	case -EUCLEAN:
 		return "corrupt trusted.hsm record";

@@ -18,6 +18,9 @@
 #include <xfs/handle.h>
 #include "fs/fsP.h"
 
+/* The detail of the last failure, per thread (fsP.h). */
+static __thread char fs_detail[256];
+
 void
 hsm_fs_set_detail(
 	struct hsm_fs	*fs,
@@ -26,9 +29,18 @@ hsm_fs_set_detail(
 {
 	va_list		ap;
 
+	(void)fs;
 	va_start(ap, fmt);
-	vsnprintf(fs->errdetail, sizeof(fs->errdetail), fmt, ap);
+	vsnprintf(fs_detail, sizeof(fs_detail), fmt, ap);
 	va_end(ap);
+}
+
+void
+hsm_fs_clear_detail(
+	struct hsm_fs	*fs)
+{
+	(void)fs;
+	fs_detail[0] = '\0';
 }
 
 /* Read the geometry UUID; -ENOTTY when @fd is not on XFS. */
@@ -304,10 +316,7 @@ hsm_fs_note_release(
 	error = hsm_fs_last_release(fs, &last);
 	if (!error && last <= now && now - last < RELEASE_NOTE_EVERY)
 		return 0;
-	if (fsetxattr(fs->mntfd, HSM_XATTR_RELEASED, &v, sizeof(v), 0) < 0 ||
-	    fsync(fs->mntfd) < 0)
-		return -errno;
-	return 0;
+	return hsm_dur_fs_note(fs, HSM_XATTR_RELEASED, &v, sizeof(v));
 }
 
 HSM_EXPORT int
@@ -328,16 +337,15 @@ hsm_fs_note_scan(
 	 * because the last was recent, may have been missed */
 	if (last >= scan_start - RELEASE_NOTE_EVERY)
 		return 0;
-	if (fremovexattr(fs->mntfd, HSM_XATTR_RELEASED) < 0 && errno != ENODATA)
-		return -errno;
-	return fsync(fs->mntfd) < 0 ? -errno : 0;
+	return hsm_dur_fs_note(fs, HSM_XATTR_RELEASED, NULL, 0);
 }
 
 HSM_EXPORT const char *
 hsm_fs_errdetail(
 	const struct hsm_fs	*fs)
 {
-	return fs->errdetail[0] ? fs->errdetail : NULL;
+	(void)fs;
+	return fs_detail[0] ? fs_detail : NULL;
 }
 
 HSM_EXPORT void
@@ -357,4 +365,23 @@ hsm_fs_progress(
 {
 	if (fs->progress_fn)
 		fs->progress_fn(bytes, fs->progress_arg);
+}
+
+int
+hsm_abs_path(
+	const char	*path,
+	char		*out,
+	size_t		size)
+{
+	char		cwd[PATH_MAX];
+	int		n;
+
+	if (path[0] == '/')
+		n = snprintf(out, size, "%s", path);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	else
+		n = snprintf(out, size, "%s/%s", strcmp(cwd, "/") ? cwd : "",
+			     path);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

@@ -7,6 +7,8 @@
 #ifndef LIBHSM_FSP_H
 #define LIBHSM_FSP_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include "base/base.h"
 #include "store/store.h"
 
@@ -26,7 +28,6 @@ struct hsm_fs {
 	uint32_t	store_id;
 	struct hsm_store *store;	/* opened store, or NULL */
 	uint8_t		boot_id[16];
-	char		errdetail[256];
 	hsm_progress_fn	progress_fn;
 	void		*progress_arg;
 	/* who moves data: see ctl.c */
@@ -49,16 +50,27 @@ struct hsm_excl_hooks {
 	void	(*prepare)(void *arg, int fd);
 	int	(*begin)(void *arg, int fd);
 	void	(*end)(void *arg, int fd);
+	/* a batch holds each inode it works on, until it is done */
+	void	*(*hold)(void *arg, uint64_t ino, uint32_t gen);
+	void	(*unhold)(void *arg, void *h);
 };
 
+/*
+ * Why the last operation failed, as hsm_fs_errdetail() tells it.  Kept
+ * per thread: a batch runs files on several threads, each with its own.
+ */
 void hsm_fs_set_detail(struct hsm_fs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void hsm_fs_clear_detail(struct hsm_fs *fs);
 /* Note on the root directory that a file is being released (before the
  * punch: xfs_hsm status MOUNT warns from it).  0 or -errno. */
 int hsm_fs_note_release(struct hsm_fs *fs);
 /* Read the XFS geometry UUID of an open fd.  -ENOTTY if not XFS. */
 int hsm_xfs_uuid(int fd, unsigned char uuid[16]);
 void hsm_uuid_unparse(const unsigned char uuid[16], char out[37]);
+/* @path made absolute (the working directory before a relative one; no
+ * symlink resolved): the daemon opens it, the store keeps it. */
+int hsm_abs_path(const char *path, char *out, size_t size);
 
 /* Who moves data: see ctl/client.c. */
 #define HSM_RUNDIR	"/run/xfs-hsm"	/* <uuid>.lock, <uuid>.sock */
@@ -83,10 +95,67 @@ struct hsm_binding {
 int hsm_binding_parse(const char *buf, size_t len, struct hsm_binding *b);
 int hsm_binding_format(const struct hsm_binding *b, char *buf, size_t size);
 
+/* ---- durability: the one place that makes steps durable (durable.c) -- */
+
+enum hsm_dur {
+	HSM_DUR_NOW,		/* durable before the call returns */
+	HSM_DUR_ORDERED,	/* ordered by the XFS log: durable with
+				 * whatever is logged after it */
+	HSM_DUR_BATCH,		/* with the batch's log force */
+};
+
+/* A file whose records await the force: by fd, or by handle once closed. */
+struct hsm_commit_file {
+	int		fd;
+	uint64_t	ino;
+	uint32_t	gen;
+};
+
+/* A batch's group commit. */
+struct hsm_commit {
+	struct hsm_fs	*fs;
+	pthread_mutex_t	lock;		/* the list: phases run in threads */
+	struct hsm_commit_file *fds;	/* files whose records await the force */
+	size_t		nfds, alloc;
+	size_t		nclosed;	/* of which closed since */
+	bool		data;		/* file data written, not yet synced */
+	_Atomic bool	store_dirty;	/* store deletes, not yet synced */
+	unsigned	forces, syncs;	/* how many, for the stats */
+};
+
+void hsm_commit_init(struct hsm_commit *c, struct hsm_fs *fs);
+void hsm_commit_release(struct hsm_commit *c);
+/* @fd is closing: the force opens the file by handle instead. */
+void hsm_commit_forget_fd(struct hsm_commit *c, int fd);
+/* Make every file's data written so far durable (syncfs), and the log. */
+int hsm_commit_data(struct hsm_commit *c);
+/* Force the log over every record of the batch. */
+int hsm_commit_force(struct hsm_commit *c);
+
+/* The steps; @c may be NULL for HSM_DUR_NOW and HSM_DUR_ORDERED. */
+int hsm_dur_record(int fd, const struct hsm_record *rec, enum hsm_dur how,
+		   struct hsm_commit *c);
+int hsm_dur_record_remove(int fd, enum hsm_dur how, struct hsm_commit *c);
+/* Save the resident map @m, or remove it (@m NULL). */
+int hsm_dur_map(int fd, const struct hsm_chunkmap *m, enum hsm_dur how,
+		struct hsm_commit *c);
+/* The data written to @fd. */
+int hsm_dur_data(int fd, enum hsm_dur how, struct hsm_commit *c);
+/* Set (or remove, @value NULL) an xattr of the root directory, durably. */
+int hsm_dur_fs_note(struct hsm_fs *fs, const char *name, const void *value,
+		    size_t len);
+/* Publish finished store objects (the store's own sync; store.h). */
+int hsm_dur_objects(struct hsm_store *store, struct hsm_store_writer **w,
+		    size_t n, int *errors);
+/* Make the store's deletes durable. */
+int hsm_dur_store_sync(struct hsm_store *store);
+
 /* ---- one file, opened by handle (invisible IO) --------------------- */
 
 struct hsm_fileref {
 	struct hsm_fs	*fs;
+	struct hsm_store *store;	/* this thread's: fs->store by default */
+	struct hsm_commit *commit;	/* the batch's, or NULL: durable now */
 	const char	*path;
 	int		fd;		/* open_by_handle fd, or -1 */
 	int		oflags;
@@ -127,15 +196,19 @@ void hsm_fileref_close(struct hsm_fileref *f);
 /* Read and decode the trusted.hsm record of @fd: 0, 1 if there is none,
  * or -errno (-EUCLEAN: corrupt). */
 int hsm_fd_read_record(int fd, struct hsm_record *rec);
-/* Write f->rec durably (fsetxattr + fsync).  Stamps owner if pending. */
-int hsm_fileref_commit(struct hsm_fileref *f);
-/* Remove the record durably (pins and all). */
-int hsm_fileref_clear(struct hsm_fileref *f);
+/* Write f->rec, durable as @how says (durable.c; HSM_DUR_BATCH with the
+ * batch of f->commit).  Stamps the owner if an op is pending. */
+int hsm_fileref_commit(struct hsm_fileref *f, enum hsm_dur how);
+/* Remove the record (pins and all), durable as @how says. */
+int hsm_fileref_clear(struct hsm_fileref *f, enum hsm_dur how);
 /*
  * Take a lease of @type on @f (F_RDLCK: no writer; F_WRLCK: nobody else),
  * without blocking: -EBUSY when it conflicts.  hsm_fileref_close drops it.
  */
 int hsm_fileref_lease(struct hsm_fileref *f, int type);
+/* Read the file's stat and record again (another process, or thread,
+ * may have changed them).  0 or -errno. */
+int hsm_fileref_reread(struct hsm_fileref *f);
 /* Re-read the file's stat into f->st. */
 int hsm_fileref_restat(struct hsm_fileref *f);
 /* True when size and mtime match the record (the archived identity). */

@@ -172,54 +172,50 @@ hsm_object_verify(
 	return error;
 }
 
-HSM_EXPORT int
-hsm_inode_mark_lost(
-	struct hsm_fs		*fs,
-	const struct hsm_inode	*in,
-	const uint8_t		oid[HSM_OID_LEN])
+/* Flag a file lost when its record relies on object @it->oid. */
+static int
+marklost_prepare(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
-	struct hsm_fileref	f;
+	struct hsm_fileref	*f = &it->f;
 	int			error;
 
-	fs->errdetail[0] = '\0';
-	error = hsm_fs_route(fs);
-	if (error)
-		return error;
-	if (fs->route == HSM_ROUTE_DAEMON) {
-		uint32_t outcome = 0;
-
-		error = hsm_ctl_forward_ino(fs, HSM_CTL_MARKLOST, in->ino,
-				in->gen, oid, &outcome, NULL);
-		return error ? error : outcome == 1;
-	}
-	error = hsm_fileref_open_ino(fs, in->ino, in->gen, O_RDONLY, false,
-				     &f);
-	if (error)
-		return error;
+	(void)b;
 	/*
 	 * Exclusive: no operation of ours has the file open, so the record
 	 * read here is the one rewritten (a read-modify-write race with a
 	 * running migrate could otherwise undo its record).
 	 */
-	error = hsm_fileref_lease(&f, F_WRLCK);
+	error = hsm_fileref_lease(f, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)
-			hsm_fs_set_detail(fs, "file is in use, not flagged");
-		goto out_close;
+			hsm_fs_set_detail(f->fs, "file is in use, not flagged");
+		return error;
 	}
 	/* only the record that was judged, and only if it relies on it */
-	if (!f.has_rec || memcmp(f.rec.oid, oid, HSM_OID_LEN) ||
-	    f.rec.pending != HSM_OP_NONE || !(f.rec.flags & HSM_F_ARCHIVED) ||
-	    (f.rec.flags & HSM_F_LOST)) {
-		error = 1;
-		goto out_close;
+	if (!f->has_rec || memcmp(f->rec.oid, it->oid, HSM_OID_LEN) ||
+	    f->rec.pending != HSM_OP_NONE || !(f->rec.flags & HSM_F_ARCHIVED) ||
+	    (f->rec.flags & HSM_F_LOST)) {
+		it->outcome = HSM_NOOP;
+		return HSM_ITEM_DONE;
 	}
-	f.rec.flags |= HSM_F_LOST;
-	error = hsm_fileref_commit(&f);
-out_close:
-	hsm_fileref_close(&f);
-	return error;
+	f->rec.flags |= HSM_F_LOST;
+	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
+	if (error)
+		return error;
+	it->outcome = HSM_DONE;
+	it->sealed = true;
+	return HSM_ITEM_DONE;
 }
+
+const struct hsm_opdesc hsm_op_marklost = {
+	.code		= HSM_CMD_MARKLOST,
+	.name		= "mark lost",
+	.flags		= HSM_OPD_INODES | HSM_OPD_NOSETTLE,
+	.oflags		= O_RDONLY,
+	.prepare	= marklost_prepare,
+};
 
 HSM_EXPORT int
 hsm_orphan_remove(
@@ -234,7 +230,7 @@ hsm_orphan_remove(
 	int			error;
 
 	memset(info, 0, sizeof(*info));
-	fs->errdetail[0] = '\0';
+	hsm_fs_clear_detail(fs);
 	error = object_meta(fs, oid, &meta, info);
 	if (error == -ENOENT)
 		return 1;		/* gone already */
@@ -272,6 +268,6 @@ hsm_orphan_remove(
 	if (error < 0 && error != -ESTALE)
 		return error;
 	/* DESIGN invariant 4: named by no record */
-	error = fs->store->ops->del(fs->store, oid);
+	error = hsm_store_del_sync(fs->store, oid);
 	return error == -ENOENT ? 1 : error;
 }

@@ -93,9 +93,7 @@ hsm_fs_bind(
 		error = n;
 		goto out;
 	}
-	if (fsetxattr(fs->mntfd, HSM_XATTR_FS, val, n, 0) < 0 ||
-	    fsync(fs->mntfd) < 0)
-		error = -errno;
+	error = hsm_dur_fs_note(fs, HSM_XATTR_FS, val, n);
 out:
 	hsm_store_close(store);
 	hsm_fs_free(fs);

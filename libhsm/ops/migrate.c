@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * migrate.c - archive a file to the store, then (unless kept) release it.
+ * migrate.c - archive files to the store, then (unless kept) release them.
  *
- * Durable steps (DESIGN "Operations"):
- *  1. F_RDLCK lease on an invisible-IO fd: refused while a writer has the
- *     file open, broken by any later write open or truncate.
- *  2. record MIGRATING naming the new object (so a crash can undo it).
- *  3. copy the data segments, hashing them; the store fsyncs object,
- *     metadata and directory in put_commit.
- *  4. if the lease is intact and size/mtime/ctime are unchanged, record
- *     ARCHIVED with the identity and checksum of the copy.
- *  5. release, knowing the ctime our own seal left: if the file still has
- *     it, nothing changed in between (any change would move ctime).
+ * The phases of a batch (opsP.h) and its durable steps (doc/design.md,
+ * "migrate"):
+ *  prepare  an F_RDLCK lease on an invisible-IO fd: refused while a
+ *           writer has the file open, broken by any later write open or
+ *           truncate.  The MIGRATING record names the new object, so that
+ *           a crash can undo it; the batch forces these records before
+ *           any object can exist.
+ *  work     copy the data segments, hashing them, into a store object
+ *           that is neither durable nor visible yet.
+ *  [publish] the batch's objects durable and visible, together.
+ *  seal     if the lease is intact and size, mtime and ctime unchanged,
+ *           record ARCHIVED with the identity and checksum of the copy
+ *           (ordered: the batch's force makes it durable, and the release
+ *           that follows is logged after it); then release, knowing the
+ *           ctime the seal left: if the file still has it, nothing changed
+ *           in between (any change would move ctime).
+ *  [force]  ARCHIVED and RELEASED of the batch, durable.
+ *  done     the object of an earlier copy of a changed file goes (DESIGN
+ *           invariant 4: no record names it once ARCHIVED is durable).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +36,7 @@
 #define COPY_BUF	(1U << 20)
 
 struct copy_state {
+	struct hsm_batch	*b;
 	struct hsm_fileref	*f;
 	struct hsm_store_writer	*w;
 	struct hsm_objmeta	*meta;
@@ -72,13 +82,13 @@ copy_piece(
 			return n < 0 ? -errno : -ESTALE;	/* shrank */
 		hsm_csum_update(cs->chunk_sum, cs->buf, n);
 		hsm_csum_update(cs->file_sum, cs->buf, n);
-		error = cs->f->fs->store->ops->put_write(cs->w, cs->buf, n, off);
+		error = cs->f->store->ops->put_write(cs->w, cs->buf, n, off);
 		if (error)
 			return error;
 		off += n;
 		len -= n;
 		cs->moved += n;
-		hsm_fs_progress(cs->f->fs, cs->moved);
+		hsm_batch_progress(cs->b, n);
 	}
 	return 0;
 }
@@ -128,7 +138,6 @@ fill_meta(
 	struct hsm_fileref	*f,
 	struct hsm_objmeta	*meta)
 {
-	char			*real;
 	int			gen = 0;
 
 	memcpy(meta->oid, f->rec.oid, HSM_OID_LEN);
@@ -139,14 +148,8 @@ fill_meta(
 	meta->size = f->st.st_size;
 	meta->mtime_sec = f->st.st_mtim.tv_sec;
 	meta->mtime_nsec = f->st.st_mtim.tv_nsec;
-	if (f->path) {
-		real = realpath(f->path, NULL);
-		snprintf(meta->path, sizeof(meta->path), "%s",
-			 real ? real : f->path);
-		free(real);
-	} else {
+	if (!f->path || hsm_abs_path(f->path, meta->path, sizeof(meta->path)))
 		hsm_fileref_name(f, meta->path, sizeof(meta->path));
-	}
 }
 
 static bool
@@ -157,14 +160,16 @@ same_time(
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* Copy the file to object f->rec.oid.  Fills @meta; returns 0 or -errno. */
+/* Copy the file to a new object; leaves the finished writer in it->w. */
 static int
 copy_to_store(
-	struct hsm_fileref	*f,
-	struct hsm_objmeta	*meta)
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
-	struct hsm_store	*store = f->fs->store;
-	struct copy_state	cs = { .f = f, .meta = meta };
+	struct hsm_fileref	*f = &it->f;
+	struct hsm_store	*store = f->store;
+	struct hsm_objmeta	*meta = &it->meta;
+	struct copy_state	cs = { .b = b, .f = f, .meta = meta };
 	struct hsm_datamap	map;
 	size_t			i;
 	int			error;
@@ -199,17 +204,15 @@ copy_to_store(
 	meta->map = map;
 	map.ext = NULL;
 	map.nr = map.alloc = 0;
-	if (error) {
-		store->ops->put_abort(cs.w);
-		goto out_free;
-	}
-	/* The copy counts only if no write could have run during it. */
-	if (!hsm_lease_intact(f->fd, F_RDLCK)) {
+	/* the copy counts only if no write could have run during it */
+	if (!error && !hsm_lease_intact(f->fd, F_RDLCK))
 		error = -ESTALE;
+	if (!error)
+		error = store->ops->put_finish(cs.w, meta);
+	if (error)
 		store->ops->put_abort(cs.w);
-		goto out_free;
-	}
-	error = store->ops->put_commit(cs.w, meta);
+	else
+		it->w = cs.w;
 out_free:
 	if (cs.chunk_sum)
 		hsm_csum_final(cs.chunk_sum);
@@ -220,220 +223,212 @@ out_free:
 	return error;
 }
 
-/* Put the record back as it was before MIGRATING, after a failed copy. */
+/* Put the record back as it was before MIGRATING (ordered: the MIGRATING
+ * record it replaces may not even be durable). */
 static void
 undo_migrating(
-	struct hsm_fileref	*f,
-	const struct hsm_record	*orig,
-	bool			had_rec)
+	struct hsm_item		*it)
 {
-	if (!had_rec) {
-		hsm_fileref_clear(f);
+	if (!it->had_rec) {
+		hsm_fileref_clear(&it->f, HSM_DUR_ORDERED);
 		return;
 	}
-	f->rec = *orig;
-	hsm_fileref_commit(f);
+	it->f.rec = it->orig;
+	hsm_fileref_commit(&it->f, HSM_DUR_ORDERED);
 }
 
-/* Archive an open, RDLCK-leased file.  On success @sealed is our ctime. */
+/* A file migrate leaves to release (already archived) or to nobody. */
 static int
-archive_leased(
-	struct hsm_fileref	*f,
-	struct hsm_result	*res,
-	struct timespec		*sealed)
+hand_over(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
-	struct hsm_store	*store = f->fs->store;
-	struct hsm_objmeta	meta;
-	struct hsm_record	orig = f->rec;
-	struct stat		before = f->st;
-	bool			had_rec = f->has_rec;
-	uint8_t			old_oid[HSM_OID_LEN];
-	bool			drop_old = false;
+	if (b->flags & HSM_MIGRATE_KEEP) {
+		it->outcome = HSM_NOOP;
+		return HSM_ITEM_DONE;
+	}
+	return hsm_item_switch(b, it, &hsm_op_release);
+}
+
+static int
+migrate_prepare(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	struct hsm_fileref	*f = &it->f;
 	int			error;
 
-	memset(&meta, 0, sizeof(meta));
-	if (f->has_rec && !hsm_oid_is_zero(f->rec.oid)) {
-		memcpy(old_oid, f->rec.oid, HSM_OID_LEN);
-		drop_old = true;	/* the stale copy of a changed file */
+	if (f->rec.pending == HSM_OP_RELEASING ||
+	    f->rec.pending == HSM_OP_RECALLING ||
+	    (f->rec.flags & HSM_F_RELEASED))
+		return hand_over(b, it);  /* an interrupted release finishes */
+	if (f->rec.flags & HSM_F_NOARCHIVE) {
+		hsm_fs_set_detail(f->fs, "pinned with --noarchive");
+		return -EPERM;
 	}
-	/* step 2: pending record first (the old copy is unnamed from here) */
+	if (f->st.st_size == 0) {
+		it->outcome = HSM_NOOP;		/* nothing to archive */
+		return HSM_ITEM_DONE;
+	}
+	/* a lost copy is replaced: the resident data is the truth; the
+	 * copy we have may still be good, and release verifies it */
+	if ((f->rec.flags & HSM_F_ARCHIVED) &&
+	    !(f->rec.flags & (HSM_F_DIRTY | HSM_F_LOST)) &&
+	    hsm_fileref_matches_record(f))
+		return hand_over(b, it);
+	error = hsm_fileref_lease(f, F_RDLCK);
+	if (error) {
+		if (error == -EBUSY)
+			hsm_fs_set_detail(f->fs, "file is open for writing");
+		return error;
+	}
+	error = hsm_fileref_restat(f);
+	if (error)
+		return error;
+
+	it->orig = f->rec;
+	it->had_rec = f->has_rec;
+	if (f->has_rec && !hsm_oid_is_zero(f->rec.oid)) {
+		memcpy(it->old_oid, f->rec.oid, HSM_OID_LEN);
+		it->drop_old = true;	/* the stale copy of a changed file */
+	}
+	/* the pending record first (the old copy is unnamed from here) */
 	f->rec.flags &= HSM_F_ADMIN;
 	f->rec.pending = HSM_OP_MIGRATING;
 	f->rec.store_id = f->fs->store_id;
 	f->rec.chunk_shift = 0;
 	error = hsm_oid_new(f->rec.oid);
-	if (error)
-		return error;
-	error = hsm_fileref_commit(f);
+	if (!error)
+		error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (!error)
 		error = hsm_fileref_restat(f);
-	if (error)
-		goto out_undo;
-	/* our own record write moved ctime: compare against what follows it */
-	before = f->st;
-	hsm_fault(f->fs, "migrate-pending");
-
-	/* step 3: copy, durable in the store */
-	error = copy_to_store(f, &meta);
 	if (error) {
-		if (error == -ESTALE)
-			hsm_fs_set_detail(f->fs, "file changed during the copy");
-		goto out_undo;
-	}
-
-	hsm_fault(f->fs, "migrate-copied");
-	/* step 4: seal, only if nothing changed while we copied */
-	error = hsm_fileref_restat(f);
-	if (!error && (!hsm_lease_intact(f->fd, F_RDLCK) ||
-		       f->st.st_size != before.st_size ||
-		       !same_time(&f->st.st_mtim, &before.st_mtim) ||
-		       !same_time(&f->st.st_ctim, &before.st_ctim))) {
-		hsm_fs_set_detail(f->fs, "file changed during the copy");
-		error = -ESTALE;
-	}
-	if (error)
-		goto out_delete;
-	f->rec.flags |= HSM_F_ARCHIVED;
-	f->rec.pending = HSM_OP_NONE;
-	f->rec.size = before.st_size;
-	f->rec.mtime_sec = before.st_mtim.tv_sec;
-	f->rec.mtime_nsec = before.st_mtim.tv_nsec;
-	f->rec.checksum = meta.checksum;
-	f->rec.copy_version++;
-	error = hsm_fileref_commit(f);
-	if (error)
-		goto out_delete;
-	error = hsm_fileref_restat(f);
-	if (error)
-		goto out_meta;
-	*sealed = f->st.st_ctim;
-	res->bytes = hsm_datamap_bytes(&meta.map);
-	hsm_fault(f->fs, "migrate-archived");
-
-	/* DESIGN invariant 4: the old object is named by no record now */
-	if (drop_old)
-		hsm_fileref_del_object(f, old_oid);
-	goto out_meta;
-
-out_delete:
-	store->ops->del(store, f->rec.oid);
-out_undo:
-	undo_migrating(f, &orig, had_rec);
-out_meta:
-	hsm_objmeta_free(&meta);
-	return error;
-}
-
-/* Common checks on a pending op; 0 to go on. */
-static int
-check_pending(
-	struct hsm_fileref	*f)
-{
-	int			error;
-
-	if (!f->has_rec || f->rec.pending == HSM_OP_NONE)
-		return 0;
-	if (hsm_fileref_pending_alive(f)) {
-		hsm_fs_set_detail(f->fs, "%s in progress by pid %u",
-				hsm_op_name(f->rec.pending), f->rec.owner_pid);
-		return -EALREADY;
-	}
-	error = hsm_settle_stale(f);
-	if (error)
+		undo_migrating(it);
 		return error;
+	}
+	/* our own record write moved ctime: compare against what follows */
+	it->before = f->st;
+	it->force_prepared = true;
+	hsm_fault(f->fs, "migrate-pending");
 	return 0;
 }
 
-HSM_EXPORT int
-hsm_migrate(
-	struct hsm_fs		*fs,
-	const char		*path,
-	unsigned		flags,
-	struct hsm_result	*res)
+static int
+migrate_work(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
-	struct hsm_fileref	f;
-	struct timespec		sealed;
+	int			error;
+
+	error = copy_to_store(b, it);
+	if (error) {
+		if (error == -ESTALE)
+			hsm_fs_set_detail(it->f.fs, "file changed during the "
+					"copy");
+		undo_migrating(it);
+		return error;
+	}
+	hsm_fault(it->f.fs, "migrate-copied");
+	return 0;
+}
+
+/* The copy is durable in the store: ARCHIVED, then the release. */
+static int
+migrate_seal(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	struct hsm_fileref	*f = &it->f;
 	struct hsm_result	rres;
 	int			error;
 
-	memset(res, 0, sizeof(*res));
-	fs->errdetail[0] = '\0';
-	error = hsm_fs_route(fs);
-	if (error)
-		return error;
-	if (fs->route == HSM_ROUTE_DAEMON)
-		return hsm_ctl_forward(fs, HSM_CTL_MIGRATE, path, flags, res);
-	error = hsm_fs_open_store(fs);
-	if (error)
-		return error;
-	error = hsm_fileref_open(fs, path, O_RDONLY, false, &f);
-	if (error)
-		return error;
-	error = check_pending(&f);
-	if (error)
-		goto out_close;
-	if (f.rec.pending == HSM_OP_RELEASING ||
-	    f.rec.pending == HSM_OP_RECALLING ||
-	    (f.rec.flags & HSM_F_RELEASED)) {
-		/* already migrated; an interrupted release is finished */
-		hsm_fileref_close(&f);
-		if (flags & HSM_MIGRATE_KEEP) {
-			res->outcome = HSM_NOOP;
-			return 0;
-		}
-		return hsm_release(fs, path, res);
+	error = hsm_fileref_restat(f);
+	if (!error && (!hsm_lease_intact(f->fd, F_RDLCK) ||
+		       f->st.st_size != it->before.st_size ||
+		       !same_time(&f->st.st_mtim, &it->before.st_mtim) ||
+		       !same_time(&f->st.st_ctim, &it->before.st_ctim))) {
+		hsm_fs_set_detail(f->fs, "file changed during the copy");
+		error = -ESTALE;
 	}
-	if (f.rec.flags & HSM_F_NOARCHIVE) {
-		hsm_fs_set_detail(fs, "pinned with --noarchive");
-		error = -EPERM;
-		goto out_close;
-	}
-	if (f.st.st_size == 0) {
-		res->outcome = HSM_NOOP;	/* nothing to archive */
-		goto out_close;
-	}
-	/* a lost copy is replaced: the resident data is the truth */
-	if ((f.rec.flags & HSM_F_ARCHIVED) &&
-	    !(f.rec.flags & (HSM_F_DIRTY | HSM_F_LOST)) &&
-	    hsm_fileref_matches_record(&f)) {
-		/* the copy we have may still be good: release verifies it */
-		hsm_fileref_close(&f);
-		if (flags & HSM_MIGRATE_KEEP) {
-			res->outcome = HSM_NOOP;
-			return 0;
-		}
-		return hsm_release(fs, path, res);
-	}
-
-	error = hsm_fileref_lease(&f, F_RDLCK);
 	if (error) {
-		if (error == -EBUSY)
-			hsm_fs_set_detail(fs, "file is open for writing");
-		goto out_close;
-	}
-	error = hsm_fileref_restat(&f);
-	if (error)
-		goto out_close;
-	error = archive_leased(&f, res, &sealed);
-	hsm_fileref_close(&f);
-	if (error || (flags & HSM_MIGRATE_KEEP))
+		hsm_store_del_sync(f->store, f->rec.oid);
+		undo_migrating(it);
 		return error;
-
-	/* step 5: release under an exclusive lease on a writable fd */
-	error = hsm_fileref_open(fs, path, O_RDWR, false, &f);
-	if (error)
-		return error;
-	error = hsm_fileref_lease(&f, F_WRLCK);
-	if (error) {
-		if (error == -EBUSY)
-			hsm_fs_set_detail(fs, "archived, but not released: "
-					"file is in use");
-		goto out_close;
 	}
-	error = hsm_fileref_restat(&f);
+	f->rec.flags |= HSM_F_ARCHIVED;
+	f->rec.pending = HSM_OP_NONE;
+	f->rec.size = it->before.st_size;
+	f->rec.mtime_sec = it->before.st_mtim.tv_sec;
+	f->rec.mtime_nsec = it->before.st_mtim.tv_nsec;
+	f->rec.checksum = it->meta.checksum;
+	f->rec.copy_version++;
+	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (!error)
-		error = hsm_release_locked(&f, &sealed, &rres);
-out_close:
-	hsm_fileref_close(&f);
+		error = hsm_fileref_restat(f);
+	if (error) {
+		hsm_store_del_sync(f->store, f->rec.oid);
+		undo_migrating(it);
+		return error;
+	}
+	it->sealed = true;
+	it->sealed_ctime = f->st.st_ctim;
+	it->have_sealed = true;
+	it->bytes = hsm_datamap_bytes(&it->meta.map);
+	it->outcome = HSM_DONE;
+	hsm_fault(f->fs, "migrate-archived");
+	if (b->flags & HSM_MIGRATE_KEEP)
+		return 0;
+
+	/* release under an exclusive lease on a writable fd */
+	error = hsm_item_reopen(b, it, O_RDWR);
+	if (!error)
+		error = hsm_fileref_lease(f, F_WRLCK);
+	if (error) {
+		if (error == -EBUSY)
+			hsm_fs_set_detail(f->fs, "archived, but not released: "
+					"file is in use");
+		return error;
+	}
+	error = hsm_fileref_restat(f);
+	if (!error)
+		error = hsm_release_check(f, &it->sealed_ctime, &rres);
+	if (!error)
+		error = hsm_release_punch(f, &rres);
 	return error;
 }
+
+/* The batch could not publish or force: the copy does not count. */
+static void
+migrate_undo(
+	struct hsm_batch	*b,
+	struct hsm_item		*it,
+	int			error)
+{
+	(void)b;
+	(void)error;
+	if (it->f.fd >= 0 && it->f.rec.pending == HSM_OP_MIGRATING)
+		undo_migrating(it);
+}
+
+/* ARCHIVED is durable: the copy of the file's old data can go. */
+static void
+migrate_done(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	(void)b;
+	if (it->sealed && it->drop_old && !it->error && it->f.fd >= 0)
+		hsm_fileref_del_object(&it->f, it->old_oid);
+}
+
+const struct hsm_opdesc hsm_op_migrate = {
+	.code		= HSM_CMD_MIGRATE,
+	.name		= "migrate",
+	.flags		= HSM_OPD_STORE,
+	.oflags		= O_RDONLY,
+	.prepare	= migrate_prepare,
+	.work		= migrate_work,
+	.seal		= migrate_seal,
+	.done		= migrate_done,
+	.undo		= migrate_undo,
+};

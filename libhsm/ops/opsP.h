@@ -1,33 +1,175 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * opsP.h - the operations on files: migrate, release, recall, forget,
- * pins, repair, audit, and the settle rule for pending operations left
- * by dead processes.  Depends on fs/, store/ and ctl/.
+ * opsP.h - the operations on files, and the one engine that runs them.
+ *
+ * Every operation (migrate, release, recall, forget, pins, repair, mark
+ * lost) is one entry of the table in optable.c: its phase functions.  The
+ * batch engine (batch.c) runs a batch of files through the phases, with
+ * the batch's durable steps between them (doc/design.md, "Batches"):
+ *
+ *   open      each file by handle (parallel); then, in the daemon, hold
+ *             each inode, in inode order
+ *   settle    a pending operation whose owner is gone (settle.c), once
+ *   prepare   checks, leases, the pending record (parallel)
+ *   [force]   if any prepare asked for it: its records durable
+ *   work      data moves: copy, punch, recall, delete (parallel)
+ *   [publish] store objects durable and visible, all together
+ *   [data]    file data durable, all together (syncfs)
+ *   seal      the records that rely on what is durable now (one thread)
+ *   [force]   one log force for the batch
+ *   done      what may happen only once that is durable; results
+ *
+ * Where the batch runs is decided once, in batch.c: here, or in the
+ * daemon that serves the filesystem (the items go over the control
+ * socket, and the daemon runs the same table).  Depends on fs/, store/
+ * and ctl/.
  */
 #ifndef LIBHSM_OPSP_H
 #define LIBHSM_OPSP_H
 
+#include <pthread.h>
 #include "ctl/ctlP.h"
 
-/* ---- internal operation steps --------------------------------------- */
+struct hsm_batch;
+struct hsm_item;
 
-/* Release @f (opened O_RDWR, WRLCK held).  @sealed_ctime, when not NULL,
- * is the ctime observed right after this process sealed the copy; if
- * the file still has it, the data is known unchanged without re-reading.
- */
-int hsm_release_locked(struct hsm_fileref *f,
-		       const struct timespec *sealed_ctime,
-		       struct hsm_result *res);
+/* What a phase function returns besides 0 (go on) and -errno (failed). */
+#define HSM_ITEM_DONE	1	/* finished: no more phases */
 
-/* Recall every chunk not yet resident (f opened O_RDWR, WRLCK held). */
-int hsm_recall_locked(struct hsm_fileref *f, struct hsm_result *res);
+struct hsm_opdesc {
+	enum hsm_command code;
+	const char	*name;		/* "migrate": messages, fault points */
+	unsigned	flags;		/* HSM_OPD_* */
+	int		oflags;		/* how the file is opened */
+	/* each may be NULL; see the phases above */
+	int	(*prepare)(struct hsm_batch *b, struct hsm_item *it);
+	int	(*work)(struct hsm_batch *b, struct hsm_item *it);
+	int	(*seal)(struct hsm_batch *b, struct hsm_item *it);
+	void	(*done)(struct hsm_batch *b, struct hsm_item *it);
+	/* the batch failed the item after its prepare (a publish, a sync, a
+	 * force): put back what can be, with @error */
+	void	(*undo)(struct hsm_batch *b, struct hsm_item *it, int error);
+};
+
+enum {
+	HSM_OPD_INODES	= (1U << 0),	/* items are inodes, not paths */
+	HSM_OPD_STORE	= (1U << 1),	/* needs the store */
+	HSM_OPD_NOOPEN	= (1U << 2),	/* prepare opens the file itself */
+	HSM_OPD_NOSETTLE = (1U << 3),	/* prepare settles pending ops */
+};
+
+/* One file of a batch. */
+struct hsm_item {
+	/* what was asked */
+	char		*path;		/* NULL for an inode */
+	uint64_t	ino;
+	uint32_t	gen;
+	uint8_t		oid[HSM_OID_LEN];	/* mark lost: the object judged */
+	void		*cookie;
+	uint64_t	size;		/* when added: the batch's byte bound */
+
+	const struct hsm_opdesc *op;	/* what runs next: prepare may switch */
+	struct hsm_fileref f;
+	void		*hold;		/* the daemon's hold on the inode */
+	bool		finished;
+	bool		force_prepared;	/* prepare's record must be durable
+					 * before work */
+	bool		wrote_data;	/* file data for the batch's sync */
+	bool		sealed;		/* a record of seal awaits the force */
+	int		error;
+	enum hsm_outcome outcome;
+	uint64_t	bytes;
+	unsigned	repair_action;	/* enum hsm_repair_action */
+	unsigned	repair_op;	/* enum hsm_op that was pending */
+	char		detail[256];
+
+	/* migrate */
+	struct hsm_store_writer *w;
+	struct hsm_objmeta meta;
+	struct hsm_record orig;
+	bool		had_rec;
+	struct stat	before;
+	struct timespec	sealed_ctime;
+	bool		have_sealed;
+	uint8_t		old_oid[HSM_OID_LEN];
+	bool		drop_old;
+	/* recall */
+	struct hsm_recall *rc;
+};
+
+struct hsm_batch {
+	struct hsm_fs	*fs;
+	const struct hsm_opdesc *op;
+	unsigned	flags;		/* the command's: HSM_MIGRATE_KEEP... */
+	hsm_result_fn	fn;
+	void		*arg;
+	struct hsm_batch_limits limits;
+	struct hsm_batch_stats stats;
+
+	struct hsm_item	**items;
+	size_t		nitems, alloc;
+	uint64_t	bytes;		/* sizes of the files added */
+	int64_t		first_ns;	/* when the first was added */
+	int		route_error;	/* the route could not be had */
+
+	struct hsm_commit commit;
+	struct hsm_store *stores[64];	/* the helper threads' (batch.c) */
+	pthread_mutex_t	lock;		/* progress, commit from threads */
+	uint64_t	moved;		/* bytes moved, all items */
+};
+
+/* The table (optable.c), and the descriptor of a command. */
+const struct hsm_opdesc *hsm_opdesc(enum hsm_command code);
+extern const struct hsm_opdesc hsm_op_migrate, hsm_op_release,
+	hsm_op_recall, hsm_op_forget, hsm_op_pins, hsm_op_repair,
+	hsm_op_marklost;
+
+/* ---- the engine's services to the phase functions (batch.c) ---------- */
+
+/* The store for the calling thread's work (a store handle serves one
+ * thread at a time). */
+struct hsm_store *hsm_batch_store(struct hsm_batch *b);
+/* Bytes moved for progress: any thread. */
+void hsm_batch_progress(struct hsm_batch *b, uint64_t bytes);
+/* Switch @it to @op and run its prepare (migrate of a released file is
+ * its release).  Reopens the file if @op opens it otherwise. */
+int hsm_item_switch(struct hsm_batch *b, struct hsm_item *it,
+		    const struct hsm_opdesc *op);
+/* Reopen the item's file with @oflags (its leases are dropped). */
+int hsm_item_reopen(struct hsm_batch *b, struct hsm_item *it, int oflags);
+
+/* ---- steps shared between operations ------------------------------- */
 
 /*
- * Settle a pending op left by a dead process, as DESIGN prescribes:
+ * Settle a pending op left by a dead process, as doc/design.md says:
  * MIGRATING is undone (partial object deleted), FORGETTING finished.
  * RELEASING and RECALLING are left to the callers that can finish them.
  * Returns 0 or -errno.
  */
 int hsm_settle_stale(struct hsm_fileref *f);
+/* The settle rule, once per file: 0 to go on, -EALREADY when the owner
+ * still runs, or -errno. */
+int hsm_settle_pending(struct hsm_fileref *f);
+
+/* Release @f (opened O_RDWR, WRLCK held).  @sealed_ctime, when not NULL,
+ * is the ctime observed right after this process sealed the copy; if
+ * the file still has it, the data is known unchanged without re-reading.
+ */
+int hsm_release_check(struct hsm_fileref *f,
+		      const struct timespec *sealed_ctime,
+		      struct hsm_result *res);
+int hsm_release_punch(struct hsm_fileref *f, struct hsm_result *res);
+
+void hsm_recall_free(struct hsm_recall *r);
+
+/* Run the batch here (the daemon runs forwarded batches this way). */
+int hsm_batch_run_here(struct hsm_batch *b);
+/* Run it in the daemon: the items over the control socket (remote.c). */
+int hsm_batch_run_remote(struct hsm_batch *b);
+/* Mark @it failed with @error, the thread's detail kept with it. */
+void hsm_item_fail(struct hsm_item *it, int error);
+/* Add an item decoded from the wire (the daemon). */
+int hsm_batch_add_item(struct hsm_batch *b, const char *path, uint64_t ino,
+		       uint32_t gen, const uint8_t *oid, void *cookie);
 
 #endif /* LIBHSM_OPSP_H */

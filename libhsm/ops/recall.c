@@ -6,9 +6,20 @@
  * before a byte of it is written, so a corrupt object never puts wrong
  * data in the file: the file is flagged LOST instead.  Data is written
  * through the invisible-IO fd (mtime untouched) only where the copy has
- * data, so holes stay holes.  A chunk is recorded resident in
- * trusted.hsm.map only after fdatasync (DESIGN invariant 2); an
- * interrupted recall resumes from that map.
+ * data, so holes stay holes.
+ *
+ * In a batch (doc/design.md, "recall"):
+ *  prepare  the F_WRLCK lease, the checks, RECALLING (ordered: logged
+ *           before any block the recall allocates)
+ *  work     the chunks, written but not synced; a file larger than 64 MiB
+ *           (or the batch's byte bound) records its progress on the way
+ *           (fdatasync, then the map of what is durable), so an
+ *           interrupted recall resumes from that map
+ *  [data]   one syncfs: every file's data durable
+ *  seal     the map goes and RELEASED is cleared: a record that says the
+ *           data is there is written only once it is durable (DESIGN
+ *           invariant 2)
+ *  [force]  those records, durable
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +28,19 @@
 #include <unistd.h>
 #include "ops/opsP.h"
 
-#define SYNC_EVERY	(64ULL << 20)	/* bytes written between map saves */
+/* A large file records its progress at least this often. */
+#define RECALL_SYNC_EVERY	(64ULL << 20)
 
-struct recall_state {
+struct hsm_recall {
 	struct hsm_fileref	*f;
 	struct hsm_objmeta	meta;
 	struct hsm_chunkmap	map;
 	char			*buf;		/* one chunk */
 	size_t			ext_idx;	/* first extent not yet past */
 	uint64_t		*done;		/* chunks written, not synced */
-	size_t			ndone;
+	size_t			ndone, max_done;
 	uint64_t		unsynced;
+	uint64_t		sync_every;	/* bytes between map saves */
 	uint64_t		moved;
 	struct hsm_lease_guard	guard;		/* the caller's F_WRLCK */
 };
@@ -37,26 +50,27 @@ mark_lost(
 	struct hsm_fileref	*f)
 {
 	f->rec.flags |= HSM_F_LOST;
-	hsm_fileref_commit(f);
+	hsm_fileref_commit(f, HSM_DUR_NOW);
 	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 	return -ENOLINK;
 }
 
-/* Make written chunks durable, then record them resident. */
+/* Make the chunks written so far durable, then record them resident. */
 static int
 sync_done(
-	struct recall_state	*rs)
+	struct hsm_recall	*rs)
 {
 	size_t			i;
 	int			error;
 
 	if (!rs->ndone)
 		return 0;
-	if (fdatasync(rs->f->fd) < 0)
-		return -errno;
+	error = hsm_dur_data(rs->f->fd, HSM_DUR_NOW, NULL);
+	if (error)
+		return error;
 	for (i = 0; i < rs->ndone; i++)
 		hsm_chunkmap_set(&rs->map, rs->done[i]);
-	error = hsm_chunkmap_save(rs->f->fd, &rs->map);
+	error = hsm_dur_map(rs->f->fd, &rs->map, HSM_DUR_ORDERED, NULL);
 	rs->ndone = 0;
 	rs->unsynced = 0;
 	hsm_fault(rs->f->fs, "recall-chunk");
@@ -69,33 +83,49 @@ sync_done(
  */
 static int
 recall_chunk(
-	struct recall_state	*rs,
+	struct hsm_recall	*rs,
+	struct hsm_batch	*b,
 	uint64_t		c)
 {
+	struct hsm_fileref	*f = rs->f;
 	unsigned		shift = rs->meta.chunk_shift;
 	int64_t			n;
 	int			error;
 
-	error = hsm_chunk_fetch(rs->f->fs->store, rs->f->rec.oid, &rs->meta,
-			c, rs->buf, &rs->ext_idx);
+	error = hsm_chunk_fetch(f->store, f->rec.oid, &rs->meta, c, rs->buf,
+			&rs->ext_idx);
 	if (error)
 		return error;
-	n = hsm_chunk_write(rs->f->fd, &rs->meta, c, 1, rs->buf,
-			rs->f->rec.size, &rs->ext_idx);
+	/*
+	 * Someone opens the file: our lease is being broken, and once the
+	 * kernel gives up waiting for us they are in.  Write nothing then
+	 * (we would race a writer); what is written is recorded by the
+	 * caller, and the rest is for the next recall.
+	 */
+	if (!hsm_lease_guard_ok(&rs->guard)) {
+		hsm_fs_set_detail(f->fs, "file opened during the recall (no "
+				"xfs_hsmd serves it): stopped, run it again");
+		return -EBUSY;
+	}
+	n = hsm_chunk_write(f->fd, &rs->meta, c, 1, rs->buf, f->rec.size,
+			&rs->ext_idx);
 	if (n < 0)
 		return n;
 	rs->unsynced += n;
 	rs->moved += n;
 	/*
 	 * Start writing the chunk back now, without waiting: reading the
-	 * next chunk overlaps the write-out, and the fdatasync in sync_done
-	 * finds little left to do.  Durability still comes from that fdatasync.
+	 * next chunk overlaps the write-out, and the sync finds little left
+	 * to do.  Durability still comes from that sync.
 	 */
-	sync_file_range(rs->f->fd, c << shift, 1ULL << shift,
+	sync_file_range(f->fd, c << shift, 1ULL << shift,
 			SYNC_FILE_RANGE_WRITE);
 	rs->done[rs->ndone++] = c;
-	hsm_fs_progress(rs->f->fs, rs->moved);
-	if (rs->unsynced >= SYNC_EVERY)
+	if (b)
+		hsm_batch_progress(b, n);
+	else
+		hsm_fs_progress(f->fs, rs->moved);
+	if (rs->unsynced >= rs->sync_every || rs->ndone >= rs->max_done)
 		return sync_done(rs);
 	return 0;
 }
@@ -103,10 +133,8 @@ recall_chunk(
 /* The file must still be what was archived, or recall would clobber it. */
 static int
 check_identity(
-	struct recall_state	*rs)
+	struct hsm_fileref	*f)
 {
-	struct hsm_fileref	*f = rs->f;
-
 	if (!hsm_fileref_matches_record(f)) {
 		hsm_fs_set_detail(f->fs, "file changed while released (no "
 				"daemon served it): recall would overwrite it");
@@ -115,17 +143,31 @@ check_identity(
 	return 0;
 }
 
-int
-hsm_recall_locked(
-	struct hsm_fileref	*f,
-	struct hsm_result	*res)
+void
+hsm_recall_free(
+	struct hsm_recall	*rs)
 {
-	struct hsm_store	*store = f->fs->store;
-	struct recall_state	rs = { .f = f };
-	size_t			i, max_done;
+	if (!rs)
+		return;
+	free(rs->buf);
+	free(rs->done);
+	hsm_chunkmap_free(&rs->map);
+	hsm_objmeta_free(&rs->meta);
+	free(rs);
+}
+
+/* Everything up to the RECALLING record.  1: nothing to recall. */
+static int
+recall_begin(
+	struct hsm_fileref	*f,
+	uint64_t		sync_every,
+	struct hsm_recall	**rp)
+{
+	struct hsm_store	*store = f->store;
+	struct hsm_recall	*rs;
 	int			error;
 
-	memset(res, 0, sizeof(*res));
+	*rp = NULL;
 	if (f->rec.flags & HSM_F_LOST) {
 		hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 		return -ENOLINK;
@@ -133,177 +175,213 @@ hsm_recall_locked(
 	/* DIRTY and released: xfs_hsmd saw the file change and kept the
 	 * record and map true (a truncation lowers rec.size) */
 	if (!(f->rec.flags & HSM_F_DIRTY)) {
-		error = check_identity(&rs);
+		error = check_identity(f);
 		if (error)
 			return error;
 	}
-	error = store->ops->stat(store, f->rec.oid, &rs.meta);
-	if (error == -ENOENT || error == -EUCLEAN)
-		return mark_lost(f);
-	if (error)
-		return error;
-	if (rs.meta.checksum != f->rec.checksum || rs.meta.size < f->rec.size ||
-	    (rs.meta.size != f->rec.size && !(f->rec.flags & HSM_F_DIRTY))) {
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	rs->f = f;
+	error = store->ops->stat(store, f->rec.oid, &rs->meta);
+	if (error == -ENOENT || error == -EUCLEAN) {
 		error = mark_lost(f);
-		goto out_meta;
+		goto out_free;
 	}
-	error = hsm_chunkmap_init(&rs.map, rs.meta.size, rs.meta.chunk_shift);
 	if (error)
-		goto out_meta;
+		goto out_free;
+	if (rs->meta.checksum != f->rec.checksum ||
+	    rs->meta.size < f->rec.size ||
+	    (rs->meta.size != f->rec.size && !(f->rec.flags & HSM_F_DIRTY))) {
+		error = mark_lost(f);
+		goto out_free;
+	}
+	error = hsm_chunkmap_init(&rs->map, rs->meta.size,
+			rs->meta.chunk_shift);
+	if (error)
+		goto out_free;
 	/*
 	 * The map is true whenever it exists (bits are set only once their
 	 * data is durable) except after RELEASING: the punch may have gone
 	 * past chunks an older map still calls resident.
 	 */
 	if (f->rec.pending == HSM_OP_RELEASING ||
-	    f->rec.chunk_shift != rs.meta.chunk_shift ||
-	    hsm_chunkmap_load(f->fd, &rs.map))
-		memset(rs.map.bits, 0, (rs.map.nchunks + 7) / 8);
+	    f->rec.chunk_shift != rs->meta.chunk_shift ||
+	    hsm_chunkmap_load(f->fd, &rs->map))
+		memset(rs->map.bits, 0, (rs->map.nchunks + 7) / 8);
 	/* an interrupted op may have left verified data outside the map */
 	if (f->rec.pending == HSM_OP_NONE &&
-	    hsm_chunkmap_covers_data(&rs.map, f->fd, f->rec.size)) {
+	    hsm_chunkmap_covers_data(&rs->map, f->fd, f->rec.size)) {
 		hsm_fs_set_detail(f->fs, "file changed while released (no "
 				"daemon served it): recall would overwrite it");
 		error = -ESTALE;
 		goto out_free;
 	}
-
-	max_done = SYNC_EVERY >> rs.meta.chunk_shift;
-	rs.done = calloc(max_done + 1, sizeof(*rs.done));
-	rs.buf = malloc(1ULL << rs.meta.chunk_shift);
-	if (!rs.done || !rs.buf) {
+	rs->sync_every = sync_every;
+	rs->max_done = (sync_every >> rs->meta.chunk_shift) + 1;
+	rs->done = calloc(rs->max_done + 1, sizeof(*rs->done));
+	rs->buf = malloc(1ULL << rs->meta.chunk_shift);
+	if (!rs->done || !rs->buf) {
 		error = -ENOMEM;
 		goto out_free;
 	}
-
-	hsm_lease_guard_init(&rs.guard, f->fd, F_WRLCK);
+	hsm_lease_guard_init(&rs->guard, f->fd, F_WRLCK);
 	f->rec.pending = HSM_OP_RECALLING;
-	f->rec.chunk_shift = rs.meta.chunk_shift;
-	error = hsm_fileref_commit(f);
+	f->rec.chunk_shift = rs->meta.chunk_shift;
+	error = hsm_fileref_commit(f, HSM_DUR_ORDERED);
 	if (error)
 		goto out_free;
 	hsm_fault(f->fs, "recall-pending");
+	*rp = rs;
+	return 0;
+out_free:
+	hsm_recall_free(rs);
+	return error;
+}
 
-	for (i = 0; i < rs.meta.nsums && !error; i++) {
-		uint64_t c = rs.meta.sums[i].chunk;
+/* Write every chunk not yet resident; what is written is recorded or
+ * synced by the caller.  -ENOLINK: the file was flagged lost. */
+static int
+recall_copy(
+	struct hsm_recall	*rs,
+	struct hsm_batch	*b)
+{
+	struct hsm_fileref	*f = rs->f;
+	size_t			i;
+	int			error = 0;
 
-		if ((c << rs.meta.chunk_shift) >= f->rec.size)
+	for (i = 0; i < rs->meta.nsums && !error; i++) {
+		uint64_t c = rs->meta.sums[i].chunk;
+
+		if ((c << rs->meta.chunk_shift) >= f->rec.size)
 			break;		/* truncated away while released */
-		if (hsm_chunkmap_test(&rs.map, c))
+		if (hsm_chunkmap_test(&rs->map, c))
 			continue;
-		/*
-		 * Someone opens the file: our lease is being broken, and once
-		 * the kernel gives up waiting for us they are in.  Write
-		 * nothing then (we would race a writer); what is written is
-		 * recorded below, and the rest is for the next recall.
-		 */
-		if (!hsm_lease_guard_ok(&rs.guard)) {
-			hsm_fs_set_detail(f->fs, "file opened during the "
-					"recall (no xfs_hsmd serves it): "
-					"stopped, run it again");
-			error = -EBUSY;
-			break;
-		}
-		error = recall_chunk(&rs, c);
-		if (!error && rs.ndone > max_done)
-			error = sync_done(&rs);
-	}
-	if (!error || error == -EBUSY) {
-		int serror = sync_done(&rs);
-
-		if (!error)
-			error = serror;
+		error = recall_chunk(rs, b, c);
 	}
 	if (error == -ENOLINK) {
 		error = mark_lost(f);
 		hsm_fileref_abandon(f);
-		goto out_free;
-	}
-	if (error) {
+	} else if (error == -EBUSY) {
+		/* stopped for an opener: keep what is on disk */
+		if (!sync_done(rs))
+			hsm_fileref_abandon(f);
+	} else if (error) {
 		hsm_fileref_abandon(f);		/* resumable from the map */
-		goto out_free;
 	}
+	return error;
+}
 
-	/* all data is back and durable: the file is dual-state again */
-	error = hsm_chunkmap_remove(f->fd);
+/* All data is back and durable: the file is dual-state again. */
+static int
+recall_end(
+	struct hsm_recall	*rs,
+	struct hsm_result	*res)
+{
+	struct hsm_fileref	*f = rs->f;
+	int			error;
+
+	error = hsm_dur_map(f->fd, NULL, HSM_DUR_ORDERED, NULL);
 	if (error) {
 		hsm_fileref_abandon(f);
-		goto out_free;
+		return error;
 	}
 	f->rec.flags &= ~HSM_F_RELEASED;
 	f->rec.pending = HSM_OP_NONE;
 	f->rec.chunk_shift = 0;
-	error = hsm_fileref_commit(f);
+	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (error) {
 		f->rec.flags |= HSM_F_RELEASED;
 		f->rec.pending = HSM_OP_RECALLING;
-		f->rec.chunk_shift = rs.meta.chunk_shift;
+		f->rec.chunk_shift = rs->meta.chunk_shift;
 		hsm_fileref_abandon(f);
-	} else {
-		res->outcome = HSM_DONE;
-		res->bytes = rs.moved;
+		return error;
 	}
-out_free:
-	free(rs.buf);
-	free(rs.done);
-	hsm_chunkmap_free(&rs.map);
-out_meta:
-	hsm_objmeta_free(&rs.meta);
-	return error;
+	res->outcome = HSM_DONE;
+	res->bytes = rs->moved;
+	return 0;
 }
 
-HSM_EXPORT int
-hsm_recall(
-	struct hsm_fs		*fs,
-	const char		*path,
-	struct hsm_result	*res)
+static int
+recall_prepare(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
-	struct hsm_fileref	f;
+	struct hsm_fileref	*f = &it->f;
 	int			error;
 
-	memset(res, 0, sizeof(*res));
-	fs->errdetail[0] = '\0';
-	error = hsm_fs_route(fs);
-	if (error)
-		return error;
-	if (fs->route == HSM_ROUTE_DAEMON)
-		return hsm_ctl_forward(fs, HSM_CTL_RECALL, path, 0, res);
-	error = hsm_fs_open_store(fs);
-	if (error)
-		return error;
-	error = hsm_fileref_open(fs, path, O_RDWR, false, &f);
-	if (error)
-		return error;
-	if (f.has_rec && f.rec.pending != HSM_OP_NONE) {
-		if (hsm_fileref_pending_alive(&f)) {
-			hsm_fs_set_detail(fs, "%s in progress by pid %u",
-					hsm_op_name(f.rec.pending),
-					f.rec.owner_pid);
-			error = -EALREADY;
-			goto out_close;
-		}
-		error = hsm_settle_stale(&f);
-		if (error)
-			goto out_close;
-	}
 	/* an interrupted release counts as released: its copy was verified */
-	if (!f.has_rec || (!(f.rec.flags & HSM_F_RELEASED) &&
-			   f.rec.pending != HSM_OP_RELEASING &&
-			   f.rec.pending != HSM_OP_RECALLING)) {
-		res->outcome = HSM_NOOP;
-		goto out_close;
+	if (!f->has_rec || (!(f->rec.flags & HSM_F_RELEASED) &&
+			    f->rec.pending != HSM_OP_RELEASING &&
+			    f->rec.pending != HSM_OP_RECALLING)) {
+		it->outcome = HSM_NOOP;
+		return HSM_ITEM_DONE;
 	}
-	error = hsm_fileref_lease(&f, F_WRLCK);
+	error = hsm_fileref_lease(f, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)
-			hsm_fs_set_detail(fs, "file is in use (recall "
+			hsm_fs_set_detail(f->fs, "file is in use (recall "
 					"without xfs_hsmd needs exclusive access)");
-		goto out_close;
+		return error;
 	}
-	error = hsm_fileref_restat(&f);
+	error = hsm_fileref_restat(f);
 	if (!error)
-		error = hsm_recall_locked(&f, res);
-out_close:
-	hsm_fileref_close(&f);
+		error = recall_begin(f, b->limits.bytes < RECALL_SYNC_EVERY ?
+				b->limits.bytes : RECALL_SYNC_EVERY, &it->rc);
 	return error;
 }
+
+static int
+recall_work(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	int			error;
+
+	error = recall_copy(it->rc, b);
+	if (!error)
+		it->wrote_data = true;	/* the batch's sync */
+	return error;
+}
+
+static int
+recall_seal(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	struct hsm_result	res;
+	int			error;
+
+	(void)b;
+	error = recall_end(it->rc, &res);
+	if (error)
+		return error;
+	it->outcome = res.outcome;
+	it->bytes = res.bytes;
+	it->sealed = true;
+	return 0;
+}
+
+/* The batch's data sync failed: the recall is resumable, not done. */
+static void
+recall_undo(
+	struct hsm_batch	*b,
+	struct hsm_item		*it,
+	int			error)
+{
+	(void)b;
+	(void)error;
+	if (it->f.fd >= 0)
+		hsm_fileref_abandon(&it->f);
+}
+
+const struct hsm_opdesc hsm_op_recall = {
+	.code		= HSM_CMD_RECALL,
+	.name		= "recall",
+	.flags		= HSM_OPD_STORE,
+	.oflags		= O_RDWR,
+	.prepare	= recall_prepare,
+	.work		= recall_work,
+	.seal		= recall_seal,
+	.undo		= recall_undo,
+};

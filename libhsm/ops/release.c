@@ -13,6 +13,13 @@
  *    ctime alone, and a write followed by `touch -d` back to the old mtime
  *    leaves size and mtime equal.
  * All of it runs under an F_WRLCK lease: no one else has the file open.
+ *
+ * In a batch: prepare takes the lease and checks (re-reading the data of a
+ * dual-state file); work records RELEASING (ordered: logged before the
+ * punch, so no punch survives a crash without it), punches, and records
+ * RELEASED; the batch's force makes the RELEASED records durable.  The
+ * copy was durable before any of it (DESIGN invariant 1): its ARCHIVED
+ * record is, or is logged before, RELEASING.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +39,7 @@ mark_dirty(
 	int			error;
 
 	f->rec.flags |= HSM_F_DIRTY;
-	error = hsm_fileref_commit(f);
+	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	hsm_fs_set_detail(f->fs, "file changed since it was archived");
 	return error ? error : -ESTALE;
 }
@@ -42,7 +49,7 @@ mark_lost(
 	struct hsm_fileref	*f)
 {
 	f->rec.flags |= HSM_F_LOST;
-	hsm_fileref_commit(f);
+	hsm_fileref_commit(f, HSM_DUR_BATCH);
 	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 	return -ENOLINK;
 }
@@ -53,7 +60,7 @@ verify_partial(
 	struct hsm_fileref	*f,
 	struct hsm_chunkmap	*map)
 {
-	struct hsm_store	*store = f->fs->store;
+	struct hsm_store	*store = f->store;
 	char			*a, *b;
 	uint64_t		c;
 	int			error = 0;
@@ -141,7 +148,7 @@ static int
 check_store_copy(
 	struct hsm_fileref	*f)
 {
-	struct hsm_store	*store = f->fs->store;
+	struct hsm_store	*store = f->store;
 	struct hsm_objmeta	meta;
 	int			error;
 
@@ -169,8 +176,8 @@ punch(
 }
 
 /* Punch everything and record RELEASED.  The copy was verified before. */
-static int
-punch_and_record(
+int
+hsm_release_punch(
 	struct hsm_fileref	*f,
 	struct hsm_result	*res)
 {
@@ -181,6 +188,11 @@ punch_and_record(
 	uint64_t		end;
 	int			error;
 
+	if (!hsm_lease_intact(f->fd, F_WRLCK)) {
+		hsm_fs_set_detail(f->fs, "file is in use "
+				"(release needs exclusive access)");
+		return -EBUSY;
+	}
 	/* blocks preallocated past EOF (fallocate -n) hold no data: free
 	 * them too, or a released file would still use space */
 	error = hsm_extents_end(f->fd, &end);
@@ -192,35 +204,39 @@ punch_and_record(
 	if (error)
 		return error;
 	f->rec.pending = HSM_OP_RELEASING;
-	error = hsm_fileref_commit(f);
+	error = hsm_fileref_commit(f, HSM_DUR_ORDERED);
 	if (error)
 		return error;
 	hsm_fault(f->fs, "release-pending");
 	error = punch(f, len);
-	if (error)
+	if (!error) {
+		/*
+		 * No flush here: the punch is a journaled metadata change,
+		 * logged after RELEASING, and the batch's force makes
+		 * RELEASED durable.  Until then RELEASING says what to finish.
+		 */
+		hsm_fault(f->fs, "release-punched");
+		error = hsm_dur_map(f->fd, NULL, HSM_DUR_ORDERED, NULL);
+	}
+	if (error) {
+		hsm_fileref_abandon(f);
 		return error;
-	/*
-	 * No fsync here: the punch is a journaled metadata change, and the
-	 * fsync in the RELEASED commit below forces the log past it.  Until
-	 * then RELEASING says what to finish.
-	 */
-	hsm_fault(f->fs, "release-punched");
-	error = hsm_chunkmap_remove(f->fd);
-	if (error)
-		return error;
+	}
 	f->rec.flags |= HSM_F_RELEASED;
 	f->rec.pending = HSM_OP_NONE;
 	f->rec.chunk_shift = 0;
-	error = hsm_fileref_commit(f);
-	if (error)
+	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
+	if (error) {
+		hsm_fileref_abandon(f);
 		return error;
+	}
 	res->outcome = HSM_DONE;
 	res->bytes = freed;
 	return 0;
 }
 
 int
-hsm_release_locked(
+hsm_release_check(
 	struct hsm_fileref	*f,
 	const struct timespec	*sealed,
 	struct hsm_result	*res)
@@ -248,7 +264,7 @@ hsm_release_locked(
 	if ((f->rec.flags & HSM_F_RELEASED) && !resumed &&
 	    f->rec.pending != HSM_OP_RECALLING && f->st.st_blocks == 0) {
 		res->outcome = HSM_NOOP;
-		return 0;
+		return HSM_ITEM_DONE;
 	}
 	if (resumed) {
 		/* verified before RELEASING was written; the punch may be
@@ -264,69 +280,62 @@ hsm_release_locked(
 		if (error)
 			return error;
 	}
-	error = check_store_copy(f);
-	if (error)
-		return error;
-	if (!hsm_lease_intact(f->fd, F_WRLCK)) {
-		hsm_fs_set_detail(f->fs, "file is in use "
-				"(release needs exclusive access)");
-		return -EBUSY;
-	}
-	error = punch_and_record(f, res);
-	if (error)
-		hsm_fileref_abandon(f);
-	return error;
+	return check_store_copy(f);
 }
 
-HSM_EXPORT int
-hsm_release(
-	struct hsm_fs		*fs,
-	const char		*path,
-	struct hsm_result	*res)
+static int
+release_prepare(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
-	struct hsm_fileref	f;
+	struct hsm_fileref	*f = &it->f;
+	struct hsm_result	res;
 	int			error;
 
-	memset(res, 0, sizeof(*res));
-	fs->errdetail[0] = '\0';
-	error = hsm_fs_route(fs);
-	if (error)
-		return error;
-	if (fs->route == HSM_ROUTE_DAEMON)
-		return hsm_ctl_forward(fs, HSM_CTL_RELEASE, path, 0, res);
-	error = hsm_fs_open_store(fs);
-	if (error)
-		return error;
-	error = hsm_fileref_open(fs, path, O_RDWR, false, &f);
-	if (error)
-		return error;
-	if (f.has_rec && f.rec.pending != HSM_OP_NONE) {
-		if (hsm_fileref_pending_alive(&f)) {
-			hsm_fs_set_detail(fs, "%s in progress by pid %u",
-					hsm_op_name(f.rec.pending),
-					f.rec.owner_pid);
-			error = -EALREADY;
-			goto out_close;
-		}
-		error = hsm_settle_stale(&f);
-		if (error)
-			goto out_close;
+	(void)b;
+	if (f->st.st_size == 0 && !(f->has_rec &&
+				    (f->rec.flags & HSM_F_ARCHIVED))) {
+		it->outcome = HSM_NOOP;
+		return HSM_ITEM_DONE;
 	}
-	if (f.st.st_size == 0 && !(f.has_rec && (f.rec.flags & HSM_F_ARCHIVED))) {
-		res->outcome = HSM_NOOP;
-		goto out_close;
-	}
-	error = hsm_fileref_lease(&f, F_WRLCK);
+	error = hsm_fileref_lease(f, F_WRLCK);
 	if (error) {
 		if (error == -EBUSY)
-			hsm_fs_set_detail(fs, "file is in use "
+			hsm_fs_set_detail(f->fs, "file is in use "
 					"(release needs exclusive access)");
-		goto out_close;
+		return error;
 	}
-	error = hsm_fileref_restat(&f);
+	error = hsm_fileref_restat(f);
 	if (!error)
-		error = hsm_release_locked(&f, NULL, res);
-out_close:
-	hsm_fileref_close(&f);
+		error = hsm_release_check(f, NULL, &res);
+	if (error == HSM_ITEM_DONE)
+		it->outcome = res.outcome;
 	return error;
 }
+
+static int
+release_work(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	struct hsm_result	res;
+	int			error;
+
+	(void)b;
+	error = hsm_release_punch(&it->f, &res);
+	if (error)
+		return error;
+	it->outcome = res.outcome;
+	it->bytes = res.bytes;
+	it->sealed = true;
+	return 0;
+}
+
+const struct hsm_opdesc hsm_op_release = {
+	.code		= HSM_CMD_RELEASE,
+	.name		= "release",
+	.flags		= HSM_OPD_STORE,
+	.oflags		= O_RDWR,
+	.prepare	= release_prepare,
+	.work		= release_work,
+};

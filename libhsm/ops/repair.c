@@ -53,15 +53,16 @@ undo_release(
 	}
 	f->rec.pending = HSM_OP_NONE;
 	f->rec.flags |= HSM_F_LOST;
-	return hsm_fileref_commit(f);
+	return hsm_fileref_commit(f, HSM_DUR_BATCH);
 }
 
-/* Finish a RELEASING or RECALLING of @f (opened O_RDWR) under a lease. */
+/* Finish a RELEASING under a lease: release's work does the punch. */
 static int
-repair_locked(
-	struct hsm_fileref	*f,
-	struct hsm_repair	*res)
+repair_releasing(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
+	struct hsm_fileref	*f = &it->f;
 	struct hsm_result	r;
 	int			error;
 
@@ -73,109 +74,99 @@ repair_locked(
 		return error;
 	}
 	error = hsm_fileref_restat(f);
+	if (!error)
+		error = hsm_release_check(f, NULL, &r);
+	if (error == -ENOLINK) {
+		error = undo_release(f);
+		if (error)
+			return error == -ENOLINK ? error : error;
+		it->repair_action = HSM_REPAIR_UNDONE;
+		it->sealed = true;
+		return HSM_ITEM_DONE;
+	}
 	if (error)
 		return error;
-	memset(&r, 0, sizeof(r));
-	if (f->rec.pending == HSM_OP_RELEASING) {
-		error = hsm_release_locked(f, NULL, &r);
-		if (error == -ENOLINK) {
-			error = undo_release(f);
-			if (!error) {
-				res->action = HSM_REPAIR_UNDONE;
-				return 0;
-			}
-		}
-	} else {
-		error = hsm_recall_locked(f, &r);
-	}
-	res->bytes = r.bytes;
-	if (!error)
-		res->action = HSM_REPAIR_FINISHED;
-	return error;
+	it->op = &hsm_op_release;	/* its work punches and records */
+	(void)b;
+	return 0;
 }
 
-HSM_EXPORT int
-hsm_inode_repair(
-	struct hsm_fs		*fs,
-	const struct hsm_inode	*in,
-	struct hsm_repair	*res)
+static int
+repair_prepare(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
-	struct hsm_fileref	f;
+	struct hsm_fs		*fs = b->fs;
+	struct hsm_inode	in = { .ino = it->ino, .gen = it->gen,
+				       .mode = S_IFREG };
 	struct hsm_record	rec;
 	int			oflags = O_RDONLY;
 	int			error;
 
-	memset(res, 0, sizeof(*res));
-	fs->errdetail[0] = '\0';
-	/* under xfs_hsmd, the daemon does it, in step with its recalls */
-	error = hsm_fs_route(fs);
-	if (error)
-		return error;
-	if (fs->route == HSM_ROUTE_DAEMON) {
-		uint32_t outcome = 0;
-
-		error = hsm_ctl_forward_ino(fs, HSM_CTL_REPAIR, in->ino,
-				in->gen, NULL, &outcome, &res->bytes);
-		res->action = outcome & 0xff;
-		res->op = outcome >> 8;
-		return error;
-	}
 	/*
 	 * Look first without opening the file: an open would break the
 	 * lease of an operation still running on it.
 	 */
-	error = hsm_inode_read_record(fs, in, &rec);
+	error = hsm_inode_read_record(fs, &in, &rec);
 	if (error == 1 || (!error && rec.pending == HSM_OP_NONE))
-		return 0;
+		return HSM_ITEM_DONE;
 	if (error)
 		return error;
-	res->op = rec.pending;
+	it->repair_op = rec.pending;
 	if (hsm_record_owner_alive(fs, &rec)) {
 		hsm_fs_set_detail(fs, "%s in progress by pid %u",
 				hsm_op_name(rec.pending), rec.owner_pid);
 		return -EALREADY;
 	}
-	error = hsm_fs_open_store(fs);
-	if (error)
-		return error;
 	if (rec.pending == HSM_OP_RELEASING || rec.pending == HSM_OP_RECALLING)
 		oflags = O_RDWR;
-	error = hsm_fileref_open_ino(fs, in->ino, in->gen, oflags, false, &f);
+	error = hsm_fileref_open_ino(fs, it->ino, it->gen, oflags, false,
+			&it->f);
 	if (error)
 		return error;
+	it->f.commit = &b->commit;
+	it->f.store = hsm_batch_store(b);
 	/* the record read through the fd is the one acted on */
-	if (!f.has_rec || f.rec.pending == HSM_OP_NONE)
-		goto out_close;
-	res->op = f.rec.pending;
-	if (hsm_fileref_pending_alive(&f)) {
-		hsm_fs_set_detail(fs, "%s in progress by pid %u",
-				hsm_op_name(f.rec.pending), f.rec.owner_pid);
-		error = -EALREADY;
-		goto out_close;
+	if (!it->f.has_rec || it->f.rec.pending == HSM_OP_NONE) {
+		it->repair_op = HSM_OP_NONE;
+		return HSM_ITEM_DONE;
 	}
-	switch (f.rec.pending) {
+	it->repair_op = it->f.rec.pending;
+	if (hsm_fileref_pending_alive(&it->f)) {
+		hsm_fs_set_detail(fs, "%s in progress by pid %u",
+				hsm_op_name(it->f.rec.pending),
+				it->f.rec.owner_pid);
+		return -EALREADY;
+	}
+	switch (it->f.rec.pending) {
 	case HSM_OP_MIGRATING:
 	case HSM_OP_FORGETTING:
-		error = hsm_settle_stale(&f);
-		if (!error)
-			res->action = res->op == HSM_OP_MIGRATING ?
-				HSM_REPAIR_UNDONE : HSM_REPAIR_FINISHED;
-		break;
+		error = hsm_settle_stale(&it->f);
+		if (error)
+			return error;
+		it->repair_action = it->repair_op == HSM_OP_MIGRATING ?
+			HSM_REPAIR_UNDONE : HSM_REPAIR_FINISHED;
+		it->sealed = true;
+		return HSM_ITEM_DONE;
 	case HSM_OP_RELEASING:
-	case HSM_OP_RECALLING:
-		if (oflags != O_RDWR) {
-			hsm_fs_set_detail(fs, "record changed during the "
-					"repair: run it again");
-			error = -EAGAIN;
+		if (oflags != O_RDWR)
 			break;
-		}
-		error = repair_locked(&f, res);
-		break;
+		return repair_releasing(b, it);
+	case HSM_OP_RECALLING:
+		if (oflags != O_RDWR)
+			break;
+		return hsm_item_switch(b, it, &hsm_op_recall);
 	default:
-		error = -EUCLEAN;
-		break;
+		return -EUCLEAN;
 	}
-out_close:
-	hsm_fileref_close(&f);
-	return error;
+	hsm_fs_set_detail(fs, "record changed during the repair: run it again");
+	return -EAGAIN;
 }
+
+const struct hsm_opdesc hsm_op_repair = {
+	.code		= HSM_CMD_REPAIR,
+	.name		= "repair",
+	.flags		= HSM_OPD_INODES | HSM_OPD_NOOPEN | HSM_OPD_STORE,
+	.oflags		= O_RDONLY,
+	.prepare	= repair_prepare,
+};

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * settle.c - the rule for a pending operation whose owner is gone.
+ *
+ * The batch engine applies it once to every file, before the command's
+ * own prepare: a pending operation of a live process is left alone
+ * (-EALREADY); one whose owner is gone is undone (MIGRATING: its partial
+ * object deleted) or finished (FORGETTING), and RELEASING or RECALLING
+ * are left for the command, which finishes them (release, recall and
+ * migrate finish a release; recall finishes a recall).
  */
 #include <errno.h>
 #include <string.h>
@@ -25,10 +32,23 @@ hsm_settle_stale(
 		f->rec.pending = HSM_OP_NONE;
 		memset(f->rec.oid, 0, HSM_OID_LEN);
 		if (!f->rec.flags)
-			return hsm_fileref_clear(f);
-		return hsm_fileref_commit(f);
+			return hsm_fileref_clear(f, HSM_DUR_BATCH);
+		return hsm_fileref_commit(f, HSM_DUR_BATCH);
 	default:
 		return 0;
 	}
 }
 
+int
+hsm_settle_pending(
+	struct hsm_fileref	*f)
+{
+	if (!f->has_rec || f->rec.pending == HSM_OP_NONE)
+		return 0;
+	if (hsm_fileref_pending_alive(f)) {
+		hsm_fs_set_detail(f->fs, "%s in progress by pid %u",
+				hsm_op_name(f->rec.pending), f->rec.owner_pid);
+		return -EALREADY;
+	}
+	return hsm_settle_stale(f);
+}

@@ -264,6 +264,8 @@ void __srv_inode_unload(struct srv_inode *in);
 int srv_inode_open(struct hsm_server *s, struct srv_inode *in, int oflags);
 /* Write in->rec durably (pending owner stamped).  Caller holds in->lock. */
 int __srv_inode_commit(struct hsm_server *s, struct srv_inode *in);
+/* The same through @fd, held by the caller (its lease). */
+int __srv_inode_commit_fd(struct hsm_server *s, struct srv_inode *in, int fd);
 /* The same, not durable yet: ordered before what follows in the XFS log. */
 int __srv_inode_commit_ordered(struct hsm_server *s, struct srv_inode *in);
 /*
@@ -286,6 +288,10 @@ void __srv_req_park(struct hsm_server *s, struct srv_req *r);
  * it off every parked request that awaits it.  Caller holds in->lock. */
 void __srv_req_chunk_done(struct hsm_server *s, struct srv_inode *in,
 			  uint64_t c, bool durable);
+/* Before a read request of @in is let through: if every chunk is in the
+ * file, ignore its further accesses.  Caller holds in->lock. */
+void __srv_req_quiet(struct hsm_server *s, struct srv_inode *in,
+		     struct srv_req *r);
 /* Answer, with @error, every parked request of @in that may write and
  * has all its chunks durable: only after __srv_finalize, or to fail it.
  * Caller holds in->lock. */
@@ -301,6 +307,10 @@ void srv_req_timeouts(struct hsm_server *s);
 int srv_req_wait(struct srv_req *r);
 
 /* srv_classify.c */
+/* The file was truncated below the copy's size: record it (through @fd,
+ * or -1).  in->lock held. */
+int __srv_note_truncation(struct hsm_server *s, struct srv_inode *in,
+			  uint64_t size, int fd);
 void srv_classify(struct srv_worker *w, struct srv_req *r);
 int srv_classify_leaving(int fd);
 /* Queue the chunks @r needs and park it, or answer it.  in->lock held. */
@@ -317,27 +327,32 @@ bool __srv_chunk_queue(struct hsm_server *s, struct srv_inode *in,
 /* Wait until no worker holds chunks of @in.  in->lock held. */
 void __srv_inode_quiesce(struct srv_inode *in);
 void __srv_inode_unquiesce(struct hsm_server *s, struct srv_inode *in);
-/* Idle: make what was written for readers durable.  in->lock held. */
-void __srv_idle_sync(struct hsm_server *s, struct srv_inode *in);
+/* Idle: a file its readers left alone is made durable and final (or a
+ * partial one recorded at rest), under a write lease: only while nobody
+ * has it open (@stopping: whatever it takes).  in->lock held. */
+void __srv_settle_idle(struct hsm_server *s, struct srv_inode *in,
+		       bool stopping);
 /* The same now, no batch running (quiesced).  in->lock held. */
 void __srv_sync_now(struct hsm_server *s, struct srv_inode *in);
 /* Forget the queued chunks (readahead, a failure).  in->lock held. */
 void __drop_todo(struct hsm_server *s, struct srv_inode *in);
-/* Idle: the partial file is at rest, RECALLING goes.  in->lock held. */
-int __srv_end_recalling(struct hsm_server *s, struct srv_inode *in);
-/* Everything resident: clear RELEASED.  in->lock held. */
-int __srv_finalize(struct hsm_server *s, struct srv_inode *in);
+/* The partial file is at rest: RECALLING goes (through @fd, or -1).
+ * in->lock held. */
+int __srv_end_recalling(struct hsm_server *s, struct srv_inode *in, int fd);
+/* Everything resident: clear RELEASED, through @fd (-1: its own).
+ * in->lock held. */
+int __srv_finalize(struct hsm_server *s, struct srv_inode *in, int fd);
+/* RECALLING recorded (ordered), once.  in->lock held. */
+int __srv_set_recalling(struct hsm_server *s, struct srv_inode *in);
 /* Nothing runs on @in: finish it if all is back, answer waiting writers.
  * in->lock held. */
 void __srv_after_work(struct hsm_server *s, struct srv_inode *in);
 
-/* srv_ops.c: commands from the control socket, run with @w's handle */
-int srv_op(struct srv_worker *w, struct hsm_fs *cfs, unsigned op,
-	   const char *path, unsigned flags, struct hsm_result *res);
-/* The same for commands on an inode (xfs_hsmscan's repair, lost flags). */
-int srv_op_ino(struct srv_worker *w, struct hsm_fs *cfs, unsigned op,
-	       uint64_t ino, uint32_t gen, const uint8_t *oid,
-	       uint32_t *outcome, uint64_t *bytes);
+/* srv_ops.c: commands from the control socket, run with @w's handle.
+ * A recall batch goes through the request machinery, as openers would;
+ * results to @fn in the order of @paths. */
+void srv_recall_files(struct srv_worker *w, struct hsm_fs *cfs, char **paths,
+		      size_t n, hsm_result_fn fn, void *arg);
 extern const struct hsm_excl_hooks srv_excl_hooks;
 
 /* srv_ctl.c */

@@ -117,6 +117,7 @@ __srv_need_chunks(
 		count++;
 	}
 	if (!count && !r->need_durable) {
+		__srv_req_quiet(s, in, r);
 		srv_req_done(s, r, 0);	/* a reader: the data is in the file */
 		return;
 	}
@@ -179,35 +180,43 @@ __reserve(
 }
 
 /*
- * The file is shorter than the copy: something truncated it where we
- * could not see (an fd opened before the daemon, or no daemon at all).
- * Data past the new end is gone for good, so must never come back:
- * record the new limit and the chunks past it as done.
+ * The file is shorter than the copy.  Either it was truncated after all
+ * its data was back (its quiet mark lets truncates through: they meet
+ * every byte), or where xfs_hsmd could not see it at all (an fd opened
+ * before the daemon, or no daemon).  Data past the new end is gone for
+ * good, so must never come back: record the new limit, and the chunks
+ * past it as done.  Through @fd if the caller holds one (-1: our own).
  */
-static int
-__note_truncation(
+int
+__srv_note_truncation(
 	struct hsm_server	*s,
 	struct srv_inode	*in,
-	uint64_t		size)
+	uint64_t		size,
+	int			fd)
 {
 	unsigned		shift = in->meta.chunk_shift;
 	uint64_t		c, first = (size + (1ULL << shift) - 1) >> shift;
+	bool			all_in = in->nresident + in->nwritten >=
+					 in->ndata;
 	size_t			i;
-	int			fd, error;
+	int			own = -1, error;
 
 	for (c = first; c < in->map.nchunks; c++)
 		hsm_chunkmap_set(&in->map, c);
-	fd = srv_inode_open(s, in, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	error = hsm_chunkmap_save(fd, &in->map);
-	close(fd);
-	if (error)
-		return error;
-	in->rec.size = size;
-	in->rec.flags |= HSM_F_DIRTY;
-	in->rec.chunk_shift = shift;
-	error = __srv_inode_commit(s, in);
+	if (fd < 0) {
+		fd = own = srv_inode_open(s, in, O_RDONLY);
+		if (fd < 0)
+			return fd;
+	}
+	error = hsm_dur_map(fd, &in->map, HSM_DUR_ORDERED, NULL);
+	if (!error) {
+		in->rec.size = size;
+		in->rec.flags |= HSM_F_DIRTY;
+		in->rec.chunk_shift = shift;
+		error = __srv_inode_commit_fd(s, in, fd);
+	}
+	if (own >= 0)
+		close(own);
 	if (error)
 		return error;
 	in->ndata = in->nresident = 0;
@@ -218,9 +227,16 @@ __note_truncation(
 		in->ndata++;
 		in->nresident += hsm_chunkmap_test(&in->map, c);
 	}
-	srv_log(s, LOG_WARNING, "inode %llu was truncated to %llu bytes "
-		"while released, where xfs_hsmd could not see it",
-		(unsigned long long)in->ino, (unsigned long long)size);
+	if (all_in)
+		srv_log(s, LOG_INFO, "inode %llu was truncated to %llu bytes "
+			"after its data was back: recorded as changed",
+			(unsigned long long)in->ino, (unsigned long long)size);
+	else
+		srv_log(s, LOG_WARNING, "inode %llu was truncated to %llu "
+			"bytes while released, where xfs_hsmd could not see it "
+			"(open since before the daemon started, or changed "
+			"while no daemon ran)", (unsigned long long)in->ino,
+			(unsigned long long)size);
 	return 0;
 }
 
@@ -249,9 +265,8 @@ file_stat(
  * Does @pid make @in a file read by many at once?  Each answer the group
  * writes wakes every reader it holds (one wait queue per group), so a
  * partial file read by SRV_SHARED_READERS processes costs each of them a
- * wakeup per read of any of them: recall the rest, and the ignore mark
- * set once it is final (srv_recall.c) silences the file.  True once, for
- * the reader that
+ * wakeup per read of any of them: recall the rest, and the quiet mark
+ * (srv_request.c) then silences the file.  True once, for the reader that
  * makes the count; a lone random reader keeps its range recall.
  * in->lock held.
  */
@@ -338,13 +353,13 @@ __classify_released(
 	}
 	error = file_stat(s, in, r, &st);
 	if (!error && (uint64_t)st.st_size < in->rec.size)
-		error = __note_truncation(s, in, st.st_size);
+		error = __srv_note_truncation(s, in, st.st_size, -1);
 	if (error) {
 		srv_req_done(s, r, error);
 		return;
 	}
 	if (in->nresident == in->ndata && !in->busy && !in->todo_len) {
-		error = __srv_finalize(s, in);	/* before anyone goes on */
+		error = __srv_finalize(s, in, -1); /* before anyone goes on */
 		srv_req_done(s, r, error);
 		return;
 	}
@@ -362,10 +377,12 @@ __classify_released(
 		/*
 		 * An opener that cannot write may read as soon as the data
 		 * is in the file; a later writer's open waits for it to be
-		 * durable.  A PRE_ACCESS here is from an fd opened before
-		 * the file was released back then: it may write.
+		 * final.  A read (an access with a range) of a released file
+		 * is a read-only opener's: nobody may write a released file
+		 * (release needs it unopened, and every open since was ours
+		 * to answer), and a truncate has no range.
 		 */
-		if ((r->mask & FAN_OPEN_PERM) && !__writer_present(s, in))
+		if (!(r->mask & FAN_OPEN_PERM) || !__writer_present(s, in))
 			r->need_durable = false;
 		__srv_need_chunks(w, in, r, c0, c1);
 		return;
@@ -380,6 +397,10 @@ __classify_released(
 			srv_log(s, LOG_ERR, "inode %llu: cannot reserve blocks "
 				"for a range recall: %s",
 				(unsigned long long)in->ino, strerror(-error));
+		/* the record the recalls need, before the opener reads: a
+		 * record write while it reads would move the file's ctime */
+		if (!error)
+			error = __srv_set_recalling(s, in);
 		srv_req_done(s, r, error);
 		return;
 	}

@@ -8,7 +8,9 @@
  * thread); requests on it run one after the other.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,18 +69,124 @@ srv_ctl_busy(
 	return busy;
 }
 
-/* The command's detail ("file is in use ...") as the response payload. */
-static void
-reply_detail(
-	struct hsm_ctl_msg	*m,
-	struct hsm_fs		*cfs)
-{
-	const char		*detail = hsm_fs_errdetail(cfs);
+/* A batch's results, into the response as they come. */
+struct reply {
+	struct hsm_ctl_msg	*m;
+	int			error;
+};
 
-	m->len = detail ? strlen(detail) : 0;
-	if (m->len > HSM_CTL_MAX_PAYLOAD)
-		m->len = HSM_CTL_MAX_PAYLOAD;
-	memmove(m->payload, detail ? detail : "", m->len);
+static void
+put_result(
+	void				*arg,
+	const struct hsm_item_result	*r)
+{
+	struct reply			*rp = arg;
+	struct hsm_ctl_result		cr = {
+		.error		= r->error,
+		.outcome	= r->outcome,
+		.repair_action	= r->repair_action,
+		.repair_op	= r->repair_op,
+		.lost_flagged	= r->lost_flagged,
+		.bytes		= r->bytes,
+		.ino		= r->ino,
+		.gen		= r->gen,
+		.detail		= r->detail ? r->detail : "",
+		.dlen		= r->detail ? strlen(r->detail) : 0,
+	};
+	int				error;
+
+	error = hsm_ctl_put_result(rp->m, &cr);
+	if (error && !rp->error)
+		rp->error = error;
+}
+
+/*
+ * Run the batch in @m and put its results there: a recall through the
+ * request machinery, anything else through the library's engine on the
+ * connection's handle (whose hooks hold each inode).  The message is both
+ * the request, read first, and the response.
+ */
+static int
+serve_batch(
+	struct srv_worker	*w,
+	struct hsm_fs		*cfs,
+	struct hsm_ctl_msg	*m)
+{
+	struct hsm_ctl_item	it;
+	struct hsm_batch_limits	lim = { 0 };
+	struct hsm_batch	*b = NULL;
+	struct reply		rp;
+	struct hsm_ctl_msg	*req;
+	char			**paths = NULL;
+	unsigned		cmd;
+	uint32_t		count, n = 0;
+	size_t			pos = 0;
+	int			rc, error;
+
+	error = hsm_ctl_batch_head(m, &cmd, &count);
+	if (error || !cmd || cmd > HSM_CMD_MAX)
+		return -EINVAL;
+	/* the request stays readable while the response is written */
+	req = malloc(sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	memcpy(req, m, offsetof(struct hsm_ctl_msg, payload) + m->len);
+	rp.m = m;
+	rp.error = 0;
+	hsm_ctl_results_start(m);
+	m->op = HSM_CTL_BATCH;
+	if (cmd == HSM_CMD_RECALL)
+		paths = calloc(count ? count : 1, sizeof(*paths));
+	else
+		error = hsm_batch_new(cfs, cmd, req->flags, put_result, &rp,
+				&b);
+	if (!error && !b && !paths)
+		error = -ENOMEM;
+	if (b) {
+		lim.files = count;
+		hsm_batch_set_limits(b, &lim);
+	}
+	while (!error && (rc = hsm_ctl_get_item(req, &pos, &it)) == 0) {
+		char path[PATH_MAX];
+
+		if (it.kind == HSM_CTL_ITEM_PATH) {
+			if (it.plen >= sizeof(path)) {
+				error = -ENAMETOOLONG;
+				break;
+			}
+			memcpy(path, it.path, it.plen);
+			path[it.plen] = '\0';
+		}
+		if (paths) {
+			if (it.kind != HSM_CTL_ITEM_PATH || n == count ||
+			    !(paths[n] = strdup(path))) {
+				error = -EINVAL;
+				break;
+			}
+			n++;
+		} else if (it.kind == HSM_CTL_ITEM_PATH) {
+			error = hsm_batch_add_item(b, path, 0, 0, NULL, NULL);
+		} else {
+			error = hsm_batch_add_item(b, NULL, it.ino, it.gen,
+					it.oid, NULL);
+		}
+	}
+	if (!error && rc < 0)
+		error = rc;
+	if (!error && paths)
+		srv_recall_files(w, cfs, paths, n, put_result, &rp);
+	else if (!error)
+		error = hsm_batch_flush(b);
+	hsm_batch_free(b);
+	while (paths && n)
+		free(paths[--n]);
+	free(paths);
+	free(req);
+	if (error) {
+		m->len = 0;
+		return error;
+	}
+	return rp.error;
 }
 
 /* Serve one request; false when the connection should close. */
@@ -90,11 +198,11 @@ serve(
 	struct hsm_ctl_msg	*m)
 {
 	struct hsm_server_stats	st;
-	struct hsm_result	res;
-	int			error;
 
 	if (hsm_ctl_recv(c->fd, false, m))
 		return false;
+	m->outcome = 0;
+	m->bytes = 0;
 	switch (m->op) {
 	case HSM_CTL_PING:
 		m->error = 0;
@@ -105,33 +213,8 @@ serve(
 		m->error = 0;
 		m->len = hsm_stats_pack(&st, m->payload);
 		break;
-	case HSM_CTL_REPAIR:
-	case HSM_CTL_MARKLOST: {
-		uint64_t ino;
-		uint32_t gen;
-		uint8_t oid[HSM_OID_LEN];
-
-		if (hsm_ctl_inode_decode(m->payload, m->len, &ino, &gen, oid)) {
-			m->error = -EINVAL;
-			m->len = 0;
-			break;
-		}
-		m->error = srv_op_ino(w, cfs, m->op, ino, gen, oid, &m->outcome,
-				&m->bytes);
-		reply_detail(m, cfs);
-		break;
-	}
 	default:
-		if (!m->len || memchr(m->payload, '\0', m->len)) {
-			m->error = -EINVAL;
-			m->len = 0;
-			break;
-		}
-		error = srv_op(w, cfs, m->op, m->payload, m->flags, &res);
-		m->error = error;
-		m->outcome = res.outcome;
-		m->bytes = res.bytes;
-		reply_detail(m, cfs);
+		m->error = serve_batch(w, cfs, m);
 		break;
 	}
 	return hsm_ctl_send(c->fd, m, true) == 0;

@@ -197,10 +197,8 @@ srv_inodes_evict_idle(
 
 		pthread_mutex_lock(&in->lock);
 		if (io && !in->dead && in->refs == 0 &&
-		    (all || now - in->idle_since > SRV_IDLE_RECALLING_NS)) {
-			__srv_idle_sync(s, in);
-			__srv_end_recalling(s, in);
-		}
+		    (all || now - in->idle_since > SRV_IDLE_RECALLING_NS))
+			__srv_settle_idle(s, in, all);
 		if (!in->dead && in->refs == 0 &&
 		    (all || now - in->idle_since > SRV_IDLE_EVICT_NS)) {
 			__inode_remove(s, in);
@@ -226,15 +224,16 @@ srv_inode_open(
 	return fd == -ENOENT || fd == -EINVAL ? -ESTALE : fd;
 }
 
+/* Write in->rec through @fd, or through an fd of its own (@fd -1). */
 static int
 __commit(
 	struct hsm_server	*s,
 	struct srv_inode	*in,
-	bool			sync)
+	enum hsm_dur		how,
+	int			fd)
 {
-	uint8_t			buf[HSM_RECORD_SIZE];
 	struct hsm_record	*r = &in->rec;
-	int			fd, error;
+	int			own = -1, error;
 
 	if (r->pending != HSM_OP_NONE) {
 		r->owner_pid = s->pid;
@@ -245,17 +244,14 @@ __commit(
 		memset(r->owner_boot, 0, 16);
 		r->pending_since = 0;
 	}
-	error = hsm_record_encode(r, buf);
-	if (error)
-		return error;
-	fd = srv_inode_open(s, in, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	error = 0;
-	if (fsetxattr(fd, HSM_XATTR_RECORD, buf, sizeof(buf), 0) < 0 ||
-	    (sync && fsync(fd) < 0))
-		error = -errno;
-	close(fd);
+	if (fd < 0) {
+		fd = own = srv_inode_open(s, in, O_RDONLY);
+		if (fd < 0)
+			return fd;
+	}
+	error = hsm_dur_record(fd, r, how, NULL);
+	if (own >= 0)
+		close(own);
 	return error;
 }
 
@@ -265,7 +261,17 @@ __srv_inode_commit(
 	struct hsm_server	*s,
 	struct srv_inode	*in)
 {
-	return __commit(s, in, true);
+	return __commit(s, in, HSM_DUR_NOW, -1);
+}
+
+/* The same through @fd, which the caller holds (a lease). */
+int
+__srv_inode_commit_fd(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	int			fd)
+{
+	return __commit(s, in, HSM_DUR_NOW, fd);
 }
 
 /*
@@ -280,7 +286,7 @@ __srv_inode_commit_ordered(
 	struct hsm_server	*s,
 	struct srv_inode	*in)
 {
-	return __commit(s, in, false);
+	return __commit(s, in, HSM_DUR_ORDERED, -1);
 }
 
 /* Flag the copy lost (DESIGN: never trusted again until re-archived). */

@@ -2,11 +2,13 @@
 /*
  * srv_ops.c - xfs_hsm commands, run inside the server.
  *
- * A command on a file holds its inode (op_busy): events for it wait until
- * the command is done, and no recall batch runs meanwhile, so data
- * movement is serialized per inode.  A recall is a request like an
- * event's.  The others run the library's own code on the connection's
- * handle, whose exclusive-lease hooks keep the ignore marks right:
+ * A batch of commands from the control socket (srv_ctl.c) runs through
+ * the library's own engine on the connection's handle, with these hooks:
+ *  - hold (before the file is touched): the command holds its inode
+ *    (op_busy): events for it wait until the batch is done, and no
+ *    recall batch runs meanwhile, so data movement is serialized per
+ *    inode;
+ * and its exclusive-lease hooks keep the ignore marks right:
  *  - prepare (before the exclusive lease): stop ignoring opens, so that
  *    anyone opening the file from now on is seen, and the lease fails if
  *    someone opened it before (do_dentry_open counts an opener before
@@ -20,6 +22,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
@@ -50,10 +54,103 @@ hook_end(
 	srv_ignore_remove(arg, fd, FAN_OPEN_PERM | FAN_PRE_ACCESS);
 }
 
+/* Let requests that waited for the command go on.  in->lock held. */
+static void
+__release_deferred(
+	struct hsm_server	*s,
+	struct srv_inode	*in)
+{
+	struct srv_req		*r, *tmp;
+
+	cds_list_for_each_entry_safe(r, tmp, &in->deferred, in_link) {
+		cds_list_del_init(&r->in_link);
+		r->in = NULL;
+		in->refs--;		/* the caller holds one: never 0 here */
+		srv_queue_event(s, r);
+	}
+}
+
+/* Hold @in for a command: no event proceeds, no batch runs. */
+static struct srv_inode *
+op_begin(
+	void			*arg,
+	uint64_t		ino,
+	uint32_t		gen)
+{
+	struct hsm_server	*s = arg;
+	struct srv_inode	*in = srv_inode_get(s, ino, gen);
+
+	if (!in)
+		return NULL;
+	pthread_mutex_lock(&in->lock);
+	while (in->op_busy)
+		pthread_cond_wait(&in->cond, &in->lock);
+	in->op_busy = true;
+	__srv_inode_quiesce(in);
+	/* what we recalled for readers: durable, and our RECALLING gone,
+	 * so the command sees the file at rest (not "in progress by us");
+	 * chunks queued ahead of no reader can wait for the next access */
+	if (in->loaded && in->released) {
+		__srv_sync_now(s, in);
+		if (cds_list_empty(&in->waiting))
+			__drop_todo(s, in);
+		__srv_end_recalling(s, in, -1);
+	}
+	pthread_mutex_unlock(&in->lock);
+	return in;
+}
+
+/* The command is done: forget what it changed, let the rest go on. */
+static void
+op_end(
+	void			*arg,
+	void			*h)
+{
+	struct hsm_server	*s = arg;
+	struct srv_inode	*in = h;
+
+	pthread_mutex_lock(&in->lock);
+	/* the record changed under our cache: read it again next time */
+	if (cds_list_empty(&in->waiting) && !in->nwritten) {
+		size_t i;
+
+		for (i = in->todo_head; i < in->todo_len; i++)
+			if (in->cstate && in->cstate[in->todo[i]] == CH_QUEUED)
+				atomic_fetch_sub(&s->stats.queued_now, 1);
+		in->todo_head = in->todo_len = 0;
+		__srv_inode_unload(in);
+	}
+	in->op_busy = false;
+	pthread_cond_broadcast(&in->cond);
+	__srv_inode_unquiesce(s, in);
+	__release_deferred(s, in);
+	pthread_mutex_unlock(&in->lock);
+	srv_inode_put(s, in);
+}
+
+static void *
+hook_hold(
+	void		*arg,
+	uint64_t	ino,
+	uint32_t	gen)
+{
+	return op_begin(arg, ino, gen);
+}
+
+static void
+hook_unhold(
+	void		*arg,
+	void		*h)
+{
+	op_end(arg, h);
+}
+
 const struct hsm_excl_hooks srv_excl_hooks = {
 	.prepare	= hook_prepare,
 	.begin		= hook_begin,
 	.end		= hook_end,
+	.hold		= hook_hold,
+	.unhold		= hook_unhold,
 };
 
 /* Inode and generation of @path (a regular file on cfs): 0 or -errno. */
@@ -80,197 +177,68 @@ identify(
 	return error == -EUCLEAN || error == -EPROTONOSUPPORT ? 0 : error;
 }
 
-/* Recall through the request machinery, as an opener would. */
-static int
-op_recall(
-	struct srv_worker	*w,
-	uint64_t		ino,
-	uint32_t		gen,
-	struct hsm_result	*res)
-{
-	struct srv_req		*r = srv_req_new(REQ_SYNC);
-	int			error;
-
-	if (!r)
-		return -ENOMEM;
-	r->ino = ino;
-	r->gen = gen;
-	srv_classify(w, r);
-	error = srv_req_wait(r);
-	res->bytes = r->bytes;
-	res->outcome = r->bytes ? HSM_DONE : HSM_NOOP;
-	srv_req_free(r);
-	return error;
-}
-
-/* Let requests that waited for the command go on.  in->lock held. */
-static void
-__release_deferred(
-	struct hsm_server	*s,
-	struct srv_inode	*in)
-{
-	struct srv_req		*r, *tmp;
-
-	cds_list_for_each_entry_safe(r, tmp, &in->deferred, in_link) {
-		cds_list_del_init(&r->in_link);
-		r->in = NULL;
-		in->refs--;		/* the caller holds one: never 0 here */
-		srv_queue_event(s, r);
-	}
-}
-
-/* Hold @in for a command: no event proceeds, no batch runs. */
-static struct srv_inode *
-op_begin(
-	struct hsm_server	*s,
-	uint64_t		ino,
-	uint32_t		gen)
-{
-	struct srv_inode	*in = srv_inode_get(s, ino, gen);
-
-	if (!in)
-		return NULL;
-	pthread_mutex_lock(&in->lock);
-	while (in->op_busy)
-		pthread_cond_wait(&in->cond, &in->lock);
-	in->op_busy = true;
-	__srv_inode_quiesce(in);
-	/* what we recalled for readers: durable, and our RECALLING gone,
-	 * so the command sees the file at rest (not "in progress by us");
-	 * chunks queued ahead of no reader can wait for the next access */
-	if (in->loaded && in->released) {
-		__srv_sync_now(s, in);
-		if (cds_list_empty(&in->waiting))
-			__drop_todo(s, in);
-		__srv_end_recalling(s, in);
-	}
-	pthread_mutex_unlock(&in->lock);
-	return in;
-}
-
-/* The command is done: forget what it changed, let the rest go on. */
-static void
-op_end(
-	struct hsm_server	*s,
-	struct srv_inode	*in)
-{
-	pthread_mutex_lock(&in->lock);
-	/* the record changed under our cache: read it again next time */
-	if (cds_list_empty(&in->waiting) && !in->nwritten) {
-		size_t i;
-
-		for (i = in->todo_head; i < in->todo_len; i++)
-			if (in->cstate && in->cstate[in->todo[i]] == CH_QUEUED)
-				atomic_fetch_sub(&s->stats.queued_now, 1);
-		in->todo_head = in->todo_len = 0;
-		__srv_inode_unload(in);
-	}
-	in->op_busy = false;
-	pthread_cond_broadcast(&in->cond);
-	__srv_inode_unquiesce(s, in);
-	__release_deferred(s, in);
-	pthread_mutex_unlock(&in->lock);
-	srv_inode_put(s, in);
-}
-
-int
-srv_op_ino(
+/*
+ * Recall files for a command, through the request machinery as openers
+ * would: every file's request is queued at once, so the workers recall
+ * them side by side, and each answer comes once its file is final.
+ * Results go to @fn in the order of @paths.
+ */
+void
+srv_recall_files(
 	struct srv_worker	*w,
 	struct hsm_fs		*cfs,
-	unsigned		op,
-	uint64_t		ino,
-	uint32_t		gen,
-	const uint8_t		*oid,
-	uint32_t		*outcome,
-	uint64_t		*bytes)
+	char			**paths,
+	size_t			n,
+	hsm_result_fn		fn,
+	void			*arg)
 {
-	struct hsm_inode	hin = { .ino = ino, .gen = gen };
-	struct hsm_repair	rep;
-	struct srv_inode	*in;
+	struct one {
+		struct srv_req		*req;
+		struct hsm_item_result	res;
+		char			detail[256];
+	} *ones = calloc(n, sizeof(*ones));
+	uint64_t		ino = 0;
+	uint32_t		gen = 0;
+	size_t			i;
 	int			error;
 
-	cfs->errdetail[0] = '\0';
-	*outcome = 0;
-	*bytes = 0;
-	in = op_begin(w->srv, ino, gen);
-	if (!in)
-		return -ENOMEM;
-	if (op == HSM_CTL_REPAIR) {
-		error = hsm_inode_repair(cfs, &hin, &rep);
-		*outcome = rep.action | rep.op << 8;
-		*bytes = rep.bytes;
-	} else {
-		error = hsm_inode_mark_lost(cfs, &hin, oid);
-		if (error == 1) {
-			*outcome = 1;
-			error = 0;
+	for (i = 0; i < n; i++) {
+		struct one *o = ones ? &ones[i] : NULL;
+		struct hsm_item_result r = { .path = paths[i] };
+
+		hsm_fs_clear_detail(cfs);
+		error = o ? identify(cfs, paths[i], &ino, &gen) : -ENOMEM;
+		if (!error && !(o->req = srv_req_new(REQ_SYNC)))
+			error = -ENOMEM;
+		if (!o) {
+			r.error = error;
+			fn(arg, &r);
+			continue;
 		}
+		o->res.path = paths[i];
+		o->res.error = error;
+		if (error) {
+			snprintf(o->detail, sizeof(o->detail), "%s",
+				 hsm_fs_errdetail(cfs) ?
+				 hsm_fs_errdetail(cfs) : "");
+			continue;
+		}
+		o->res.ino = o->req->ino = ino;
+		o->res.gen = o->req->gen = gen;
+		srv_classify(w, o->req);
 	}
-	op_end(w->srv, in);
-	return error;
-}
+	for (i = 0; ones && i < n; i++) {
+		struct one *o = &ones[i];
 
-int
-srv_op(
-	struct srv_worker	*w,
-	struct hsm_fs		*cfs,
-	unsigned		op,
-	const char		*path,
-	unsigned		flags,
-	struct hsm_result	*res)
-{
-	struct hsm_server	*s = w->srv;
-	struct srv_inode	*in;
-	uint64_t		ino;
-	uint32_t		gen;
-	int			error;
-
-	memset(res, 0, sizeof(*res));
-	cfs->errdetail[0] = '\0';
-	error = identify(cfs, path, &ino, &gen);
-	if (error) {
-		/* let the library say what is wrong with it */
-		if (op == HSM_CTL_RECALL)
-			return hsm_recall(cfs, path, res);
-		goto run_direct;
+		if (o->req) {
+			o->res.error = srv_req_wait(o->req);
+			o->res.bytes = o->req->bytes;
+			o->res.outcome = o->req->bytes ? HSM_DONE : HSM_NOOP;
+			srv_req_free(o->req);
+		}
+		o->res.detail = o->res.error && o->detail[0] ? o->detail :
+				NULL;
+		fn(arg, &o->res);
 	}
-	if (op == HSM_CTL_RECALL)
-		return op_recall(w, ino, gen, res);
-
-	in = op_begin(s, ino, gen);
-	if (!in)
-		return -ENOMEM;
-	error = 0;
-	switch (op) {
-	case HSM_CTL_MIGRATE:
-		error = hsm_migrate(cfs, path, flags, res);
-		break;
-	case HSM_CTL_RELEASE:
-		error = hsm_release(cfs, path, res);
-		break;
-	case HSM_CTL_FORGET:
-		error = hsm_forget(cfs, path, res);
-		break;
-	case HSM_CTL_SETFLAGS:
-		error = hsm_set_pins(cfs, path, flags & 0xffff, flags >> 16);
-		break;
-	default:
-		error = -EINVAL;
-	}
-
-	op_end(s, in);
-	return error;
-
-run_direct:
-	switch (op) {
-	case HSM_CTL_MIGRATE:
-		return hsm_migrate(cfs, path, flags, res);
-	case HSM_CTL_RELEASE:
-		return hsm_release(cfs, path, res);
-	case HSM_CTL_FORGET:
-		return hsm_forget(cfs, path, res);
-	case HSM_CTL_SETFLAGS:
-		return hsm_set_pins(cfs, path, flags & 0xffff, flags >> 16);
-	}
-	return -EINVAL;
+	free(ones);
 }

@@ -22,6 +22,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "server/serverP.h"
+#include "server/fanotify_compat.h"
 
 #define SYNC_BYTES	(1ULL << 30)	/* written, not durable, at most */
 #define BATCH_MIN	4		/* chunks a worker takes at a time */
@@ -184,14 +185,12 @@ __sync_once(
 	pthread_mutex_unlock(&in->lock);
 
 	error = next.bits ? 0 : -ENOMEM;
-	if (!error && nsnap && fdatasync(fd) < 0)
-		error = -errno;
+	if (!error && nsnap)
+		error = hsm_dur_data(fd, HSM_DUR_NOW, NULL);
 	if (!error && nsnap) {
 		hsm_fault(s->fs, "srv-synced");
-		error = hsm_chunkmap_save(fd, &next);
+		error = hsm_dur_map(fd, &next, HSM_DUR_NOW, NULL);
 	}
-	if (!error && nsnap && fsync(fd) < 0)
-		error = -errno;
 	if (!error && nsnap)
 		hsm_fault(s->fs, "srv-mapped");
 
@@ -243,8 +242,8 @@ __sync_written(
 }
 
 /* Mark the file as being recalled (resumable after a crash). */
-static int
-__set_recalling(
+int
+__srv_set_recalling(
 	struct hsm_server	*s,
 	struct srv_inode	*in)
 {
@@ -271,23 +270,26 @@ __set_recalling(
 int
 __srv_finalize(
 	struct hsm_server	*s,
-	struct srv_inode	*in)
+	struct srv_inode	*in,
+	int			fd)
 {
-	int			fd, error;
+	int			own = -1, error;
 
-	fd = srv_inode_open(s, in, O_RDWR);
-	if (fd < 0)
-		return fd;
+	if (fd < 0) {
+		fd = own = srv_inode_open(s, in, O_RDWR);
+		if (fd < 0)
+			return fd;
+	}
 	error = hsm_punch_unwritten_holes(fd, &in->meta.map, in->rec.size);
 	if (!error)
-		error = hsm_chunkmap_remove(fd);
+		error = hsm_dur_map(fd, NULL, HSM_DUR_ORDERED, NULL);
 	if (error)
 		goto out_close;
 	hsm_fault(s->fs, "srv-finalize");
 	in->rec.flags &= ~HSM_F_RELEASED;
 	in->rec.pending = HSM_OP_NONE;
 	in->rec.chunk_shift = 0;
-	error = __srv_inode_commit(s, in);
+	error = __srv_inode_commit_fd(s, in, fd);
 	if (error)
 		goto out_close;
 	in->recalling = false;
@@ -296,7 +298,8 @@ __srv_finalize(
 	if (srv_ignore_add(s, fd) == 0)
 		atomic_fetch_add(&s->stats.ignored, 1);
 out_close:
-	close(fd);
+	if (own >= 0)
+		close(own);
 	return error;
 }
 
@@ -319,7 +322,7 @@ __srv_after_work(
 	if (in->released && in->loaded) {
 		if (in->nresident < in->ndata)
 			return;
-		error = __srv_finalize(s, in);
+		error = __srv_finalize(s, in, -1);
 		if (error)
 			srv_log(s, LOG_ERR, "inode %llu: all data is back but "
 				"the record could not be updated: %s",
@@ -332,14 +335,64 @@ __srv_after_work(
 }
 
 void
-__srv_idle_sync(
+__srv_settle_idle(
 	struct hsm_server	*s,
-	struct srv_inode	*in)
+	struct srv_inode	*in,
+	bool			stopping)
 {
+	struct stat		st;
+	int			fd, error = 0;
+
 	if (in->busy || in->active || todo_count(in) || in->quiesce ||
-	    in->op_busy)
+	    in->op_busy || !in->loaded || !in->released ||
+	    (!in->nwritten && !in->recalling))
 		return;
-	__srv_sync_now(s, in);
+	fd = srv_inode_open(s, in, O_RDWR);
+	if (fd < 0)
+		return;			/* the next tick tries again */
+	/*
+	 * Our record and map writes move the file's ctime, which a reader
+	 * such as tar checks across its reads ("file changed as we read
+	 * it"), and the finalize punches: so only once nobody has the file
+	 * open, and under a lease that makes an opener wait for us.  Our own
+	 * punch raises events whose fds would break that lease: ignore them
+	 * meanwhile, as release does.  A daemon that stops does it anyway.
+	 */
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0) {
+		if (!stopping) {
+			close(fd);
+			return;
+		}
+	} else if (srv_ignore_access(s, fd)) {
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+		close(fd);
+		return;
+	}
+	/* a truncate its quiet mark let through, now that nobody can */
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < in->rec.size)
+		__srv_note_truncation(s, in, st.st_size, fd);
+	in->active++;
+	__sync_written(s, in, fd);
+	in->active--;
+	if (in->nwritten || in->busy) {
+		/* a failed sync, or a batch came: the file is not at rest */
+	} else if (in->nresident >= in->ndata) {
+		error = __srv_finalize(s, in, fd);
+		if (error)
+			srv_log(s, LOG_ERR, "inode %llu: all data is back but "
+				"the record could not be updated: %s",
+				(unsigned long long)in->ino, strerror(-error));
+	} else {
+		__srv_end_recalling(s, in, fd);
+	}
+	/* a file not all in keeps no ignore mark; one all in keeps its
+	 * quiet mark (srv_request.c) */
+	if (in->released && in->nresident + in->nwritten < in->ndata)
+		srv_ignore_remove(s, fd, FAN_PRE_ACCESS);
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	close(fd);
+	pthread_cond_broadcast(&in->cond);
+	__srv_after_work(s, in);
 }
 
 void
@@ -365,7 +418,8 @@ __srv_sync_now(
 int
 __srv_end_recalling(
 	struct hsm_server	*s,
-	struct srv_inode	*in)
+	struct srv_inode	*in,
+	int			fd)
 {
 	int			error;
 
@@ -373,7 +427,8 @@ __srv_end_recalling(
 	    in->nwritten)
 		return 0;
 	in->rec.pending = HSM_OP_NONE;
-	error = __srv_inode_commit(s, in);
+	error = fd >= 0 ? __srv_inode_commit_fd(s, in, fd) :
+			  __srv_inode_commit(s, in);
 	if (!error)
 		in->recalling = false;
 	return error;
@@ -445,7 +500,7 @@ srv_recall_batch(
 	}
 	if (!n && !in->nwritten)
 		goto out_unlock;
-	error = n ? __set_recalling(s, in) : 0;
+	error = n ? __srv_set_recalling(s, in) : 0;
 	if (error) {
 		for (i = 0; i < n; i++)
 			__chunk_failed(s, in, batch[i], error);
@@ -537,17 +592,14 @@ srv_recall_batch(
 	pthread_mutex_unlock(&in->lock);
 
 	/*
-	 * Sync now for whoever may write next, and once the whole file is
-	 * in: it becomes final (__srv_after_work) and silent, where until
-	 * then every read of it raises an event.  Readers have their data;
-	 * a file only partly read is synced once idle (__srv_idle_sync), as
-	 * cp's data would be written back later.
+	 * Sync now only for whoever may write next; readers have their data,
+	 * and a file only read is synced and made final once nobody has it
+	 * open (__srv_settle_idle), as cp's data would be written back later.
 	 */
 	pthread_mutex_lock(&in->lock);
 	if (fd >= 0 && in->nwritten &&
 	    (in->sync_wanted || in->unsynced >= SYNC_BYTES ||
-	     (!todo_count(in) && (in->durable_waiters ||
-				  in->nresident + in->nwritten >= in->ndata))))
+	     (!todo_count(in) && in->durable_waiters)))
 		__sync_written(s, in, fd);
 	if (--in->active == 0) {
 		if (in->iofd >= 0)

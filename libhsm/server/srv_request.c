@@ -210,10 +210,35 @@ __finish(
 {
 	int64_t			ns;
 
+	if (!error)
+		__srv_req_quiet(s, r->in, r);
 	__unpark(s, r);
 	ns = srv_now_ns() - r->start_ns;
 	if (srv_req_done(s, r, error) && !error)
 		srv_stats_latency(&s->stats, ns);
+}
+
+/*
+ * Every chunk of @in is in the file, durable or not yet: its reads need
+ * nothing more, so silence them (an access ignore mark, through the
+ * event's fd) until the file is made final (srv_recall.c), or a release
+ * removes the mark (srv_ops.c).  Opens are not ignored: an opener who may
+ * write still waits for the file to be final.  A truncate by path is an
+ * access too, and goes through unseen from here: it meets every byte of
+ * the file already in it, and it cannot move data or make the unwritten
+ * blocks the final punch looks for (doc/design.md, "Letting users in").
+ */
+void
+__srv_req_quiet(
+	struct hsm_server	*s,
+	struct srv_inode	*in,
+	struct srv_req		*r)
+{
+	if (r->kind != REQ_EVENT || r->need_durable || !in || !in->loaded ||
+	    !in->released || in->nresident + in->nwritten < in->ndata)
+		return;
+	if (srv_ignore_access(s, r->fd) == 0)
+		atomic_fetch_add(&s->stats.ignored, 1);
 }
 
 void

@@ -40,3 +40,34 @@ hsm_store_close(
 		s->ops->close(s);
 }
 
+int
+hsm_store_commit_one(
+	struct hsm_store	*s,
+	struct hsm_store_writer	*w,
+	const struct hsm_objmeta *meta)
+{
+	int			error, result;
+
+	error = s->ops->put_finish(w, meta);
+	if (error) {
+		s->ops->put_abort(w);
+		return error;
+	}
+	error = s->ops->publish(s, &w, 1, &result);
+	return error ? error : result;
+}
+
+int
+hsm_store_del_sync(
+	struct hsm_store	*s,
+	const uint8_t		*oid)
+{
+	int			error;
+
+	error = s->ops->del(s, oid);
+	if (error && error != -ENOENT)
+		return error;
+	int			serr = s->ops->sync(s);
+
+	return serr ? serr : error;
+}

@@ -60,11 +60,15 @@ struct hsm_store_ops {
 	/* Write data at @off; offsets need not be contiguous (holes). */
 	int (*put_write)(struct hsm_store_writer *w, const void *buf,
 			 size_t len, uint64_t off);
-	/* Make object and metadata durable and visible (fsync, rename,
-	 * fsync dir).  Frees @w whatever the result; on error the
-	 * partial object is removed. */
-	int (*put_commit)(struct hsm_store_writer *w,
+	/* All data written: record the metadata beside it.  Nothing is
+	 * durable or visible yet.  On error, put_abort. */
+	int (*put_finish)(struct hsm_store_writer *w,
 			  const struct hsm_objmeta *meta);
+	/* Make @n finished objects durable, then visible, then visible
+	 * durably: after it returns, a record may name those whose
+	 * @errors[i] is 0.  Frees every writer (failed ones aborted). */
+	int (*publish)(struct hsm_store *s, struct hsm_store_writer **w,
+		       size_t n, int *errors);
 	/* Drop a partial object.  Frees @w. */
 	void (*put_abort)(struct hsm_store_writer *w);
 	/* Read exactly @len bytes at @off (short only past the end). */
@@ -73,9 +77,11 @@ struct hsm_store_ops {
 	/* Read an object's metadata (caller calls hsm_objmeta_free). */
 	int (*stat)(struct hsm_store *s, const uint8_t *oid,
 		    struct hsm_objmeta *meta);
-	/* Delete object, metadata and any partial upload durably;
-	 * -ENOENT if no committed object was there. */
+	/* Delete object, metadata and any partial upload, durable with
+	 * the next sync; -ENOENT if no committed object was there. */
 	int (*del)(struct hsm_store *s, const uint8_t *oid);
+	/* Make every delete and write so far durable. */
+	int (*sync)(struct hsm_store *s);
 	/* Call @fn for each committed object id; stops on non-zero. */
 	/* Hint that [off, off + len) of @oid will be read soon (may be
 	 * NULL): the recall of one file by several workers reads it in
@@ -97,6 +103,11 @@ extern const struct hsm_store_ops hsm_store_posix_ops;
 int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
 		   struct hsm_store **sp);
 void hsm_store_close(struct hsm_store *s);
+/* Finish and publish one object (the batch steps for a single one). */
+int hsm_store_commit_one(struct hsm_store *s, struct hsm_store_writer *w,
+			 const struct hsm_objmeta *meta);
+/* Delete one object durably. */
+int hsm_store_del_sync(struct hsm_store *s, const uint8_t *oid);
 /* A posix store object's names under DIR/objects: "XX/<oid>" and, when
  * @meta is not NULL, "XX/<oid>.meta" (objpath.c). */
 #define HSM_OBJ_DATA_NAME	40

@@ -8,9 +8,11 @@
  *   DIR/tmp/<oid>.{data,meta}   objects being written
  *
  * An object becomes visible only by rename after its data and metadata
- * are fsynced, and the rename is made durable by fsyncing the directory:
- * the record may say ARCHIVED only after put_commit returns (DESIGN
- * invariant 1).  Everything is 0700/0600: objects hold other users' data.
+ * are durable, and the renames are made durable before publish returns:
+ * the record may say ARCHIVED only after that (DESIGN invariant 1).
+ * Objects are published in batches, with one syncfs before the renames
+ * and one after.  Everything is 0700/0600: objects hold other users'
+ * data.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +34,7 @@ struct posix_store {
 	int		tmpfd;		/* DIR/tmp */
 	uint8_t		cached_oid[HSM_OID_LEN];
 	int		cached_fd;	/* last object read */
+	uint8_t		subdirs[256 / 8];	/* objects/XX known to exist */
 };
 
 struct hsm_store_writer {
@@ -39,9 +42,33 @@ struct hsm_store_writer {
 	uint8_t		oid[HSM_OID_LEN];
 	char		name[64];	/* tmp data name */
 	int		fd;
+	uint64_t	end;		/* furthest byte written */
 };
 
 #define PS(s)	((struct posix_store *)(s))
+
+/* Write all of @buf to @fd.  0 or -errno. */
+static int
+write_all(
+	int		fd,
+	const void	*buf,
+	size_t		len)
+{
+	const char	*p = buf;
+	ssize_t		n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
 
 /* Write the whole buffer to a new file @name in @dfd and fsync it. */
 static int
@@ -51,24 +78,12 @@ write_file_sync(
 	const void	*buf,
 	size_t		len)
 {
-	const char	*p = buf;
-	int		fd, error = 0;
-	ssize_t		n;
+	int		fd, error;
 
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			error = -errno;
-			break;
-		}
-		p += n;
-		len -= n;
-	}
+	error = write_all(fd, buf, len);
 	if (!error && fsync(fd) < 0)
 		error = -errno;
 	if (close(fd) < 0 && !error)
@@ -288,6 +303,8 @@ posix_put_write(
 		off += n;
 		len -= n;
 	}
+	if (off > w->end)
+		w->end = off;
 	return 0;
 }
 
@@ -297,80 +314,141 @@ posix_put_abort(
 {
 	char			meta[64];
 
-	close(w->fd);
+	if (w->fd >= 0)
+		close(w->fd);
 	unlinkat(w->ps->tmpfd, w->name, 0);
 	snprintf(meta, sizeof(meta), "%.32s.meta", w->name);
 	unlinkat(w->ps->tmpfd, meta, 0);
 	free(w);
 }
 
+/*
+ * The data is all written: size it, write the metadata beside it in tmp/
+ * and close.  Nothing is durable or visible yet (posix_publish).
+ */
 static int
-posix_put_commit(
+posix_put_finish(
 	struct hsm_store_writer	*w,
 	const struct hsm_objmeta *meta)
 {
 	struct posix_store	*ps = w->ps;
-	char			tmeta[64], sub[3];
-	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			tmeta[64];
 	char			*text = NULL;
 	size_t			len;
-	bool			made;
-	int			subfd = -1, error;
+	int			fd, error;
 
 	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
 	/* metadata that stat would refuse later must not be committed */
 	if (meta->map.nr && meta->map.ext[meta->map.nr - 1].off +
-			    meta->map.ext[meta->map.nr - 1].len > meta->size) {
-		error = -EINVAL;
-		goto out_abort;
-	}
-	if (ftruncate(w->fd, meta->size) < 0 || fsync(w->fd) < 0) {
-		error = -errno;
-		goto out_abort;
-	}
+			    meta->map.ext[meta->map.nr - 1].len > meta->size)
+		return -EINVAL;
+	/* a hole at the end: the size says where the file ends */
+	if (w->end != meta->size && ftruncate(w->fd, meta->size) < 0)
+		return -errno;
 	error = hsm_objmeta_format(meta, &text, &len);
 	if (error)
-		goto out_abort;
-	error = write_file_sync(ps->tmpfd, tmeta, text, len);
-	if (error)
-		goto out_abort;
+		return error;
+	fd = openat(ps->tmpfd, tmeta, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+	if (fd < 0) {
+		error = -errno;
+	} else {
+		error = write_all(fd, text, len);
+		if (close(fd) < 0 && !error)
+			error = -errno;
+	}
+	free(text);
+	if (!error && close(w->fd) < 0)
+		error = -errno;
+	w->fd = -1;
+	return error;
+}
 
+/* Move a finished object from tmp/ into objects/XX/.  0 or -errno. */
+static int
+publish_one(
+	struct hsm_store_writer	*w)
+{
+	struct posix_store	*ps = w->ps;
+	char			tmeta[64], sub[3];
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	bool			made;
+	int			error;
+
+	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
 	hsm_posix_object_names(w->oid, data, mname);
 	memcpy(sub, data, 2);
 	sub[2] = '\0';
-	error = mkdir_sync(ps->objfd, sub, &made);
-	if (error)
-		goto out_abort;
-	if (made && fsync(ps->objfd) < 0) {
-		error = -errno;
-		goto out_abort;
+	if (!(ps->subdirs[w->oid[0] / 8] & (1U << (w->oid[0] % 8)))) {
+		error = mkdir_sync(ps->objfd, sub, &made);
+		if (error)
+			return error;
+		ps->subdirs[w->oid[0] / 8] |= 1U << (w->oid[0] % 8);
 	}
 	/* meta first: a data file without meta would look committed */
-	if (renameat(ps->tmpfd, tmeta, ps->objfd, mname) < 0 ||
-	    renameat(ps->tmpfd, w->name, ps->objfd, data) < 0) {
+	if (renameat(ps->tmpfd, tmeta, ps->objfd, mname) < 0)
+		return -errno;
+	if (renameat(ps->tmpfd, w->name, ps->objfd, data) < 0) {
 		error = -errno;
 		unlinkat(ps->objfd, mname, 0);
-		goto out_abort;
+		return error;
 	}
-	/* a rename is one transaction: syncing its target makes it durable */
-	subfd = openat(ps->objfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (subfd < 0 || fsync(subfd) < 0) {
-		error = -errno;
-		unlinkat(ps->objfd, data, 0);
-		unlinkat(ps->objfd, mname, 0);
-		goto out_abort;
-	}
-	close(subfd);
-	close(w->fd);
-	free(text);
-	free(w);
 	return 0;
-out_abort:
-	if (subfd >= 0)
-		close(subfd);
-	free(text);
-	posix_put_abort(w);
+}
+
+/*
+ * Make finished objects durable and visible, all together: one syncfs of
+ * the store's filesystem makes their data and metadata durable, the
+ * renames make them visible, and a second syncfs makes the renames
+ * durable.  An object is never visible before its bytes are durable, and
+ * the caller writes no record naming one before this returns (DESIGN
+ * invariant 1).  Frees every writer; @errors[i] says how each fared.
+ */
+static int
+posix_publish(
+	struct hsm_store	*s,
+	struct hsm_store_writer	**ws,
+	size_t			n,
+	int			*errors)
+{
+	struct posix_store	*ps = PS(s);
+	size_t			i, ok = 0;
+	int			error = 0;
+
+	if (n && syncfs(ps->tmpfd) < 0)
+		error = -errno;
+	for (i = 0; i < n; i++) {
+		errors[i] = error ? error : publish_one(ws[i]);
+		ok += !errors[i];
+	}
+	if (ok && syncfs(ps->objfd) < 0) {
+		error = -errno;
+		for (i = 0; i < n; i++)
+			if (!errors[i]) {
+				char data[HSM_OBJ_DATA_NAME];
+				char mname[HSM_OBJ_META_NAME];
+
+				hsm_posix_object_names(ws[i]->oid, data, mname);
+				unlinkat(ps->objfd, data, 0);
+				unlinkat(ps->objfd, mname, 0);
+				errors[i] = error;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		if (errors[i])
+			posix_put_abort(ws[i]);
+		else
+			free(ws[i]);
+	}
 	return error;
+}
+
+/* Everything deleted or written before is durable. */
+static int
+posix_sync(
+	struct hsm_store	*s)
+{
+	return syncfs(PS(s)->objfd) < 0 ? -errno : 0;
 }
 
 /* An fd for reading object @oid, cached across calls. */
@@ -487,6 +565,8 @@ remove_partial(
 	unlinkat(ps->tmpfd, name, 0);
 }
 
+/* Delete an object and any partial upload of it; not durable until
+ * posix_sync (a delete lost in a crash leaves an orphan for gc). */
 static int
 posix_del(
 	struct hsm_store	*s,
@@ -494,8 +574,7 @@ posix_del(
 {
 	struct posix_store	*ps = PS(s);
 	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
-	char			sub[3];
-	int			subfd, error = 0;
+	int			error = 0;
 
 	hsm_posix_object_names(oid, data, mname);
 	if (ps->cached_fd >= 0 && !memcmp(ps->cached_oid, oid, HSM_OID_LEN)) {
@@ -509,14 +588,6 @@ posix_del(
 	if (error && error != -ENOENT)
 		return error;
 	remove_partial(ps, oid);
-	memcpy(sub, data, 2);
-	sub[2] = '\0';
-	subfd = openat(ps->objfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (subfd >= 0) {
-		if (fsync(subfd) < 0 && !error)
-			error = -errno;
-		close(subfd);
-	}
 	return error;
 }
 
@@ -568,11 +639,13 @@ const struct hsm_store_ops hsm_store_posix_ops = {
 	.close		= posix_close,
 	.put_begin	= posix_put_begin,
 	.put_write	= posix_put_write,
-	.put_commit	= posix_put_commit,
+	.put_finish	= posix_put_finish,
+	.publish	= posix_publish,
 	.put_abort	= posix_put_abort,
 	.get		= posix_get,
 	.stat		= posix_stat,
 	.del		= posix_del,
+	.sync		= posix_sync,
 	.prefetch	= posix_prefetch,
 	.list		= posix_list,
 };

@@ -76,8 +76,9 @@ echo "no warning while served:"
 "$XFS_HSM" status $M/f2 2>&1 | _filter_all
 
 echo "== commands go through the daemon"
-# in range mode an open recalls nothing; then, with f2 held open, a recall
-# done directly would refuse it (file in use): the daemon does it
+# in range mode an open recalls nothing (it records RECALLING, which stays
+# while the file is open); then, with f2 held open, a recall done directly
+# would refuse it (file in use): the daemon does it
 _hsm set --recall=range $M/f2
 exec 3< $M/f2
 _status_short $M/f2

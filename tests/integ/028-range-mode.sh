@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 028-range-mode: recall by range.  An open reserves unwritten blocks (so
-# st_blocks looks full to hole-probing tools) and recalls nothing; a 4 KiB
+# st_blocks looks full to hole-probing tools), records RECALLING (which
+# stays while the file is open: the record is settled only once nobody
+# has the file open) and recalls nothing; a 4 KiB
 # read at a random offset brings back one recall unit; --chunk-size sets
 # the unit; a sequential reader is recalled ahead of; once every chunk is
 # back the file is archived again and its data map is the original one

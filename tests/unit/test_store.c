@@ -248,7 +248,7 @@ put_obj(
 		return rc;
 	}
 	fill_meta(o, HSM_CHUNK_SHIFT_DEFAULT, &m);
-	rc = s->ops->put_commit(w, &m);
+	rc = hsm_store_commit_one(s, w, &m);
 	hsm_objmeta_free(&m);
 	return rc;
 }
@@ -544,7 +544,7 @@ test_objects(void)
 		memcpy(bad.oid, oid, HSM_OID_LEN);
 		fill_meta(&bad, HSM_CHUNK_SHIFT_DEFAULT, &m);
 		m.map.ext[0].len = 8192;	/* past the size */
-		rc = s->ops->put_commit(w, &m);
+		rc = hsm_store_commit_one(s, w, &m);
 		hsm_objmeta_free(&m);
 		after = walk(sdir);
 		ok(rc != 0 && before && after && !strcmp(before, after),

@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * batch.c - run a command over many files with one group commit.
+ *
+ * The phases and the durable steps between them are in opsP.h; why each
+ * order is safe is in doc/design.md, "Batches".  This file decides where
+ * a batch runs (here or in the daemon), bounds it, runs its phases with
+ * their threads, and delivers the results.
+ *
+ * Threads: the phases marked parallel run on up to limits.threads
+ * threads, each with its own store handle and its own error detail; an
+ * item is touched by one thread at a time.  The barriers, seal and done
+ * run on the caller's thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <linux/fs.h>
+#include "ops/opsP.h"
+
+#define BATCH_FILES_DEFAULT	256
+#define BATCH_BYTES_DEFAULT	(1ULL << 30)
+#define BATCH_MS_DEFAULT	5000
+#define BATCH_THREADS_DEFAULT	4
+#define BATCH_THREADS_MAX	64
+
+static int64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The store of the thread running a phase (NULL: the caller's, fs's). */
+static __thread struct hsm_store *thread_store;
+
+struct hsm_store *
+hsm_batch_store(
+	struct hsm_batch	*b)
+{
+	return thread_store ? thread_store : b->fs->store;
+}
+
+void
+hsm_batch_progress(
+	struct hsm_batch	*b,
+	uint64_t		bytes)
+{
+	pthread_mutex_lock(&b->lock);
+	b->moved += bytes;
+	hsm_fs_progress(b->fs, b->moved);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Files a batch may hold open at once: half the descriptors we have. */
+static unsigned
+fd_budget(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return BATCH_FILES_DEFAULT;
+	return rl.rlim_cur > 128 ? (rl.rlim_cur - 64) / 2 : 32;
+}
+
+HSM_EXPORT int
+hsm_batch_new(
+	struct hsm_fs		*fs,
+	enum hsm_command	cmd,
+	unsigned		flags,
+	hsm_result_fn		fn,
+	void			*arg,
+	struct hsm_batch	**bp)
+{
+	const struct hsm_opdesc	*op = hsm_opdesc(cmd);
+	struct hsm_batch	*b;
+
+	if (!op)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->fs = fs;
+	b->op = op;
+	b->flags = flags;
+	b->fn = fn;
+	b->arg = arg;
+	pthread_mutex_init(&b->lock, NULL);
+	hsm_batch_set_limits(b, NULL);
+	*bp = b;
+	return 0;
+}
+
+HSM_EXPORT void
+hsm_batch_set_limits(
+	struct hsm_batch		*b,
+	const struct hsm_batch_limits	*lim)
+{
+	struct hsm_batch_limits		l = { 0 };
+	unsigned			budget = fd_budget();
+
+	if (lim)
+		l = *lim;
+	b->limits.files = l.files ? l.files : BATCH_FILES_DEFAULT;
+	if (b->limits.files > budget)
+		b->limits.files = budget;
+	b->limits.bytes = l.bytes ? l.bytes : BATCH_BYTES_DEFAULT;
+	b->limits.ms = l.ms ? l.ms : BATCH_MS_DEFAULT;
+	b->limits.threads = l.threads ? l.threads : BATCH_THREADS_DEFAULT;
+	if (b->limits.threads > BATCH_THREADS_MAX)
+		b->limits.threads = BATCH_THREADS_MAX;
+}
+
+HSM_EXPORT void
+hsm_batch_get_stats(
+	const struct hsm_batch	*b,
+	struct hsm_batch_stats	*st)
+{
+	*st = b->stats;
+}
+
+static void
+item_free(
+	struct hsm_item		*it)
+{
+	if (it->f.fd >= 0)
+		hsm_fileref_close(&it->f);
+	if (it->rc)
+		hsm_recall_free(it->rc);
+	hsm_objmeta_free(&it->meta);
+	free(it->path);
+	free(it);
+}
+
+/* Hand @it's result to the caller. */
+static void
+deliver(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	unsigned		action = it->repair_action;
+	struct hsm_item_result	r = {
+		.path		= it->path,
+		.ino		= it->ino,
+		.gen		= it->gen,
+		.cookie		= it->cookie,
+		.error		= it->error,
+		.detail		= it->error && it->detail[0] ? it->detail :
+				  NULL,
+		.outcome	= it->outcome,
+		.bytes		= it->bytes,
+		.repair_action	= action,
+		.repair_op	= it->repair_op,
+		.lost_flagged	= it->outcome == HSM_DONE &&
+				  b->op->code == HSM_CMD_MARKLOST,
+	};
+
+	/* a repair that handed the file to release or recall finished it */
+	if (b->op->code == HSM_CMD_REPAIR && !it->error && it->repair_op &&
+	    action == HSM_REPAIR_NONE)
+		r.repair_action = HSM_REPAIR_FINISHED;
+	if (b->fn)
+		b->fn(b->arg, &r);
+}
+
+void
+hsm_item_fail(
+	struct hsm_item		*it,
+	int			error)
+{
+	const char		*d = hsm_fs_errdetail(it->f.fs);
+
+	it->finished = true;
+	if (it->error)
+		return;
+	it->error = error;
+	snprintf(it->detail, sizeof(it->detail), "%s", d ? d : "");
+}
+
+/* The outcome of a phase function for @it. */
+static void
+item_result(
+	struct hsm_item		*it,
+	int			rc)
+{
+	if (rc < 0)
+		hsm_item_fail(it, rc);
+	else if (rc == HSM_ITEM_DONE)
+		it->finished = true;
+}
+
+/* A batch-level step failed for @it, after its prepare. */
+static void
+item_undo(
+	struct hsm_batch	*b,
+	struct hsm_item		*it,
+	int			error,
+	const char		*what)
+{
+	if (it->finished)
+		return;
+	hsm_fs_set_detail(b->fs, "%s: %s", what, strerror(-error));
+	hsm_item_fail(it, error);
+	if (it->op->undo)
+		it->op->undo(b, it, error);
+}
+
+/* ---- the phases ------------------------------------------------------ */
+
+enum phase { PH_OPEN, PH_PREPARE, PH_WORK };
+
+/* Open the item's file as its operation wants it, and identify it. */
+static int
+item_open(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	int			gen = 0, error;
+
+	if (it->op->flags & HSM_OPD_NOOPEN)
+		return 0;
+	if (it->path)
+		error = hsm_fileref_open(b->fs, it->path, it->op->oflags, false,
+				&it->f);
+	else
+		error = hsm_fileref_open_ino(b->fs, it->ino, it->gen,
+				it->op->oflags, false, &it->f);
+	if (error)
+		return error;
+	it->f.commit = &b->commit;
+	it->ino = it->f.st.st_ino;
+	if (ioctl(it->f.fd, FS_IOC_GETVERSION, &gen) == 0)
+		it->gen = gen;
+	return 0;
+}
+
+int
+hsm_item_reopen(
+	struct hsm_batch	*b,
+	struct hsm_item		*it,
+	int			oflags)
+{
+	struct hsm_store	*store = it->f.store;
+	int			error;
+
+	hsm_fileref_close(&it->f);
+	if (it->path)
+		error = hsm_fileref_open(b->fs, it->path, oflags, false,
+				&it->f);
+	else
+		error = hsm_fileref_open_ino(b->fs, it->ino, it->gen, oflags,
+				false, &it->f);
+	it->f.store = store;
+	it->f.commit = &b->commit;
+	return error;
+}
+
+int
+hsm_item_switch(
+	struct hsm_batch	*b,
+	struct hsm_item		*it,
+	const struct hsm_opdesc	*op)
+{
+	int			error;
+
+	if (op->oflags != it->op->oflags) {
+		error = hsm_item_reopen(b, it, op->oflags);
+		if (error)
+			return error;
+	}
+	it->op = op;
+	return op->prepare ? op->prepare(b, it) : 0;
+}
+
+/* The first part of prepare every operation shares: the settle rule. */
+static int
+item_prepare(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	int			error;
+
+	if (!(it->op->flags & (HSM_OPD_NOOPEN | HSM_OPD_NOSETTLE))) {
+		error = hsm_settle_pending(&it->f);
+		if (error)
+			return error;
+	}
+	return it->op->prepare ? it->op->prepare(b, it) : 0;
+}
+
+static void
+run_one(
+	struct hsm_batch	*b,
+	struct hsm_item		*it,
+	enum phase		ph)
+{
+	int			rc;
+
+	if (it->finished)
+		return;
+	hsm_fs_clear_detail(b->fs);
+	it->f.store = hsm_batch_store(b);
+	switch (ph) {
+	case PH_OPEN:
+		rc = item_open(b, it);
+		it->f.store = hsm_batch_store(b);
+		break;
+	case PH_PREPARE:
+		rc = item_prepare(b, it);
+		break;
+	default:
+		rc = it->op->work ? it->op->work(b, it) : 0;
+		break;
+	}
+	item_result(it, rc);
+}
+
+struct phase_run {
+	struct hsm_batch *b;
+	enum phase	ph;
+	_Atomic size_t	next;
+	unsigned	slot;		/* the next thread's store slot */
+	pthread_mutex_t	lock;
+};
+
+/*
+ * The store handle of helper thread @i: kept for the batch's life, since
+ * a store writer lives on from the work phase to the publish.
+ */
+static struct hsm_store *
+slot_store(
+	struct hsm_batch	*b,
+	unsigned		i)
+{
+	if (!b->stores[i] && b->fs->store_spec && b->fs->store &&
+	    hsm_store_open(b->fs->store_spec, b->fs->uuid_str, false,
+			   &b->stores[i]))
+		b->stores[i] = NULL;
+	return b->stores[i];
+}
+
+static void *
+phase_thread(
+	void			*arg)
+{
+	struct phase_run	*pr = arg;
+	struct hsm_batch	*b = pr->b;
+	unsigned		slot;
+	size_t			i;
+
+	pthread_mutex_lock(&pr->lock);
+	slot = pr->slot++;
+	thread_store = slot_store(b, slot);
+	pthread_mutex_unlock(&pr->lock);
+	while ((i = atomic_fetch_add(&pr->next, 1)) < b->nitems)
+		run_one(b, b->items[i], pr->ph);
+	thread_store = NULL;
+	return NULL;
+}
+
+/* Run phase @ph over every live item, on up to limits.threads threads. */
+static void
+run_phase(
+	struct hsm_batch	*b,
+	enum phase		ph)
+{
+	struct phase_run	pr = { .b = b, .ph = ph };
+	pthread_t		tids[BATCH_THREADS_MAX];
+	unsigned		n = 0, want = b->limits.threads, i;
+	size_t			live = 0, k;
+
+	for (k = 0; k < b->nitems; k++)
+		live += !b->items[k]->finished;
+	if (want > live)
+		want = live;
+	atomic_init(&pr.next, 0);
+	pthread_mutex_init(&pr.lock, NULL);
+	/* the caller's thread works too, with fs's own store */
+	for (i = 1; i < want; i++)
+		if (pthread_create(&tids[n], NULL, phase_thread, &pr) == 0)
+			n++;
+	while ((k = atomic_fetch_add(&pr.next, 1)) < b->nitems)
+		run_one(b, b->items[k], ph);
+	for (i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&pr.lock);
+}
+
+/* Serial phases: seal and done. */
+static void
+run_seal(
+	struct hsm_batch	*b)
+{
+	size_t			i;
+
+	for (i = 0; i < b->nitems; i++) {
+		struct hsm_item *it = b->items[i];
+
+		if (it->finished || !it->op->seal)
+			continue;
+		hsm_fs_clear_detail(b->fs);
+		it->f.store = b->fs->store;
+		item_result(it, it->op->seal(b, it));
+	}
+}
+
+/* Sort by inode: holds are taken in one order by every batch. */
+static int
+by_ino(
+	const void		*a,
+	const void		*b)
+{
+	const struct hsm_item	*x = *(struct hsm_item * const *)a;
+	const struct hsm_item	*y = *(struct hsm_item * const *)b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* In the daemon: hold every inode (no event proceeds, no recall runs). */
+static void
+hold_all(
+	struct hsm_batch	*b)
+{
+	const struct hsm_excl_hooks *h = b->fs->excl_hooks;
+	struct hsm_item		**sorted;
+	size_t			i;
+
+	if (!h || !h->hold)
+		return;
+	sorted = malloc(b->nitems * sizeof(*sorted));
+	if (!sorted) {
+		for (i = 0; i < b->nitems; i++)
+			if (!b->items[i]->finished)
+				hsm_item_fail(b->items[i], -ENOMEM);
+		return;
+	}
+	memcpy(sorted, b->items, b->nitems * sizeof(*sorted));
+	qsort(sorted, b->nitems, sizeof(*sorted), by_ino);
+	for (i = 0; i < b->nitems; i++) {
+		struct hsm_item *it = sorted[i];
+		int error;
+
+		if (it->finished)
+			continue;
+		it->hold = h->hold(b->fs->hooks_arg, it->ino, it->gen);
+		/* the daemon may have settled the file while we waited: act on
+		 * the record as it is now */
+		if (it->f.fd >= 0 && (error = hsm_fileref_reread(&it->f)))
+			hsm_item_fail(it, error);
+	}
+	free(sorted);
+}
+
+static void
+unhold(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	const struct hsm_excl_hooks *h = b->fs->excl_hooks;
+
+	if (it->hold && h && h->unhold)
+		h->unhold(b->fs->hooks_arg, it->hold);
+	it->hold = NULL;
+}
+
+/* Is any live item asking for @what? */
+static bool
+any_live(
+	struct hsm_batch	*b,
+	bool			(*what)(const struct hsm_item *it))
+{
+	size_t			i;
+
+	for (i = 0; i < b->nitems; i++)
+		if (!b->items[i]->finished && what(b->items[i]))
+			return true;
+	return false;
+}
+
+static bool
+wants_force(const struct hsm_item *it)
+{
+	return it->force_prepared;
+}
+
+static bool
+wants_data(const struct hsm_item *it)
+{
+	return it->wrote_data;
+}
+
+/* Barrier after prepare: the records prepare wrote, durable. */
+static void
+force_prepared(
+	struct hsm_batch	*b)
+{
+	size_t			i;
+	int			error;
+
+	if (!any_live(b, wants_force))
+		return;
+	error = hsm_commit_force(&b->commit);
+	for (i = 0; error && i < b->nitems; i++)
+		item_undo(b, b->items[i], error, "cannot make the pending "
+			  "records durable");
+	if (!error)
+		hsm_fault(b->fs, "batch-prepared");
+}
+
+/* Barrier after work: store objects, then file data, durable. */
+static void
+publish(
+	struct hsm_batch	*b)
+{
+	struct hsm_store_writer	**ws;
+	struct hsm_item		**owners;
+	int			*errors;
+	size_t			i, n = 0;
+	int			error;
+
+	ws = calloc(b->nitems, sizeof(*ws));
+	owners = calloc(b->nitems, sizeof(*owners));
+	errors = calloc(b->nitems, sizeof(*errors));
+	for (i = 0; i < b->nitems; i++) {
+		struct hsm_item *it = b->items[i];
+
+		if (!it->w)
+			continue;
+		if (it->finished || !ws || !owners || !errors) {
+			b->fs->store->ops->put_abort(it->w);
+			it->w = NULL;
+			if (!it->finished)
+				item_undo(b, it, -ENOMEM, "store publish");
+			continue;
+		}
+		ws[n] = it->w;
+		owners[n++] = it;
+		it->w = NULL;
+	}
+	if (n) {
+		hsm_dur_objects(b->fs->store, ws, n, errors);
+		b->stats.store_syncs++;
+		for (i = 0; i < n; i++)
+			if (errors[i])
+				item_undo(b, owners[i], errors[i],
+					  "cannot make the store copy durable");
+		hsm_fault(b->fs, "batch-published");
+	}
+	free(ws);
+	free(owners);
+	free(errors);
+
+	if (atomic_exchange(&b->commit.store_dirty, false)) {
+		error = hsm_dur_store_sync(b->fs->store);
+		b->stats.store_syncs++;
+		if (error)
+			for (i = 0; i < b->nitems; i++)
+				item_undo(b, b->items[i], error,
+					  "cannot sync the store");
+	}
+	if (any_live(b, wants_data)) {
+		error = hsm_commit_data(&b->commit);
+		b->stats.data_syncs++;
+		for (i = 0; i < b->nitems; i++)
+			if (error && b->items[i]->wrote_data)
+				item_undo(b, b->items[i], error,
+					  "cannot make the data durable");
+		if (!error)
+			hsm_fault(b->fs, "batch-synced");
+	}
+}
+
+/* Barrier after seal: one log force for the batch. */
+static void
+force_sealed(
+	struct hsm_batch	*b)
+{
+	size_t			i;
+	int			error;
+
+	error = hsm_commit_force(&b->commit);
+	for (i = 0; error && i < b->nitems; i++) {
+		struct hsm_item *it = b->items[i];
+
+		if (it->sealed && !it->error) {
+			hsm_fs_set_detail(b->fs, "cannot make the records "
+					"durable: %s", strerror(-error));
+			it->finished = false;	/* keep this error */
+			hsm_item_fail(it, error);
+		}
+	}
+	if (!error)
+		hsm_fault(b->fs, "batch-forced");
+}
+
+/* Run the batch on this process's handles. */
+int
+hsm_batch_run_here(
+	struct hsm_batch	*b)
+{
+	size_t			i;
+	int			error = 0;
+
+	hsm_commit_init(&b->commit, b->fs);
+	b->moved = 0;
+	if ((b->op->flags & HSM_OPD_STORE) && !b->fs->store) {
+		hsm_fs_clear_detail(b->fs);
+		error = hsm_fs_open_store(b->fs);
+		for (i = 0; error && i < b->nitems; i++)
+			hsm_item_fail(b->items[i], error);
+	}
+	if (!error) {
+		run_phase(b, PH_OPEN);
+		hold_all(b);
+		run_phase(b, PH_PREPARE);
+		force_prepared(b);
+		run_phase(b, PH_WORK);
+		publish(b);
+		run_seal(b);
+		force_sealed(b);
+	}
+	for (i = 0; i < b->nitems; i++) {
+		struct hsm_item *it = b->items[i];
+
+		hsm_fs_clear_detail(b->fs);
+		if (it->op->done)
+			it->op->done(b, it);
+		if (it->f.fd >= 0)
+			hsm_fileref_close(&it->f);
+		unhold(b, it);
+		it->finished = true;
+	}
+	/* deletes that done made (old copies of re-archived files) */
+	if (atomic_exchange(&b->commit.store_dirty, false) && b->fs->store) {
+		hsm_dur_store_sync(b->fs->store);
+		b->stats.store_syncs++;
+	}
+	b->stats.log_forces += b->commit.forces;
+	hsm_commit_release(&b->commit);
+	return error;
+}
+
+/* ---- where it runs, and when --------------------------------------- */
+
+/* Run the queued items: here, or in the daemon.  0 or -errno (route). */
+static int
+batch_run(
+	struct hsm_batch	*b)
+{
+	size_t			i;
+	int			error;
+
+	if (!b->nitems)
+		return 0;
+	hsm_fs_clear_detail(b->fs);
+	error = hsm_fs_route(b->fs);
+	if (!error && b->fs->route == HSM_ROUTE_DAEMON)
+		error = hsm_batch_run_remote(b);
+	else if (!error)
+		error = hsm_batch_run_here(b);
+	/* what the batch could not run at all: its own error */
+	if (error)
+		for (i = 0; i < b->nitems; i++)
+			if (!b->items[i]->finished && !b->items[i]->error)
+				hsm_item_fail(b->items[i], error);
+	b->stats.batches++;
+	b->stats.files += b->nitems;
+	for (i = 0; i < b->nitems; i++) {
+		deliver(b, b->items[i]);
+		item_free(b->items[i]);
+	}
+	b->nitems = 0;
+	b->bytes = 0;
+	return error;
+}
+
+HSM_EXPORT int
+hsm_batch_flush(
+	struct hsm_batch	*b)
+{
+	return batch_run(b);
+}
+
+/* Is inode @ino in the batch already? */
+static bool
+has_ino(
+	const struct hsm_batch	*b,
+	uint64_t		ino)
+{
+	size_t			i;
+
+	for (i = 0; i < b->nitems; i++)
+		if (b->items[i]->ino == ino)
+			return true;
+	return false;
+}
+
+int
+hsm_batch_add_item(
+	struct hsm_batch	*b,
+	const char		*path,
+	uint64_t		ino,
+	uint32_t		gen,
+	const uint8_t		*oid,
+	void			*cookie)
+{
+	struct hsm_item		*it, **p;
+	struct stat		st;
+	int			error = 0;
+
+	it = calloc(1, sizeof(*it));
+	if (!it || (path && !(it->path = strdup(path)))) {
+		free(it);
+		return -ENOMEM;
+	}
+	it->f.fd = -1;
+	it->f.fs = b->fs;
+	it->op = b->op;
+	it->ino = ino;
+	it->gen = gen;
+	it->cookie = cookie;
+	if (oid)
+		memcpy(it->oid, oid, HSM_OID_LEN);
+	if (path) {
+		/* gone already: say so now, it joins no batch */
+		if (lstat(path, &st) < 0) {
+			hsm_fs_set_detail(b->fs, "%s", strerror(errno));
+			hsm_item_fail(it, -errno);
+			deliver(b, it);
+			item_free(it);
+			return 0;
+		}
+		it->ino = st.st_ino;
+		it->size = S_ISREG(st.st_mode) ? st.st_size : 0;
+	}
+	/* one inode once per batch: a second name waits for the next */
+	if (has_ino(b, it->ino) || b->nitems >= b->limits.files ||
+	    (b->nitems && b->bytes + it->size > b->limits.bytes) ||
+	    (b->nitems && now_ns() - b->first_ns >
+			  (int64_t)b->limits.ms * 1000000))
+		error = batch_run(b);
+	if (b->nitems == b->alloc) {
+		size_t n = b->alloc ? 2 * b->alloc : 64;
+
+		p = realloc(b->items, n * sizeof(*p));
+		if (!p) {
+			item_free(it);
+			return -ENOMEM;
+		}
+		b->items = p;
+		b->alloc = n;
+	}
+	if (!b->nitems)
+		b->first_ns = now_ns();
+	b->items[b->nitems++] = it;
+	b->bytes += it->size;
+	return error;
+}
+
+HSM_EXPORT int
+hsm_batch_add(
+	struct hsm_batch	*b,
+	const char		*path,
+	void			*cookie)
+{
+	if (b->op->flags & HSM_OPD_INODES)
+		return -EINVAL;
+	return hsm_batch_add_item(b, path, 0, 0, NULL, cookie);
+}
+
+HSM_EXPORT int
+hsm_batch_add_inode(
+	struct hsm_batch	*b,
+	const struct hsm_inode	*in,
+	const uint8_t		*oid,
+	void			*cookie)
+{
+	return hsm_batch_add_item(b, NULL, in->ino, in->gen, oid, cookie);
+}
+
+HSM_EXPORT void
+hsm_batch_free(
+	struct hsm_batch	*b)
+{
+	size_t			i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->nitems; i++)
+		item_free(b->items[i]);
+	for (i = 0; i < BATCH_THREADS_MAX; i++)
+		hsm_store_close(b->stores[i]);
+	free(b->items);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
