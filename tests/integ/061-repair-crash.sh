@@ -15,9 +15,23 @@
 
 _scan_scratch 2g
 
-STEPS="migrate:migrate-pending migrate:migrate-copied migrate:migrate-archived
-release:release-pending release:release-punched recall:recall-pending
-recall:recall-chunk forget:forget-pending forget:forget-deleted"
+# A file's own steps fire before its batch's barrier: a power cut there
+# loses what the barrier had not yet forced, and the batch-* steps, after
+# each barrier, are the ones that must survive it.
+STEPS="migrate:migrate-pending migrate:batch-prepared migrate:migrate-copied
+migrate:batch-published migrate:migrate-archived migrate:batch-forced
+release:release-pending release:release-punched release:batch-forced
+recall:recall-pending recall:recall-chunk recall:batch-synced
+forget:forget-pending forget:batch-prepared forget:forget-deleted"
+
+# _stepname OP:STEP: a batch step is named after its operation too
+_stepname()
+{
+	case ${1#*:} in
+	batch-*)	echo "${1%%:*}.${1#*:}" ;;
+	*)		echo "${1#*:}" ;;
+	esac
+}
 
 # _mkdata FILE MIB: MIB MiB of random data at 0, a hole, 1 MiB at 96 MiB
 _mkdata()
@@ -32,14 +46,15 @@ for action in kill shutdown shutdown-nolog; do
 	for s in $STEPS; do
 		op=${s%%:*}
 		step=${s#*:}
-		f=$M/$action.$step
+		name=$(_stepname $s)
+		f=$M/$action.$name
 		mib=4
 		# recall syncs every 64 MiB: make recall-chunk fire midway
 		[ $step = recall-chunk ] && mib=80
 		_mkdata $f $mib
 		sync
-		_sha $f > $tmp.sha.$action.$step
-		_mtime_ns $f > $tmp.mt.$action.$step
+		_sha $f > $tmp.sha.$action.$name
+		_mtime_ns $f > $tmp.mt.$action.$name
 		case $op in
 		release|forget)	"$XFS_HSM" migrate --keep $f ;;
 		recall)		"$XFS_HSM" migrate $f ;;
@@ -47,11 +62,11 @@ for action in kill shutdown shutdown-nolog; do
 		LIBHSM_FAULT=$step LIBHSM_FAULT_ACTION=$action \
 			"$XFS_HSM" $op $f >> $seqres.full 2>&1
 		rc=$?
-		[ $rc = 137 ] || echo "$action $step: no crash (exit $rc)"
+		[ $rc = 137 ] || echo "$action $name: no crash (exit $rc)"
 		[ $action = kill ] || _scratch_cycle_mount
 	done
 done
-echo "crashed 27 operations"
+echo "crashed $(($(echo $STEPS | wc -w) * 3)) operations"
 
 echo "== unmount, mount: the log is replayed"
 _scratch_cycle_mount
@@ -73,13 +88,13 @@ grep -v '^repaired ' $tmp.rep | _nobytes
 echo "== afterwards"
 for action in kill shutdown shutdown-nolog; do
 	for s in $STEPS; do
-		step=${s#*:}
-		f=$M/$action.$step
+		name=$(_stepname $s)
+		f=$M/$action.$name
 		st=$("$XFS_HSM" status $f 2> /dev/null | awk '{ print $1, $2, $3 }')
 		"$XFS_HSM" recall $f >> $seqres.full 2>&1 || st="$st, recall failed"
-		[ "$(_sha $f)" = "$(cat $tmp.sha.$action.$step)" ] || st="$st, sha256 differs"
-		[ "$(_mtime_ns $f)" = "$(cat $tmp.mt.$action.$step)" ] || st="$st, mtime differs"
-		printf '%-15s %-17s %s\n' $action $step "$st"
+		[ "$(_sha $f)" = "$(cat $tmp.sha.$action.$name)" ] || st="$st, sha256 differs"
+		[ "$(_mtime_ns $f)" = "$(cat $tmp.mt.$action.$name)" ] || st="$st, mtime differs"
+		printf '%-15s %-23s %s\n' $action $name "$st"
 	done
 done
 echo "store leftovers: $(_store_files | wc -l)"

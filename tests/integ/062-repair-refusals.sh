@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 062-repair-refusals: what --repair must leave alone, and says why
 # (exit 1 with the reason per file):
-#  A. an operation whose owner still runs (a migrate held by strace in
-#     its store fsync): reported "in progress", its record and its
+#  A. an operation whose owner still runs (a migrate held by strace at
+#     its ARCHIVED record write): reported "in progress", its record and its
 #     object untouched; once it finishes, the file is archived;
 #  B. an interrupted release of a file someone has open: no exclusive
 #     lease, nothing punched; repaired once the file is closed;
@@ -23,9 +23,9 @@ _scan_scratch 1g
 echo "== A. a live owner"
 head -c $((16 << 20)) /dev/urandom > $M/live
 sum=$(_sha $M/live)
-# hold the migrate 4 s at its second fsync (the store object's)
-strace -f --seccomp-bpf -o $tmp.strace -e trace=fsync \
-	-e inject=fsync:delay_enter=4000000:when=2 \
+# hold the migrate 4 s at its second fsetxattr (the ARCHIVED record)
+strace -f --seccomp-bpf -o $tmp.strace -e trace=fsetxattr \
+	-e inject=fsetxattr:delay_enter=4000000:when=2 \
 	"$XFS_HSM" migrate --keep $M/live >> $seqres.full 2>&1 &
 tracer=$!
 _bg_track $tracer

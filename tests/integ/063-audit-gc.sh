@@ -51,7 +51,7 @@ _flip_byte "$(_objpath "$(_scan_oid $M/corrupt)")" 4242
 # a copy of the record: two files name one object
 cp -a $M/shared $M/shared-copy
 # an interrupted migrate, after its object was committed
-LIBHSM_FAULT=migrate-copied "$XFS_HSM" migrate $M/pending >> $seqres.full 2>&1
+LIBHSM_FAULT=batch-published "$XFS_HSM" migrate $M/pending >> $seqres.full 2>&1
 pend=$(_scan_oid $M/pending)
 [ -e "$(_objpath "$pend")" ] && echo "pending: object committed, record migrating"
 

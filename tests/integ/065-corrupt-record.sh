@@ -28,7 +28,7 @@ done
 mkdir $M/dir
 "$XFS_HSM" migrate --keep $M/good
 "$XFS_HSM" migrate $M/rel
-LIBHSM_FAULT=migrate-copied "$XFS_HSM" migrate $M/pending >> $seqres.full 2>&1
+LIBHSM_FAULT=batch-published "$XFS_HSM" migrate $M/pending >> $seqres.full 2>&1
 good=$(_hexrec $M/good)
 [ ${#good} -eq 256 ] || _fail "unexpected record: $good"
 setfattr -n trusted.hsm -v 0x$(_flip "$(_hexrec $M/rel)" 20) $M/rel
