@@ -62,11 +62,25 @@ const struct op_desc op_desc[EV_NR] = {
 
 /* ---- closing and reopening ------------------------------------------- */
 
+/* Record a step between operations, as it begins; shown unless quiet. */
+static struct hist *
+event(
+	struct fsx	*x,
+	int		kind)
+{
+	struct hist	*h = hist_add(x, kind, 0, 0);
+
+	if (!x->quiet && kind != EV_HOOK)
+		hist_print_one(stdout, h, false);
+	return h;
+}
+
 /* Run the hook on FILE; count it, and its successes. */
 static void
 run_hook(
 	struct fsx	*x)
 {
+	struct hist	*h;
 	char		*cmd;
 	int		st;
 
@@ -74,6 +88,7 @@ run_hook(
 		return;
 	if (asprintf(&cmd, "%s '%s'", x->hook, x->path) < 0)
 		fail(x, "hook: out of memory");
+	h = event(x, EV_HOOK);
 	fflush(stdout);
 	st = system(cmd);
 	free(cmd);
@@ -82,8 +97,9 @@ run_hook(
 	x->hooks++;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		x->hook_ok++;
-	hist_add(x, EV_HOOK, 0, 0)->res = WIFEXITED(st) ?
-		WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	h->res = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (!x->quiet)
+		hist_print_one(stdout, h, false);
 }
 
 /* A read-only opener reads FILE whole: in range mode, range by range. */
@@ -94,7 +110,7 @@ ro_check(
 	int		fd;
 
 	x->rochecks++;
-	hist_add(x, EV_ROCHECK, 0, x->size);
+	event(x, EV_ROCHECK);
 	fd = xopen(x, x->path, O_RDONLY, "rocheck: open");
 	check_all(x, fd, "rocheck");
 	close(fd);
@@ -113,18 +129,18 @@ cycle(
 
 	if (x->drop && fsync(x->fd) < 0)	/* what drop_cache drops */
 		fail(x, "fsync: %s", strerror(errno));
+	event(x, EV_CLOSE);
 	if (close(x->fd) < 0)
 		fail(x, "close: %s", strerror(errno));
 	x->fd = -1;
 	x->closes++;
-	hist_add(x, EV_CLOSE, 0, 0);
 	run_hook(x);
 	if (ro)
 		ro_check(x);
 	if (last)
 		return;
+	event(x, EV_OPEN);
 	x->fd = xopen(x, x->path, O_RDWR, "reopen");
-	hist_add(x, EV_OPEN, 0, 0);
 	x->reopened = true;
 	if (x->full_check)
 		check_all(x, x->fd, "reopen check");
@@ -176,7 +192,7 @@ run_op(
 	else
 		x->done[k]++;
 	if (!x->quiet)
-		hist_print_one(stdout, h);
+		hist_print_one(stdout, h, false);
 }
 
 /* FILE.side: side_len bytes of random data, which the model keeps. */

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #define PROGNAME	"hsmfsx"
 #define BLK		4096ULL		/* collapse, insert, clone unit */
@@ -54,6 +55,7 @@ struct hist {
 	int		res;		/* hook: exit status */
 	bool		keep;		/* zero: with KEEP_SIZE */
 	bool		skipped;	/* nothing to do at this size */
+	struct timespec	when;		/* begun: to line up with other logs */
 };
 
 struct fsx {
@@ -96,7 +98,7 @@ struct fsx {
 uint64_t rnd(struct fsx *x, uint64_t n);
 void fill(struct fsx *x, uint8_t *p, size_t len);
 struct hist *hist_add(struct fsx *x, int kind, uint64_t off, uint64_t len);
-void hist_print_one(FILE *f, const struct hist *h);
+void hist_print_one(FILE *f, const struct hist *h, bool when);
 void fail(struct fsx *x, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 bool retry(struct fsx *x, int err, const char *what);

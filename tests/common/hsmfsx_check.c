@@ -71,14 +71,23 @@ hist_add(
 	h->off = off;
 	h->len = len;
 	h->size = x->size;
+	clock_gettime(CLOCK_REALTIME, &h->when);
 	return h;
 }
 
 void
 hist_print_one(
 	FILE		*f,
-	const struct hist *h)
+	const struct hist *h,
+	bool		when)
 {
+	struct tm	tm;
+
+	if (when) {
+		localtime_r(&h->when.tv_sec, &tm);
+		fprintf(f, "%02d:%02d:%02d.%06ld ", tm.tm_hour, tm.tm_min,
+			tm.tm_sec, h->when.tv_nsec / 1000);
+	}
 	fprintf(f, "%7lu %-9s", h->n, op_desc[h->kind].name);
 	switch (h->kind) {
 	case EV_CLOSE:
@@ -112,10 +121,10 @@ hist_print(
 {
 	unsigned long	i = x->nhist > NHIST ? x->nhist - NHIST : 0;
 
-	fprintf(stderr, "last %lu steps (op number, what, where):\n",
-		x->nhist - i);
+	fprintf(stderr, "last %lu steps (when begun, op number, what, "
+		"where):\n", x->nhist - i);
 	for (; i < x->nhist; i++)
-		hist_print_one(stderr, &x->hist[i % NHIST]);
+		hist_print_one(stderr, &x->hist[i % NHIST], true);
 }
 
 /* Report a failure (printf-like), the last steps and the seed; exit 1. */
@@ -189,7 +198,7 @@ check(
 	size_t		len)
 {
 	const uint8_t	*want = x->model + off;
-	size_t		first, last, nbad = 0, i, show;
+	size_t		first, last, nbad = 0, nzero = 0, i, show;
 
 	if (!memcmp(got, want, len))
 		return;
@@ -200,12 +209,14 @@ check(
 			first = i;
 		last = i;
 		nbad++;
+		nzero += !got[i];
 	}
 	fflush(stdout);
 	fprintf(stderr, "%s: %s of 0x%" PRIx64 " len 0x%zx: wrong bytes at "
-		"0x%" PRIx64 " (%" PRIu64 "): %zu bad, the last at 0x%" PRIx64
-		", file size 0x%" PRIx64 "\n", PROGNAME, what, off, len,
-		off + first, off + first, nbad, off + last, x->size);
+		"0x%" PRIx64 " (%" PRIu64 "): %zu bad (%zu of them zeros), "
+		"the last at 0x%" PRIx64 ", file size 0x%" PRIx64 "\n",
+		PROGNAME, what, off, len, off + first, off + first, nbad, nzero,
+		off + last, x->size);
 	i = first & ~(size_t)15;
 	show = len - i < 64 ? len - i : 64;
 	hexdump(want + i, got + i, off + i, show);
