@@ -1,0 +1,215 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# bulk.sh - many small files and a few large ones: migrate, recall and
+# release in batches, against cp between the same two filesystems in the
+# same run (a benchmark, not a test).
+#
+# Two loop-mounted XFS filesystems on sparse images: FS (managed) and
+# STORE.  Every step starts from a cold page cache and ends durable: cp is
+# followed by sync -f of its target; the HSM's commands return once their
+# batches are durable.  Ratios are cp's time over the HSM's (above 1: the
+# HSM is faster).  Rates are extrapolated to 10^9 files.
+#
+#   BENCH_SMALL_N    files of 64 KiB (default 10000)
+#   BENCH_TINY_N     files of 4 KiB (default 100000)
+#   BENCH_LARGE_MB   size of each of the 8 large files (default 128)
+#   BENCH_PARTS      which parts to run (default "small tiny large daemon
+#                    tar")
+#   HSM_BUILDDIR     build tree holding the tools (default: this tree)
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+bdir=${HSM_BUILDDIR:-$here}
+XFS_HSM=$bdir/xfs_hsm/xfs_hsm
+XFS_HSMD=$bdir/xfs_hsm/xfs_hsmd
+small_n=${BENCH_SMALL_N:-10000}
+tiny_n=${BENCH_TINY_N:-100000}
+large_mb=${BENCH_LARGE_MB:-128}
+parts=${BENCH_PARTS:-"small tiny large daemon tar"}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bulk: needs root (loop devices, mount)" >&2
+	exit 77
+fi
+[ -x "$XFS_HSM" ] || { echo "bulk: build first: $XFS_HSM" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/xfs-hsm-bulk.XXXXXX)
+hsmd=
+cleanup() {
+	[ -n "$hsmd" ] && kill "$hsmd" 2> /dev/null && wait "$hsmd" 2> /dev/null
+	for m in "$tmp/fs" "$tmp/store"; do
+		mountpoint -q "$m" && umount "$m"
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT HUP INT QUIT TERM
+
+mkfs_mount() {	# name size
+	truncate -s "$2" "$tmp/$1.img"
+	mkfs.xfs -q -f "$tmp/$1.img"
+	mkdir -p "$tmp/$1"
+	mount -o loop "$tmp/$1.img" "$tmp/$1"
+}
+
+cold() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+}
+
+now() {
+	date +%s.%N
+}
+
+# seconds since $1
+since() {
+	awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f\n", b - a }'
+}
+
+ratio() {	# cp-seconds hsm-seconds
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'
+}
+
+# files/s, and hours for 10^9 files at that rate
+rate() {	# files seconds
+	awk -v n="$1" -v s="$2" 'BEGIN {
+		r = n / s
+		printf "%.0f files/s (10^9 files: %.1f days)", r, 1e9 / r / 86400
+	}'
+}
+
+# make_set NAME COUNT KIB: COUNT files of KIB KiB of random data, 100 to
+# a directory
+make_set() {
+	local d=$tmp/fs/$1 i=0 left=$2
+
+	mkdir -p "$d"
+	while [ "$left" -gt 0 ]; do
+		local n=$((left < 100 ? left : 100))
+
+		mkdir -p "$d/d$i"
+		head -c $((n * $3 * 1024)) /dev/urandom |
+			split -b "$3"k -a 3 - "$d/d$i/f"
+		left=$((left - n))
+		i=$((i + 1))
+	done
+}
+
+report() {	# label files hsm-seconds cp-seconds
+	printf '%-34s hsm %7.2f s  cp %7.2f s  ratio %s  %s\n' "$1" "$3" \
+		"$4" "$(ratio "$4" "$3")" "$(rate "$2" "$3")"
+}
+
+# migrate and recall of set NAME (COUNT files) against cp, both ways
+measure() {	# name count
+	local set=$1 n=$2 t cp_out mig rec cp_in
+
+	cold
+	t=$(now)
+	cp -r "$tmp/fs/$set" "$tmp/store/cp/" && sync -f "$tmp/store/cp"
+	cp_out=$(since "$t")
+	cold
+	t=$(now)
+	"$XFS_HSM" migrate -r "$tmp/fs/$set" 2> /dev/null
+	mig=$(since "$t")
+	cold
+	t=$(now)
+	"$XFS_HSM" recall -r "$tmp/fs/$set" 2> /dev/null
+	rec=$(since "$t")
+	cold
+	t=$(now)
+	cp -r "$tmp/store/cp/$set" "$tmp/fs/cpback" && sync -f "$tmp/fs"
+	cp_in=$(since "$t")
+	report "migrate $set" "$n" "$mig" "$cp_out"
+	report "recall $set" "$n" "$rec" "$cp_in"
+	rm -rf "$tmp/fs/cpback" "$tmp/store/cp/$set"
+}
+
+mkfs_mount fs 32G
+mkfs_mount store 32G
+mkdir -p "$tmp/store/hsm" "$tmp/store/cp"
+"$XFS_HSM" init --store "posix:$tmp/store/hsm" "$tmp/fs" > /dev/null
+
+echo "== $(nproc) CPUs; every step cold and durable at its end"
+for p in $parts; do
+	case $p in
+	small)
+		make_set small "$small_n" 64
+		measure small "$small_n"
+		;;
+	tiny)
+		make_set tiny "$tiny_n" 4
+		measure tiny "$tiny_n"
+		# release of archived files (their copies are durable)
+		cold
+		t=$(now)
+		"$XFS_HSM" release -r "$tmp/fs/tiny" 2> /dev/null
+		printf '%-34s %7.2f s  %s\n' "release tiny (archived)" \
+			"$(since "$t")" "$(rate "$tiny_n" "$(since "$t")")"
+		"$XFS_HSM" forget -r "$tmp/fs/tiny" 2> /dev/null || true
+		;;
+	large)
+		mkdir -p "$tmp/fs/large"
+		for i in 1 2 3 4 5 6 7 8; do
+			head -c $((large_mb << 20)) /dev/urandom \
+				> "$tmp/fs/large/f$i"
+		done
+		measure large 8
+		;;
+	daemon)
+		# the same migrate, with a daemon serving: the commands send
+		# their batches to it
+		[ -d "$tmp/fs/small" ] || make_set small "$small_n" 64
+		"$XFS_HSM" recall -r "$tmp/fs/small" 2> /dev/null
+		"$XFS_HSM" forget -r "$tmp/fs/small" 2> /dev/null
+		"$XFS_HSMD" -f "$tmp/fs" 2> "$tmp/hsmd.log" &
+		hsmd=$!
+		for i in $(seq 100); do
+			"$XFS_HSM" stats "$tmp/fs" > /dev/null 2>&1 && break
+			sleep 0.1
+		done
+		cold
+		t=$(now)
+		cp -r "$tmp/fs/small" "$tmp/store/cp/" &&
+			sync -f "$tmp/store/cp"
+		cp_out=$(since "$t")
+		cold
+		t=$(now)
+		"$XFS_HSM" migrate -r "$tmp/fs/small" 2> /dev/null
+		report "migrate small, through xfs_hsmd" "$small_n" \
+			"$(since "$t")" "$cp_out"
+		rm -rf "$tmp/store/cp/small"
+		kill "$hsmd"
+		wait "$hsmd" || true
+		hsmd=
+		;;
+	tar)
+		# a reader of a released tree, through the daemon, against cp
+		# of the store objects that hold its data
+		[ -d "$tmp/fs/small" ] || make_set small "$small_n" 64
+		"$XFS_HSM" migrate -r "$tmp/fs/small" 2> /dev/null
+		"$XFS_HSMD" -f "$tmp/fs" 2> "$tmp/hsmd.log" &
+		hsmd=$!
+		for i in $(seq 100); do
+			"$XFS_HSM" stats "$tmp/fs" > /dev/null 2>&1 && break
+			sleep 0.1
+		done
+		cold
+		t=$(now)
+		cp -r "$tmp/store/hsm/objects" "$tmp/fs/objcopy" &&
+			sync -f "$tmp/fs"
+		cp_obj=$(since "$t")
+		rm -rf "$tmp/fs/objcopy"
+		cold
+		t=$(now)
+		tar c -C "$tmp/fs" small | cat > /dev/null
+		tar_s=$(since "$t")
+		report "tar c of small, released" "$small_n" "$tar_s" \
+			"$cp_obj"
+		echo "  (tar within 2x of cp of the objects: ratio >= 0.5)"
+		kill "$hsmd"
+		wait "$hsmd" || true
+		hsmd=
+		;;
+	esac
+done
