@@ -162,6 +162,10 @@ int hsm_release_punch(struct hsm_fileref *f, struct hsm_result *res);
 
 void hsm_recall_free(struct hsm_recall *r);
 
+/* Every byte written in @f is the store copy's, at its offset: 0, -ESTALE
+ * (someone else's data), -ENOLINK (the store cannot say), -errno. */
+int hsm_verify_written(struct hsm_fileref *f);
+
 /* Run the batch here (the daemon runs forwarded batches this way). */
 int hsm_batch_run_here(struct hsm_batch *b);
 /* Run it in the daemon: the items over the control socket (remote.c). */

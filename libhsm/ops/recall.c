@@ -209,9 +209,12 @@ recall_begin(
 	    f->rec.chunk_shift != rs->meta.chunk_shift ||
 	    hsm_chunkmap_load(f->fd, &rs->map))
 		memset(rs->map.bits, 0, (rs->map.nchunks + 7) / 8);
-	/* an interrupted op may have left verified data outside the map */
+	/* data outside the map: an interrupted recall's (the store copy's
+	 * bytes, written again harmlessly), or someone's who wrote into the
+	 * released file while no daemon served it (ops/verify.c) */
 	if (f->rec.pending == HSM_OP_NONE &&
-	    hsm_chunkmap_covers_data(&rs->map, f->fd, f->rec.size)) {
+	    hsm_chunkmap_covers_data(&rs->map, f->fd, f->rec.size) &&
+	    hsm_verify_written(f)) {
 		hsm_fs_set_detail(f->fs, "file changed while released (no "
 				"daemon served it): recall would overwrite it");
 		error = -ESTALE;

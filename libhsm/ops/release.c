@@ -29,7 +29,6 @@
 #include <linux/falloc.h>
 #include "ops/opsP.h"
 
-#define VERIFY_BUF	(1U << 20)
 
 /* Mark the file DIRTY (its copy no longer matches) and say why. */
 static int
@@ -52,52 +51,6 @@ mark_lost(
 	hsm_fileref_commit(f, HSM_DUR_BATCH);
 	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 	return -ENOLINK;
-}
-
-/* Compare the resident chunks of a partial file with the store copy. */
-static int
-verify_partial(
-	struct hsm_fileref	*f,
-	struct hsm_chunkmap	*map)
-{
-	struct hsm_store	*store = f->store;
-	char			*a, *b;
-	uint64_t		c;
-	int			error = 0;
-
-	a = malloc(VERIFY_BUF);
-	b = malloc(VERIFY_BUF);
-	if (!a || !b) {
-		error = -ENOMEM;
-		goto out;
-	}
-	for (c = 0; c < map->nchunks && !error; c++) {
-		uint64_t off = c << map->shift;
-		uint64_t end = (c + 1) << map->shift;
-
-		if (!hsm_chunkmap_test(map, c))
-			continue;
-		if (end > f->rec.size)
-			end = f->rec.size;
-		while (off < end && !error) {
-			size_t want = end - off < VERIFY_BUF ? end - off :
-								VERIFY_BUF;
-			ssize_t n = pread(f->fd, a, want, off);
-			ssize_t m = store->ops->get(store, f->rec.oid, b, want,
-						    off);
-
-			if (m < 0)
-				error = -ENOLINK;
-			else if (n != (ssize_t)want || m != (ssize_t)want ||
-				 memcmp(a, b, want))
-				error = -ESTALE;
-			off += want;
-		}
-	}
-out:
-	free(a);
-	free(b);
-	return error;
 }
 
 /* Is the file's data still the archived copy?  0, -ESTALE, or -errno. */
@@ -127,20 +80,16 @@ verify_unchanged(
 			return error;
 		return sum == f->rec.checksum ? 0 : -ESTALE;
 	}
-	/* partly recalled: what is resident must equal the store copy */
+	/* partly recalled: what is in the file must be the store copy's
+	 * (ops/verify.c); the map's shift must be one a map can have */
 	error = hsm_chunkmap_init(&map, f->rec.size, f->rec.chunk_shift ?
 			f->rec.chunk_shift : hsm_chunk_shift_for(f->rec.size));
 	if (error == -EINVAL)
 		return -EUCLEAN;	/* a shift no map has: forged record */
 	if (error)
 		return error;
-	error = hsm_chunkmap_load(f->fd, &map);
-	if (!error)
-		error = hsm_chunkmap_covers_data(&map, f->fd, f->rec.size);
-	if (!error)
-		error = verify_partial(f, &map);
 	hsm_chunkmap_free(&map);
-	return error;
+	return hsm_verify_written(f);
 }
 
 /* Check the store still holds the copy the record names. */

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * verify.c - is what a released file holds the archived data?
+ *
+ * A partly recalled file holds data where recalls wrote it: the chunks
+ * its map records, and possibly more that an interrupted recall wrote
+ * and never recorded (a daemon worker killed between its write and its
+ * map).  Anyone who wrote into the file while no daemon served it left
+ * data too.  The only way to tell them apart is the bytes: data written
+ * by a recall is the store copy's, at the same offsets.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ops/opsP.h"
+
+#define VERIFY_BUF	(1U << 20)
+
+/* Compare [off, off + len) of the file with the store copy. */
+static int
+compare_range(
+	struct hsm_fileref	*f,
+	uint64_t		off,
+	uint64_t		len,
+	char			*a,
+	char			*b)
+{
+	struct hsm_store	*store = f->store;
+
+	while (len) {
+		size_t want = len < VERIFY_BUF ? len : VERIFY_BUF;
+		ssize_t n = pread(f->fd, a, want, off);
+		ssize_t m = store->ops->get(store, f->rec.oid, b, want, off);
+
+		if (m < 0)
+			return -ENOLINK;
+		if (n < 0)
+			return -errno;
+		/* past the copy's end the store has nothing: a change */
+		if (n != (ssize_t)want || m != (ssize_t)want ||
+		    memcmp(a, b, want))
+			return -ESTALE;
+		off += want;
+		len -= want;
+	}
+	return 0;
+}
+
+int
+hsm_verify_written(
+	struct hsm_fileref	*f)
+{
+	struct hsm_datamap	dmap;
+	char			*a, *b;
+	size_t			i;
+	int			error;
+
+	/* written extents only: blocks reserved unwritten hold nothing */
+	error = hsm_datamap_read_written(f->fd, f->st.st_size, &dmap);
+	if (error)
+		return error;
+	a = malloc(VERIFY_BUF);
+	b = malloc(VERIFY_BUF);
+	error = a && b ? 0 : -ENOMEM;
+	for (i = 0; i < dmap.nr && !error; i++)
+		error = compare_range(f, dmap.ext[i].off, dmap.ext[i].len,
+				a, b);
+	free(a);
+	free(b);
+	hsm_datamap_free(&dmap);
+	return error;
+}
