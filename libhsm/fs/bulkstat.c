@@ -373,13 +373,5 @@ hsm_record_owner_alive(
 	struct hsm_fs		*fs,
 	const struct hsm_record	*rec)
 {
-	struct hsm_fileref	f;
-
-	/* the rule lives with the operations that apply it */
-	memset(&f, 0, sizeof(f));
-	f.fs = fs;
-	f.fd = -1;
-	f.has_rec = true;
-	f.rec = *rec;
-	return hsm_fileref_pending_alive(&f);
+	return hsm_owner_alive(fs, rec);
 }

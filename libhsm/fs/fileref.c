@@ -343,18 +343,5 @@ bool
 hsm_fileref_pending_alive(
 	const struct hsm_fileref *f)
 {
-	const struct hsm_record	*r = &f->rec;
-
-	if (r->pending == HSM_OP_NONE)
-		return false;
-	if (memcmp(r->owner_boot, f->fs->boot_id, 16))
-		return false;		/* owner died with an earlier boot */
-	/*
-	 * Our own pid: another thread of this process is at work on the file
-	 * (every operation ends with pending NONE, or the process dies).
-	 * Settling its record would delete the object it is writing.
-	 */
-	if (r->owner_pid == (uint32_t)getpid())
-		return true;
-	return kill(r->owner_pid, 0) == 0 || errno == EPERM;
+	return f->has_rec && hsm_owner_alive(f->fs, &f->rec);
 }

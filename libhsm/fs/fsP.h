@@ -214,8 +214,9 @@ int hsm_fileref_restat(struct hsm_fileref *f);
 /* True when size and mtime match the record (the archived identity). */
 bool hsm_fileref_matches_record(const struct hsm_fileref *f);
 /* True when the record's pending op belongs to a live process (another
- * thread of ours included). */
+ * thread of ours included; not a zombie, not a reused pid: owner.c). */
 bool hsm_fileref_pending_alive(const struct hsm_fileref *f);
+bool hsm_owner_alive(const struct hsm_fs *fs, const struct hsm_record *r);
 /*
  * After a failure that leaves the pending op in place (it can be finished
  * later), drop its owner so that the next operation on the file resumes it
