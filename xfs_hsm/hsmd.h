@@ -44,7 +44,16 @@ void hsmd_log(void *arg, int level, const char *msg);
 void hsmd_logf(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* hsmd_fdstore.c: the group and the event table in the service manager's
+ * fd store.  take: 1 when a dead daemon's were handed back (the group is
+ * marked again), 0 when none, -errno; give: store them (logs when there
+ * is no service manager); drop: take them out (a clean stop). */
+int hsmd_fdstore_take(int *group_fd, struct hsm_evtab **t);
+void hsmd_fdstore_give(int group_fd, struct hsm_evtab *t);
+void hsmd_fdstore_drop(void);
+
 /* hsmd_supervise.c: hold the group, run and replace the worker. */
-int hsmd_supervise(struct hsmd_opts *o, struct hsm_fs *fs);
+int hsmd_supervise(struct hsmd_opts *o, struct hsm_fs *fs, int group_fd,
+		   struct hsm_evtab *t);
 
 #endif

@@ -197,10 +197,16 @@ main(
 	char			**argv)
 {
 	struct hsmd_opts	o = { .cfg.readahead = HSMD_READAHEAD };
+	struct hsm_evtab	*t = NULL;
 	struct hsm_fs		*fs;
-	int			lockfd, error;
+	int			lockfd, group_fd = -1, error;
 
 	parse_args(argc, argv, &o);
+	/* first, before any fd of ours could take a number it needs */
+	if (hsmd_fdstore_take(&group_fd, &t) <= 0) {
+		group_fd = -1;
+		t = NULL;
+	}
 	if (hsmd_read_config(&o))
 		return HSM_EX_USAGE;
 	if (geteuid() != 0) {
@@ -238,7 +244,7 @@ main(
 		daemonize();
 		hsmd_log_init(false, o.verbose);
 	}
-	error = hsmd_supervise(&o, fs);
+	error = hsmd_supervise(&o, fs, group_fd, t);
 	close(lockfd);
 	hsm_fs_free(fs);
 	return error;

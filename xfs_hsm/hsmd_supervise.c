@@ -9,8 +9,11 @@
  * events stay pending; the next worker finds them in the shared event
  * table, finishes their recalls and answers them (libhsm srv_adopt.c).
  *
- * The supervisor is the service's main process: it tells systemd READY=1
- * once the first worker serves, and passes SIGTERM on to the worker.
+ * The supervisor is the service's main process: it keeps the group and the
+ * event table in the service manager's fd store too (hsmd_fdstore.c), so
+ * that even the death of both processes lets no reader through, tells
+ * systemd READY=1 once the first worker serves, and passes SIGTERM on to
+ * the worker.
  */
 #include <errno.h>
 #include <signal.h>
@@ -40,6 +43,24 @@ on_term(
 		hsm_server_stop(the_server);
 }
 
+/*
+ * The server serves (hsm_server_run calls this once events taken over are
+ * queued, the socket answers and the files opened before us are back):
+ * the supervisor tells the service manager READY=1.
+ */
+static void
+tell_ready(
+	void		*arg)
+{
+	int		*fd = arg;
+	char		c = 1;
+
+	if (write(*fd, &c, 1) != 1)
+		hsmd_logf(LOG_WARNING, "cannot tell the supervisor we serve");
+	close(*fd);
+	*fd = -1;
+}
+
 /* The worker: serve until told to stop.  Never returns. */
 static void __attribute__((noreturn))
 worker(
@@ -51,7 +72,6 @@ worker(
 {
 	struct sigaction	sa = { .sa_handler = on_term };
 	sigset_t		none;
-	char			c = 1;
 	int			error;
 
 	prctl(PR_SET_NAME, "xfs_hsmd-work");
@@ -60,6 +80,8 @@ worker(
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		_exit(HSM_EX_OPERATIONAL);
+	o->cfg.ready = tell_ready;
+	o->cfg.ready_arg = &ready_fd;
 	error = hsm_server_new(fs, group_fd, t, &o->cfg, &the_server);
 	if (error) {
 		hsmd_logf(LOG_ERR, "cannot start serving %s: %s", o->mnt,
@@ -70,11 +92,6 @@ worker(
 	sigaction(SIGINT, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* ready once the loop runs: adoption and the socket come first in
-	 * hsm_server_run, and commands retry until the socket is there */
-	if (write(ready_fd, &c, 1) != 1)
-		hsmd_logf(LOG_WARNING, "cannot tell the supervisor we serve");
-	close(ready_fd);
 	error = hsm_server_run(the_server);
 	hsm_server_free(the_server);
 	_exit(error ? HSM_EX_OPERATIONAL : 0);
@@ -104,33 +121,60 @@ describe(
 			 WEXITSTATUS(status));
 }
 
+/*
+ * @group_fd and @t: what the service manager handed back (hsmd_fdstore_take,
+ * already reserved), or -1 and NULL.
+ */
 int
 hsmd_supervise(
 	struct hsmd_opts	*o,
-	struct hsm_fs		*fs)
+	struct hsm_fs		*fs,
+	int			group_fd,
+	struct hsm_evtab	*t)
 {
-	struct hsm_evtab	*t;
 	sigset_t		set;
 	siginfo_t		si;
 	time_t			started;
 	unsigned		backoff = BACKOFF_MIN_MS;
 	bool			notified = false, stopping = false;
 	char			why[128], c;
-	int			group_fd, pipefd[2], status, error;
+	int			pipefd[2], status, error;
 	pid_t			pid;
 
-	error = hsm_server_group(fs, &group_fd);
-	if (error) {
-		fprintf(stderr, "%s: cannot watch '%s': %s\n", HSMD_NAME,
-			o->mnt, error == -EOPNOTSUPP ? "this kernel has no "
-			"fanotify pre-content events (Linux 6.14 or later)" :
-			strerror(-error));
-		return HSM_EX_OPERATIONAL;
+	/* the group of a daemon that died, with the events it left, or ours */
+	if (group_fd >= 0) {
+		error = hsm_server_group_adopt(fs, group_fd);
+		if (error) {
+			hsmd_logf(LOG_ERR, "cannot take back the fanotify group "
+				  "from the service manager (%s): starting "
+				  "afresh", strerror(-error));
+			close(group_fd);
+			group_fd = -1;
+			hsm_evtab_free(t);
+			t = NULL;
+		} else {
+			hsmd_logf(LOG_WARNING, "took back the fanotify group of "
+				  "a daemon that died: its waiting readers are "
+				  "answered now");
+		}
 	}
-	error = hsm_evtab_new(&t);
-	if (error) {
-		fprintf(stderr, "%s: %s\n", HSMD_NAME, strerror(-error));
-		return HSM_EX_OPERATIONAL;
+	if (group_fd < 0) {
+		error = hsm_server_group(fs, &group_fd);
+		if (error) {
+			fprintf(stderr, "%s: cannot watch '%s': %s\n",
+				HSMD_NAME, o->mnt, error == -EOPNOTSUPP ?
+				"this kernel has no fanotify pre-content "
+				"events (Linux 6.14 or later)" :
+				strerror(-error));
+			return HSM_EX_OPERATIONAL;
+		}
+		error = hsm_evtab_new(&t);
+		if (error) {
+			fprintf(stderr, "%s: %s\n", HSMD_NAME,
+				strerror(-error));
+			return HSM_EX_OPERATIONAL;
+		}
+		hsmd_fdstore_give(group_fd, t);
 	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -143,6 +187,12 @@ hsmd_supervise(
 		  o->cfg.mode == HSM_RECALL_RANGE ? "range" : "whole-file");
 
 	for (;;) {
+		/* the numbers of the events the last worker left stay taken */
+		error = hsm_evtab_reserve(t);
+		if (error < 0)
+			hsmd_logf(LOG_WARNING, "cannot keep the numbers of the "
+				  "events left waiting (%s): some may be "
+				  "answered EIO", strerror(-error));
 		if (pipe(pipefd) < 0)
 			return HSM_EX_OPERATIONAL;
 		started = time(NULL);
@@ -198,6 +248,9 @@ hsmd_supervise(
 			   backoff * 2);
 		sleep_ms(backoff);
 	}
+	/* every waiting event was answered: the group may close with us */
+	if (stopping)
+		hsmd_fdstore_drop();
 	hsmd_logf(LOG_INFO, "stopped serving %s", o->mnt);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : HSM_EX_OPERATIONAL;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * evtab.c - the events a server process has read but not yet answered,
- * in memory shared with its supervisor.
+ * in a memfd shared with its supervisor and kept, with the fanotify group,
+ * in the service manager's fd store: a daemon started after every process
+ * of the last one died finds them there (xfs_hsmd(8)).
  *
  * When a worker process dies, the kernel keeps its unanswered permission
  * events pending for as long as another process (the supervisor) holds
@@ -18,32 +20,98 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include "server/serverP.h"
+
+/* Map the table kept in memfd @fd (shared: the worker, the supervisor,
+ * and the service manager's fd store, which outlives them all). */
+static int
+evtab_map(
+	int			fd,
+	struct hsm_evtab	**tp)
+{
+	struct hsm_evtab	*t;
+
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED)
+		return -errno;
+	*tp = t;
+	return 0;
+}
 
 HSM_EXPORT int
 hsm_evtab_new(
 	struct hsm_evtab	**tp)
 {
-	struct hsm_evtab	*t;
+	struct hsm_evtab	*t = NULL;
+	int			fd, error;
 
-	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (t == MAP_FAILED)
+	fd = memfd_create("xfs_hsmd-events", MFD_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	if (ftruncate(fd, sizeof(*t)) < 0) {
+		error = -errno;
+		close(fd);
+		return error;
+	}
+	error = evtab_map(fd, &t);
+	if (error) {
+		close(fd);
+		return error;
+	}
 	memset(t, 0, sizeof(*t));
 	t->magic = EVTAB_MAGIC;
 	atomic_store(&t->maxfd, -1);
+	t->memfd = fd;
 	*tp = t;
 	return 0;
+}
+
+HSM_EXPORT int
+hsm_evtab_adopt(
+	int			fd,
+	struct hsm_evtab	**tp)
+{
+	struct hsm_evtab	*t = NULL;
+	struct stat		st;
+	int			error;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((size_t)st.st_size != sizeof(*t))
+		return -EUCLEAN;	/* another version's, or not ours */
+	error = evtab_map(fd, &t);
+	if (error)
+		return error;
+	if (t->magic != EVTAB_MAGIC) {
+		munmap(t, sizeof(*t));
+		return -EUCLEAN;
+	}
+	t->memfd = fd;
+	/* the events in it are a dead process's: the worker adopts them */
+	atomic_fetch_add(&t->restarts, 1);
+	*tp = t;
+	return 0;
+}
+
+HSM_EXPORT int
+hsm_evtab_fd(
+	const struct hsm_evtab	*t)
+{
+	return t->memfd;
 }
 
 HSM_EXPORT void
 hsm_evtab_free(
 	struct hsm_evtab	*t)
 {
-	if (t)
-		munmap(t, sizeof(*t));
+	if (!t)
+		return;
+	if (t->memfd >= 0)
+		close(t->memfd);
+	munmap(t, sizeof(*t));
 }
 
 HSM_EXPORT void
@@ -78,30 +146,13 @@ evtab_alloc(
 		sl->count = r->count;
 		sl->has_range = r->has_range;
 		sl->pid = r->pid;
-		sl->ino = 0;
-		sl->gen = 0;
-		atomic_store(&sl->state, SLOT_USED);
+		sl->ino = r->ino;
+		sl->gen = r->gen;
+		atomic_store(&sl->state, r->ino ? SLOT_KNOWN : SLOT_USED);
 		t->hint = i + 1;
 		return i;
 	}
 	return -1;
-}
-
-void
-evtab_set_inode(
-	struct hsm_evtab	*t,
-	int			slot,
-	uint64_t		ino,
-	uint32_t		gen)
-{
-	struct evtab_slot	*sl;
-
-	if (slot < 0)
-		return;
-	sl = &t->slots[slot];
-	sl->ino = ino;
-	sl->gen = gen;
-	atomic_store(&sl->state, SLOT_KNOWN);
 }
 
 void

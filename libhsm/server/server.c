@@ -22,7 +22,10 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
 #include "server/serverP.h"
 #include "server/fanotify_compat.h"
 
@@ -212,7 +215,8 @@ dispatch(
 	const struct fanotify_event_metadata *md)
 {
 	struct srv_req		*r;
-	int			error;
+	struct stat		st;
+	int			gen = 0, error;
 
 	if (md->mask & FAN_Q_OVERFLOW)
 		srv_log(s, LOG_ERR, "fanotify queue overflow");
@@ -256,6 +260,24 @@ dispatch(
 	r->mask = md->mask;
 	r->pid = md->pid;
 	event_range(md, r);
+	/*
+	 * Which file, now: fstat and the generation of an open fd touch no
+	 * disk and take no lock an IO of ours could hold.  Recorded at once,
+	 * a daemon that replaces us after a crash can finish the event even
+	 * if no worker of ours ever looked at it.  Not a regular file: no
+	 * data of ours, let it through here.
+	 */
+	if (fstat(md->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		srv_respond(s, md->fd, 0);
+		close(md->fd);
+		r->fd = -1;
+		atomic_fetch_add(&s->stats.events, 1);
+		srv_req_free(r);
+		return;
+	}
+	ioctl(md->fd, FS_IOC_GETVERSION, &gen);
+	r->ino = st.st_ino;
+	r->gen = gen;
 	r->slot = evtab_alloc(s->evtab, r);
 	srv_queue_event(s, r);
 }
@@ -329,6 +351,31 @@ idle(
 	       !srv_ctl_busy(s);
 }
 
+/*
+ * Before the server says it serves: the files opened before it watched.
+ * On a thread of its own, since those recalls need the event loop.  A
+ * group that served before (a worker or a whole daemon restarted) had its
+ * mark when those files were opened: they raise events, and the scan
+ * would only see the recalls in flight.
+ */
+static void *
+starter_main(
+	void			*arg)
+{
+	struct hsm_server	*s = arg;
+	struct srv_worker	w = { .srv = s };
+
+	urcu_memb_register_thread();
+	if (!s->served_before)
+		srv_recall_preopened(s, &w);
+	hsm_store_close(w.store);
+	free(w.buf);
+	urcu_memb_unregister_thread();
+	if (s->cfg.ready)
+		s->cfg.ready(s->cfg.ready_arg);
+	return NULL;
+}
+
 HSM_EXPORT int
 hsm_server_run(
 	struct hsm_server	*s)
@@ -336,6 +383,8 @@ hsm_server_run(
 	struct pollfd		pfd[2];
 	int64_t			now, last_evict = srv_now_ns(), stop_at = 0;
 	int64_t			final_asked = 0;
+	pthread_t		starter;
+	bool			started = false;
 	char			*buf;
 	char			c;
 	unsigned		i;
@@ -359,6 +408,8 @@ hsm_server_run(
 		error = srv_adopt(s);
 	if (!error)
 		error = srv_ctl_start(s);
+	if (!error && pthread_create(&starter, NULL, starter_main, s) == 0)
+		started = true;
 	while (!error) {
 		pfd[0].fd = s->group_fd;
 		pfd[0].events = POLLIN;
@@ -415,6 +466,8 @@ hsm_server_run(
 		if (read_events(s, buf) < 0)
 			break;
 	}
+	if (started)
+		pthread_join(starter, NULL);
 	for (i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
 	s->nworkers = 0;
@@ -435,16 +488,42 @@ hsm_server_stop(
 	(void)n;
 }
 
-/* Let the worker open as many event fds as the kernel allows. */
-static void
+/* Let the worker open as many event fds as the kernel allows; the limit
+ * it got (read_events stays under it). */
+static unsigned long
 raise_nofile(void)
 {
 	struct rlimit		rl;
+	unsigned long		nr_open = 1UL << 20;
+	FILE			*f;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	/*
+	 * Every event waiting for a recall holds a descriptor: a recall storm
+	 * is as wide as this limit.  Root may raise the hard limit too (with
+	 * CAP_SYS_RESOURCE, which containers often drop): up to fs.nr_open.
+	 */
+	f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 1UL << 20;
+		fclose(f);
 	}
+	if (nr_open > (1UL << 20))
+		nr_open = 1UL << 20;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < nr_open) {
+		struct rlimit more = { nr_open, nr_open };
+
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			rl = more;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? (1UL << 20) : rl.rlim_cur;
 }
 
 HSM_EXPORT int

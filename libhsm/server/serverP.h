@@ -162,6 +162,7 @@ struct evtab_slot {
 
 struct hsm_evtab {
 	uint32_t	magic;
+	int32_t		memfd;		/* this process's fd of the table */
 	_Atomic int32_t	maxfd;		/* highest event fd number seen */
 	_Atomic uint32_t restarts;
 	uint32_t	hint;		/* next slot to try (event loop only) */
@@ -169,9 +170,10 @@ struct hsm_evtab {
 };
 
 int evtab_alloc(struct hsm_evtab *t, const struct srv_req *r);
-void evtab_set_inode(struct hsm_evtab *t, int slot, uint64_t ino,
-		     uint32_t gen);
 void evtab_release(struct hsm_evtab *t, int slot);
+/* evtab_hold.c: placeholders on the numbers of unanswered events */
+bool evtab_is_hold(int fd);
+int evtab_hold_number(int n, int above);
 
 /* Counters; atomics so any thread may bump them. */
 struct srv_stats {
@@ -198,6 +200,7 @@ struct hsm_server {
 	struct hsm_server_config cfg;
 	int		group_fd;
 	struct hsm_evtab *evtab;
+	bool		served_before;	/* the group is not new (srv_adopt) */
 	pid_t		pid;
 	int64_t		start_ns;
 
@@ -241,6 +244,7 @@ void srv_log(struct hsm_server *s, int level, const char *fmt, ...)
 /* Name of @fd for messages ("" if unknown); @buf of PATH_MAX. */
 const char *srv_fd_name(int fd, char *buf, size_t size);
 void srv_queue_event(struct hsm_server *s, struct srv_req *r);
+/* An event's fd was closed: one more descriptor for the loop. */
 /* The worker's store handle, opened (again) if needed: NULL if unreachable. */
 struct hsm_store *srv_worker_store(struct srv_worker *w);
 /* After @error from the store: drop the handle if the store itself failed. */
@@ -365,6 +369,10 @@ bool srv_ctl_busy(struct hsm_server *s);
 void srv_stats_init(struct srv_stats *st);
 void srv_stats_latency(struct srv_stats *st, int64_t ns);
 void srv_stats_get(struct hsm_server *s, struct hsm_server_stats *out);
+
+/* srv_preopen.c: released files processes held open before we watched,
+ * recalled whole (may wait: never from the event loop) */
+void srv_recall_preopened(struct hsm_server *s, struct srv_worker *w);
 
 /* srv_adopt.c: events a dead worker left unanswered */
 int srv_adopt(struct hsm_server *s);

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * srv_adopt.c - take over the events a dead worker left unanswered.
+ * srv_adopt.c - take over the events a dead worker, or a dead daemon
+ * whose group and table the service manager kept, left unanswered.
  *
  * The kernel matches an answer to the first pending event with that fd
  * number, whoever read it.  Before this process reads a single event:
- *  1. every number in the table is held open here (a placeholder), so no
- *     new event of ours can get it and make an answer ambiguous;
+ *  1. every number in the table is held open here by a placeholder
+ *     (evtab_hold.c: the supervisor put them there before it opened
+ *     anything), so no new event of ours can get it and make an answer
+ *     ambiguous; a number one of our own fds has all the same is answered
+ *     EIO at once, since that fd could be closed while its event waits;
  *  2. every other number up to the old worker's highest, and a batch of
  *     reads beyond it, is answered EIO: events it had read but not yet
  *     recorded (a number that is not pending just fails with ENOENT);
@@ -25,40 +29,19 @@
  * recorded: 64 KiB of 24-byte events. */
 #define SWEEP_MARGIN	2800
 
-/* Hold fd number @n open here: 0, or -errno if it is taken or fails. */
-static int
-hold_number(
-	int		n)
-{
-	int		fd;
-
-	if (fcntl(n, F_GETFD) >= 0)
-		return -EBUSY;		/* ours already: cannot be pending */
-	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fd != n) {
-		if (dup3(fd, n, O_CLOEXEC) < 0) {
-			close(fd);
-			return -errno;
-		}
-		close(fd);
-	}
-	return 0;
-}
-
 int
 srv_adopt(
 	struct hsm_server	*s)
 {
 	struct hsm_evtab	*t = s->evtab;
 	int32_t			maxfd = atomic_load(&t->maxfd);
-	unsigned		i, nslots = 0, swept = 0;
+	unsigned		i, nslots = 0, swept = 0, collided = 0;
 	uint8_t			*held;
-	int			n;
+	int			n, rc;
 
 	if (maxfd < 0 && !atomic_load(&t->restarts))
 		return 0;		/* no worker served before us */
+	s->served_before = true;
 	held = calloc(maxfd + 2, 1);
 	if (!held)
 		return -ENOMEM;
@@ -67,9 +50,20 @@ srv_adopt(
 
 		if (atomic_load(&sl->state) == SLOT_FREE)
 			continue;
-		if (sl->fd < 0 || sl->fd > maxfd || held[sl->fd] ||
-		    hold_number(sl->fd)) {
+		if (sl->fd <= 2 || sl->fd > maxfd || held[sl->fd]) {
 			evtab_release(t, i);	/* cannot be one of them */
+			continue;
+		}
+		if (fcntl(sl->fd, F_GETFD) < 0)
+			rc = evtab_hold_number(sl->fd, maxfd);
+		else
+			rc = evtab_is_hold(sl->fd) ? 0 : -EBUSY;
+		if (rc < 0) {
+			/* ours, or no placeholder: no answer could be sure
+			 * to reach it later */
+			srv_respond(s, sl->fd, -EIO);
+			evtab_release(t, i);
+			collided++;
 			continue;
 		}
 		held[sl->fd] = 1;
@@ -78,7 +72,6 @@ srv_adopt(
 	for (n = 0; n <= maxfd + SWEEP_MARGIN; n++)
 		if ((n > maxfd || !held[n]) && srv_respond(s, n, -EIO) == 0)
 			swept++;
-	free(held);
 
 	for (i = 0; i < EVTAB_SLOTS; i++) {
 		struct evtab_slot *sl = &t->slots[i];
@@ -96,7 +89,8 @@ srv_adopt(
 			swept++;
 			continue;
 		}
-		r->fd = sl->fd;		/* the placeholder, closed on answer */
+		/* the placeholder, closed on answer */
+		r->fd = sl->fd;
 		r->resp_fd = sl->fd;
 		r->mask = sl->mask;
 		r->off = sl->off;
@@ -109,8 +103,15 @@ srv_adopt(
 		atomic_fetch_add(&s->stats.adopted, 1);
 		srv_queue_event(s, r);
 	}
-	if (nslots || swept)
-		srv_log(s, LOG_WARNING, "took over %u events of a dead worker, "
-			"%u more answered EIO", nslots, swept);
+	free(held);
+	if (nslots || swept || collided)
+		srv_log(s, LOG_WARNING, "took over %u events of a dead worker "
+			"or daemon, %u more answered EIO", nslots,
+			swept + collided);
+	if (collided)
+		srv_log(s, LOG_WARNING, "%u of those had a number an fd of "
+			"ours had taken: answered EIO (their placeholders were "
+			"not set before the daemon opened its own files)",
+			collided);
 	return 0;
 }

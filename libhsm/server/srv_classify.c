@@ -450,19 +450,9 @@ srv_classify(
 {
 	struct hsm_server	*s = w->srv;
 	struct srv_inode	*in;
-	struct stat		st;
-	int			gen = 0, error;
+	int			error;
 
-	if (r->kind == REQ_EVENT) {
-		if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			srv_req_done(s, r, 0);
-			return;
-		}
-		ioctl(r->fd, FS_IOC_GETVERSION, &gen);
-		r->ino = st.st_ino;
-		r->gen = gen;
-		evtab_set_inode(s->evtab, r->slot, r->ino, r->gen);
-	}
+	/* an event's inode was recorded when it was read (server.c) */
 	in = srv_inode_get(s, r->ino, r->gen);
 	if (!in) {
 		srv_req_done(s, r, -ENOMEM);

@@ -43,6 +43,22 @@ hsm_server_group(
 }
 
 HSM_EXPORT int
+hsm_server_group_adopt(
+	struct hsm_fs	*fs,
+	int		fd)
+{
+	/*
+	 * A group handed back by the service manager keeps its mark; add it
+	 * again all the same (adding is idempotent), so that it watches the
+	 * filesystem mounted here now, should it have been mounted again.
+	 */
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+			  SRV_MARK_MASK, AT_FDCWD, fs->mnt) < 0)
+		return errno == EINVAL || errno == EBADF ? -EBADF : -errno;
+	return 0;
+}
+
+HSM_EXPORT int
 hsm_server_lock(
 	struct hsm_fs	*fs,
 	int		wait,

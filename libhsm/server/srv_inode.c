@@ -18,8 +18,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/xattr.h>
 #include "server/serverP.h"
 
@@ -217,10 +217,19 @@ srv_inode_open(
 	struct srv_inode	*in,
 	int			oflags)
 {
-	int			fd;
+	struct timespec		pause = { 0, 10 * 1000000 };
+	int			fd, tries = 0;
 
-	fd = hsm_xfs_open_ino(s->fs, in->ino, in->gen,
-			oflags | O_CLOEXEC | O_LARGEFILE | O_NOATIME);
+	/*
+	 * Out of descriptors (a recall storm near the limit): the event loop
+	 * stops reading events until some are closed, so this passes; wait
+	 * for it (5 s at most) rather than fail a reader.
+	 */
+	do {
+		fd = hsm_xfs_open_ino(s->fs, in->ino, in->gen,
+				oflags | O_CLOEXEC | O_LARGEFILE | O_NOATIME);
+	} while ((fd == -EMFILE || fd == -ENFILE) && ++tries < 500 &&
+		 nanosleep(&pause, NULL) == 0);
 	return fd == -ENOENT || fd == -EINVAL ? -ESTALE : fd;
 }
 
@@ -392,8 +401,11 @@ __srv_inode_load(
 	close(fd);
 	if (error)
 		return error;
+	/* a recall a dead worker (or daemon) left is ours to finish and to
+	 * close: its RECALLING goes once the file is at rest */
 	in->recalling = in->rec.pending == HSM_OP_RECALLING &&
-			in->rec.owner_pid == (uint32_t)s->pid;
+			(in->rec.owner_pid == (uint32_t)s->pid ||
+			 !hsm_owner_alive(s->fs, &in->rec));
 	in->loaded = true;
 	return 0;
 }

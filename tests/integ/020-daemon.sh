@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 020-daemon: xfs_hsmd on one filesystem.  Refusals (not XFS, not a mount
 # point, bad options) with their exit codes; readiness for systemd
-# (READY=1 on NOTIFY_SOCKET) and for scripts (xfs_hsm stats); a read of a
+# (the group and the event table to the descriptor store, then READY=1,
+# on NOTIFY_SOCKET) and for scripts (xfs_hsm stats); a read of a
 # released file gets its bytes back and one log line; status warns only
 # while no daemon serves; data commands go through the daemon (a recall
 # of a file someone holds open works, which the direct path refuses); a
@@ -49,12 +50,19 @@ sha1=$(_sha $M/f1); sha2=$(_sha $M/f2)
 "$XFS_HSM" migrate $M/f1 $M/f2 2> /dev/null
 _hsm stats $M
 python3 - "$TEST_DIR/notify.sock" > $TEST_DIR/notify.out <<'PY' &
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 s.settimeout(20)
-msg = s.recv(4096).decode()
-print("\n".join(sorted(l for l in msg.split("\n") if l and not l.startswith("MAINPID"))))
+# the descriptor store first (FDSTORE=1, with the group), then READY=1
+while True:
+    msg, fds, _, _ = socket.recv_fds(s, 4096, 16)
+    for fd in fds:
+        os.close(fd)
+    lines = [l for l in msg.decode().split("\n") if l and not l.startswith("MAINPID")]
+    print(" ".join(sorted(lines)) + " (%d descriptors)" % len(fds))
+    if "READY=1" in lines:
+        break
 PY
 py_pid=$!
 _bg_track $py_pid

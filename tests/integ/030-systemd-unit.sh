@@ -3,7 +3,8 @@
 # 030-systemd-unit: xfs_hsmd@.service is a valid unit for an escaped mount
 # path (systemd-analyze verify, with a mount unit for the instance), of
 # Type=notify, bound to its mount and ordered after it and before
-# local-fs.target.
+# local-fs.target, with a descriptor store for the fanotify group and the
+# event table, restarted without limit.
 
 . "$(dirname "$0")/../common/preamble"
 
@@ -23,7 +24,7 @@ printf '[Unit]\nDescription=test mount\n[Mount]\nWhat=/dev/null\nWhere=/srv/hsm-
 	"$d/xfs_hsmd@$inst.service") > $tmp.verify 2>&1
 echo "verify exit=$?"
 cat $tmp.verify
-grep -E '^(Type|NotifyAccess|BindsTo|After|Before|WantedBy|KillMode)=' "$unit"
+grep -E '^(Type|NotifyAccess|BindsTo|After|Before|WantedBy|KillMode|FileDescriptorStoreMax|StartLimitIntervalSec)=' "$unit"
 grep -c "ExecStart=.*/xfs_hsmd -f %f" "$unit"
 
 status=0

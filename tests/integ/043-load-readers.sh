@@ -6,8 +6,11 @@
 # store once (1 MiB chunks: 256 and 8), nothing fails, and the worker's
 # memory stays bounded (under 256 MiB; the figure is reported).  In range
 # mode the 500 make the file shared: the rest is recalled at once and the
-# file silenced (a few events per reader), or the kernel's wakeup of every
-# waiter at each answer took minutes.
+# file silenced, or the kernel's wakeup of every waiter at each answer took
+# minutes.  How many events the 500 raise depends on how fast they arrive
+# (a figure); what the mechanism guarantees is checked after them: once
+# every byte is in the file its reads raise no event, so 50 more readers
+# raise at most one each (the open, until the file is final).
 
 . "$(dirname "$0")/../common/preamble"
 
@@ -68,14 +71,19 @@ for mode in whole range; do
 	read -r ok secs < <(_readers 500 $M/one)
 	echo "500 readers of one file: $ok right"
 	echo "chunks read from the store: $(( $(_stat chunks) - c0 ))"
-	# the file is silenced once whole: not an event per read of each
 	ev=$(( $(_stat events) - e0 ))
-	echo "events under 10 per reader: $([ $ev -lt 5000 ] && echo yes || echo "no ($ev)")"
+	# the file is silenced once whole: at most the open of each reader
+	e1=$(_stat events)
+	for i in $(seq 50); do
+		cmp -s $M/one $TEST_DIR/ref/one || echo "later reader $i: WRONG"
+	done
+	ev1=$(( $(_stat events) - e1 ))
+	echo "50 later readers, at most an event each: $([ $ev1 -le 50 ] && echo yes || echo "no ($ev1)")"
 	echo "failures: $(_stat failures)"
 	rss=$(_stat rss_max_kib)
 	echo "worker memory under 256 MiB: $([ "$rss" -lt 262144 ] && echo yes || echo "no ($rss KiB)")"
 	_figure "$mode: 500 readers x 1 file of 8 MiB: ${secs}s," \
-		"$(( $(_stat events) - e0 )) events," \
+		"$ev events, then $ev1 for 50 more," \
 		"$(( $(_stat chunks_dedup) - d0 )) waits on a chunk in flight;" \
 		"worker RSS peak $((rss / 1024)) MiB, now $(( $(_stat rss_kib) / 1024 )) MiB"
 	_stop_daemon
