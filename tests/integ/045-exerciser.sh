@@ -24,7 +24,7 @@ _init_store
 _exerciser_setup
 
 SEEDS="606 707 4242"
-OPS=1000
+OPS=700
 
 for mode in whole range; do
 	echo "== mode $mode"
