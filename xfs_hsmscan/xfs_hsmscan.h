@@ -161,7 +161,7 @@ struct scan_result {
 	struct vec	tagged;		/* struct tagged, for the index */
 };
 
-/* main.c */
+/* report.c: shared by every part; main.c sets opts */
 extern int exitcode;
 extern const struct options *opts;
 void nomem(void) __attribute__((noreturn));
