@@ -47,9 +47,10 @@ tag(
 		die("fstat");
 	memset(&rec, 0, sizeof(rec));
 	rec.flags = HSM_F_ARCHIVED | ((i / 1000) % 2 ? HSM_F_RELEASED : 0);
-	rec.store_id = 1;
-	memcpy(rec.oid, &i, sizeof(i));
-	rec.oid[15] = 0xbe;
+	rec.copy[0].store_id = 1;
+	rec.copy[0].state = HSM_COPY_DURABLE;
+	memcpy(rec.copy[0].oid, &i, sizeof(i));
+	rec.copy[0].oid[15] = 0xbe;
 	rec.copy_version = 1;
 	rec.mtime_sec = st.st_mtim.tv_sec;
 	rec.mtime_nsec = st.st_mtim.tv_nsec;

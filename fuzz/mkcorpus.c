@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * mkcorpus.c - write the seed corpus, fuzz/corpus/TARGET/NAME, from the
- * real encoders: valid values, plus a few corrupt ones each.  Run by
- * "make fuzz-corpus"; the output is checked in.
+ * real encoders (v1 records from a local one: libhsm only reads them):
+ * valid values, plus a few corrupt ones each.  Run by "make fuzz-corpus";
+ * the output is checked in.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 #include "ctl/ctlP.h"
 #include "fuzz.h"
 
@@ -46,30 +48,160 @@ put_str(
 }
 
 static void
+put_le(
+	uint8_t		*p,
+	uint64_t	v,
+	unsigned	width)
+{
+	while (width--) {
+		*p++ = v & 0xff;
+		v >>= 8;
+	}
+}
+
+/*
+ * The v1 layout (128 bytes), which libhsm still reads but no longer
+ * writes; @version is the version byte, 1 but for a corrupt sample.
+ */
+static void
+encode_v1(
+	const struct hsm_record	*r,
+	uint8_t			version,
+	uint8_t			*p)
+{
+	memset(p, 0, HSM_RECORD_V1_SIZE);
+	memcpy(p, "XHSM", 4);
+	p[4] = version;
+	p[5] = r->pending;
+	p[6] = r->chunk_shift;
+	put_le(p + 8, r->flags, 4);
+	put_le(p + 12, r->copy[0].store_id, 4);
+	memcpy(p + 16, r->copy[0].oid, HSM_OID_LEN);
+	put_le(p + 32, r->copy_version, 8);
+	put_le(p + 40, r->size, 8);
+	put_le(p + 48, (uint64_t)r->mtime_sec, 8);
+	put_le(p + 56, r->mtime_nsec, 4);
+	put_le(p + 60, r->owner_pid, 4);
+	put_le(p + 64, r->checksum, 8);
+	put_le(p + 72, (uint64_t)r->pending_since, 8);
+	memcpy(p + 80, r->owner_boot, 16);
+	put_le(p + 120, XXH3_64bits(p, 120), 8);
+}
+
+/* Byte @off of @buf set to @val, the XXH3 at @csum recomputed. */
+static void
+put_resealed(
+	const char	*name,
+	uint8_t		*buf,
+	size_t		len,
+	unsigned	off,
+	uint8_t		val,
+	unsigned	csum)
+{
+	uint8_t		copy[HSM_RECORD_SIZE];
+
+	memcpy(copy, buf, len);
+	copy[off] = val;
+	put_le(copy + csum, XXH3_64bits(copy, csum), 8);
+	put("record", name, copy, len);
+}
+
+/* @r encoded as v1 into "record/@name". */
+static void
+put_v1(
+	const char		*name,
+	const struct hsm_record	*r)
+{
+	uint8_t			buf[HSM_RECORD_V1_SIZE];
+
+	encode_v1(r, 1, buf);
+	put("record", name, buf, sizeof(buf));
+}
+
+/* @r encoded as v2 into "record/@name" and @buf; exits if refused. */
+static void
+put_v2(
+	const char		*name,
+	const struct hsm_record	*r,
+	uint8_t			*buf)
+{
+	if (hsm_record_encode(r, buf)) {
+		fprintf(stderr, "mkcorpus: cannot encode record '%s'\n", name);
+		exit(1);
+	}
+	put("record", name, buf, HSM_RECORD_SIZE);
+}
+
+static void
 records(void)
 {
+	static const struct hsm_copy durable = {
+		.store_id = 1, .state = HSM_COPY_DURABLE,
+		.oid = { 0x12, 0x34, 0xab, 0xcd, 1 },
+	};
 	struct hsm_record r = {
 		.flags = HSM_F_ARCHIVED | HSM_F_RELEASED, .chunk_shift = 20,
-		.store_id = 1, .oid = { 0x12, 0x34, 0xab, 0xcd, 1 },
-		.copy_version = 3, .size = 1 << 20, .mtime_sec = 1700000000,
-		.mtime_nsec = 999999999, .checksum = 0x0123456789abcdefULL,
+		.copy[0] = durable, .copy_version = 3, .size = 1 << 20,
+		.mtime_sec = 1700000000, .mtime_nsec = 999999999,
+		.checksum = 0x0123456789abcdefULL,
 	};
 	uint8_t		buf[HSM_RECORD_SIZE];
 
-	hsm_record_encode(&r, buf);
-	put("record", "released", buf, sizeof(buf));
+	/* copy 0 in each state: released, lost, no-copy, migrating */
+	put_v2("released", &r, buf);
+	encode_v1(&r, 1, buf);
+	put("record", "v1-released", buf, HSM_RECORD_V1_SIZE);
+	/* reserved bytes set, under a right checksum */
+	put_resealed("v1-reserved", buf, HSM_RECORD_V1_SIZE, 119, 1, 120);
+	/* a version 2 claim at the v1 size, with a v1 checksum */
+	encode_v1(&r, 2, buf);
+	put("record", "version2", buf, HSM_RECORD_V1_SIZE);
 	r.flags = HSM_F_ARCHIVED | HSM_F_NORELEASE | HSM_F_RECALL_RANGE;
 	r.pending = HSM_OP_RECALLING;
 	r.pending_since = 1700000100;
 	r.owner_pid = 4242;
 	memset(r.owner_boot, 0x5e, sizeof(r.owner_boot));
-	hsm_record_encode(&r, buf);
-	put("record", "recalling", buf, sizeof(buf));
+	put_v2("recalling", &r, buf);
 	put("record", "truncated", buf, 64);
 	buf[9] ^= 0x80;			/* unknown flag, stale sum */
 	put("record", "bad-csum", buf, sizeof(buf));
-	buf[4] = 2;
-	put("record", "version2", buf, 8);
+	buf[4] = 3;
+	put("record", "version3", buf, 8);
+
+	r.flags = HSM_F_LOST | HSM_F_RELEASED;
+	r.pending = HSM_OP_NONE;
+	r.copy[0].state = HSM_COPY_LOST;
+	put_v2("lost", &r, buf);
+
+	memset(&r, 0, sizeof(r));
+	r.flags = HSM_F_NORELEASE;
+	put_v2("no-copy", &r, buf);
+
+	r.flags = 0;
+	r.pending = HSM_OP_MIGRATING;
+	r.pending_since = 1700000200;
+	r.owner_pid = 77;
+	memset(r.owner_boot, 0x3c, sizeof(r.owner_boot));
+	r.copy[0] = durable;
+	r.copy[0].state = HSM_COPY_WANTED;
+	put_v2("migrating", &r, buf);
+	put_v1("v1-migrating", &r);
+	/* v1 kept a store id with no object; decoding drops it */
+	memset(r.copy[0].oid, 0, sizeof(r.copy[0].oid));
+	put_v1("v1-store-no-object", &r);
+
+	r.flags = HSM_F_ARCHIVED;
+	r.pending = HSM_OP_NONE;
+	r.copy[0] = durable;
+	r.copy[1] = (struct hsm_copy){ .store_id = 2,
+			.state = HSM_COPY_WANTED, .oid = { 0xff, 2 } };
+	r.copy[2] = (struct hsm_copy){ .store_id = 0xffffffffU,
+			.state = HSM_COPY_LOST, .oid = { [15] = 0x80 } };
+	r.copy_version = 7;
+	put_v2("three-copies", &r, buf);
+	put_resealed("reserved", buf, HSM_RECORD_SIZE, 36, 1, 152);
+	put_resealed("reserved-copy", buf, HSM_RECORD_SIZE, 133, 1, 152);
+	put_resealed("copy-state4", buf, HSM_RECORD_SIZE, 84, 4, 152);
 	put_str("record", "foreign", "user data, not a record");
 }
 

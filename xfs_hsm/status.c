@@ -93,9 +93,9 @@ print_json(
 				(r->flags & HSM_F_RECALL_RANGE) ? "range" :
 								  "whole"));
 	if (st->has_record && !error) {
-		bool zero = hsm_oid_is_zero(r->oid);
+		bool zero = hsm_oid_is_zero(r->copy[0].oid);
 
-		hsm_oid_hex(r->oid, oid);
+		hsm_oid_hex(r->copy[0].oid, oid);
 		json_object_object_add(o, "object", zero ? NULL :
 				json_object_new_string(oid));
 	} else {

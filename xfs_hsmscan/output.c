@@ -118,9 +118,9 @@ output_file(
 				       json_object_new_boolean(e->alive));
 	json_object_object_add(o, "size", u64(e->in.size));
 	json_object_object_add(o, "resident_bytes", u64(e->in.blocks * 512));
-	has_oid = st->has_record && !e->error && !hsm_oid_is_zero(r->oid);
+	has_oid = st->has_record && !e->error && !hsm_oid_is_zero(r->copy[0].oid);
 	if (has_oid)
-		hsm_oid_hex(r->oid, oid);
+		hsm_oid_hex(r->copy[0].oid, oid);
 	json_object_object_add(o, "object", has_oid ?
 			       json_object_new_string(oid) : NULL);
 	json_list_item(o);

@@ -165,10 +165,10 @@ account_record(
 		p->gen = e->in.gen;
 		p->op = r->pending;
 	}
-	if (opts->audit && !hsm_oid_is_zero(r->oid)) {
+	if (opts->audit && !hsm_oid_is_zero(r->copy[0].oid)) {
 		struct named *n = vec_push(&w->named);
 
-		memcpy(n->oid, r->oid, HSM_OID_LEN);
+		memcpy(n->oid, r->copy[0].oid, HSM_OID_LEN);
 		n->ino = e->in.ino;
 		n->gen = e->in.gen;
 		n->flags = r->flags;

@@ -194,13 +194,14 @@ marklost_prepare(
 		return error;
 	}
 	/* only the record that was judged, and only if it relies on it */
-	if (!f->has_rec || memcmp(f->rec.oid, it->oid, HSM_OID_LEN) ||
+	if (!f->has_rec || memcmp(f->rec.copy[0].oid, it->oid, HSM_OID_LEN) ||
 	    f->rec.pending != HSM_OP_NONE || !(f->rec.flags & HSM_F_ARCHIVED) ||
 	    (f->rec.flags & HSM_F_LOST)) {
 		it->outcome = HSM_NOOP;
 		return HSM_ITEM_DONE;
 	}
 	f->rec.flags |= HSM_F_LOST;
+	f->rec.copy[0].state = HSM_COPY_LOST;
 	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (error)
 		return error;
@@ -255,7 +256,7 @@ hsm_orphan_remove(
 	in.gen = info->gen;
 	in.mode = S_IFREG;
 	error = hsm_inode_read_record(fs, &in, &rec);
-	if (error == 0 && !memcmp(rec.oid, oid, HSM_OID_LEN)) {
+	if (error == 0 && hsm_record_names(&rec, oid)) {
 		hsm_fs_set_detail(fs, "named by inode %llu",
 				(unsigned long long)info->ino);
 		return -EEXIST;

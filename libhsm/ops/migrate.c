@@ -140,7 +140,7 @@ fill_meta(
 {
 	int			gen = 0;
 
-	memcpy(meta->oid, f->rec.oid, HSM_OID_LEN);
+	memcpy(meta->oid, f->rec.copy[0].oid, HSM_OID_LEN);
 	strcpy(meta->fs_uuid, f->fs->uuid_str);
 	meta->ino = f->st.st_ino;
 	if (ioctl(f->fd, FS_IOC_GETVERSION, &gen) == 0)
@@ -192,7 +192,7 @@ copy_to_store(
 		error = -ENOMEM;
 		goto out_free;
 	}
-	error = store->ops->put_begin(store, f->rec.oid, &cs.w);
+	error = store->ops->put_begin(store, f->rec.copy[0].oid, &cs.w);
 	if (error)
 		goto out_free;
 	for (i = 0; i < map.nr && !error; i++)
@@ -288,16 +288,17 @@ migrate_prepare(
 
 	it->orig = f->rec;
 	it->had_rec = f->has_rec;
-	if (f->has_rec && !hsm_oid_is_zero(f->rec.oid)) {
-		memcpy(it->old_oid, f->rec.oid, HSM_OID_LEN);
+	if (f->has_rec && !hsm_oid_is_zero(f->rec.copy[0].oid)) {
+		memcpy(it->old_oid, f->rec.copy[0].oid, HSM_OID_LEN);
 		it->drop_old = true;	/* the stale copy of a changed file */
 	}
 	/* the pending record first (the old copy is unnamed from here) */
 	f->rec.flags &= HSM_F_ADMIN;
 	f->rec.pending = HSM_OP_MIGRATING;
-	f->rec.store_id = f->fs->store_id;
+	f->rec.copy[0].store_id = f->fs->store_id;
+	f->rec.copy[0].state = HSM_COPY_WANTED;
 	f->rec.chunk_shift = 0;
-	error = hsm_oid_new(f->rec.oid);
+	error = hsm_oid_new(f->rec.copy[0].oid);
 	if (!error)
 		error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (!error)
@@ -351,7 +352,7 @@ migrate_seal(
 		error = -ESTALE;
 	}
 	if (error) {
-		hsm_store_del_sync(f->store, f->rec.oid);
+		hsm_store_del_sync(f->store, f->rec.copy[0].oid);
 		undo_migrating(it);
 		return error;
 	}
@@ -362,11 +363,12 @@ migrate_seal(
 	f->rec.mtime_nsec = it->before.st_mtim.tv_nsec;
 	f->rec.checksum = it->meta.checksum;
 	f->rec.copy_version++;
+	f->rec.copy[0].state = HSM_COPY_DURABLE;
 	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (!error)
 		error = hsm_fileref_restat(f);
 	if (error) {
-		hsm_store_del_sync(f->store, f->rec.oid);
+		hsm_store_del_sync(f->store, f->rec.copy[0].oid);
 		undo_migrating(it);
 		return error;
 	}

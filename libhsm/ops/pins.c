@@ -52,7 +52,7 @@ pins_prepare(
 	}
 	f->rec.flags = flags;
 	/* a record holding nothing but cleared pins goes away */
-	if (!flags && hsm_oid_is_zero(f->rec.oid) &&
+	if (!flags && hsm_oid_is_zero(f->rec.copy[0].oid) &&
 	    f->rec.pending == HSM_OP_NONE)
 		error = f->has_rec ? hsm_fileref_clear(f, HSM_DUR_BATCH) : 0;
 	else

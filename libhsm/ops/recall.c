@@ -50,6 +50,7 @@ mark_lost(
 	struct hsm_fileref	*f)
 {
 	f->rec.flags |= HSM_F_LOST;
+	f->rec.copy[0].state = HSM_COPY_LOST;
 	hsm_fileref_commit(f, HSM_DUR_NOW);
 	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 	return -ENOLINK;
@@ -92,7 +93,7 @@ recall_chunk(
 	int64_t			n;
 	int			error;
 
-	error = hsm_chunk_fetch(f->store, f->rec.oid, &rs->meta, c, rs->buf,
+	error = hsm_chunk_fetch(f->store, f->rec.copy[0].oid, &rs->meta, c, rs->buf,
 			&rs->ext_idx);
 	if (error)
 		return error;
@@ -183,7 +184,7 @@ recall_begin(
 	if (!rs)
 		return -ENOMEM;
 	rs->f = f;
-	error = store->ops->stat(store, f->rec.oid, &rs->meta);
+	error = store->ops->stat(store, f->rec.copy[0].oid, &rs->meta);
 	if (error == -ENOENT || error == -EUCLEAN) {
 		error = mark_lost(f);
 		goto out_free;

@@ -48,6 +48,7 @@ mark_lost(
 	struct hsm_fileref	*f)
 {
 	f->rec.flags |= HSM_F_LOST;
+	f->rec.copy[0].state = HSM_COPY_LOST;
 	hsm_fileref_commit(f, HSM_DUR_BATCH);
 	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 	return -ENOLINK;
@@ -101,7 +102,7 @@ check_store_copy(
 	struct hsm_objmeta	meta;
 	int			error;
 
-	error = store->ops->stat(store, f->rec.oid, &meta);
+	error = store->ops->stat(store, f->rec.copy[0].oid, &meta);
 	if (error == -ENOENT || error == -EUCLEAN)
 		return mark_lost(f);
 	if (error)

@@ -53,6 +53,7 @@ undo_release(
 	}
 	f->rec.pending = HSM_OP_NONE;
 	f->rec.flags |= HSM_F_LOST;
+	f->rec.copy[0].state = HSM_COPY_LOST;
 	return hsm_fileref_commit(f, HSM_DUR_BATCH);
 }
 

@@ -23,14 +23,14 @@ hsm_settle_stale(
 	switch (f->rec.pending) {
 	case HSM_OP_MIGRATING:
 	case HSM_OP_FORGETTING:
-		error = hsm_fileref_del_object(f, f->rec.oid);
+		error = hsm_fileref_del_object(f, f->rec.copy[0].oid);
 		if (error && error != -ENOENT)
 			return error;
 		if (f->rec.pending == HSM_OP_FORGETTING)
 			hsm_fault(f->fs, "forget-deleted");
 		f->rec.flags &= HSM_F_ADMIN;
 		f->rec.pending = HSM_OP_NONE;
-		memset(f->rec.oid, 0, HSM_OID_LEN);
+		memset(&f->rec.copy[0], 0, sizeof(f->rec.copy[0]));
 		if (!f->rec.flags)
 			return hsm_fileref_clear(f, HSM_DUR_BATCH);
 		return hsm_fileref_commit(f, HSM_DUR_BATCH);

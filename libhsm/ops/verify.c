@@ -31,7 +31,7 @@ compare_range(
 	while (len) {
 		size_t want = len < VERIFY_BUF ? len : VERIFY_BUF;
 		ssize_t n = pread(f->fd, a, want, off);
-		ssize_t m = store->ops->get(store, f->rec.oid, b, want, off);
+		ssize_t m = store->ops->get(store, f->rec.copy[0].oid, b, want, off);
 
 		if (m < 0)
 			return -ENOLINK;

@@ -305,6 +305,7 @@ __mark_lost(
 	struct srv_inode	*in)
 {
 	in->rec.flags |= HSM_F_LOST;
+	in->rec.copy[0].state = HSM_COPY_LOST;
 	__srv_inode_commit(s, in);
 	return -ENOLINK;
 }
@@ -324,7 +325,7 @@ __load_released(
 
 	if (!store)
 		return -EIO;		/* unreachable, not lost */
-	error = store->ops->stat(store, r->oid, &in->meta);
+	error = store->ops->stat(store, r->copy[0].oid, &in->meta);
 	if (error == -ENOENT || error == -EUCLEAN)
 		return __mark_lost(s, in);
 	if (error) {

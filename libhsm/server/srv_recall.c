@@ -147,6 +147,7 @@ __chunk_failed(
 	in->cstate[c] = CH_IDLE;
 	if (error == -ENOLINK && !(in->rec.flags & HSM_F_LOST)) {
 		in->rec.flags |= HSM_F_LOST;
+		in->rec.copy[0].state = HSM_COPY_LOST;
 		__srv_inode_commit(s, in);
 		srv_log(s, LOG_ERR, "inode %llu: store copy missing or corrupt "
 			"(chunk %llu): flagged lost", (unsigned long long)in->ino,
@@ -552,10 +553,10 @@ srv_recall_batch(
 	}
 	/* the batch after ours, which another worker takes next */
 	if (!error && nxt_len && w->store->ops->prefetch)
-		w->store->ops->prefetch(w->store, in->rec.oid, nxt_off, nxt_len);
+		w->store->ops->prefetch(w->store, in->rec.copy[0].oid, nxt_off, nxt_len);
 	/* every chunk checked on its own, before any is written */
 	for (i = 0; i < n && !error; i++) {
-		error = hsm_chunk_fetch(w->store, in->rec.oid, &in->meta,
+		error = hsm_chunk_fetch(w->store, in->rec.copy[0].oid, &in->meta,
 				batch[i], w->buf + (i << in->meta.chunk_shift),
 				&hint);
 		srv_worker_store_failed(w, error);

@@ -7,8 +7,8 @@
 # the data, st_blocks and the xattr are left exactly as they were; a good
 # file in the same batch is still handled.
 #
-# The v1 layout (libhsm/base/record.c): "XHSM", version byte at offset 4,
-# 128 bytes, XXH3-64 of bytes 0..119 at 120.
+# The v2 layout (libhsm/base/record.c): "XHSM", version byte at offset 4,
+# 160 bytes, XXH3-64 of bytes 0..151 at 152.
 
 . "$(dirname "$0")/../common/preamble"
 
@@ -28,7 +28,7 @@ sync
 "$XFS_HSM" migrate "$M/rel" >> "$seqres.full" 2>&1 ||
 	_fail "migrate rel failed"
 good=$(_hexrec "$M/ref")
-[ ${#good} -eq 256 ] || _fail "unexpected record length: $good"
+[ ${#good} -eq 320 ] || _fail "unexpected record length: $good"
 [ "${good:0:8}" = 5848534d ] || _fail "unexpected record magic: $good"
 
 # _flip HEX BYTE: HEX with byte BYTE xor 0xff

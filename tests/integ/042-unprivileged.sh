@@ -77,7 +77,7 @@ chown "$HSM_USER:" "$M/home"
 "$XFS_HSM" migrate "$M/secret" "$M/public" >> "$seqres.full" 2>&1 ||
 	_fail "migrate failed"
 rec=$(_hexrec "$M/public")
-[ ${#rec} -eq 256 ] || _fail "no record on public"
+[ ${#rec} -eq 320 ] || _fail "no record on public"
 
 echo "== store modes under umask 000"
 find "$STORE" -mindepth 1 \( -type d -perm /077 -o -type f -perm /077 \) \

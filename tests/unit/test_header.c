@@ -17,8 +17,10 @@ main(void)
 {
 	plan_tests(1);
 	ok(rec.flags == HSM_F_ARCHIVED && op == HSM_OP_FORGETTING &&
-	   sizeof(version) > 1 && HSM_RECORD_SIZE == 128 &&
-	   sizeof(((struct hsm_record *)0)->oid) == HSM_OID_LEN,
+	   sizeof(version) > 1 && HSM_RECORD_SIZE == 160 &&
+	   HSM_RECORD_V1_SIZE == 128 && HSM_COPIES_MAX >= 3 &&
+	   sizeof(((struct hsm_record *)0)->copy[0].oid) == HSM_OID_LEN &&
+	   rec.copy[HSM_COPIES_MAX - 1].state == HSM_COPY_NONE,
 	   "<hsm.h> compiles alone in C (libhsm %s)", version);
 	return exit_status();
 }

@@ -21,8 +21,8 @@ main(void)
 
 	rec.flags = HSM_F_ARCHIVED | HSM_F_PINS;
 	plan_tests(1);
-	ok(fn != 0 && op == HSM_OP_FORGETTING && HSM_RECORD_SIZE == 128 &&
-	   sizeof(rec.oid) == HSM_OID_LEN,
+	ok(fn != 0 && op == HSM_OP_FORGETTING && HSM_RECORD_SIZE == 160 &&
+	   sizeof(rec.copy[0].oid) == HSM_OID_LEN,
 	   "<hsm.h> compiles alone in C++ (libhsm %s)", LIBHSM_VERSION);
 	return exit_status();
 }
