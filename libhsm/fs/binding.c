@@ -3,7 +3,12 @@
  * binding.c - which store serves a filesystem: trusted.hsm.fs on its root.
  *
  * The value is text, so an administrator can read it with getfattr:
- *   "xfs-hsm-binding 1\nstore_id 1\nstore posix:/abs/dir\n"
+ *   "xfs-hsm-binding 1\nstore_id 1\nstore posix:/abs/dir\nrecords 2\n"
+ * "records 2" says that every record on the filesystem is v2, which lets
+ * a scan skip inodes by their fork size (record_rule.c).  A binding says
+ * it from the start; xfs_hsmscan --upgrade adds it once no v1 record is
+ * left.  An older libhsm refuses the line as an unknown key, and so can
+ * never write a v1 record behind it.
  * The store keeps the filesystem UUID in its own marker, so the pair is
  * checked from both sides.
  */
@@ -30,8 +35,9 @@ hsm_binding_format(
 
 	if (!b->spec[0] || strchr(b->spec, '\n') || !b->store_id)
 		return -EINVAL;
-	n = snprintf(buf, size, BINDING_MAGIC "store_id %u\nstore %s\n",
-			b->store_id, b->spec);
+	n = snprintf(buf, size, BINDING_MAGIC "store_id %u\nstore %s\n%s",
+			b->store_id, b->spec,
+			b->records_v2 ? "records 2\n" : "");
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return n;
@@ -47,6 +53,7 @@ hsm_binding_parse(
 	char			text[sizeof(b->spec) + 64];
 	char			*line, *save = NULL;
 	bool			have_id = false, have_store = false;
+	bool			have_records = false;
 
 	if (len < mlen || len >= sizeof(text) || memcmp(buf, BINDING_MAGIC, mlen))
 		return -EUCLEAN;
@@ -72,6 +79,9 @@ hsm_binding_parse(
 				return -EUCLEAN;
 			strcpy(b->spec, line + 6);
 			have_store = true;
+		} else if (!strcmp(line, "records 2") && !have_records) {
+			b->records_v2 = true;
+			have_records = true;
 		} else {
 			return -EUCLEAN;
 		}

@@ -170,6 +170,7 @@ load_binding(
 	if (!fs->store_spec)
 		return -ENOMEM;
 	fs->store_id = b.store_id;
+	fs->records_v2 = b.records_v2;
 	return 0;
 }
 

@@ -26,6 +26,7 @@ struct hsm_fs {
 	char		uuid_str[37];
 	char		*store_spec;	/* from the binding, or NULL */
 	uint32_t	store_id;
+	bool		records_v2;	/* binding: no v1 record here */
 	struct hsm_store *store;	/* opened store, or NULL */
 	uint8_t		boot_id[16];
 	hsm_progress_fn	progress_fn;
@@ -89,6 +90,7 @@ enum {
 struct hsm_binding {
 	uint32_t	store_id;
 	char		spec[4096];	/* "posix:/dir" */
+	bool		records_v2;	/* "records 2": no v1 record here */
 };
 /* Parse the binding value (-EUCLEAN if malformed); format it, returning
  * its length or -EINVAL for a binding that could not be parsed back. */
@@ -242,7 +244,9 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * Crash here when LIBHSM_FAULT names @step (for crash tests, fault.c).
  * Steps: migrate-pending, migrate-copied, migrate-archived,
  * release-pending, release-punched, recall-pending, recall-chunk,
- * forget-pending, forget-deleted; in xfs_hsmd's recalls: srv-recalling
+ * forget-pending, forget-deleted, upgrade-written (a v1 record rewritten,
+ * not forced), upgrade-mark (before "records 2" is written to the
+ * binding); in xfs_hsmd's recalls: srv-recalling
  * (RECALLING recorded), srv-written (a batch written, not synced),
  * srv-synced (data durable, map not saved), srv-mapped (map durable),
  * srv-finalize (map removed, RELEASED not yet cleared).

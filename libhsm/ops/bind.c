@@ -42,7 +42,8 @@ hsm_fs_bind(
 	const char		*mnt,
 	const char		*store_spec)
 {
-	struct hsm_binding	b = { .store_id = 1 };
+	/* a new binding: everything written from now on is v2 */
+	struct hsm_binding	b = { .store_id = 1, .records_v2 = true };
 	struct hsm_store	*store = NULL;
 	struct hsm_fs		*fs = NULL;
 	struct stat		st;

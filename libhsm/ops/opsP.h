@@ -122,7 +122,7 @@ struct hsm_batch {
 const struct hsm_opdesc *hsm_opdesc(enum hsm_command code);
 extern const struct hsm_opdesc hsm_op_migrate, hsm_op_release,
 	hsm_op_recall, hsm_op_forget, hsm_op_pins, hsm_op_repair,
-	hsm_op_marklost;
+	hsm_op_marklost, hsm_op_upgrade;
 
 /* ---- the engine's services to the phase functions (batch.c) ---------- */
 

@@ -17,6 +17,7 @@ static const struct hsm_opdesc *const optable[] = {
 	[HSM_CMD_PINS]		= &hsm_op_pins,
 	[HSM_CMD_REPAIR]	= &hsm_op_repair,
 	[HSM_CMD_MARKLOST]	= &hsm_op_marklost,
+	[HSM_CMD_UPGRADE]	= &hsm_op_upgrade,
 };
 
 const struct hsm_opdesc *

@@ -73,6 +73,12 @@ static const struct {
 		MAGIC "store_id 1\nstore posix:/x\nstore posix:/y\n", 0 },
 	{ "store empty", MAGIC "store_id 1\nstore \n", 0 },
 	{ "unknown key", MAGIC "store_id 1\nstore posix:/x\ncolor red\n", 0 },
+	{ "records 1", MAGIC "store_id 1\nstore posix:/x\nrecords 1\n", 0 },
+	{ "records 3", MAGIC "store_id 1\nstore posix:/x\nrecords 3\n", 0 },
+	{ "records twice",
+		MAGIC "store_id 1\nstore posix:/x\nrecords 2\nrecords 2\n", 0 },
+	{ "records without value", MAGIC "store_id 1\nstore posix:/x\nrecords\n",
+		0 },
 	{ "key without value", MAGIC "store_id 1\nstore\n", 0 },
 	{ "NUL byte inside", MAGIC "store_id 1\nstore posix:/x\0y\n",
 		sizeof(MAGIC "store_id 1\nstore posix:/x\0y\n") - 1 },
@@ -119,6 +125,37 @@ test_round_trip(void)
 		   good[i].id, spec, n, rc);
 	}
 	free(longspec);
+}
+
+/* "records 2": written only when set, read back, and in any position. */
+static void
+test_records_line(void)
+{
+	static const char	want[] = MAGIC "store_id 7\nstore posix:/s\n"
+					 "records 2\n";
+	static const char	first[] = MAGIC "records 2\nstore_id 7\n"
+					  "store posix:/s\n";
+	struct hsm_binding	b, back;
+	char			buf[4200];
+	int			n, rc;
+
+	memset(&b, 0, sizeof(b));
+	b.store_id = 7;
+	snprintf(b.spec, sizeof(b.spec), "posix:/s");
+	n = hsm_binding_format(&b, buf, sizeof(buf));
+	rc = n < 0 ? n : hsm_binding_parse(buf, n, &back);
+	ok(n > 0 && !strstr(buf, "records") && rc == 0 && !back.records_v2,
+	   "no records line unless v2-only: parsed back as may-hold-v1 (%d)",
+	   rc);
+	b.records_v2 = true;
+	n = hsm_binding_format(&b, buf, sizeof(buf));
+	rc = n < 0 ? n : hsm_binding_parse(buf, n, &back);
+	ok(n > 0 && !strcmp(buf, want) && rc == 0 && back.records_v2 &&
+	   back.store_id == 7, "v2-only: \"records 2\" written and read "
+	   "back (%d)", rc);
+	rc = hsm_binding_parse(first, strlen(first), &back);
+	ok(rc == 0 && back.records_v2 && !strcmp(back.spec, "posix:/s"),
+	   "\"records 2\" before the other lines is read (%d)", rc);
 }
 
 static void
@@ -198,8 +235,9 @@ int
 main(void)
 {
 	plan_tests(ARRAY_SIZE(good) + ARRAY_SIZE(bad_format) + 1 +
-		   ARRAY_SIZE(bad_parse) + 2 + ARRAY_SIZE(lenient));
+		   ARRAY_SIZE(bad_parse) + 2 + ARRAY_SIZE(lenient) + 3);
 	test_round_trip();
+	test_records_line();
 	test_bad_format();
 	test_bad_parse();
 	return exit_status();
