@@ -74,8 +74,9 @@ die()
 # groff-base (man page lint), util-linux/mount (losetup, findmnt, mount),
 # e2fsprogs (chattr), kmod (modprobe loop/xfs), coreutils (sha256sum,
 # timeout), tar, bsdtar (libarchive-tools) and rsync (copies of released
-# files), strace (holds a command at a chosen fsync in the crash tests,
-# and lists the paths tools touch in 041), passwd (useradd for 042's
+# files), acl (setfacl: files with ACLs in 068), strace (holds a command
+# at a chosen fsync in the crash tests, and lists the paths tools touch
+# in 041), passwd (useradd for 042's
 # unprivileged user), systemd (systemd-analyze checks the unit), clang
 # and libclang-rt-14-dev (libFuzzer and clang's ASan/UBSan runtimes for
 # the fuzz targets; gcc's sanitizers for make check-sanitize come with
@@ -85,7 +86,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	xfslibs-dev xfsprogs liburcu-dev libattr1-dev attr libxxhash-dev
 	libjson-c-dev libinih-dev libsystemd-dev python3 man-db groff-base
 	util-linux mount e2fsprogs kmod coreutils tar libarchive-tools rsync
-	strace passwd systemd clang libclang-rt-14-dev"
+	strace passwd systemd clang libclang-rt-14-dev acl"
 
 install_deps()
 {

@@ -48,6 +48,10 @@ usage(void)
 "                             @SECONDS[.FRACTION] or YYYY-MM-DD[ HH:MM[:SS]]\n"
 " -p, --paths                 name the files reported (reads directories)\n"
 " -r, --repair                finish or undo what a crash left pending\n"
+"     --upgrade               rewrite v1 records as v2; then mark the\n"
+"                             filesystem v2-only (faster scans)\n"
+"     --probe-all             read the record of every inode that has\n"
+"                             attributes, whatever its fork size says\n"
 " -a, --audit                 check the filesystem against its store\n"
 "     --verify                with --audit: read and check every copy\n"
 "     --gc                    with --audit: remove orphan objects\n"
@@ -60,7 +64,8 @@ usage(void)
 "                             --quick scan (a record index)\n"
 "     --state-dir <dir>       where --resume and --quick keep their files\n"
 "                             (default %s)\n"
-" -v, --verbose               with a listing: the summary too, on stderr\n"
+" -v, --verbose               how the scan chose the inodes it read; with\n"
+"                             a listing, the summary too, on stderr\n"
 " -h, --help                  display this help\n"
 " -V, --version               display version\n", HSM_STATEDIR);
 	printf("\nExit status: the sum of 1 (problems left), 2 (problems "
@@ -93,6 +98,8 @@ enum {
 	OPT_RESUME,
 	OPT_TIME_LIMIT,
 	OPT_STATE_DIR,
+	OPT_UPGRADE,
+	OPT_PROBE_ALL,
 };
 
 static void
@@ -118,6 +125,9 @@ parse_options(
 		{ "quick",		no_argument,	   NULL, 'q' },
 		{ "state-dir",		required_argument, NULL,
 		  OPT_STATE_DIR },
+		{ "upgrade",		no_argument,	   NULL, OPT_UPGRADE },
+		{ "probe-all",		no_argument,	   NULL,
+		  OPT_PROBE_ALL },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
@@ -191,6 +201,12 @@ parse_options(
 		case 'v':
 			o->verbose = true;
 			break;
+		case OPT_UPGRADE:
+			o->upgrade = true;
+			break;
+		case OPT_PROBE_ALL:
+			o->probe_all = true;
+			break;
 		case 'h':
 			usage();
 			exit(HSM_EX_OK);
@@ -224,7 +240,12 @@ parse_options(
 	if ((o->gc || o->repair) && o->quick)
 		conflict("--repair and --gc read every record: they cannot be "
 			 "combined with --quick");
-	o->records = !(o->changed && !o->list && !o->repair && !o->audit);
+	if (o->upgrade && (o->quick || o->resume))
+		conflict("--upgrade rewrites what one whole scan finds: it "
+			 "cannot be combined with --quick or --resume (run it "
+			 "again to finish an interrupted one)");
+	o->records = !(o->changed && !o->list && !o->repair && !o->audit &&
+		       !o->upgrade);
 	/* no records read, no index to use or to write */
 	if (!o->records)
 		o->quick = false;
@@ -317,6 +338,7 @@ main(
 	struct hsm_fs_geom	geom;
 	struct scan_result	res;
 	struct repair_totals	rep;
+	struct upgrade_totals	up;
 	struct audit		*audit = NULL;
 	const uint64_t		*c;
 	int64_t			started;
@@ -357,6 +379,7 @@ main(
 	vec_init(&res.named, sizeof(struct named));
 	vec_init(&res.pending, sizeof(struct pending));
 	vec_init(&res.tagged, sizeof(struct tagged));
+	vec_init(&res.v1, sizeof(struct tagged));
 	output_begin(fs);
 	started = time(NULL);
 	exitcode |= scan_run(fs, &geom, &res);
@@ -371,6 +394,8 @@ main(
 
 	if (o.repair && res.complete)
 		repair_run(fs, &res, &rep);
+	if (o.upgrade && res.complete)
+		upgrade_run(fs, &res, &up);
 	if (audit)
 		audit_run(audit, fs, &res);
 	if (o.paths)
@@ -390,6 +415,12 @@ main(
 	}
 	if (o.repair && res.complete)
 		repair_report(&rep);
+	if (o.upgrade && res.complete) {
+		if (o.json)
+			output_json_section("upgrade", upgrade_json(&up));
+		else
+			upgrade_report(&up);
+	}
 	if (audit)
 		audit_report(audit);
 	if (!res.complete && !res.failed)
@@ -405,6 +436,7 @@ main(
 	vec_free(&res.named);
 	vec_free(&res.pending);
 	vec_free(&res.tagged);
+	vec_free(&res.v1);
 	hsm_fs_free(fs);
 	return exitcode;
 }

@@ -116,6 +116,8 @@ output_file(
 	if (st->has_record && r->pending)
 		json_object_object_add(o, "owner_alive",
 				       json_object_new_boolean(e->alive));
+	json_object_object_add(o, "record_version", st->has_record &&
+			       !e->error ? u64(r->version) : NULL);
 	json_object_object_add(o, "size", u64(e->in.size));
 	json_object_object_add(o, "resident_bytes", u64(e->in.blocks * 512));
 	has_oid = st->has_record && !e->error && !hsm_oid_is_zero(r->copy[0].oid);
@@ -219,6 +221,40 @@ summary_line(
 	fprintf(out, "%-18s %" PRIu64 "\n", key, v);
 }
 
+/* With -v: which inodes the scan read, and why (xfs_hsmscan(8)). */
+static void
+rule_text(
+	FILE				*out,
+	const struct scan_result	*res)
+{
+	const struct hsm_record_rule	*r = &res->rule;
+	const uint64_t			*c = res->total.c;
+
+	if (opts->probe_all) {
+		fprintf(out, "%-18s not used (--probe-all): every inode with "
+			"attributes read\n", "record rule:");
+		return;
+	}
+	fprintf(out, "%-18s %u-byte inodes, %u-byte literal area; a %s "
+		"record needs %u bytes of a fork inside the inode\n",
+		"record rule:", r->inodesize, r->literal,
+		r->v2_only ? "v2" : "v1", r->need);
+	if (!r->v2_only)
+		fprintf(out, "%-18s slow: v1 records may be left here, so only "
+			"inodes without attributes are skipped (run --upgrade)"
+			"\n", "fast path:");
+	else if (c[C_FORK_SKIPPED])
+		fprintf(out, "%-18s applies: inodes whose fork is inside the "
+			"inode and begins after byte %u are skipped\n",
+			"fast path:", r->literal - r->need);
+	else
+		fprintf(out, "%-18s did not apply: every attribute fork seen "
+			"had room for a record (probing as without it)\n",
+			"fast path:");
+	fprintf(out, "%-18s %" PRIu64 " of %" PRIu64 " regular files\n",
+		"skipped by fork:", c[C_FORK_SKIPPED], c[C_REGULAR]);
+}
+
 /* The summary as text lines "key: value", keys in a fixed order. */
 static void
 summary_text(
@@ -236,6 +272,8 @@ summary_text(
 	fprintf(out, "%-18s %" PRIu64 ", %" PRIu64 " records read\n",
 		"inodes scanned:", c[C_INODES], c[C_PROBED]);
 	summary_line(out, "regular files:", c[C_REGULAR]);
+	if (opts->verbose && opts->records)
+		rule_text(out, res);
 	if (opts->records) {
 		fprintf(out, "%-18s %" PRIu64 " with no record, %" PRIu64
 			" with a record\n", "resident:", c[C_RES_NOREC],
@@ -252,6 +290,8 @@ summary_text(
 		if (c[C_LIVE])
 			fprintf(out, "; %" PRIu64 " in progress", c[C_LIVE]);
 		fputs(")\n", out);
+		if (c[C_V1])
+			summary_line(out, "v1 records:", c[C_V1]);
 		summary_line(out, "bad records:", c[C_BAD]);
 		summary_line(out, "unreadable:", c[C_ERRORS]);
 		if (c[C_VANISHED])
@@ -293,6 +333,8 @@ summary_json(
 		[C_BYTES_RESIDENT] = "bytes_resident",
 		[C_BYTES_RELEASED] = "bytes_released",
 		[C_BYTES_DUAL] = "bytes_dual_state",
+		[C_FORK_SKIPPED] = "skipped_by_fork_size",
+		[C_V1] = "v1_records",
 	};
 	const uint64_t		*c = res->total.c;
 	struct json_object	*o = json_object_new_object(), *p;
@@ -315,6 +357,20 @@ summary_json(
 	}
 	if (opts->changed)
 		json_object_object_add(o, "changed", u64(c[C_CHANGED]));
+	if (opts->records) {
+		p = json_object_new_object();
+		json_object_object_add(p, "inode_size",
+				       u64(res->rule.inodesize));
+		json_object_object_add(p, "literal_area",
+				       u64(res->rule.literal));
+		json_object_object_add(p, "record_needs",
+				       u64(res->rule.need));
+		json_object_object_add(p, "v2_only", json_object_new_boolean(
+				       res->rule.v2_only));
+		json_object_object_add(p, "used", json_object_new_boolean(
+				       !opts->probe_all));
+		json_object_object_add(o, "record_rule", p);
+	}
 	json_object_object_add(o, "complete",
 			       json_object_new_boolean(res->complete));
 	json_object_object_add(o, "seconds",

@@ -5,10 +5,11 @@
  *
  * Per inode, what bulkstat says decides whether the record is read at
  * all: only regular files carry records (libhsm never writes one on
- * anything else); an inode without an attribute fork (bs_forkoff 0) has
- * no xattr, so no record; with --quick, an inode unchanged (ctime) since
- * the index was taken and not in it still has none (state.c).  What is
- * left is read by handle, without a path lookup or an open.
+ * anything else); an inode whose attribute fork cannot hold one (no fork,
+ * or one inside the inode too small for a record: libhsm's record rule,
+ * unless --probe-all) has none; with --quick, an inode unchanged (ctime)
+ * since the index was taken and not in it still has none (state.c).  What
+ * is left is read by handle, without a path lookup or an open.
  *
  * The AGs are counted first with INUMBERS and handed out largest first;
  * each worker reads its next bulkstat batch while it reads the records of
@@ -35,6 +36,7 @@ static volatile sig_atomic_t stop_requested;
 struct scan_ctx {
 	struct hsm_fs		*fs;		/* the main thread's */
 	const struct hsm_fs_geom *geom;
+	struct hsm_record_rule	rule;
 	struct ag_state		*ags;
 	struct checkpoint	*cp;
 	struct record_index	*ix;
@@ -60,6 +62,7 @@ struct worker {
 	struct vec		named;
 	struct vec		pending;
 	struct vec		tagged;
+	struct vec		v1;		/* struct tagged: --upgrade */
 	size_t			cp_pending;	/* entries already in the */
 	size_t			cp_tagged;	/* checkpoint */
 	unsigned long		batches;	/* done by this run */
@@ -165,6 +168,15 @@ account_record(
 		p->gen = e->in.gen;
 		p->op = r->pending;
 	}
+	if (r->version < HSM_RECORD_VERSION) {
+		c->c[C_V1]++;
+		if (opts->upgrade) {
+			struct tagged *t = vec_push(&w->v1);
+
+			t->ino = e->in.ino;
+			t->gen = e->in.gen;
+		}
+	}
 	if (opts->audit && !hsm_oid_is_zero(r->copy[0].oid)) {
 		struct named *n = vec_push(&w->named);
 
@@ -227,8 +239,15 @@ scan_inode(
 	}
 	if (!opts->records || !S_ISREG(in->mode))
 		return;
-	if (in->forkoff == 0 || (w->ctx->ix && in->ctime_sec < w->ctx->epoch &&
-				 !index_has(w->ctx->ix, ixpos, in->ino))) {
+	if (opts->probe_all ? in->forkoff == 0 :
+	    !hsm_inode_may_hold_record(&w->ctx->rule, in)) {
+		if (in->forkoff)
+			c->c[C_FORK_SKIPPED]++;
+		c->c[C_RES_NOREC]++;
+		return;
+	}
+	if (w->ctx->ix && in->ctime_sec < w->ctx->epoch &&
+	    !index_has(w->ctx->ix, ixpos, in->ino)) {
 		c->c[C_RES_NOREC]++;
 		return;
 	}
@@ -602,6 +621,7 @@ worker_start(
 	vec_init(&w->named, sizeof(struct named));
 	vec_init(&w->pending, sizeof(struct pending));
 	vec_init(&w->tagged, sizeof(struct tagged));
+	vec_init(&w->v1, sizeof(struct tagged));
 	/* a struct hsm_fs serves one thread at a time: one each */
 	error = hsm_fs_open(hsm_fs_mountpoint(ctx->fs), 0, &w->fs);
 	if (error) {
@@ -704,6 +724,8 @@ merge_workers(
 		vec_append(&res->named, &ws[i].named);
 		vec_append(&res->pending, &ws[i].pending);
 		vec_append(&res->tagged, &ws[i].tagged);
+		vec_append(&res->v1, &ws[i].v1);
+		vec_free(&ws[i].v1);
 		vec_free(&ws[i].files);
 		vec_free(&ws[i].named);
 		vec_free(&ws[i].pending);
@@ -745,6 +767,15 @@ scan_run(
 		nomem();
 	pthread_mutex_init(&ctx.lock, NULL);
 	pthread_cond_init(&ctx.done_cond, NULL);
+	ret = hsm_fs_record_rule(fs, &ctx.rule);
+	if (ret) {
+		fprintf(stderr, "%s: cannot read the geometry of '%s': %s\n",
+			PROGNAME, hsm_fs_mountpoint(fs), strerror(-ret));
+		res->failed = true;
+		ret = HSM_EX_OPERATIONAL;
+		goto out;
+	}
+	res->rule = ctx.rule;
 	ret = load_state(&ctx, res, &started, &resumed);
 	if (ret) {
 		res->failed = true;

@@ -44,6 +44,8 @@ struct options {
 	bool		resume;
 	bool		quick;
 	bool		verbose;
+	bool		upgrade;	/* rewrite v1 records as v2 */
+	bool		probe_all;	/* read records whatever the fork size */
 	bool		records;	/* read records (not --changed-since
 					 * alone) */
 	unsigned	list;		/* SEL_* to list, 0: no list */
@@ -80,6 +82,8 @@ enum {
 	C_BYTES_RESIDENT,
 	C_BYTES_RELEASED,
 	C_BYTES_DUAL,
+	C_FORK_SKIPPED,		/* with a fork too small for a record */
+	C_V1,			/* v1 records (--upgrade rewrites them) */
 	C_NR
 };
 
@@ -159,6 +163,9 @@ struct scan_result {
 	struct vec	named;		/* struct named */
 	struct vec	pending;	/* struct pending */
 	struct vec	tagged;		/* struct tagged, for the index */
+	struct vec	v1;		/* struct tagged: v1 records, with
+					 * --upgrade */
+	struct hsm_record_rule rule;	/* what decided C_FORK_SKIPPED */
 };
 
 /* report.c: shared by every part; main.c sets opts */
@@ -271,6 +278,18 @@ void repair_run(struct hsm_fs *fs, struct scan_result *res,
 void repair_report(struct repair_totals *tot);
 /* The "repair" section; hands over tot->items. */
 struct json_object *repair_json(struct repair_totals *tot);
+
+/* upgrade.c: --upgrade */
+struct upgrade_totals {
+	unsigned long	upgraded;
+	unsigned long	failed;
+	size_t		done;		/* results so far, for progress */
+	bool		marked;		/* the binding says "records 2" */
+};
+void upgrade_run(struct hsm_fs *fs, struct scan_result *res,
+		 struct upgrade_totals *tot);
+void upgrade_report(const struct upgrade_totals *tot);
+struct json_object *upgrade_json(const struct upgrade_totals *tot);
 
 /* audit.c */
 struct audit;

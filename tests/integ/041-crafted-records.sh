@@ -4,13 +4,18 @@
 # huge lengths, unknown version, object ids with path characters) never
 # make any tool read or write outside its store.
 #
-# Every record is crafted from a real one by tests/common/mkrec, which
-# gives it a good XXH3 unless told otherwise, so the checks behind the
-# checksum are reached: object ids "../../etc/passwd", "/etc/passwd", with
-# a NUL, ids of 300 and 4200 bytes (the record grows), the object id of
-# another file (plain, and with a dead MIGRATING owner, which repair would
-# undo by deleting "its" object), huge sizes, chunk shifts 0, 5 and 63,
-# unknown version, pending operation and flags, a bad checksum, truncated.
+# Every record is crafted from a real (v2) one by tests/common/mkrec,
+# which gives it a good XXH3 unless told otherwise, so the checks behind
+# the checksum are reached: object ids "../../etc/passwd", "/etc/passwd",
+# with a NUL, ids of 300 and 4200 bytes (the record grows), the object id
+# of another file (plain, and with a dead MIGRATING owner, which repair
+# would undo by deleting "its" object), a second copy naming a traversal
+# or the other file's object, huge sizes, chunk shifts 0, 5 and 63, a v2
+# record saying version 1, unknown versions, pending operation, flags and
+# copy state, a bad checksum, truncated.  The same file rewritten as a v1
+# record (mkrec tov1), as an older release wrote it, keeps working; v1
+# records with a traversal, with the other file's object and a dead
+# MIGRATING owner, and truncated get the treatment of their v2 twins.
 # Each tool that reads records runs under strace: every path it names must
 # be in the store (object names only), on the mount, in the build tree or
 # a system place.  Sentinels where a traversal would land stay unread and
@@ -57,34 +62,48 @@ for n in normal victim; do
 done
 "$XFS_HSM" migrate "$M/normal" "$M/victim" >> "$seqres.full" 2>&1 ||
 	_fail "migrate normal victim failed"
-victim_oid=$(_hexrec "$M/victim" | cut -c33-64)
+# copy 0's object id: bytes 88..103 of a v2 record
+victim_oid=$(_hexrec "$M/victim" | cut -c177-208)
 victim_obj=$STORE/objects/${victim_oid:0:2}/$victim_oid
 [ -f "$victim_obj" ] || _fail "no victim object at $victim_obj"
 
 # name|how the file is prepared (rel: released, keep: archived)|edits
+# (v2 offsets: copy 0's object id at 88, copy 1 at 104: store id, state
+# at 108, object id at 112; after tov1, v1 offsets)
 cases='
 dotdot|rel|oid=../../etc/passwd
 abs|rel|oid=/etc/passwd
 nul|rel|oid=ab\0/../../../etc
 dotdot-keep|keep|oid=../../etc/passwd
-id300|rel|oid=../../../../etc at=16:LONG300 len=316
-id4200|rel|oid=/etc/passwd at=16:LONG4200 len=4216
+id300|rel|oid=../../../../etc at=88:LONG300 len=388
+id4200|rel|oid=/etc/passwd at=88:LONG4200 len=4288
 otherid|rel|oidhex=VICTIM
 otherid-keep|keep|oidhex=VICTIM
-othermig|keep|oidhex=VICTIM pending=1 pid=4000000 since=1
+othermig|keep|oidhex=VICTIM pending=1 state=1 pid=4000000 since=1
+copy1-dotdot|rel|at=104:01000000 at=108:02 at=112:DOTDOT
+copy1-victim|keep|at=104:01000000 at=108:02 at=112:VICTIM
 hugesize|rel|size=0xffffffffffffffff
 hugesize-keep|keep|size=0x7fffffffffffffff
 shift0|rel|shift=0
 shift5|rel|shift=5
 shift63|rel|shift=63
-version2|rel|version=2
+version1|rel|version=1
+version3|rel|version=3
 version255|rel|version=255
 pending9|rel|pending=9
 flagsall|rel|flags=0xffffffff
+state4|rel|state=4
 badcsum|rel|badcsum
 truncated|rel|len=100
 stub|rel|len=5
+v1|rel|tov1
+v1-keep|keep|tov1
+v1-dotdot|rel|tov1 oid=../../etc/passwd
+v1-othermig|keep|tov1 oidhex=VICTIM pending=1 pid=4000000 since=1
+v1-truncated|rel|tov1 len=127
 '
+# "../../etc/passwd", 16 bytes, as hex
+dotdot_hex=2e2e2f2e2e2f6574632f706173737764
 # "../" repeated, as hex, to N bytes
 _long()
 {
@@ -111,6 +130,7 @@ done <<< "$cases"
 while IFS='|' read -r name how edits; do
 	[ -n "$name" ] || continue
 	edits=${edits//VICTIM/$victim_oid}
+	edits=${edits//DOTDOT/$dotdot_hex}
 	edits=${edits//LONG300/$long300}
 	edits=${edits//LONG4200/$long4200}
 	# word splitting of $edits is wanted: one edit per word
@@ -290,6 +310,47 @@ _traced audit "$SCAN_BIN" --paths --state-dir "$STATE" --audit --verify "$M" |
 	grep -E "$_SCANPICK" | sort
 _traced gc "$SCAN_BIN" --paths --state-dir "$STATE" --gc --grace 0 "$M" |
 	grep -E "$_SCANPICK" | sort
+
+echo "at ${SECONDS}s" >> "$seqres.full"
+echo "== v1 records on fresh files"
+# what the tools above did to v1 and v1-keep depends on the other records;
+# two fresh files show plainly that a v1 record is read as before: status
+# and a scan take it as it is, recall and release use it, and what they
+# write back is v2
+for n in late late-keep; do
+	head -c 100000 /dev/urandom > "$M/$n"
+	sha256sum < "$M/$n" > "$tmp.sum.$n"
+done
+"$XFS_HSM" migrate "$M/late" >> "$seqres.full" 2>&1 || _fail "migrate late failed"
+"$XFS_HSM" migrate --keep "$M/late-keep" >> "$seqres.full" 2>&1 ||
+	_fail "migrate --keep late-keep failed"
+for n in late late-keep; do
+	hex=$("$MKREC" --decode tov1 "$(_hexrec "$M/$n")" 2>> "$seqres.full") ||
+		_fail "mkrec $n failed"
+	setfattr -n trusted.hsm -v "0x$hex" "$M/$n" || _fail "setfattr $n failed"
+	echo "$hex" > "$tmp.hex.$n"
+	echo "$n: v1 record of $(( ${#hex} / 2 )) bytes"
+done
+_status_short "$M/late" "$M/late-keep"
+_scan --paths --state-dir "$STATE" "$M" > "$tmp.late.scan"
+grep -E '^v1 records:' "$tmp.late.scan"
+grep -F "SCRATCH_MNT/late" "$tmp.late.scan" ||
+	echo "scan: nothing to say of late, late-keep"
+for n in late late-keep; do
+	[ "$(_hexrec "$M/$n")" = "$(cat "$tmp.hex.$n")" ] &&
+		echo "$n: record unchanged by the scan"
+done
+_hsm recall "$M/late"
+_hsm release "$M/late-keep"
+_status_short "$M/late" "$M/late-keep"
+for n in late late-keep; do
+	rec=$(_hexrec "$M/$n")
+	echo "$n: now a v${rec:9:1} record of $(( ${#rec} / 2 )) bytes"
+done
+"$XFS_HSM" recall "$M/late-keep" >> "$seqres.full" 2>&1
+for n in late late-keep; do
+	sha256sum < "$M/$n" | cmp -s - "$tmp.sum.$n" && echo "$n: reads right"
+done
 
 echo "at ${SECONDS}s" >> "$seqres.full"
 echo "== outcome"
