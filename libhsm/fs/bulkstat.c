@@ -145,6 +145,8 @@ fill_inode(
 	in->ctime_nsec = b->bs_ctime_nsec;
 	in->forkoff = b->bs_forkoff;
 	in->aextents = b->bs_aextents;
+	in->atime_sec = b->bs_atime;
+	in->projid = b->bs_projectid;
 }
 
 /* Refill the batch.  Returns 0, 1 at the end, or -errno. */
