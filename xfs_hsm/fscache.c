@@ -147,3 +147,19 @@ report_file_error(
 		file_error_reason(fs, error));
 	exitcode |= HSM_EX_PROBLEMS;
 }
+
+struct hsm_fs *
+fs_named(
+	const char	*path,
+	bool		need_store)
+{
+	struct stat	st;
+
+	if (lstat(path, &st) < 0) {
+		fprintf(stderr, "%s: cannot access '%s': %s\n", PROGNAME, path,
+			strerror(errno));
+		exitcode |= HSM_EX_OPERATIONAL;
+		return NULL;
+	}
+	return fs_for_path(path, need_store);
+}

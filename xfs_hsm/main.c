@@ -34,6 +34,8 @@ static const struct cmdinfo cmdtab[] = {
 	  "remove pins or a file's recall mode", clear_help },
 	{ "stats", stats_f, "[--json] MOUNT",
 	  "show the counters of the xfs_hsmd serving MOUNT", stats_help },
+	{ "policy", policy_f, "[--config FILE] [-n] [--json] [-j N] MOUNT",
+	  "keep a filesystem below its watermarks, once", policy_help },
 };
 #define NCMDS	(sizeof(cmdtab) / sizeof(cmdtab[0]))
 

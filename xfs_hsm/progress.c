@@ -30,8 +30,7 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* "12.0 MiB" */
-static const char *
+const char *
 human(
 	double		v,
 	char		*buf,

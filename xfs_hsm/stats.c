@@ -132,7 +132,7 @@ stats_f(
 		errtryhelp(HSM_EX_USAGE);
 	}
 	require_root();
-	fs = fs_for_path(argv[optind], false);
+	fs = fs_named(argv[optind], false);
 	if (!fs)
 		return 0;		/* reported, exitcode set */
 	error = hsm_fs_daemon_stats(fs, &st);

@@ -42,6 +42,8 @@ int clear_f(int argc, char **argv);
 void clear_help(void);
 int stats_f(int argc, char **argv);
 void stats_help(void);
+int policy_f(int argc, char **argv);
+void policy_help(void);
 
 /* main.c */
 void require_root(void);
@@ -49,6 +51,9 @@ void require_root(void);
 /* The filesystem of a path, opened once per device.  NULL when it
  * cannot be used; the reason was printed once and exitcode set. */
 struct hsm_fs *fs_for_path(const char *path, bool need_store);
+/* The same for a path named on the command line (a mount point): a path
+ * that cannot be reached is reported here. */
+struct hsm_fs *fs_named(const char *path, bool need_store);
 void fs_cache_free(void);
 /* Why an operation on one file failed, for "cannot VERB 'PATH': WHY". */
 const char *file_error_reason(struct hsm_fs *fs, int error);
@@ -91,6 +96,8 @@ bool batch_option(struct batch_run *run, int c, const char *arg);
 void batch_options_help(void);
 
 /* progress.c */
+/* "12.0 MiB" into @buf */
+const char *human(double v, char *buf, size_t size);
 struct progress;
 struct progress *progress_start(const char *verb);
 void progress_file(struct progress *p, uint64_t bytes, bool failed);

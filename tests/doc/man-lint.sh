@@ -17,7 +17,7 @@ if [ "$(id -u)" -ne 0 ] && ! "$XFS_HSM" --help > /dev/null 2>&1; then
 fi
 
 pages="man/man8/xfs_hsm.8 man/man8/xfs_hsmd.8 man/man8/xfs_hsmscan.8
-	man/man3/libhsm.3 man/man7/xfs_hsm.7"
+	man/man3/libhsm.3 man/man5/xfs_hsm.conf.5 man/man7/xfs_hsm.7"
 
 echo "== lint"
 for p in $pages; do

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* policy.h - the space policy of xfs_hsm policy (xfs_hsm.conf(5)). */
+#ifndef XFS_HSM_POLICY_H
+#define XFS_HSM_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <hsm.h>
+
+#define POLICY_CONFIG	"/etc/xfs-hsm/xfs_hsm.conf"
+#define POLICY_IDS_MAX	64
+
+/* A watermark: a percentage of the filesystem, or used bytes. */
+struct watermark {
+	bool		percent;
+	double		value;		/* percent, or bytes */
+};
+
+struct space_policy {
+	struct watermark high, low, premigrate;
+	bool		premigrate_set;	/* off unless given */
+	uint64_t	min_age;	/* seconds */
+	uint64_t	min_size;	/* bytes */
+	double		age_weight;	/* per day of age */
+	double		size_weight;	/* per MiB */
+	uint64_t	max_files;	/* per run, 0: no limit */
+	uint64_t	max_bytes;
+	uint64_t	check_interval;	/* seconds, for xfs_hsmd */
+	uint32_t	excl_uid[POLICY_IDS_MAX], excl_gid[POLICY_IDS_MAX],
+			excl_proj[POLICY_IDS_MAX];
+	unsigned	n_uid, n_gid, n_proj;
+};
+
+/* policy_config.c: read @file ([space], then [@mnt] over it).  Prints
+ * "FILE:LINE: [SECTION] KEY: why" for what is wrong.  @must_exist:
+ * the file was named on the command line.  Return: 0, or -1 (printed). */
+int policy_read(const char *file, bool must_exist, const char *mnt,
+		struct space_policy *p);
+void policy_defaults(struct space_policy *p);
+/* A watermark in bytes of a filesystem of @total bytes. */
+uint64_t watermark_bytes(const struct watermark *w, uint64_t total);
+
+/* What a run may do to one file. */
+enum cand_action {
+	ACT_NONE = 0,
+	ACT_RELEASE,		/* archived and clean: instant */
+	ACT_MIGRATE,		/* archive, then release */
+	ACT_PREMIGRATE,		/* archive only (--keep) */
+};
+
+struct candidate {
+	uint64_t	ino;
+	uint32_t	gen;
+	uint32_t	state;		/* HSM_STATE_* */
+	bool		dirty;
+	uint64_t	size;
+	uint64_t	resident;	/* bytes a release frees */
+	int64_t		age;		/* seconds since max(atime, mtime) */
+	double		score;
+	enum cand_action can;		/* what it may have */
+	enum cand_action action;	/* what a run chose for it */
+	bool		has_record;
+	int		error;		/* the run's result */
+	bool		done;
+};
+
+/* policy_select.c */
+struct space_now {
+	uint64_t	total, used;	/* bytes */
+};
+enum trigger {
+	TRIGGER_NONE = 0,
+	TRIGGER_HIGH,		/* above the high mark */
+	TRIGGER_PREMIGRATE,	/* above the premigrate mark only */
+};
+/* Can @in be a candidate, and for what?  Fills @c (score too). */
+bool policy_consider(const struct space_policy *p, int64_t now,
+		     const struct hsm_inode *in, const struct hsm_status *st,
+		     bool has_status, struct candidate *c);
+/* Rank @cands and choose what to do (action set on the chosen, ACT_NONE
+ * on the rest; those with done or error set are passed over).  Returns
+ * the trigger; *@want is the bytes the run aims to free (high) or to
+ * make dual-state (premigrate). */
+enum trigger policy_choose(const struct space_policy *p,
+			   const struct space_now *sp, uint64_t dual_bytes,
+			   struct candidate *cands, size_t n, uint64_t *want);
+
+#endif
