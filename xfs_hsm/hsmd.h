@@ -3,7 +3,10 @@
 #ifndef XFS_HSM_HSMD_H
 #define XFS_HSM_HSMD_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <hsm.h>
 #include "exitcodes.h"
 
@@ -11,15 +14,27 @@
 #define HSMD_CONFIG	"/etc/xfs-hsm/xfs_hsmd.conf"
 #define HSMD_READAHEAD	4	/* units, range mode */
 
+/* hsmd_policy.c: `xfs_hsm policy` every check_interval. */
+struct hsmd_policy {
+	bool		on;
+	char		file[PATH_MAX];
+	char		tool[PATH_MAX];
+	int64_t		interval_ms, next_ms;	/* CLOCK_MONOTONIC */
+	pid_t		pid;			/* the run, or -1 */
+	int		outfd;			/* its output (a memfd) */
+};
+
 struct hsmd_opts {
 	const char	*mnt;
 	const char	*config;	/* NULL: HSMD_CONFIG if it exists */
+	const char	*policy_config;	/* NULL: xfs_hsm.conf if it exists */
 	bool		config_given;
 	bool		foreground;
 	int		verbose;
 	struct hsm_server_config cfg;
 	/* what the command line set, over the config file */
 	unsigned	set;
+	struct hsmd_policy policy;
 };
 
 enum {
@@ -51,6 +66,16 @@ void hsmd_logf(int level, const char *fmt, ...)
 int hsmd_fdstore_take(int *group_fd, struct hsm_evtab **t);
 void hsmd_fdstore_give(int group_fd, struct hsm_evtab *t);
 void hsmd_fdstore_drop(void);
+
+void hsmd_policy_init(struct hsmd_opts *o, struct hsmd_policy *p);
+/* ms until the next run is due (0: now), -1 for none to wait for */
+long hsmd_policy_wait_ms(const struct hsmd_policy *p);
+/* Start a run if one is due and none runs. */
+void hsmd_policy_start(struct hsmd_policy *p, const char *mnt);
+/* Reap the run if it ended (true), logging its summary. */
+bool hsmd_policy_reap(struct hsmd_policy *p);
+/* Stop a run in progress (SIGTERM) and reap it. */
+void hsmd_policy_stop(struct hsmd_policy *p);
 
 /* hsmd_supervise.c: hold the group, run and replace the worker. */
 int hsmd_supervise(struct hsmd_opts *o, struct hsm_fs *fs, int group_fd,

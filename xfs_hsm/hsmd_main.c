@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "hsmd.h"
+#include "policy.h"
 
 static void
 usage(void)
@@ -25,6 +26,11 @@ usage(void)
 	       " -f, --foreground        stay in the foreground, log to "
 	       "stderr\n"
 	       " -c, --config <file>     settings (default %s)\n"
+	       " -P, --policy-config <file>\n"
+	       "                         run the space policy of <file> "
+	       "every check_interval\n"
+	       "                         (default: " POLICY_CONFIG ", if "
+	       "it exists)\n"
 	       " -m, --mode <mode>       whole (default) or range, for files "
 	       "that set none\n"
 	       " -j, --workers <n>       recall threads (default 4)\n"
@@ -73,6 +79,7 @@ parse_args(
 	static const struct option longopts[] = {
 		{ "foreground",	no_argument,	   NULL, 'f' },
 		{ "config",	required_argument, NULL, 'c' },
+		{ "policy-config", required_argument, NULL, 'P' },
 		{ "mode",	required_argument, NULL, 'm' },
 		{ "workers",	required_argument, NULL, 'j' },
 		{ "chunk-size",	required_argument, NULL, 'C' },
@@ -86,7 +93,7 @@ parse_args(
 	int			c;
 
 	argv[0] = (char *)HSMD_NAME;
-	while ((c = getopt_long(argc, argv, "fc:m:j:C:a:t:vhV", longopts,
+	while ((c = getopt_long(argc, argv, "fc:P:m:j:C:a:t:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -94,6 +101,9 @@ parse_args(
 			break;
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'P':
+			o->policy_config = optarg;
 			break;
 		case 'm':
 			set_opt(o, "mode", "--mode", optarg, SET_MODE);
@@ -219,6 +229,8 @@ main(
 	o.mnt = hsm_fs_mountpoint(fs);
 	o.cfg.log = hsmd_log;
 	hsmd_log_init(true, o.verbose);
+	/* before we leave the terminal: a bad policy file is seen there */
+	hsmd_policy_init(&o, &o.policy);
 
 	error = hsm_fs_open_store(fs);
 	if (error == -ENODATA)

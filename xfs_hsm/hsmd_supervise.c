@@ -136,6 +136,7 @@ hsmd_supervise(
 	siginfo_t		si;
 	time_t			started;
 	unsigned		backoff = BACKOFF_MIN_MS;
+	struct hsmd_policy	*policy = &o->policy;
 	bool			notified = false, stopping = false;
 	char			why[128], c;
 	int			pipefd[2], status, error;
@@ -216,11 +217,21 @@ hsmd_supervise(
 		}
 		close(pipefd[0]);
 
-		/* wait for the worker to end, passing stop signals on */
+		/* wait for the worker to end, passing stop signals on, and
+		 * start the space policy's runs when they are due */
 		for (;;) {
-			if (sigwaitinfo(&set, &si) < 0)
+			long wait = stopping ? -1 : hsmd_policy_wait_ms(policy);
+			struct timespec ts = { wait / 1000,
+					       (wait % 1000) * 1000000L };
+
+			if ((wait < 0 ? sigwaitinfo(&set, &si) :
+			     sigtimedwait(&set, &si, &ts)) < 0) {
+				if (errno == EAGAIN)
+					hsmd_policy_start(policy, o->mnt);
 				continue;
+			}
 			if (si.si_signo == SIGCHLD) {
+				hsmd_policy_reap(policy);
 				if (waitpid(pid, &status, WNOHANG) == pid)
 					break;
 				continue;
@@ -229,6 +240,7 @@ hsmd_supervise(
 				continue;	/* settings need a restart */
 			stopping = true;
 			sd_notify(0, "STOPPING=1");
+			hsmd_policy_stop(policy);
 			kill(pid, SIGTERM);
 		}
 		if (stopping || (WIFEXITED(status) && !WEXITSTATUS(status)))
@@ -248,6 +260,7 @@ hsmd_supervise(
 			   backoff * 2);
 		sleep_ms(backoff);
 	}
+	hsmd_policy_stop(policy);
 	/* every waiting event was answered: the group may close with us */
 	if (stopping)
 		hsmd_fdstore_drop();

@@ -5,7 +5,7 @@
  *
  *   LIBHSM_DELAY=<step>=<ms>      sleep that long at every pass of the
  *                                 step; store-get is each read from the
- *                                 store
+ *                                 store, store-put each write to it
  *
  * Always compiled in, like fault.c.
  */

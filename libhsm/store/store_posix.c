@@ -292,6 +292,7 @@ posix_put_write(
 	const char		*p = buf;
 	ssize_t			n;
 
+	hsm_fault_delay("store-put");
 	while (len) {
 		n = pwrite(w->fd, p, len, off);
 		if (n < 0) {
