@@ -192,6 +192,21 @@ hsm_fileref_lease(
 	return 0;
 }
 
+int
+hsm_fileref_lease_record(
+	struct hsm_fileref	*f,
+	const char		*verb)
+{
+	int			error;
+
+	error = hsm_fileref_lease(f, F_WRLCK);
+	if (!error)
+		return hsm_fileref_reread(f);
+	if (error == -EBUSY)
+		hsm_fs_set_detail(f->fs, "file is in use, not %s", verb);
+	return error;
+}
+
 void
 hsm_fileref_close(
 	struct hsm_fileref	*f)

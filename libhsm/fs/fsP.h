@@ -208,6 +208,13 @@ int hsm_fileref_clear(struct hsm_fileref *f, enum hsm_dur how);
  * without blocking: -EBUSY when it conflicts.  hsm_fileref_close drops it.
  */
 int hsm_fileref_lease(struct hsm_fileref *f, int type);
+/*
+ * F_WRLCK before a record's read-modify-write outside an operation (mark
+ * lost, upgrade): no operation of ours has the file open, so the record
+ * read again here is the one rewritten, and a running migrate's record
+ * cannot be undone.  -EBUSY says "file is in use, not @verb".
+ */
+int hsm_fileref_lease_record(struct hsm_fileref *f, const char *verb);
 /* Read the file's stat and record again (another process, or thread,
  * may have changed them).  0 or -errno. */
 int hsm_fileref_reread(struct hsm_fileref *f);

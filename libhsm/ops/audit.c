@@ -182,17 +182,9 @@ marklost_prepare(
 	int			error;
 
 	(void)b;
-	/*
-	 * Exclusive: no operation of ours has the file open, so the record
-	 * read here is the one rewritten (a read-modify-write race with a
-	 * running migrate could otherwise undo its record).
-	 */
-	error = hsm_fileref_lease(f, F_WRLCK);
-	if (error) {
-		if (error == -EBUSY)
-			hsm_fs_set_detail(f->fs, "file is in use, not flagged");
+	error = hsm_fileref_lease_record(f, "flagged");
+	if (error)
 		return error;
-	}
 	/* only the record that was judged, and only if it relies on it */
 	if (!f->has_rec || memcmp(f->rec.copy[0].oid, it->oid, HSM_OID_LEN) ||
 	    f->rec.pending != HSM_OP_NONE || !(f->rec.flags & HSM_F_ARCHIVED) ||

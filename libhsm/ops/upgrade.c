@@ -24,18 +24,9 @@ upgrade_prepare(
 	int			error;
 
 	(void)b;
-	/*
-	 * Exclusive, as for marking a file lost: no operation of ours has
-	 * the file open, so the record read here is the one rewritten and
-	 * no other writer's record is undone.
-	 */
-	error = hsm_fileref_lease(f, F_WRLCK);
-	if (error) {
-		if (error == -EBUSY)
-			hsm_fs_set_detail(f->fs, "file is in use, not "
-					"upgraded");
+	error = hsm_fileref_lease_record(f, "upgraded");
+	if (error)
 		return error;
-	}
 	if (!f->has_rec || f->rec.version >= HSM_RECORD_VERSION) {
 		it->outcome = HSM_NOOP;
 		return HSM_ITEM_DONE;
