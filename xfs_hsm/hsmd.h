@@ -74,6 +74,8 @@ long hsmd_policy_wait_ms(const struct hsmd_policy *p);
 void hsmd_policy_start(struct hsmd_policy *p, const char *mnt);
 /* Reap the run if it ended (true), logging its summary. */
 bool hsmd_policy_reap(struct hsmd_policy *p);
+/* A recall found the filesystem full: run now, unless a run runs. */
+void hsmd_policy_now(struct hsmd_policy *p, const char *mnt);
 /* Stop a run in progress (SIGTERM) and reap it. */
 void hsmd_policy_stop(struct hsmd_policy *p);
 

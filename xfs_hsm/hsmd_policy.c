@@ -140,6 +140,19 @@ hsmd_policy_start(
 	p->outfd = fd;
 }
 
+void
+hsmd_policy_now(
+	struct hsmd_policy	*p,
+	const char		*mnt)
+{
+	if (!p->on || p->pid > 0)
+		return;			/* a run in progress frees what it can */
+	hsmd_logf(LOG_WARNING, "%s is full: running the space policy now",
+		  mnt);
+	p->next_ms = 0;
+	hsmd_policy_start(p, mnt);
+}
+
 /* Log what the run said: its summary, and every line about a problem. */
 static void
 log_output(

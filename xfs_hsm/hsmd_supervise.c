@@ -61,6 +61,15 @@ tell_ready(
 	*fd = -1;
 }
 
+/* A recall found the filesystem full: the supervisor runs the policy now. */
+static void
+ask_room(
+	void		*arg)
+{
+	(void)arg;
+	kill(getppid(), SIGUSR1);
+}
+
 /* The worker: serve until told to stop.  Never returns. */
 static void __attribute__((noreturn))
 worker(
@@ -82,6 +91,8 @@ worker(
 		_exit(HSM_EX_OPERATIONAL);
 	o->cfg.ready = tell_ready;
 	o->cfg.ready_arg = &ready_fd;
+	if (o->policy.on)
+		o->cfg.room = ask_room;
 	error = hsm_server_new(fs, group_fd, t, &o->cfg, &the_server);
 	if (error) {
 		hsmd_logf(LOG_ERR, "cannot start serving %s: %s", o->mnt,
@@ -182,6 +193,7 @@ hsmd_supervise(
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);	/* the worker asks for room */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	hsmd_logf(LOG_INFO, "watching %s (store %s, %s recall)", o->mnt,
 		  hsm_fs_store_spec(fs) ? hsm_fs_store_spec(fs) : "none",
@@ -238,6 +250,11 @@ hsmd_supervise(
 			}
 			if (si.si_signo == SIGHUP)
 				continue;	/* settings need a restart */
+			if (si.si_signo == SIGUSR1) {
+				if (si.si_pid == pid)
+					hsmd_policy_now(policy, o->mnt);
+				continue;
+			}
 			stopping = true;
 			sd_notify(0, "STOPPING=1");
 			hsmd_policy_stop(policy);

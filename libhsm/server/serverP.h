@@ -180,6 +180,7 @@ struct srv_stats {
 	_Atomic uint64_t events, own_events, ignored, recalls, recall_bytes;
 	_Atomic uint64_t chunks, chunks_dedup, failures, timeouts, adopted;
 	_Atomic uint64_t in_flight, queued_now, unsynced_now;
+	_Atomic int64_t	room_asked_ns;	/* the last cfg.room call */
 	pthread_mutex_t	lat_lock;
 	uint32_t	lat_us[SRV_LAT_RING];
 	uint64_t	lat_n;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include "server/serverP.h"
 #include "server/fanotify_compat.h"
@@ -463,6 +464,38 @@ __chunk_written(
 	__srv_req_chunk_done(s, in, c, false);
 }
 
+/*
+ * The filesystem is full: ask for room (at most once a second, whatever
+ * the threads) and wait a little.  True while the caller may retry: a
+ * space policy run that releases dual-state files frees room in moments.
+ */
+static bool
+srv_room_wait(
+	struct hsm_server	*s,
+	int64_t			since_ns)
+{
+	int64_t			now = srv_now_ns(), last;
+	int64_t			max_ms = s->cfg.room_ms ? s->cfg.room_ms : 30000;
+	struct timespec		ts = { 0, 250 * 1000000L };
+
+	if (!s->cfg.room)
+		return false;
+	if (max_ms > s->cfg.timeout_ms / 2)
+		max_ms = s->cfg.timeout_ms / 2;
+	if (now - since_ns >= max_ms * 1000000)
+		return false;
+	last = atomic_load(&s->stats.room_asked_ns);
+	if (now - last >= 1000000000LL &&
+	    atomic_compare_exchange_strong(&s->stats.room_asked_ns, &last,
+					   now)) {
+		srv_log(s, LOG_WARNING, "%s is full: asking for room",
+			hsm_fs_mountpoint(s->fs));
+		s->cfg.room(s->cfg.room_arg);
+	}
+	nanosleep(&ts, NULL);
+	return true;
+}
+
 void
 srv_recall_batch(
 	struct srv_worker	*w,
@@ -473,7 +506,7 @@ srv_recall_batch(
 	size_t			n = 0, i, j, k, fetched = 0, hint = 0, max;
 	uint64_t		nxt_off = 0, nxt_len = 0;
 	struct stat		st;
-	int64_t			moved;
+	int64_t			moved, t0;
 	int			fd = -1, error = 0;
 
 	pthread_mutex_lock(&in->lock);
@@ -571,6 +604,13 @@ srv_recall_batch(
 		moved = hsm_chunk_write(fd, &in->meta, batch[i], j - i,
 				w->buf + (i << in->meta.chunk_shift), limit,
 				&hint);
+		for (t0 = srv_now_ns(); moved == -ENOSPC &&
+		     srv_room_wait(s, t0); ) {
+			hint = 0;
+			moved = hsm_chunk_write(fd, &in->meta, batch[i], j - i,
+					w->buf + (i << in->meta.chunk_shift),
+					limit, &hint);
+		}
 		pthread_mutex_lock(&in->lock);
 		for (k = i; k < j; k++)
 			__chunk_written(s, in, batch[k], moved < 0 ? moved : 0,
