@@ -208,7 +208,7 @@ hsm_fileref_lease_record(
 }
 
 void
-hsm_fileref_close(
+hsm_fileref_unlease(
 	struct hsm_fileref	*f)
 {
 	if (f->fd < 0)
@@ -218,6 +218,16 @@ hsm_fileref_close(
 	f->excl_hooked = false;
 	if (f->leased)
 		hsm_lease_drop(f->fd);
+	f->leased = false;
+}
+
+void
+hsm_fileref_close(
+	struct hsm_fileref	*f)
+{
+	if (f->fd < 0)
+		return;
+	hsm_fileref_unlease(f);
 	if (f->commit)
 		hsm_commit_forget_fd(f->commit, f->fd);
 	close(f->fd);

@@ -208,6 +208,8 @@ int hsm_fileref_clear(struct hsm_fileref *f, enum hsm_dur how);
  * without blocking: -EBUSY when it conflicts.  hsm_fileref_close drops it.
  */
 int hsm_fileref_lease(struct hsm_fileref *f, int type);
+/* Give the lease back before the close: a writer waiting on it goes on. */
+void hsm_fileref_unlease(struct hsm_fileref *f);
 /*
  * F_WRLCK before a record's read-modify-write outside an operation (mark
  * lost, upgrade): no operation of ours has the file open, so the record

@@ -114,6 +114,10 @@ copy_segment(
 
 		if (piece > len)
 			piece = len;
+		/* a writer's open breaks our lease: let it in now, not after
+		 * lease-break-time, since this copy is stale anyway */
+		if (!hsm_lease_intact(cs->f->fd, F_RDLCK))
+			return -ESTALE;
 		if (!cs->chunk_sum || chunk != cs->cur_chunk) {
 			error = finish_chunk(cs);
 			if (error)
@@ -327,6 +331,9 @@ migrate_work(
 			hsm_fs_set_detail(it->f.fs, "file changed during the "
 					"copy");
 		undo_migrating(it);
+		/* the writer that broke our lease need not wait for the
+		 * rest of the batch, nor for lease-break-time */
+		hsm_fileref_unlease(&it->f);
 		return error;
 	}
 	hsm_fault(it->f.fs, "migrate-copied");
