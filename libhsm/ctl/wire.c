@@ -51,6 +51,18 @@ static const size_t stats_fields[] = {
 };
 #define NSTATS	(sizeof(stats_fields) / sizeof(stats_fields[0]))
 
+static const size_t admit_fields[] = {
+	offsetof(struct hsm_admit_stats, matched),
+	offsetof(struct hsm_admit_stats, denied),
+	offsetof(struct hsm_admit_stats, audited),
+	offsetof(struct hsm_admit_stats, delayed),
+	offsetof(struct hsm_admit_stats, wait_ms),
+	offsetof(struct hsm_admit_stats, waiting),
+	offsetof(struct hsm_admit_stats, recalls),
+	offsetof(struct hsm_admit_stats, bytes),
+};
+#define NADMIT	(sizeof(admit_fields) / sizeof(admit_fields[0]))
+
 /* The header of @m into @p; -EINVAL for a message that cannot be sent. */
 static int
 encode_hdr(
@@ -234,7 +246,21 @@ hsm_stats_pack(
 	for (i = 0; i < NSTATS; i++)
 		put64(p + 8 + 8 * i, *(const uint64_t *)
 				((const char *)st + stats_fields[i]));
-	return 8 + 8 * NSTATS;
+	p += 8 + 8 * NSTATS;
+	/* then the admission rules' counters, which older readers ignore */
+	put32(p, st->nadmit);
+	p += 4;
+	for (i = 0; i < st->nadmit && i < HSM_ADMIT_RULES_MAX; i++) {
+		const struct hsm_admit_stats *a = &st->admit[i];
+		size_t j;
+
+		memcpy(p, a->name, HSM_ADMIT_NAME_MAX);
+		p += HSM_ADMIT_NAME_MAX;
+		for (j = 0; j < NADMIT; j++, p += 8)
+			put64(p, *(const uint64_t *)
+					((const char *)a + admit_fields[j]));
+	}
+	return p - (uint8_t *)buf;
 }
 
 int
@@ -254,6 +280,26 @@ hsm_stats_unpack(
 	for (i = 0; i < NSTATS; i++)
 		*(uint64_t *)((char *)st + stats_fields[i]) =
 				get64(p + 8 + 8 * i);
+	len -= 8 + 8 * NSTATS;
+	p += 8 + 8 * NSTATS;
+	if (len < 4)
+		return 0;		/* a daemon without admission rules */
+	st->nadmit = get32(p);
+	len -= 4;
+	p += 4;
+	if (st->nadmit > HSM_ADMIT_RULES_MAX ||
+	    len < st->nadmit * (HSM_ADMIT_NAME_MAX + 8 * NADMIT))
+		return -EBADMSG;
+	for (i = 0; i < st->nadmit; i++) {
+		struct hsm_admit_stats *a = &st->admit[i];
+		size_t j;
+
+		memcpy(a->name, p, HSM_ADMIT_NAME_MAX);
+		a->name[HSM_ADMIT_NAME_MAX - 1] = '\0';
+		p += HSM_ADMIT_NAME_MAX;
+		for (j = 0; j < NADMIT; j++, p += 8)
+			*(uint64_t *)((char *)a + admit_fields[j]) = get64(p);
+	}
 	return 0;
 }
 

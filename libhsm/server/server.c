@@ -135,15 +135,33 @@ worker_main(
 	struct srv_worker	*w = arg;
 	struct hsm_server	*s = w->srv;
 	struct srv_inode	*in;
-	struct srv_req		*r;
+	struct srv_req		*r, *turn;
+	struct timespec		ts;
+	int64_t			wake;
 
 	urcu_memb_register_thread();
 	for (;;) {
 		pthread_mutex_lock(&s->work_lock);
-		while (!s->evq_head && cds_list_empty(&s->runq) &&
-		       s->hk_request != HK_TICK && s->hk_request != HK_FINAL &&
-		       !s->stopping)
-			pthread_cond_wait(&s->work_cond, &s->work_lock);
+		for (;;) {
+			turn = NULL;
+			if (s->evq_head || !cds_list_empty(&s->runq) ||
+			    s->hk_request == HK_TICK ||
+			    s->hk_request == HK_FINAL || s->stopping)
+				break;
+			/* a request whose rule made it wait, when its
+			 * turn comes */
+			turn = __srv_admit_next(s, &wake);
+			if (turn)
+				break;
+			if (!wake) {
+				pthread_cond_wait(&s->work_cond, &s->work_lock);
+				continue;
+			}
+			ts.tv_sec = wake / 1000000000;
+			ts.tv_nsec = wake % 1000000000;
+			pthread_cond_timedwait(&s->work_cond, &s->work_lock,
+					       &ts);
+		}
 		/* classifying is quick: events first, then chunks */
 		if (s->evq_head) {
 			r = s->evq_head;
@@ -152,6 +170,9 @@ worker_main(
 				s->evq_tail = NULL;
 			pthread_mutex_unlock(&s->work_lock);
 			srv_classify(w, r);
+		} else if (turn || (turn = __srv_admit_next(s, &wake))) {
+			pthread_mutex_unlock(&s->work_lock);
+			srv_classify(w, turn);
 		} else if (!cds_list_empty(&s->runq)) {
 			in = cds_list_first_entry(&s->runq, struct srv_inode,
 					runq_link);
@@ -345,7 +366,8 @@ idle(
 	bool			quiet;
 
 	pthread_mutex_lock(&s->work_lock);
-	quiet = !s->evq_head && cds_list_empty(&s->runq);
+	quiet = !s->evq_head && cds_list_empty(&s->runq) &&
+		cds_list_empty(&s->admitq);
 	pthread_mutex_unlock(&s->work_lock);
 	return quiet && atomic_load(&s->stats.in_flight) == 0 &&
 	       !srv_ctl_busy(s);
@@ -535,7 +557,9 @@ hsm_server_new(
 	struct hsm_server	**sp)
 {
 	struct hsm_server	*s;
+	pthread_condattr_t	ca;
 	unsigned		i;
+	int			error;
 
 	if (!t || t->magic != EVTAB_MAGIC || group_fd < 0)
 		return -EINVAL;
@@ -556,12 +580,20 @@ hsm_server_new(
 	fs->route = HSM_ROUTE_SERVER;
 	pthread_mutex_init(&s->table_lock, NULL);
 	pthread_mutex_init(&s->work_lock, NULL);
-	pthread_cond_init(&s->work_cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* srv_now_ns */
+	pthread_cond_init(&s->work_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&s->parked_lock, NULL);
 	pthread_mutex_init(&s->conns_lock, NULL);
 	CDS_INIT_LIST_HEAD(&s->runq);
 	CDS_INIT_LIST_HEAD(&s->parked);
 	srv_stats_init(&s->stats);
+	error = srv_admit_init(s);
+	if (error) {
+		hsm_server_free(s);
+		return error;
+	}
 	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		goto out_free;
 	s->inodes = cds_lfht_new_flavor(1024, 1024, 0,
@@ -607,5 +639,6 @@ hsm_server_free(
 		close(s->stop_pipe[0]);
 		close(s->stop_pipe[1]);
 	}
+	srv_admit_free(s);
 	free(s);
 }

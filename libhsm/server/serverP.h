@@ -86,6 +86,14 @@ struct srv_req {
 	struct cds_list_head parked_link; /* server->parked */
 	bool		parked;
 	struct srv_req	*next;		/* event queue */
+	/* admission (srv_admit.c) */
+	int		admit;		/* the rule that decided, or -1 */
+	bool		admit_done;	/* matched (and deny/audit applied) */
+	bool		paced;		/* charged to its rule's limit */
+	enum hsm_admit_mode mode;	/* the rule's recall mode */
+	int64_t		not_before;	/* waiting its turn until then */
+	int64_t		delayed_at;
+	struct cds_list_head admit_link; /* server->admitq */
 	/* REQ_SYNC */
 	pthread_mutex_t	sync_lock;
 	pthread_cond_t	sync_cond;
@@ -187,6 +195,19 @@ struct srv_stats {
 	uint64_t	lat_max;
 };
 
+/* A recall admission rule at work (srv_admit.c). */
+struct srv_admit {
+	const struct hsm_admit_rule *rule;
+	unsigned	want;		/* SRV_PROC_* its criteria read */
+	pthread_mutex_t	lock;		/* pacing and logging */
+	int64_t		next_ns;	/* the next recall may start then */
+	int64_t		next_bytes_ns;	/* the next byte may */
+	int64_t		logged_ns;	/* the last line logged */
+	uint64_t	unlogged;	/* lines left out since */
+	_Atomic uint64_t matched, denied, audited, delayed, wait_ms, waiting;
+	_Atomic uint64_t recalls, bytes;
+};
+
 struct srv_worker {
 	struct hsm_server *srv;
 	pthread_t	thread;
@@ -217,6 +238,12 @@ struct hsm_server {
 	volatile bool	leaving;	/* the loop answers new events itself */
 	_Atomic unsigned live_workers;
 	int		hk_request;	/* HK_*: idle work for a worker */
+
+	struct cds_list_head admitq;	/* requests waiting their turn, by
+					 * not_before (work_lock) */
+	struct srv_admit *admit;
+	unsigned	nadmit;
+	unsigned	admit_want;	/* SRV_PROC_* any rule reads */
 
 	pthread_mutex_t	parked_lock;
 	struct cds_list_head parked;	/* requests awaiting data */
@@ -374,6 +401,42 @@ void srv_stats_get(struct hsm_server *s, struct hsm_server_stats *out);
 /* srv_preopen.c: released files processes held open before we watched,
  * recalled whole (may wait: never from the event loop) */
 void srv_recall_preopened(struct hsm_server *s, struct srv_worker *w);
+
+/* srv_proc.c: who raised an event */
+#define SRV_PROC_GROUPS	64
+enum {
+	SRV_PROC_IDS = 1,		/* effective uid, gids */
+	SRV_PROC_COMM = 2,
+	SRV_PROC_EXE = 4,
+	SRV_PROC_CGROUP = 8,
+};
+struct srv_proc {
+	int32_t		pid;
+	unsigned	known;		/* SRV_PROC_* read */
+	uint32_t	uid;
+	uint32_t	gids[SRV_PROC_GROUPS];
+	unsigned	ngids;
+	char		comm[32];
+	char		exe[4096];
+	char		cgroup[4096];
+};
+/* Read what @want names of process @pid: 0 or -errno (it is gone). */
+int srv_proc_read(int32_t pid, unsigned want, struct srv_proc *p);
+
+/* srv_admit.c: recall admission */
+int srv_admit_init(struct hsm_server *s);
+void srv_admit_free(struct hsm_server *s);
+/* The rule for event @r on released data: -errno to deny it, else 0 with
+ * r->admit and r->mode set.  Once per request.  in->lock held. */
+int srv_admit_match(struct hsm_server *s, struct srv_req *r, uint64_t ino);
+/* @r is about to recall @bytes: charge its rule; true when it must wait
+ * its turn, and is queued for it (the caller lets go of it). */
+bool srv_admit_pace(struct hsm_server *s, struct srv_req *r,
+		    uint64_t bytes);
+/* work_lock held: the first request whose turn came (any, when
+ * stopping), or NULL and *@wake (0: none waits) */
+struct srv_req *__srv_admit_next(struct hsm_server *s, int64_t *wake);
+void srv_admit_stats(struct hsm_server *s, struct hsm_server_stats *out);
 
 /* srv_adopt.c: events a dead worker left unanswered */
 int srv_adopt(struct hsm_server *s);

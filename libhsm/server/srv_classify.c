@@ -44,11 +44,17 @@ unit_chunks(
 	return s->cfg.chunk_size >> shift;
 }
 
+/* The reader's rule decides first: it knows the program (srv_admit.c). */
 static enum hsm_recall_mode
 file_mode(
 	const struct hsm_server	*s,
-	const struct srv_inode	*in)
+	const struct srv_inode	*in,
+	const struct srv_req	*r)
 {
+	if (r->mode == HSM_ADMIT_MODE_WHOLE)
+		return HSM_RECALL_WHOLE;
+	if (r->mode == HSM_ADMIT_MODE_RANGE)
+		return HSM_RECALL_RANGE;
 	if (in->rec.flags & HSM_F_RECALL_RANGE)
 		return HSM_RECALL_RANGE;
 	if (in->rec.flags & HSM_F_RECALL_WHOLE)
@@ -328,6 +334,51 @@ __readahead(
 			__queue_missing(s, in, c);
 }
 
+/* Bytes of [@c0, @c1] not in the file yet (what a recall will read). */
+static uint64_t
+missing_bytes(
+	const struct srv_inode	*in,
+	uint64_t		c0,
+	uint64_t		c1)
+{
+	const struct hsm_objmeta *m = &in->meta;
+	uint64_t		bytes = 0, c, end;
+	size_t			i;
+
+	for (i = first_sum(m, c0); i < m->nsums && m->sums[i].chunk <= c1;
+	     i++) {
+		c = m->sums[i].chunk;
+		if ((c << m->chunk_shift) >= in->rec.size)
+			break;
+		if (hsm_chunkmap_test(&in->map, c) ||
+		    in->cstate[c] == CH_WRITTEN)
+			continue;
+		end = (c + 1) << m->chunk_shift;
+		bytes += (end < in->rec.size ? end : in->rec.size) -
+			 (c << m->chunk_shift);
+	}
+	return bytes;
+}
+
+/*
+ * Queue what @r needs of [@c0, @c1], unless its admission rule makes it
+ * wait its turn first: then true, and @r is not ours any more.
+ */
+static bool
+__need(
+	struct srv_worker	*w,
+	struct srv_inode	*in,
+	struct srv_req		*r,
+	uint64_t		c0,
+	uint64_t		c1)
+{
+	if (r->admit >= 0 && !r->paced &&
+	    srv_admit_pace(w->srv, r, missing_bytes(in, c0, c1)))
+		return true;
+	__srv_need_chunks(w, in, r, c0, c1);
+	return false;
+}
+
 /* A released file: work out the chunks @r needs.  in->lock held. */
 static void
 __classify_released(
@@ -370,10 +421,10 @@ __classify_released(
 	c1 = nch ? nch - 1 : 0;
 	if (r->kind == REQ_SYNC ||
 	    ((r->mask & FAN_PRE_ACCESS) && (!r->has_range || !r->count))) {
-		__srv_need_chunks(w, in, r, c0, c1);
+		__need(w, in, r, c0, c1);
 		return;
 	}
-	if (file_mode(s, in) == HSM_RECALL_WHOLE) {
+	if (file_mode(s, in, r) == HSM_RECALL_WHOLE) {
 		/*
 		 * An opener that cannot write may read as soon as the data
 		 * is in the file; a later writer's open waits for it to be
@@ -384,12 +435,12 @@ __classify_released(
 		 */
 		if (!(r->mask & FAN_OPEN_PERM) || !__writer_present(s, in))
 			r->need_durable = false;
-		__srv_need_chunks(w, in, r, c0, c1);
+		__need(w, in, r, c0, c1);
 		return;
 	}
 	if (r->mask & FAN_OPEN_PERM) {
 		if (__writer_present(s, in)) {
-			__srv_need_chunks(w, in, r, c0, c1);
+			__need(w, in, r, c0, c1);
 			return;
 		}
 		error = __reserve(s, in, &st);
@@ -422,6 +473,9 @@ __classify_released(
 	/* the reader's own chunks first, then what lies ahead of it */
 	seq = s->cfg.readahead && c0 <= in->next_seq &&
 	      in->next_seq <= c1 + 1;
+	if (r->admit >= 0 && !r->paced &&
+	    srv_admit_pace(s, r, missing_bytes(in, c0, c1)))
+		return;				/* its turn comes later */
 	shared = __shared_file(in, r->pid);
 	in->next_seq = c1 + 1;
 	__srv_need_chunks(w, in, r, c0, c1);	/* @r may be answered */
@@ -480,6 +534,8 @@ srv_classify(
 		if (r->kind == REQ_EVENT && srv_ignore_add(s, r->fd) == 0)
 			atomic_fetch_add(&s->stats.ignored, 1);
 		srv_req_done(s, r, 0);
+	} else if ((error = srv_admit_match(s, r, in->ino))) {
+		srv_req_done(s, r, error);	/* the file stays released */
 	} else {
 		__classify_released(w, in, r);
 	}

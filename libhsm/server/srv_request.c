@@ -37,6 +37,8 @@ srv_req_new(
 	atomic_init(&r->answered, false);
 	CDS_INIT_LIST_HEAD(&r->in_link);
 	CDS_INIT_LIST_HEAD(&r->parked_link);
+	CDS_INIT_LIST_HEAD(&r->admit_link);
+	r->admit = -1;
 	r->start_ns = srv_now_ns();
 	if (kind == REQ_SYNC) {
 		pthread_mutex_init(&r->sync_lock, NULL);

@@ -88,6 +88,7 @@ srv_stats_get(
 	out->queued = atomic_load(&st->queued_now);
 	out->unsynced = atomic_load(&st->unsynced_now);
 	stats_memory(out);
+	srv_admit_stats(s, out);
 	pthread_mutex_lock(&st->lat_lock);
 	n = st->lat_n < SRV_LAT_RING ? st->lat_n : SRV_LAT_RING;
 	memcpy(sorted, st->lat_us, n * sizeof(sorted[0]));
