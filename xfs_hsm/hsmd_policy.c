@@ -63,6 +63,8 @@ hsmd_policy_init(
 	struct hsmd_opts	*o,
 	struct hsmd_policy	*p)
 {
+	/* the server reads the rules for as long as it serves */
+	static struct admit_rules admit;
 	struct space_policy	sp;
 	const char		*file = o->policy_config ? o->policy_config :
 					POLICY_CONFIG;
@@ -72,11 +74,17 @@ hsmd_policy_init(
 	p->pid = -1;
 	if (!o->policy_config && access(file, F_OK) < 0)
 		return;			/* not configured: off */
-	if (policy_read(file, true, o->mnt, &sp)) {
+	if (policy_read(file, true, o->mnt, &sp, &admit)) {
 		hsmd_logf(LOG_ERR, "space policy '%s' is not valid (see the "
-			  "messages above): no policy runs", file);
+			  "messages above): no policy runs, no recall rules",
+			  file);
 		return;
 	}
+	o->cfg.admit = admit.rule;
+	o->cfg.nadmit = admit.n;
+	if (admit.n)
+		hsmd_logf(LOG_INFO, "recall admission: %u rule%s from '%s'",
+			  admit.n, admit.n > 1 ? "s" : "", file);
 	error = find_tool(p->tool, sizeof(p->tool));
 	if (error) {
 		hsmd_logf(LOG_ERR, "cannot find xfs_hsm beside xfs_hsmd (%s): "

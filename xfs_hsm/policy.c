@@ -597,7 +597,7 @@ policy_f(
 	}
 	free(real);
 	if (policy_read(config ? config : POLICY_CONFIG, config != NULL,
-			r.mnt, &r.p)) {
+			r.mnt, &r.p, NULL)) {
 		exitcode |= HSM_EX_USAGE;
 		return 0;
 	}

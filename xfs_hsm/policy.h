@@ -31,11 +31,25 @@ struct space_policy {
 	unsigned	n_uid, n_gid, n_proj;
 };
 
-/* policy_config.c: read @file ([space], then [@mnt] over it).  Prints
+/* The recall admission rules, [recall NAME] sections (admit_config.c). */
+struct admit_rules {
+	struct hsm_admit_rule rule[HSM_ADMIT_RULES_MAX];
+	unsigned	n;
+};
+/* Set @key of rule @name: -ENOENT unknown key, -EINVAL bad value,
+ * -E2BIG one rule too many, -ENAMETOOLONG a bad name. */
+int admit_set(struct admit_rules *ar, const char *name, const char *key,
+	      const char *value);
+/* What is wrong with the rules as a whole (*@name: which), or NULL. */
+const char *admit_check(const struct admit_rules *ar, const char **name);
+void admit_rules_free(struct admit_rules *ar);
+
+/* policy_config.c: read @file ([space], then [@mnt] over it; the
+ * [recall NAME] rules into @ar, or only checked if NULL).  Prints
  * "FILE:LINE: [SECTION] KEY: why" for what is wrong.  @must_exist:
  * the file was named on the command line.  Return: 0, or -1 (printed). */
 int policy_read(const char *file, bool must_exist, const char *mnt,
-		struct space_policy *p);
+		struct space_policy *p, struct admit_rules *ar);
 void policy_defaults(struct space_policy *p);
 /* A watermark in bytes of a filesystem of @total bytes. */
 uint64_t watermark_bytes(const struct watermark *w, uint64_t total);

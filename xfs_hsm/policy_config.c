@@ -14,6 +14,8 @@
  *
  *   [/srv/data]              the same keys, over [space], for one mount
  *
+ *   [recall NAME]            a recall admission rule (admit_config.c)
+ *
  * Everything wrong is reported as "FILE:LINE: [SECTION] KEY: why"; a file
  * with any of it runs nothing.  libinih gives no line numbers to the
  * handler, so the reader counts them.
@@ -35,6 +37,7 @@ struct parse_ctx {
 	const char		*file;
 	const char		*mnt;
 	struct space_policy	*space;		/* from [space] */
+	struct admit_rules	*admit;		/* from [recall NAME] */
 	char			*over[OVERRIDES_MAX][2]; /* [mnt]'s keys */
 	unsigned		nover;
 	unsigned		line;
@@ -196,9 +199,20 @@ handler(
 	struct space_policy	scratch;
 	int			error;
 
+	if (!strncmp(section, "recall ", 7)) {
+		error = admit_set(pc->admit, section + 7, key, value);
+		if (error)
+			complain(pc, section, key,
+				 error == -ENOENT ? "unknown key" :
+				 error == -E2BIG ? "too many recall rules" :
+				 error == -ENAMETOOLONG ? "bad rule name" :
+				 error == -ENOMEM ? "out of memory" :
+				 "invalid value");
+		return 1;
+	}
 	if (strcmp(section, "space") && section[0] != '/') {
-		complain(pc, section, key, "unknown section (the space "
-			 "policy is [space] or [MOUNTPOINT])");
+		complain(pc, section, key, "unknown section ([space], "
+			 "[MOUNTPOINT] or [recall NAME])");
 		return 1;
 	}
 	/* every section is checked; [space] is kept, and our mount's
@@ -266,13 +280,19 @@ policy_read(
 	const char		*file,
 	bool			must_exist,
 	const char		*mnt,
-	struct space_policy	*p)
+	struct space_policy	*p,
+	struct admit_rules	*ar)
 {
+	struct admit_rules	scratch = { .n = 0 };
 	struct parse_ctx	pc = {
 		.file = file, .mnt = mnt, .space = p,
+		.admit = ar ? ar : &scratch,
 	};
+	const char		*why, *rule;
 	unsigned		i;
 	int			line;
+
+	pc.admit->n = 0;
 
 	policy_defaults(p);
 	pc.f = fopen(file, "r");
@@ -285,6 +305,14 @@ policy_read(
 	}
 	line = ini_parse_stream(reader, &pc, handler, &pc);
 	fclose(pc.f);
+	why = admit_check(pc.admit, &rule);
+	if (why && !pc.bad && line == 0) {
+		fprintf(stderr, "%s: %s: [recall %s]: %s\n", PROGNAME, file,
+			rule, why);
+		pc.bad = 1;
+	}
+	if (pc.bad || line || !ar)
+		admit_rules_free(pc.admit);
 	for (i = 0; i < pc.nover; i++) {
 		if (!pc.over[i][0] || !pc.over[i][1] ||
 		    policy_set(p, pc.over[i][0], pc.over[i][1]))

@@ -43,6 +43,26 @@ static const struct {
 };
 #define NCOUNTERS	(sizeof(counters) / sizeof(counters[0]))
 
+/* A recall admission rule's counters (xfs_hsm.conf(5), [recall NAME]). */
+static const struct {
+	const char	*key;
+	size_t		off;
+} rule_counters[] = {
+#define R(k) { #k, offsetof(struct hsm_admit_stats, k) }
+	R(matched), R(denied), R(audited), R(delayed), R(wait_ms),
+	R(waiting), R(recalls), R(bytes),
+#undef R
+};
+#define NRULE_COUNTERS	(sizeof(rule_counters) / sizeof(rule_counters[0]))
+
+static uint64_t
+rule_counter(
+	const struct hsm_admit_stats	*a,
+	size_t				i)
+{
+	return *(const uint64_t *)((const char *)a + rule_counters[i].off);
+}
+
 static uint64_t
 counter(
 	const struct hsm_server_stats	*st,
@@ -63,9 +83,24 @@ print_json(
 	json_object_object_add(o, "pid", json_object_new_int64(st->pid));
 	json_object_object_add(o, "restarts",
 			json_object_new_int64(st->restarts));
+	struct json_object		*rules = json_object_new_array();
+	size_t				j;
+
 	for (i = 0; i < NCOUNTERS; i++)
 		json_object_object_add(o, counters[i].key,
 				json_object_new_uint64(counter(st, i)));
+	for (i = 0; i < st->nadmit; i++) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "name",
+				json_object_new_string(st->admit[i].name));
+		for (j = 0; j < NRULE_COUNTERS; j++)
+			json_object_object_add(r, rule_counters[j].key,
+				json_object_new_uint64(
+					rule_counter(&st->admit[i], j)));
+		json_object_array_add(rules, r);
+	}
+	json_object_object_add(o, "recall_rules", rules);
 	printf("%s\n", json_object_to_json_string_ext(o,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -81,9 +116,23 @@ print_text(
 	printf("%-30s %s\n", "filesystem", mnt);
 	printf("%-30s %u\n", "worker pid", st->pid);
 	printf("%-30s %u\n", "worker restarts", st->restarts);
+	size_t				j;
+
 	for (i = 0; i < NCOUNTERS; i++)
 		printf("%-30s %" PRIu64 "\n", counters[i].label,
 		       counter(st, i));
+	if (!st->nadmit)
+		return;
+	printf("\n%-20s", "recall rule");
+	for (j = 0; j < NRULE_COUNTERS; j++)
+		printf(" %9s", rule_counters[j].key);
+	printf("\n");
+	for (i = 0; i < st->nadmit; i++) {
+		printf("%-20s", st->admit[i].name);
+		for (j = 0; j < NRULE_COUNTERS; j++)
+			printf(" %9" PRIu64, rule_counter(&st->admit[i], j));
+		printf("\n");
+	}
 }
 
 void
@@ -92,7 +141,8 @@ stats_help(void)
 	printf("Usage:\n %s stats [--json] <mount>\n\n"
 	       "Show the counters of the xfs_hsmd serving <mount>: events, "
 	       "recalls, bytes,\nchunks read and deduplicated, failures, what "
-	       "waits now, recall latency.\nExits 4 when no daemon serves "
+	       "waits now, recall latency, and\nwhat each recall admission rule "
+	       "decided.\nExits 4 when no daemon serves "
 	       "<mount>.\n\nOptions:\n"
 	       "     --json       one JSON object\n"
 	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n",

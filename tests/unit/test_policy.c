@@ -6,6 +6,7 @@
  * (releases first, then by score, within max_files and max_bytes, to the
  * low mark; premigration to the high-to-low distance).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ read_text(
 	null = open("/dev/null", O_WRONLY);
 	dup2(null, STDERR_FILENO);
 	close(null);
-	rc = policy_read(conf, true, "/m", p);
+	rc = policy_read(conf, true, "/m", p, NULL);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -54,11 +55,11 @@ test_config(void)
 	struct space_policy	p;
 	int			rc;
 
-	rc = policy_read("/nonexistent/xfs_hsm.conf", false, "/m", &p);
+	rc = policy_read("/nonexistent/xfs_hsm.conf", false, "/m", &p, NULL);
 	ok(rc == 0 && p.high.percent && p.high.value == 90 &&
 	   p.low.value == 80 && !p.premigrate_set && p.min_age == DAY,
 	   "no file: the defaults (90%%, 80%%, no premigrate, 1d)");
-	rc = policy_read("/nonexistent/xfs_hsm.conf", true, "/m", &p);
+	rc = policy_read("/nonexistent/xfs_hsm.conf", true, "/m", &p, NULL);
 	ok(rc == -1, "a file named on the command line must exist");
 
 	rc = read_text("[/m]\nhigh_watermark = 70%\n[space]\n"
@@ -106,6 +107,83 @@ test_config(void)
 	   "a bad id list");
 	ok(read_text("[space\nhigh_watermark = 80%\n", &p) == -1,
 	   "a syntax error");
+}
+
+/* Write @text and read its recall rules into @ar. */
+static int
+read_rules(
+	const char		*text,
+	struct admit_rules	*ar)
+{
+	struct space_policy	p;
+	FILE			*f = fopen(conf, "w");
+	int			rc, saved, null;
+
+	fputs(text, f);
+	fclose(f);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	dup2(null, STDERR_FILENO);
+	close(null);
+	rc = policy_read(conf, true, "/m", &p, ar);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	return rc;
+}
+
+static void
+test_rules(void)
+{
+	struct admit_rules	ar;
+	const struct hsm_admit_rule *r;
+	int			rc;
+
+	rc = read_rules("[recall backup]\ncomm = bsdtar, rsync\n"
+			"uid = 0 1000\ngid = root\nexe = /usr/bin/bsdtar\n"
+			"cgroup = /system.slice/backup.service\n"
+			"action = limit\nrecalls_per_second = 2.5\n"
+			"bytes_per_second = 50M\nmode = whole\n"
+			"[space]\nhigh_watermark = 90%\n"
+			"[recall scanners]\ncomm = clamd\naction = deny\n"
+			"errno = EBUSY\naudit = yes\n"
+			"[recall backup]\nmode = range\n", &ar);
+	ok(rc == 0 && ar.n == 2, "two rules, a section seen twice is one "
+	   "(%d, %u)", rc, ar.n);
+	r = &ar.rule[0];
+	ok(rc == 0 && !strcmp(r->name, "backup") && r->ncomms == 2 &&
+	   !strcmp(r->comms[1], "rsync") && r->nuids == 2 &&
+	   r->uids[1] == 1000 && r->ngids == 1 && r->gids[0] == 0 &&
+	   r->nexes == 1 && r->ncgroups == 1 &&
+	   r->action == HSM_ADMIT_LIMIT && r->recalls_per_s == 2.5 &&
+	   r->bytes_per_s == 50 * MiB && r->mode == HSM_ADMIT_MODE_RANGE,
+	   "every key of a rule; the later mode wins");
+	r = &ar.rule[1];
+	ok(rc == 0 && r->action == HSM_ADMIT_DENY && r->deny_errno == EBUSY &&
+	   r->audit && r->mode == HSM_ADMIT_MODE_FILE,
+	   "deny, errno, audit; mode defaults to the file's");
+	admit_rules_free(&ar);
+
+	ok(read_rules("[recall x]\naction = deny\nerrno = ENOENT\n", &ar) ==
+	   -1, "an errno fanotify does not accept");
+	ok(read_rules("[recall x]\naction = limit\n", &ar) == -1,
+	   "limit without a rate");
+	ok(read_rules("[recall x]\nrecalls_per_second = 3\n", &ar) == -1,
+	   "a rate without limit");
+	ok(read_rules("[recall x]\naudit = yes\n", &ar) == -1,
+	   "audit without deny");
+	ok(read_rules("[recall x]\nexe = bsdtar\n", &ar) == -1,
+	   "exe must be a path");
+	ok(read_rules("[recall x]\ncomm = a_name_longer_than_15\n", &ar) ==
+	   -1, "comm longer than the kernel keeps");
+	ok(read_rules("[recall x]\nuid = no_such_user_here\n", &ar) == -1,
+	   "an unknown user");
+	ok(read_rules("[recall x]\nspeed = 3\n", &ar) == -1, "unknown key");
+	ok(read_rules("[recall x]\nrecalls_per_second = 0\naction = limit\n",
+		      &ar) == -1, "a zero rate");
+	ok(read_rules("[recall a_rule_name_of_more_than_31_chars]\n"
+		      "action = allow\n", &ar) == -1, "a name too long");
 }
 
 static struct hsm_inode
@@ -333,8 +411,9 @@ main(void)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	plan_tests(17 + 12 + 8);
+	plan_tests(17 + 13 + 12 + 8);
 	test_config();
+	test_rules();
 	test_consider();
 	test_choose();
 	unlink(conf);
