@@ -139,17 +139,18 @@ walk_ag(
 	uint32_t		agno,
 	int64_t			now)
 {
-	struct hsm_bulkstat	*bs;
-	struct hsm_inode	in[256];
+	struct hsm_bulkstat_ahead *ra;
+	const struct hsm_inode	*in;
 	struct hsm_status	st;
 	struct candidate	c;
 	unsigned		nr, i;
 	int			error;
 
-	error = hsm_bulkstat_open(w->r->fs, agno, 0, 4096, &bs);
+	/* the next batch is read while this one is weighed */
+	error = hsm_bulkstat_ahead_open(w->r->fs, agno, 0, 1024, &ra);
 	if (error)
 		return error;
-	while (!(error = hsm_bulkstat_batch(bs, in, 256, &nr)) && nr) {
+	while (!(error = hsm_bulkstat_ahead_next(ra, &in, &nr, NULL))) {
 		for (i = 0; i < nr && !error; i++) {
 			bool has = false;
 
@@ -176,8 +177,10 @@ walk_ag(
 			error = push(w, &c);
 		}
 		__atomic_add_fetch(&walk_examined, nr, __ATOMIC_RELAXED);
+		if (error)
+			break;		/* out of memory */
 	}
-	hsm_bulkstat_free(bs);
+	hsm_bulkstat_ahead_free(ra);
 	return error < 0 ? error : 0;
 }
 

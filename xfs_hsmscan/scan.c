@@ -315,140 +315,6 @@ must_stop(
 	return stop_requested || (ctx->deadline && now() >= ctx->deadline);
 }
 
-/*
- * One batch of inodes read ahead.  A worker's bulkstat of the next batch
- * (mostly waiting for inode clusters to be read) overlaps its reading of
- * the records of this one (mostly CPU): still one bulkstat stream per
- * allocation group, as many as -j, never more.
- */
-struct batch {
-	struct hsm_inode	*in;		/* BATCH of them */
-	unsigned		nr;
-	uint64_t		cursor;		/* resume the AG here */
-	int			error;		/* bulkstat's -errno */
-	bool			end;		/* nothing more in the AG */
-};
-
-struct readahead {
-	struct hsm_bulkstat	*bs;
-	struct batch		b[2];
-	unsigned		head;		/* the batch the worker takes */
-	unsigned		count;		/* filled, not released */
-	bool			stop;
-	pthread_mutex_t		lock;
-	pthread_cond_t		cond;
-	pthread_t		thread;
-};
-
-static void *
-readahead_main(
-	void			*arg)
-{
-	struct readahead	*ra = arg;
-	struct batch		*b;
-	int			error;
-
-	for (;;) {
-		pthread_mutex_lock(&ra->lock);
-		while (ra->count == 2 && !ra->stop)
-			pthread_cond_wait(&ra->cond, &ra->lock);
-		if (ra->stop) {
-			pthread_mutex_unlock(&ra->lock);
-			break;
-		}
-		b = &ra->b[(ra->head + ra->count) % 2];
-		pthread_mutex_unlock(&ra->lock);
-
-		error = hsm_bulkstat_batch(ra->bs, b->in, BATCH, &b->nr);
-		b->end = error == 1 || (!error && !b->nr);
-		b->error = error < 0 ? error : 0;
-		b->cursor = hsm_bulkstat_cursor(ra->bs);
-
-		pthread_mutex_lock(&ra->lock);
-		ra->count++;
-		pthread_cond_broadcast(&ra->cond);
-		pthread_mutex_unlock(&ra->lock);
-		if (b->end || b->error)
-			break;
-	}
-	return NULL;
-}
-
-/* The next batch; the caller releases it with readahead_done(). */
-static struct batch *
-readahead_next(
-	struct readahead	*ra)
-{
-	struct batch		*b;
-
-	pthread_mutex_lock(&ra->lock);
-	while (!ra->count)
-		pthread_cond_wait(&ra->cond, &ra->lock);
-	b = &ra->b[ra->head];
-	pthread_mutex_unlock(&ra->lock);
-	return b;
-}
-
-static void
-readahead_done(
-	struct readahead	*ra)
-{
-	pthread_mutex_lock(&ra->lock);
-	ra->head = (ra->head + 1) % 2;
-	ra->count--;
-	pthread_cond_broadcast(&ra->cond);
-	pthread_mutex_unlock(&ra->lock);
-}
-
-/* Start reading AG @agno from @cursor ahead.  0 or -errno. */
-static int
-readahead_start(
-	struct readahead	*ra,
-	struct hsm_fs		*fs,
-	uint32_t		agno,
-	uint64_t		cursor)
-{
-	int			error, i;
-
-	memset(ra, 0, sizeof(*ra));
-	for (i = 0; i < 2; i++) {
-		ra->b[i].in = calloc(BATCH, sizeof(struct hsm_inode));
-		if (!ra->b[i].in)
-			nomem();
-	}
-	pthread_mutex_init(&ra->lock, NULL);
-	pthread_cond_init(&ra->cond, NULL);
-	error = hsm_bulkstat_open(fs, agno, cursor, BATCH, &ra->bs);
-	if (!error && pthread_create(&ra->thread, NULL, readahead_main, ra))
-		error = -EAGAIN;
-	if (error) {
-		hsm_bulkstat_free(ra->bs);
-		ra->bs = NULL;
-	}
-	return error;
-}
-
-/* Stop reading ahead (a batch read and not taken is dropped). */
-static void
-readahead_stop(
-	struct readahead	*ra)
-{
-	int			i;
-
-	if (ra->bs) {
-		pthread_mutex_lock(&ra->lock);
-		ra->stop = true;
-		pthread_cond_broadcast(&ra->cond);
-		pthread_mutex_unlock(&ra->lock);
-		pthread_join(ra->thread, NULL);
-		hsm_bulkstat_free(ra->bs);
-	}
-	for (i = 0; i < 2; i++)
-		free(ra->b[i].in);
-	pthread_mutex_destroy(&ra->lock);
-	pthread_cond_destroy(&ra->cond);
-}
-
 /* Walk one AG from its cursor.  Returns 0 or the bulkstat -errno. */
 static int
 scan_ag(
@@ -457,37 +323,36 @@ scan_ag(
 {
 	struct scan_ctx		*ctx = w->ctx;
 	struct ag_state		*ag = &ctx->ags[agno];
-	struct readahead	ra;
-	struct batch		*b;
+	struct hsm_bulkstat_ahead *ra;
+	const struct hsm_inode	*in;
 	double			last_cp = now();
 	size_t			ixpos = 0;
 	bool			seeked = false;
-	unsigned		i;
+	uint64_t		cursor;
+	unsigned		i, nr;
 	int			error;
 
-	error = readahead_start(&ra, w->fs, agno, ag->cursor);
-	if (error) {
-		readahead_stop(&ra);
+	/* the next batch is read while this one's records are */
+	error = hsm_bulkstat_ahead_open(w->fs, agno, ag->cursor, BATCH, &ra);
+	if (error)
 		return error;
-	}
 	/* at least one batch per run: even --time-limit 0 makes progress */
 	for (;;) {
-		b = readahead_next(&ra);
-		if (b->end || b->error) {
-			error = b->error;
-			ag->done = !error;
+		error = hsm_bulkstat_ahead_next(ra, &in, &nr, &cursor);
+		if (error) {
+			ag->done = error == 1;
+			error = error < 0 ? error : 0;
 			break;
 		}
 		if (ctx->ix && !seeked) {
-			ixpos = index_seek(ctx->ix, b->in[0].ino);
+			ixpos = index_seek(ctx->ix, in[0].ino);
 			seeked = true;
 		}
-		for (i = 0; i < b->nr; i++)
-			scan_inode(w, ag, &b->in[i], &ixpos);
-		ag->cursor = b->cursor;
-		__atomic_add_fetch(&ctx->inodes_done, b->nr, __ATOMIC_RELAXED);
+		for (i = 0; i < nr; i++)
+			scan_inode(w, ag, &in[i], &ixpos);
+		ag->cursor = cursor;
+		__atomic_add_fetch(&ctx->inodes_done, nr, __ATOMIC_RELAXED);
 		w->batches++;
-		readahead_done(&ra);
 		if (must_stop(ctx))
 			break;
 		if (ctx->cp && now() - last_cp >= CHECKPOINT_SECS) {
@@ -495,7 +360,7 @@ scan_ag(
 			last_cp = now();
 		}
 	}
-	readahead_stop(&ra);
+	hsm_bulkstat_ahead_free(ra);
 	if (!error)
 		checkpoint_ag(w, agno);
 	return error;
