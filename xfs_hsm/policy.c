@@ -155,9 +155,10 @@ walk_ag(
 			bool has = false;
 
 			w->examined++;
-			if (!S_ISREG(in[i].mode))
+			/* a record is read only where bulkstat leaves the
+			 * file a candidate, and where one can be */
+			if (!policy_may_consider(&w->r->p, now, &in[i]))
 				continue;
-			/* a record is read only where one can be */
 			if (hsm_inode_may_hold_record(w->rule, &in[i])) {
 				int e = hsm_inode_status(w->r->fs, &in[i], &st);
 

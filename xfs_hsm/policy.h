@@ -87,6 +87,10 @@ enum trigger {
 	TRIGGER_HIGH,		/* above the high mark */
 	TRIGGER_PREMIGRATE,	/* above the premigrate mark only */
 };
+/* Can @in be a candidate at all, by what bulkstat says (type, owner,
+ * project, size, age, blocks)?  The record is read only where it is. */
+bool policy_may_consider(const struct space_policy *p, int64_t now,
+			 const struct hsm_inode *in);
 /* Can @in be a candidate, and for what?  Fills @c (score too). */
 bool policy_consider(const struct space_policy *p, int64_t now,
 		     const struct hsm_inode *in, const struct hsm_status *st,

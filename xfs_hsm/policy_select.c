@@ -37,6 +37,24 @@ listed(
 }
 
 bool
+policy_may_consider(
+	const struct space_policy *p,
+	int64_t			now,
+	const struct hsm_inode	*in)
+{
+	int64_t			last = in->mtime_sec > in->atime_sec ?
+				       in->mtime_sec : in->atime_sec;
+
+	if (!S_ISREG(in->mode) || listed(p->excl_uid, p->n_uid, in->uid) ||
+	    listed(p->excl_gid, p->n_gid, in->gid) ||
+	    listed(p->excl_proj, p->n_proj, in->projid))
+		return false;
+	if (in->size < p->min_size || now - last < (int64_t)p->min_age)
+		return false;
+	return in->blocks != 0;		/* else nothing to free */
+}
+
+bool
 policy_consider(
 	const struct space_policy *p,
 	int64_t			now,
@@ -50,11 +68,7 @@ policy_consider(
 	int64_t			last = in->mtime_sec > in->atime_sec ?
 				       in->mtime_sec : in->atime_sec;
 
-	if (!S_ISREG(in->mode) || listed(p->excl_uid, p->n_uid, in->uid) ||
-	    listed(p->excl_gid, p->n_gid, in->gid) ||
-	    listed(p->excl_proj, p->n_proj, in->projid))
-		return false;
-	if (in->size < p->min_size || now - last < (int64_t)p->min_age)
+	if (!policy_may_consider(p, now, in))
 		return false;
 	memset(c, 0, sizeof(*c));
 	c->ino = in->ino;

@@ -233,6 +233,11 @@ test_consider(void)
 	p.n_uid = 1;
 
 	in = inode(1, 4 * MiB, now - 10 * DAY, now - 3 * DAY);
+	ok(policy_may_consider(&p, now, &in), "bulkstat leaves it a candidate");
+	in.blocks = 0;
+	ok(!policy_may_consider(&p, now, &in),
+	   "no blocks (released, or empty): no record is read");
+	in = inode(1, 4 * MiB, now - 10 * DAY, now - 3 * DAY);
 	ok(policy_consider(&p, now, &in, NULL, false, &c) &&
 	   c.can == ACT_MIGRATE && c.age == 3 * DAY && c.score == 3,
 	   "resident, no record: migrate; age and score from the later of "
@@ -411,7 +416,7 @@ main(void)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	plan_tests(17 + 13 + 12 + 8);
+	plan_tests(17 + 13 + 14 + 8);
 	test_config();
 	test_rules();
 	test_consider();
