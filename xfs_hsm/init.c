@@ -10,13 +10,16 @@
 void
 init_help(void)
 {
-	printf("Usage:\n %s init --store posix:<dir> <mount>\n\n"
+	printf("Usage:\n %s init --store <spec> <mount>\n\n"
 	       "Bind a store to the XFS filesystem mounted at <mount>.  The "
 	       "binding is kept\nin the filesystem (%s on its root "
 	       "directory); the store records the\nfilesystem UUID and "
 	       "serves no other filesystem.\n\nOptions:\n"
 	       " -s, --store <spec>  the store: posix:<dir>, a directory "
-	       "on another filesystem\n"
+	       "on another filesystem,\n"
+	       "                     or rados:<pool>[?conf=<file>&id=<client>"
+	       "&namespace=<ns>\n"
+	       "                     &timeout=<seconds>], a Ceph pool\n"
 	       " -h, --help          display this help\n\nSee xfs_hsm(8).\n",
 	       PROGNAME, HSM_XATTR_FS);
 }
@@ -110,7 +113,7 @@ init_f(
 		break;
 	case -EPROTONOSUPPORT:
 		fprintf(stderr, "%s: cannot init '%s': unknown store '%s' "
-			"(expected posix:DIR)\n", PROGNAME, mnt, spec);
+			"(expected posix:DIR or rados:POOL)\n", PROGNAME, mnt, spec);
 		break;
 	default:
 		fprintf(stderr, "%s: cannot init '%s': store '%s': %s\n",

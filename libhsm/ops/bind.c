@@ -13,7 +13,10 @@
 #include <sys/xattr.h>
 #include "ops/opsP.h"
 
-/* "posix:DIR" with DIR made absolute and canonical. */
+/*
+ * "posix:DIR" with DIR made absolute and canonical (*@dirp: DIR); any
+ * other kind as given (*@dirp NULL): opening the store checks it.
+ */
 static int
 canonical_spec(
 	const char	*spec,
@@ -24,8 +27,14 @@ canonical_spec(
 	const char	*colon = strchr(spec, ':');
 	char		*dir;
 
-	if (!colon || colon == spec || !colon[1] || strncmp(spec, "posix:", 6))
+	*dirp = NULL;
+	if (!colon || colon == spec || !colon[1])
 		return -EPROTONOSUPPORT;
+	if (strncmp(spec, "posix:", 6)) {
+		if ((size_t)snprintf(out, size, "%s", spec) >= size)
+			return -ENAMETOOLONG;
+		return 0;
+	}
 	dir = realpath(colon + 1, NULL);
 	if (!dir)
 		return -errno;
@@ -66,15 +75,15 @@ hsm_fs_bind(
 	error = canonical_spec(store_spec, b.spec, sizeof(b.spec), &dir);
 	if (error)
 		goto out;
-	if (stat(dir, &st) < 0) {
+	if (dir && stat(dir, &st) < 0) {
 		error = -errno;
 		goto out;
 	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (dir && !S_ISDIR(st.st_mode)) {
 		error = -ENOTDIR;
 		goto out;
 	}
-	if (st.st_dev == fs->dev) {
+	if (dir && st.st_dev == fs->dev) {
 		error = -ELOOP;			/* store inside the fs */
 		goto out;
 	}
@@ -82,7 +91,7 @@ hsm_fs_bind(
 		error = strcmp(fs->store_spec, b.spec) ? -EEXIST : 1;
 		goto out;
 	}
-	if (access(dir, W_OK | X_OK) < 0) {
+	if (dir && access(dir, W_OK | X_OK) < 0) {
 		error = -errno;
 		goto out;
 	}

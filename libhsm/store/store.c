@@ -8,6 +8,9 @@
 
 static const struct hsm_store_ops *const store_kinds[] = {
 	&hsm_store_posix_ops,
+#ifdef HAVE_RADOS
+	&hsm_store_rados_ops,
+#endif
 };
 
 int

@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * store_rados.c - a Ceph RADOS pool as a store (librados).
+ *
+ *   rados:POOL[?conf=PATH&id=CLIENT&namespace=NS&timeout=SECONDS]
+ *
+ *   xfs-hsm-store        marker: "xfs-hsm-store 1\nfs_uuid U\n"
+ *   <oid>                the head: the first HEAD_BYTES of the data, and
+ *                        the metadata text in its xattr "hsm.meta"
+ *   <oid>.<k>            part k >= 1: data [HEAD + (k-1) STRIPE, + STRIPE)
+ *
+ * An object is committed when its head exists: the head is written last,
+ * by one write operation that creates it (exclusively), writes its data
+ * and sets its metadata, so data and metadata commit atomically; the
+ * parts of a large file are written before it.  A RADOS write is durable
+ * on every replica when it returns, so publish has nothing to sync.  A
+ * part stays under the cluster's object size limit (128 MiB by default)
+ * and each write under its write size limit (90 MiB); holes are not
+ * written, so objects stay sparse.  Every operation fails within the
+ * timeout (default 30 s) when the cluster does not answer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <rados/librados.h>
+#include "store/store.h"
+
+#define MARKER		"xfs-hsm-store"
+#define MARKER_MAGIC	"xfs-hsm-store 1\n"
+#define META_XATTR	"hsm.meta"
+#define HEAD_BYTES	(4ULL << 20)	/* in the head, written with it */
+#define STRIPE		(64ULL << 20)	/* per part */
+#define TIMEOUT_DEFAULT	30
+#define NAME_LEN	64
+
+struct rados_store {
+	struct hsm_store base;
+	rados_t		cluster;
+	rados_ioctx_t	io;
+	bool		connected;
+	bool		has_io;
+	uint8_t		size_oid[HSM_OID_LEN];	/* the last object read */
+	uint64_t	size;			/* and its size */
+	bool		size_known;
+};
+
+/* The head's data, kept until publish writes it with the metadata. */
+struct head_piece {
+	uint64_t	off;
+	size_t		len;
+	char		*data;
+};
+
+struct hsm_store_writer {
+	struct rados_store *rs;
+	uint8_t		oid[HSM_OID_LEN];
+	struct head_piece *pieces;
+	size_t		npieces, alloc;
+	char		*meta;		/* text, after put_finish */
+	size_t		meta_len;
+	uint64_t	parts;		/* highest part written */
+	uint8_t		*cleared;	/* parts emptied before the first write */
+	size_t		ncleared;
+};
+
+#define RS(s)	((struct rados_store *)(s))
+
+static void
+head_name(
+	const uint8_t	*oid,
+	char		name[NAME_LEN])
+{
+	hsm_oid_hex(oid, name);
+}
+
+static void
+part_name(
+	const uint8_t	*oid,
+	uint64_t	k,
+	char		name[NAME_LEN])
+{
+	char		hex[33];
+
+	hsm_oid_hex(oid, hex);
+	snprintf(name, NAME_LEN, "%s.%llu", hex, (unsigned long long)k);
+}
+
+/* Part of byte @off (0: the head), and the offset in it. */
+static uint64_t
+part_of(
+	uint64_t	off,
+	uint64_t	*in_part)
+{
+	if (off < HEAD_BYTES) {
+		*in_part = off;
+		return 0;
+	}
+	*in_part = (off - HEAD_BYTES) % STRIPE;
+	return (off - HEAD_BYTES) / STRIPE + 1;
+}
+
+/* Bytes from @off to the end of its part. */
+static uint64_t
+part_room(
+	uint64_t	off)
+{
+	uint64_t	in;
+
+	return part_of(off, &in) ? STRIPE - in : HEAD_BYTES - in;
+}
+
+/* "key=value&..." of the spec: set what is known, -EINVAL otherwise. */
+static int
+parse_spec(
+	const char	*arg,
+	char		*pool,
+	size_t		pool_size,
+	char		**conf,
+	char		**id,
+	char		**ns,
+	unsigned	*timeout)
+{
+	const char	*q = strchr(arg, '?');
+	char		*opts, *tok, *save = NULL, *eq;
+	size_t		len = q ? (size_t)(q - arg) : strlen(arg);
+	int		error = 0;
+
+	if (!len || len >= pool_size)
+		return -EINVAL;
+	memcpy(pool, arg, len);
+	pool[len] = '\0';
+	if (!q)
+		return 0;
+	opts = strdup(q + 1);
+	if (!opts)
+		return -ENOMEM;
+	for (tok = strtok_r(opts, "&", &save); tok && !error;
+	     tok = strtok_r(NULL, "&", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq || !eq[1]) {
+			error = -EINVAL;
+			break;
+		}
+		*eq++ = '\0';
+		if (!strcmp(tok, "conf"))
+			*conf = strdup(eq);
+		else if (!strcmp(tok, "id"))
+			*id = strdup(eq);
+		else if (!strcmp(tok, "namespace"))
+			*ns = strdup(eq);
+		else if (!strcmp(tok, "timeout"))
+			*timeout = strtoul(eq, NULL, 10);
+		else
+			error = -EINVAL;
+	}
+	free(opts);
+	if (!error && !*timeout)
+		error = -EINVAL;
+	return error;
+}
+
+/* The marker object says which filesystem the pool (namespace) serves. */
+static int
+check_marker(
+	struct rados_store	*rs,
+	const char		*fs_uuid,
+	bool			create)
+{
+	char			want[128], have[128];
+	int			n;
+
+	snprintf(want, sizeof(want), MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+	n = rados_read(rs->io, MARKER, have, sizeof(have) - 1, 0);
+	if (n == -ENOENT && create) {
+		rados_write_op_t op = rados_create_write_op();
+		int error;
+
+		if (!op)
+			return -ENOMEM;
+		rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
+		rados_write_op_write_full(op, want, strlen(want));
+		error = rados_write_op_operate(op, rs->io, MARKER, NULL, 0);
+		rados_release_write_op(op);
+		return error;
+	}
+	if (n < 0)
+		return n;
+	have[n] = '\0';
+	if (!strcmp(have, want))
+		return 0;
+	return strncmp(have, MARKER_MAGIC, strlen(MARKER_MAGIC)) ?
+	       -EUCLEAN : -EXDEV;
+}
+
+static void rados_store_close(struct hsm_store *s);
+
+static int
+rados_store_open(
+	const char		*arg,
+	const char		*fs_uuid,
+	bool			create,
+	struct hsm_store	**sp)
+{
+	struct rados_store	*rs;
+	char			pool[256], secs[16];
+	char			*conf = NULL, *id = NULL, *ns = NULL;
+	unsigned		timeout = TIMEOUT_DEFAULT;
+	int			error;
+
+	error = parse_spec(arg, pool, sizeof(pool), &conf, &id, &ns,
+			   &timeout);
+	if (error)
+		goto out_free;
+	rs = calloc(1, sizeof(*rs));
+	if (!rs) {
+		error = -ENOMEM;
+		goto out_free;
+	}
+	rs->base.ops = &hsm_store_rados_ops;
+	error = rados_create(&rs->cluster, id);
+	if (error) {
+		free(rs);
+		goto out_free;
+	}
+	error = rados_conf_read_file(rs->cluster, conf);
+	snprintf(secs, sizeof(secs), "%u", timeout);
+	if (!error)
+		error = rados_conf_set(rs->cluster, "client_mount_timeout",
+				       secs);
+	if (!error)
+		error = rados_conf_set(rs->cluster, "rados_osd_op_timeout",
+				       secs);
+	if (!error)
+		error = rados_conf_set(rs->cluster, "rados_mon_op_timeout",
+				       secs);
+	if (!error) {
+		error = rados_connect(rs->cluster);
+		rs->connected = !error;
+	}
+	if (!error) {
+		error = rados_ioctx_create(rs->cluster, pool, &rs->io);
+		rs->has_io = !error;
+	}
+	if (!error) {
+		if (ns)
+			rados_ioctx_set_namespace(rs->io, ns);
+		error = check_marker(rs, fs_uuid, create);
+	}
+	if (error) {
+		rados_store_close(&rs->base);
+		goto out_free;
+	}
+	*sp = &rs->base;
+out_free:
+	free(conf);
+	free(id);
+	free(ns);
+	return error;
+}
+
+static void
+rados_store_close(
+	struct hsm_store	*s)
+{
+	struct rados_store	*rs = RS(s);
+
+	if (rs->has_io)
+		rados_ioctx_destroy(rs->io);
+	rados_shutdown(rs->cluster);
+	free(rs);
+}
+
+static int
+rados_put_begin(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_store_writer	**wp)
+{
+	struct rados_store	*rs = RS(s);
+	struct hsm_store_writer	*w;
+	char			name[NAME_LEN];
+	uint64_t		size;
+	time_t			mtime;
+	int			error;
+
+	head_name(oid, name);
+	error = rados_stat(rs->io, name, &size, &mtime);
+	if (!error)
+		return -EEXIST;
+	if (error != -ENOENT)
+		return error;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->rs = rs;
+	memcpy(w->oid, oid, HSM_OID_LEN);
+	*wp = w;
+	return 0;
+}
+
+/* Keep a piece of the head's data for publish. */
+static int
+keep_piece(
+	struct hsm_store_writer	*w,
+	const void		*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	struct head_piece	*p;
+
+	if (w->npieces == w->alloc) {
+		size_t na = w->alloc ? 2 * w->alloc : 8;
+
+		p = realloc(w->pieces, na * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		w->pieces = p;
+		w->alloc = na;
+	}
+	p = &w->pieces[w->npieces];
+	p->data = malloc(len);
+	if (!p->data)
+		return -ENOMEM;
+	memcpy(p->data, buf, len);
+	p->off = off;
+	p->len = len;
+	w->npieces++;
+	return 0;
+}
+
+/* Before the first write to part @k: no data of an earlier try in it. */
+static int
+clear_part(
+	struct hsm_store_writer	*w,
+	uint64_t		k)
+{
+	char			name[NAME_LEN];
+	int			error;
+
+	if (k < w->ncleared && w->cleared[k])
+		return 0;
+	if (k >= w->ncleared) {
+		uint8_t *c = realloc(w->cleared, k + 16);
+
+		if (!c)
+			return -ENOMEM;
+		memset(c + w->ncleared, 0, k + 16 - w->ncleared);
+		w->cleared = c;
+		w->ncleared = k + 16;
+	}
+	part_name(w->oid, k, name);
+	error = rados_remove(w->rs->io, name);
+	if (error && error != -ENOENT)
+		return error;
+	w->cleared[k] = 1;
+	if (k > w->parts)
+		w->parts = k;
+	return 0;
+}
+
+static int
+rados_put_write(
+	struct hsm_store_writer	*w,
+	const void		*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	const char		*p = buf;
+	char			name[NAME_LEN];
+	uint64_t		k, in, n;
+	int			error;
+
+	while (len) {
+		n = part_room(off);
+		if (n > len)
+			n = len;
+		k = part_of(off, &in);
+		if (!k) {
+			error = keep_piece(w, p, n, off);
+		} else {
+			error = clear_part(w, k);
+			part_name(w->oid, k, name);
+			if (!error)
+				error = rados_write(w->rs->io, name, p, n, in);
+		}
+		if (error)
+			return error;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+free_writer(
+	struct hsm_store_writer	*w)
+{
+	size_t			i;
+
+	for (i = 0; i < w->npieces; i++)
+		free(w->pieces[i].data);
+	free(w->pieces);
+	free(w->cleared);
+	free(w->meta);
+	free(w);
+}
+
+/* Remove parts 1..@last of @oid (what is not there is fine). */
+static int
+remove_parts(
+	struct rados_store	*rs,
+	const uint8_t		*oid,
+	uint64_t		last)
+{
+	char			name[NAME_LEN];
+	uint64_t		k;
+	int			error, first = 0;
+
+	for (k = 1; k <= last; k++) {
+		part_name(oid, k, name);
+		error = rados_remove(rs->io, name);
+		if (error && error != -ENOENT && !first)
+			first = error;
+	}
+	return first;
+}
+
+static void
+rados_put_abort(
+	struct hsm_store_writer	*w)
+{
+	remove_parts(w->rs, w->oid, w->parts);
+	free_writer(w);
+}
+
+static int
+rados_put_finish(
+	struct hsm_store_writer	*w,
+	const struct hsm_objmeta *meta)
+{
+	return hsm_objmeta_format(meta, &w->meta, &w->meta_len);
+}
+
+/* The head, by one operation: create, data, metadata. */
+static rados_write_op_t
+head_op(
+	struct hsm_store_writer	*w)
+{
+	rados_write_op_t	op = rados_create_write_op();
+	size_t			i;
+
+	if (!op)
+		return NULL;
+	rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
+	for (i = 0; i < w->npieces; i++)
+		rados_write_op_write(op, w->pieces[i].data, w->pieces[i].len,
+				     w->pieces[i].off);
+	rados_write_op_setxattr(op, META_XATTR, w->meta, w->meta_len);
+	return op;
+}
+
+/* Every head at once, then wait for all: one round trip for the batch. */
+static int
+rados_publish(
+	struct hsm_store	*s,
+	struct hsm_store_writer	**ws,
+	size_t			n,
+	int			*errors)
+{
+	struct rados_store	*rs = RS(s);
+	rados_completion_t	*cs = calloc(n, sizeof(*cs));
+	rados_write_op_t	*ops = calloc(n, sizeof(*ops));
+	char			name[NAME_LEN];
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		errors[i] = -ENOMEM;
+		if (!cs || !ops || !ws[i]->meta)
+			continue;
+		ops[i] = head_op(ws[i]);
+		if (!ops[i] || rados_aio_create_completion(NULL, NULL, NULL,
+							  &cs[i])) {
+			cs[i] = NULL;
+			continue;
+		}
+		head_name(ws[i]->oid, name);
+		errors[i] = rados_aio_write_op_operate(ops[i], rs->io, cs[i],
+						       name, NULL, 0);
+	}
+	for (i = 0; i < n; i++) {
+		if (cs && cs[i]) {
+			if (!errors[i]) {
+				rados_aio_wait_for_complete(cs[i]);
+				errors[i] = rados_aio_get_return_value(cs[i]);
+			}
+			rados_aio_release(cs[i]);
+		}
+		if (ops && ops[i])
+			rados_release_write_op(ops[i]);
+		if (errors[i])
+			rados_put_abort(ws[i]);
+		else
+			free_writer(ws[i]);
+	}
+	free(cs);
+	free(ops);
+	return 0;
+}
+
+/* Size of @oid's data, from its metadata (kept for the next reads). */
+static int
+object_size(
+	struct rados_store	*rs,
+	const uint8_t		*oid,
+	uint64_t		*size)
+{
+	struct hsm_objmeta	m;
+	int			error;
+
+	if (rs->size_known && !memcmp(rs->size_oid, oid, HSM_OID_LEN)) {
+		*size = rs->size;
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	error = rs->base.ops->stat(&rs->base, oid, &m);
+	if (error)
+		return error;
+	*size = m.size;
+	hsm_objmeta_free(&m);
+	memcpy(rs->size_oid, oid, HSM_OID_LEN);
+	rs->size = *size;
+	rs->size_known = true;
+	return 0;
+}
+
+static ssize_t
+rados_get(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	void			*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	struct rados_store	*rs = RS(s);
+	char			name[NAME_LEN], *p = buf;
+	uint64_t		size, k, in, n;
+	size_t			done = 0;
+	int			got, error;
+
+	error = object_size(rs, oid, &size);
+	if (error)
+		return error;
+	if (off >= size)
+		return 0;
+	if (len > size - off)
+		len = size - off;
+	while (done < len) {
+		n = part_room(off + done);
+		if (n > len - done)
+			n = len - done;
+		k = part_of(off + done, &in);
+		if (k)
+			part_name(oid, k, name);
+		else
+			head_name(oid, name);
+		got = rados_read(rs->io, name, p + done, n, in);
+		if (got == -ENOENT && k)
+			got = 0;	/* a part all hole was never written */
+		if (got < 0)
+			return got;
+		/* a hole at the end of a part reads short: zeros */
+		memset(p + done + got, 0, n - got);
+		done += n;
+	}
+	return done;
+}
+
+static int
+rados_store_stat(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta)
+{
+	struct rados_store	*rs = RS(s);
+	char			name[NAME_LEN];
+	char			*text = NULL;
+	uint64_t		hsize;
+	time_t			mtime;
+	size_t			cap = 8192;
+	int			n, error;
+
+	head_name(oid, name);
+	error = rados_stat(rs->io, name, &hsize, &mtime);
+	if (error)
+		return error;
+	for (;;) {
+		char *t = realloc(text, cap);
+
+		if (!t) {
+			free(text);
+			return -ENOMEM;
+		}
+		text = t;
+		n = rados_getxattr(rs->io, name, META_XATTR, text, cap);
+		if (n != -ERANGE && (n < 0 || (size_t)n < cap))
+			break;
+		cap *= 4;
+		if (cap > (64U << 20)) {
+			n = -EUCLEAN;
+			break;
+		}
+	}
+	if (n < 0) {
+		free(text);
+		return n == -ENODATA ? -EUCLEAN : n;
+	}
+	error = hsm_objmeta_parse(text, n, meta);
+	free(text);
+	if (error)
+		return error;
+	if (memcmp(meta->oid, oid, HSM_OID_LEN)) {
+		hsm_objmeta_free(meta);
+		return -EUCLEAN;
+	}
+	meta->stored_sec = mtime;
+	return 0;
+}
+
+static int
+rados_del(
+	struct hsm_store	*s,
+	const uint8_t		*oid)
+{
+	struct rados_store	*rs = RS(s);
+	struct hsm_objmeta	m;
+	char			name[NAME_LEN];
+	uint64_t		last = 0, in;
+	int			error;
+
+	memset(&m, 0, sizeof(m));
+	if (!rados_store_stat(s, oid, &m)) {
+		if (m.size > HEAD_BYTES)
+			last = part_of(m.size - 1, &in);
+		hsm_objmeta_free(&m);
+	}
+	rs->size_known = false;
+	/* the head first: the object is gone as soon as it is */
+	head_name(oid, name);
+	error = rados_remove(rs->io, name);
+	if (error && error != -ENOENT)
+		return error;
+	if (remove_parts(rs, oid, last))
+		return -EIO;
+	return error;
+}
+
+static int
+rados_sync(
+	struct hsm_store	*s)
+{
+	(void)s;
+	return 0;		/* every write was durable when it returned */
+}
+
+static int
+rados_list(
+	struct hsm_store	*s,
+	int			(*fn)(const uint8_t *oid, void *arg),
+	void			*arg)
+{
+	struct rados_store	*rs = RS(s);
+	rados_list_ctx_t	ctx;
+	const char		*entry;
+	uint8_t			oid[HSM_OID_LEN];
+	int			error, ret = 0;
+
+	error = rados_nobjects_list_open(rs->io, &ctx);
+	if (error)
+		return error;
+	while (!ret) {
+		error = rados_nobjects_list_next(ctx, &entry, NULL, NULL);
+		if (error == -ENOENT)
+			break;
+		if (error) {
+			ret = error;
+			break;
+		}
+		/* heads only: committed objects */
+		if (strlen(entry) == 32 && !hsm_oid_parse(entry, oid))
+			ret = fn(oid, arg);
+	}
+	rados_nobjects_list_close(ctx);
+	return ret;
+}
+
+const struct hsm_store_ops hsm_store_rados_ops = {
+	.name		= "rados",
+	.open		= rados_store_open,
+	.close		= rados_store_close,
+	.put_begin	= rados_put_begin,
+	.put_write	= rados_put_write,
+	.put_finish	= rados_put_finish,
+	.publish	= rados_publish,
+	.put_abort	= rados_put_abort,
+	.get		= rados_get,
+	.stat		= rados_store_stat,
+	.del		= rados_del,
+	.sync		= rados_sync,
+	.prefetch	= NULL,
+	.list		= rados_list,
+};
