@@ -81,12 +81,16 @@ die()
 # and libclang-rt-14-dev (libFuzzer and clang's ASan/UBSan runtimes for
 # the fuzz targets; gcc's sanitizers for make check-sanitize come with
 # build-essential).  The daemon links libinih (its config file) and
-# libsystemd (READY=1 for the service manager).
+# libsystemd (READY=1 for the service manager).  The rados: store links
+# librados (librados-dev); its tests start a one-node Ceph cluster
+# (ceph-mon, ceph-osd, ceph-common for ceph, rados and the key tools;
+# uuid-runtime for uuidgen).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	xfslibs-dev xfsprogs liburcu-dev libattr1-dev attr libxxhash-dev
 	libjson-c-dev libinih-dev libsystemd-dev python3 man-db groff-base
 	util-linux mount e2fsprogs kmod coreutils tar libarchive-tools rsync
-	strace passwd systemd clang libclang-rt-14-dev acl"
+	strace passwd systemd clang libclang-rt-14-dev acl
+	librados-dev ceph-mon ceph-osd ceph-common uuid-runtime"
 
 install_deps()
 {
