@@ -149,6 +149,14 @@ decode_v2(
 	return 0;
 }
 
+void
+hsm_record_mark_lost(
+	struct hsm_record	*rec)
+{
+	rec->flags |= HSM_F_LOST;
+	rec->copy[0].state = HSM_COPY_LOST;
+}
+
 /* The state a v1 record implies for its one copy. */
 static uint8_t
 v1_copy_state(

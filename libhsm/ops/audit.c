@@ -192,8 +192,7 @@ marklost_prepare(
 		it->outcome = HSM_NOOP;
 		return HSM_ITEM_DONE;
 	}
-	f->rec.flags |= HSM_F_LOST;
-	f->rec.copy[0].state = HSM_COPY_LOST;
+	hsm_record_mark_lost(&f->rec);
 	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (error)
 		return error;

@@ -49,8 +49,7 @@ static int
 mark_lost(
 	struct hsm_fileref	*f)
 {
-	f->rec.flags |= HSM_F_LOST;
-	f->rec.copy[0].state = HSM_COPY_LOST;
+	hsm_record_mark_lost(&f->rec);
 	hsm_fileref_commit(f, HSM_DUR_NOW);
 	hsm_fs_set_detail(f->fs, "store copy missing or corrupt");
 	return -ENOLINK;

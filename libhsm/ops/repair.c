@@ -52,8 +52,7 @@ undo_release(
 		return -ENOLINK;
 	}
 	f->rec.pending = HSM_OP_NONE;
-	f->rec.flags |= HSM_F_LOST;
-	f->rec.copy[0].state = HSM_COPY_LOST;
+	hsm_record_mark_lost(&f->rec);
 	return hsm_fileref_commit(f, HSM_DUR_BATCH);
 }
 

@@ -304,8 +304,7 @@ __mark_lost(
 	struct hsm_server	*s,
 	struct srv_inode	*in)
 {
-	in->rec.flags |= HSM_F_LOST;
-	in->rec.copy[0].state = HSM_COPY_LOST;
+	hsm_record_mark_lost(&in->rec);
 	__srv_inode_commit(s, in);
 	return -ENOLINK;
 }

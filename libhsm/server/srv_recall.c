@@ -147,8 +147,7 @@ __chunk_failed(
 {
 	in->cstate[c] = CH_IDLE;
 	if (error == -ENOLINK && !(in->rec.flags & HSM_F_LOST)) {
-		in->rec.flags |= HSM_F_LOST;
-		in->rec.copy[0].state = HSM_COPY_LOST;
+		hsm_record_mark_lost(&in->rec);
 		__srv_inode_commit(s, in);
 		srv_log(s, LOG_ERR, "inode %llu: store copy missing or corrupt "
 			"(chunk %llu): flagged lost", (unsigned long long)in->ino,
