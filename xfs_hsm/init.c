@@ -19,7 +19,11 @@ init_help(void)
 	       "on another filesystem,\n"
 	       "                     or rados:<pool>[?conf=<file>&id=<client>"
 	       "&namespace=<ns>\n"
-	       "                     &timeout=<seconds>], a Ceph pool\n"
+	       "                     &timeout=<seconds>], a Ceph pool,\n"
+	       "                     or s3://<bucket>[/<prefix>]?endpoint=<url>"
+	       "[&region=<r>\n"
+	       "                     &credentials=<file>&timeout=<seconds>], "
+	       "an S3 bucket\n"
 	       " -h, --help          display this help\n\nSee xfs_hsm(8).\n",
 	       PROGNAME, HSM_XATTR_FS);
 }
@@ -111,9 +115,19 @@ init_f(
 		fprintf(stderr, "%s: cannot init '%s': already bound to "
 			"another store\n", PROGNAME, mnt);
 		break;
+	case -ENOKEY:
+		fprintf(stderr, "%s: cannot init '%s': store '%s': no "
+			"credentials (credentials=FILE, or AWS_ACCESS_KEY_ID "
+			"and AWS_SECRET_ACCESS_KEY)\n", PROGNAME, mnt, spec);
+		break;
+	case -EPERM:
+		fprintf(stderr, "%s: cannot init '%s': store '%s': its "
+			"credentials file must belong to root and be readable "
+			"by nobody else\n", PROGNAME, mnt, spec);
+		break;
 	case -EPROTONOSUPPORT:
 		fprintf(stderr, "%s: cannot init '%s': unknown store '%s' "
-			"(expected posix:DIR or rados:POOL)\n", PROGNAME, mnt, spec);
+			"(expected posix:DIR, rados:POOL or s3://BUCKET)\n", PROGNAME, mnt, spec);
 		break;
 	default:
 		fprintf(stderr, "%s: cannot init '%s': store '%s': %s\n",

@@ -11,6 +11,9 @@ static const struct hsm_store_ops *const store_kinds[] = {
 #ifdef HAVE_RADOS
 	&hsm_store_rados_ops,
 #endif
+#ifdef HAVE_S3
+	&hsm_store_s3_ops,
+#endif
 };
 
 int

@@ -98,6 +98,7 @@ struct hsm_store {
 
 extern const struct hsm_store_ops hsm_store_posix_ops;
 extern const struct hsm_store_ops hsm_store_rados_ops;	/* HAVE_RADOS */
+extern const struct hsm_store_ops hsm_store_s3_ops;	/* HAVE_S3 */
 
 /* Parse "kind:arg" and open.  -EINVAL without a colon,
  * -EPROTONOSUPPORT for an unknown kind. */

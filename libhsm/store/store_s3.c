@@ -1,0 +1,1118 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * store_s3.c - an S3 bucket as a store (libcurl, SigV4 signing built in;
+ * expat for the listings).
+ *
+ *   s3://BUCKET[/PREFIX]?endpoint=URL[&region=R][&credentials=FILE]
+ *                        [&timeout=SECONDS]
+ *
+ *   PREFIX/xfs-hsm-store     marker: "xfs-hsm-store 1\nfs_uuid U\n"
+ *   PREFIX/<oid>             the file's data segments, end to end (no holes:
+ *                            the metadata's map says where each one goes)
+ *   PREFIX/<oid>.meta        the metadata text; its presence commits
+ *
+ * Credentials come from FILE ("access_key = ..." and "secret_key = ..."
+ * lines; it must belong to root and be readable by nobody else) or from
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never from the spec.  Data
+ * up to PART bytes goes up in one PUT; more in a multipart upload of PART
+ * sized parts.  The object and then its metadata are written at publish:
+ * an S3 PUT is durable when it answers, so sync has nothing to do.  A
+ * request that moves nothing for the timeout (30 s) fails with ETIMEDOUT.
+ * Requests are path-style (ENDPOINT/BUCKET/KEY), signed "aws:amz:R:s3".
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <curl/curl.h>
+#include <expat.h>
+#include "store/store.h"
+
+#define MARKER		"xfs-hsm-store"
+#define MARKER_MAGIC	"xfs-hsm-store 1\n"
+#define PART		(16U << 20)	/* S3 wants >= 5 MiB but the last */
+#define TIMEOUT_DEFAULT	30
+#define KEY_MAX		1024
+
+struct s3_store {
+	struct hsm_store base;
+	CURL		*curl;
+	char		*endpoint;	/* http://host:port, no slash at the end */
+	char		*bucket;
+	char		*prefix;	/* "" or "dir/" */
+	char		*region;
+	char		*userpwd;	/* access:secret */
+	unsigned	timeout;
+	/* the last object read: where its data segments lie in it */
+	uint8_t		map_oid[HSM_OID_LEN];
+	struct hsm_objmeta map_meta;
+	bool		map_known;
+};
+
+struct hsm_store_writer {
+	struct s3_store	*ss;
+	uint8_t		oid[HSM_OID_LEN];
+	char		*buf;		/* the data not yet sent */
+	size_t		len;
+	uint64_t	next_off;	/* file offsets come in order */
+	char		*upload_id;	/* multipart, once PART is exceeded */
+	char		**etags;
+	unsigned	nparts;
+	char		*meta;
+	size_t		meta_len;
+};
+
+#define SS(s)	((struct s3_store *)(s))
+
+/* ---- requests -------------------------------------------------------- */
+
+struct body {
+	const char	*data;		/* what is sent */
+	size_t		len, off;
+	char		*got;		/* what comes back (NUL ended) */
+	size_t		got_len, got_cap;
+	char		*out;		/* or into here, at most out_cap */
+	size_t		out_cap, out_len;
+	char		etag[128];
+};
+
+static size_t
+send_cb(
+	char		*ptr,
+	size_t		size,
+	size_t		nmemb,
+	void		*arg)
+{
+	struct body	*b = arg;
+	size_t		n = size * nmemb;
+
+	if (n > b->len - b->off)
+		n = b->len - b->off;
+	memcpy(ptr, b->data + b->off, n);
+	b->off += n;
+	return n;
+}
+
+static size_t
+recv_cb(
+	char		*ptr,
+	size_t		size,
+	size_t		nmemb,
+	void		*arg)
+{
+	struct body	*b = arg;
+	size_t		n = size * nmemb;
+
+	if (b->out) {
+		if (n > b->out_cap - b->out_len)
+			return 0;	/* more than asked: an error */
+		memcpy(b->out + b->out_len, ptr, n);
+		b->out_len += n;
+		return n;
+	}
+	if (b->got_len + n + 1 > b->got_cap) {
+		size_t cap = (b->got_len + n + 1) * 2;
+		char *g = realloc(b->got, cap);
+
+		if (!g)
+			return 0;
+		b->got = g;
+		b->got_cap = cap;
+	}
+	memcpy(b->got + b->got_len, ptr, n);
+	b->got_len += n;
+	b->got[b->got_len] = '\0';
+	return n;
+}
+
+static size_t
+header_cb(
+	char		*ptr,
+	size_t		size,
+	size_t		nmemb,
+	void		*arg)
+{
+	struct body	*b = arg;
+	size_t		n = size * nmemb, l;
+
+	if (n > 5 && !strncasecmp(ptr, "etag:", 5)) {
+		const char *v = ptr + 5;
+
+		while (*v == ' ')
+			v++;
+		l = ptr + n - v;
+		while (l && (v[l - 1] == '\r' || v[l - 1] == '\n'))
+			l--;
+		if (l < sizeof(b->etag)) {
+			memcpy(b->etag, v, l);
+			b->etag[l] = '\0';
+		}
+	}
+	return n;
+}
+
+/* Append @s to the URL @u (of @size), escaping what a key may hold. */
+static int
+url_for(
+	struct s3_store	*ss,
+	const char	*key,		/* NULL: the bucket */
+	const char	*query,		/* NULL or "a=b&c" */
+	char		*u,
+	size_t		size)
+{
+	int		n;
+
+	n = snprintf(u, size, "%s/%s%s%s%s%s", ss->endpoint, ss->bucket,
+		     key ? "/" : "", key ? ss->prefix : "", key ? key : "",
+		     "");
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	if (query && (size_t)snprintf(u + n, size - n, "?%s", query) >=
+		     size - n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * One request: @method on @key (NULL: the bucket) with @query, sending
+ * @b->data, receiving into @b.  Returns the HTTP status, or -errno when
+ * there was no answer.
+ */
+static int
+request(
+	struct s3_store	*ss,
+	const char	*method,
+	const char	*key,
+	const char	*query,
+	const char	*range,		/* "bytes=a-b" or NULL */
+	struct body	*b)
+{
+	CURL		*c = ss->curl;
+	struct curl_slist *h = NULL;
+	char		url[KEY_MAX + 512], sigv4[128], rh[96];
+	long		status = 0;
+	CURLcode	rc;
+	int		error;
+
+	error = url_for(ss, key, query, url, sizeof(url));
+	if (error)
+		return error;
+	curl_easy_reset(c);
+	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", ss->region);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4);
+	curl_easy_setopt(c, CURLOPT_USERPWD, ss->userpwd);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)ss->timeout);
+	/* a transfer that moves nothing for the timeout fails */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)ss->timeout);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, recv_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, b);
+	curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+	if (getenv("LIBHSM_S3_VERBOSE"))
+		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+	/* radosgw checks it; curl does not add it */
+	h = curl_slist_append(h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	if (range) {
+		snprintf(rh, sizeof(rh), "Range: %s", range);
+		h = curl_slist_append(h, rh);
+	}
+	if (!strcmp(method, "PUT") || !strcmp(method, "POST")) {
+		if (!strcmp(method, "PUT"))
+			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		else
+			curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, send_cb);
+		curl_easy_setopt(c, CURLOPT_READDATA, b);
+		if (!strcmp(method, "PUT"))
+			curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+					 (curl_off_t)b->len);
+		else
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+					 (curl_off_t)b->len);
+	} else if (!strcmp(method, "HEAD")) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "GET")) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(h);
+	switch (rc) {
+	case CURLE_OK:
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return -EHOSTUNREACH;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	return (int)status;
+}
+
+/* An HTTP status as -errno: 0 for 2xx. */
+static int
+status_errno(
+	int		st)
+{
+	if (st < 0)
+		return st;
+	if (st >= 200 && st < 300)
+		return 0;
+	switch (st) {
+	case 404:
+		return -ENOENT;
+	case 403:
+	case 401:
+		return -EACCES;
+	case 416:
+		return 0;		/* a range past the end: nothing */
+	default:
+		return -EIO;
+	}
+}
+
+static int
+put_bytes(
+	struct s3_store	*ss,
+	const char	*key,
+	const char	*query,
+	const void	*data,
+	size_t		len,
+	struct body	*b)
+{
+	memset(b, 0, sizeof(*b));
+	b->data = data;
+	b->len = len;
+	return status_errno(request(ss, "PUT", key, query, NULL, b));
+}
+
+/* GET @key whole into b->got; 0 or -errno. */
+static int
+get_small(
+	struct s3_store	*ss,
+	const char	*key,
+	const char	*query,
+	struct body	*b)
+{
+	int		error;
+
+	memset(b, 0, sizeof(*b));
+	error = status_errno(request(ss, "GET", key, query, NULL, b));
+	if (!error && !b->got) {
+		b->got = strdup("");
+		if (!b->got)
+			error = -ENOMEM;
+	}
+	return error;
+}
+
+/* ---- opening --------------------------------------------------------- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* "access_key = A" and "secret_key = S" from a root-only file. */
+static int
+read_credentials(
+	const char	*file,
+	char		**userpwd)
+{
+	char		line[512], ak[256] = "", sk[256] = "";
+	struct stat	st;
+	FILE		*f;
+
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	if (fstat(fileno(f), &st) < 0 || st.st_uid != 0 ||
+	    (st.st_mode & 077)) {
+		fclose(f);
+		return -EPERM;		/* secrets others may read */
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char k[64], v[256];
+
+		if (sscanf(line, " %63[a-z_] = %255s", k, v) != 2)
+			continue;
+		if (!strcmp(k, "access_key"))
+			strcpy(ak, v);
+		else if (!strcmp(k, "secret_key"))
+			strcpy(sk, v);
+	}
+	fclose(f);
+	if (!ak[0] || !sk[0])
+		return -EINVAL;
+	return asprintf(userpwd, "%s:%s", ak, sk) < 0 ? -ENOMEM : 0;
+}
+
+/* "//BUCKET[/PREFIX]?key=value&..." */
+static int
+parse_spec(
+	struct s3_store	*ss,
+	const char	*arg,
+	char		**cred_file)
+{
+	const char	*q, *slash, *p;
+	char		*opts, *tok, *save = NULL, *eq;
+	int		error = 0;
+
+	if (strncmp(arg, "//", 2))
+		return -EINVAL;
+	arg += 2;
+	q = strchr(arg, '?');
+	if (!q)
+		return -EINVAL;		/* endpoint= is required */
+	slash = memchr(arg, '/', q - arg);
+	p = slash ? slash : q;
+	if (p == arg)
+		return -EINVAL;
+	ss->bucket = strndup(arg, p - arg);
+	if (slash && slash + 1 < q) {
+		size_t l = q - slash - 1;
+
+		ss->prefix = malloc(l + 2);
+		if (ss->prefix) {
+			memcpy(ss->prefix, slash + 1, l);
+			ss->prefix[l] = '\0';
+			if (ss->prefix[l - 1] != '/')
+				strcat(ss->prefix, "/");
+		}
+	} else {
+		ss->prefix = strdup("");
+	}
+	opts = strdup(q + 1);
+	if (!ss->bucket || !ss->prefix || !opts) {
+		free(opts);
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(opts, "&", &save); tok && !error;
+	     tok = strtok_r(NULL, "&", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq || !eq[1]) {
+			error = -EINVAL;
+			break;
+		}
+		*eq++ = '\0';
+		if (!strcmp(tok, "endpoint")) {
+			size_t l = strlen(eq);
+
+			while (l && eq[l - 1] == '/')
+				eq[--l] = '\0';
+			ss->endpoint = strdup(eq);
+		} else if (!strcmp(tok, "region")) {
+			ss->region = strdup(eq);
+		} else if (!strcmp(tok, "credentials")) {
+			*cred_file = strdup(eq);
+		} else if (!strcmp(tok, "timeout")) {
+			ss->timeout = strtoul(eq, NULL, 10);
+			if (!ss->timeout)
+				error = -EINVAL;
+		} else {
+			error = -EINVAL;
+		}
+	}
+	free(opts);
+	if (!error && (!ss->endpoint || strncmp(ss->endpoint, "http", 4)))
+		error = -EINVAL;
+	if (!error && !ss->region)
+		ss->region = strdup("us-east-1");
+	return error;
+}
+
+static int
+check_marker(
+	struct s3_store	*ss,
+	const char	*fs_uuid,
+	bool		create)
+{
+	struct body	b;
+	char		want[128];
+	int		error;
+
+	snprintf(want, sizeof(want), MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+	error = get_small(ss, MARKER, NULL, &b);
+	if (error == -ENOENT && create) {
+		free(b.got);
+		/* the bucket too, if it is not there (ours to own then) */
+		memset(&b, 0, sizeof(b));
+		request(ss, "PUT", NULL, NULL, NULL, &b);
+		free(b.got);
+		error = put_bytes(ss, MARKER, NULL, want, strlen(want), &b);
+		free(b.got);
+		return error;
+	}
+	if (!error)
+		error = strcmp(b.got, want) ? (strncmp(b.got, MARKER_MAGIC,
+				strlen(MARKER_MAGIC)) ? -EUCLEAN : -EXDEV) : 0;
+	free(b.got);
+	return error;
+}
+
+static void s3_close(struct hsm_store *s);
+
+static int
+s3_open(
+	const char		*arg,
+	const char		*fs_uuid,
+	bool			create,
+	struct hsm_store	**sp)
+{
+	struct s3_store		*ss;
+	char			*cred = NULL;
+	const char		*ak, *sk;
+	int			error;
+
+	pthread_once(&curl_once, curl_init_once);
+	ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return -ENOMEM;
+	ss->base.ops = &hsm_store_s3_ops;
+	ss->timeout = TIMEOUT_DEFAULT;
+	error = parse_spec(ss, arg, &cred);
+	if (!error && cred) {
+		error = read_credentials(cred, &ss->userpwd);
+	} else if (!error) {
+		ak = getenv("AWS_ACCESS_KEY_ID");
+		sk = getenv("AWS_SECRET_ACCESS_KEY");
+		if (!ak || !sk)
+			error = -ENOKEY;
+		else if (asprintf(&ss->userpwd, "%s:%s", ak, sk) < 0)
+			error = -ENOMEM;
+	}
+	free(cred);
+	if (!error) {
+		ss->curl = curl_easy_init();
+		if (!ss->curl)
+			error = -ENOMEM;
+	}
+	if (!error)
+		error = check_marker(ss, fs_uuid, create);
+	if (error) {
+		s3_close(&ss->base);
+		return error;
+	}
+	*sp = &ss->base;
+	return 0;
+}
+
+static void
+s3_close(
+	struct hsm_store	*s)
+{
+	struct s3_store		*ss = SS(s);
+
+	if (ss->curl)
+		curl_easy_cleanup(ss->curl);
+	if (ss->map_known)
+		hsm_objmeta_free(&ss->map_meta);
+	free(ss->endpoint);
+	free(ss->bucket);
+	free(ss->prefix);
+	free(ss->region);
+	free(ss->userpwd);
+	free(ss);
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+static void
+data_key(
+	const uint8_t	*oid,
+	bool		meta,
+	char		key[48])
+{
+	hsm_oid_hex(oid, key);
+	if (meta)
+		strcat(key, ".meta");
+}
+
+static int
+s3_put_begin(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_store_writer	**wp)
+{
+	struct s3_store		*ss = SS(s);
+	struct hsm_store_writer	*w;
+	struct body		b;
+	char			key[48];
+	int			error;
+
+	data_key(oid, true, key);
+	memset(&b, 0, sizeof(b));
+	error = status_errno(request(ss, "HEAD", key, NULL, NULL, &b));
+	free(b.got);
+	if (!error)
+		return -EEXIST;
+	if (error != -ENOENT)
+		return error;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->buf = malloc(PART);
+	if (!w->buf) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->ss = ss;
+	memcpy(w->oid, oid, HSM_OID_LEN);
+	*wp = w;
+	return 0;
+}
+
+/* The text between <@tag> and </@tag> in @xml, or NULL. */
+static char *
+xml_value(
+	const char	*xml,
+	const char	*tag)
+{
+	char		open[64], close[64];
+	const char	*a, *z;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	a = xml ? strstr(xml, open) : NULL;
+	if (!a)
+		return NULL;
+	a += strlen(open);
+	z = strstr(a, close);
+	return z ? strndup(a, z - a) : NULL;
+}
+
+/* "[partNumber=N&]uploadId=ID" with the id escaped (N 0: none). */
+static void
+upload_query(
+	struct hsm_store_writer	*w,
+	unsigned		part,
+	char			*q,
+	size_t			size)
+{
+	char			*id = curl_easy_escape(w->ss->curl,
+						       w->upload_id, 0);
+	int			n = 0;
+
+	if (part)
+		n = snprintf(q, size, "partNumber=%u&", part);
+	snprintf(q + n, size - n, "uploadId=%s", id ? id : w->upload_id);
+	curl_free(id);
+}
+
+/* Send the buffered PART as the next part of a multipart upload. */
+static int
+send_part(
+	struct hsm_store_writer	*w)
+{
+	struct s3_store		*ss = w->ss;
+	struct body		b;
+	char			key[48], query[512];
+	char			**e;
+	int			error;
+
+	data_key(w->oid, false, key);
+	if (!w->upload_id) {
+		memset(&b, 0, sizeof(b));
+		error = status_errno(request(ss, "POST", key, "uploads=", NULL,
+					     &b));
+		if (!error) {
+			w->upload_id = xml_value(b.got, "UploadId");
+			if (!w->upload_id)
+				error = -EIO;
+		}
+		free(b.got);
+		if (error)
+			return error;
+	}
+	e = realloc(w->etags, (w->nparts + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	w->etags = e;
+	upload_query(w, w->nparts + 1, query, sizeof(query));
+	error = put_bytes(ss, key, query, w->buf, w->len, &b);
+	free(b.got);
+	if (error)
+		return error;
+	if (!b.etag[0])
+		return -EIO;
+	w->etags[w->nparts] = strdup(b.etag);
+	if (!w->etags[w->nparts])
+		return -ENOMEM;
+	w->nparts++;
+	w->len = 0;
+	return 0;
+}
+
+static int
+s3_put_write(
+	struct hsm_store_writer	*w,
+	const void		*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	const char		*p = buf;
+	size_t			n;
+	int			error;
+
+	/* segments end to end: they must come in file order */
+	if (off < w->next_off)
+		return -EINVAL;
+	w->next_off = off + len;
+	while (len) {
+		n = PART - w->len;
+		if (n > len)
+			n = len;
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+		p += n;
+		len -= n;
+		if (w->len == PART && len) {
+			error = send_part(w);
+			if (error)
+				return error;
+		}
+	}
+	return 0;
+}
+
+static void
+free_writer(
+	struct hsm_store_writer	*w)
+{
+	unsigned		i;
+
+	for (i = 0; i < w->nparts; i++)
+		free(w->etags[i]);
+	free(w->etags);
+	free(w->upload_id);
+	free(w->buf);
+	free(w->meta);
+	free(w);
+}
+
+static void
+s3_put_abort(
+	struct hsm_store_writer	*w)
+{
+	struct body		b;
+	char			key[48], query[512];
+
+	if (w->upload_id) {
+		data_key(w->oid, false, key);
+		upload_query(w, 0, query, sizeof(query));
+		memset(&b, 0, sizeof(b));
+		request(w->ss, "DELETE", key, query, NULL, &b);
+		free(b.got);
+	}
+	free_writer(w);
+}
+
+static int
+s3_put_finish(
+	struct hsm_store_writer	*w,
+	const struct hsm_objmeta *meta)
+{
+	return hsm_objmeta_format(meta, &w->meta, &w->meta_len);
+}
+
+/* The data object: one PUT, or the last part and the completion. */
+static int
+finish_data(
+	struct hsm_store_writer	*w)
+{
+	struct body		b;
+	char			key[48], query[512], *xml, *p;
+	size_t			cap;
+	unsigned		i;
+	int			error;
+
+	data_key(w->oid, false, key);
+	if (!w->upload_id) {
+		error = put_bytes(w->ss, key, NULL, w->buf, w->len, &b);
+		free(b.got);
+		return error;
+	}
+	if (w->len) {
+		error = send_part(w);
+		if (error)
+			return error;
+	}
+	cap = 128 + w->nparts * 200;
+	xml = malloc(cap);
+	if (!xml)
+		return -ENOMEM;
+	p = xml + sprintf(xml, "<CompleteMultipartUpload>");
+	for (i = 0; i < w->nparts; i++)
+		p += sprintf(p, "<Part><PartNumber>%u</PartNumber>"
+			     "<ETag>%s</ETag></Part>", i + 1, w->etags[i]);
+	p += sprintf(p, "</CompleteMultipartUpload>");
+	upload_query(w, 0, query, sizeof(query));
+	memset(&b, 0, sizeof(b));
+	b.data = xml;
+	b.len = p - xml;
+	error = status_errno(request(w->ss, "POST", key, query, NULL, &b));
+	/* a 200 may still carry an error in its body */
+	if (!error && b.got && strstr(b.got, "<Error>"))
+		error = -EIO;
+	free(b.got);
+	free(xml);
+	if (!error) {
+		free(w->upload_id);
+		w->upload_id = NULL;
+	}
+	return error;
+}
+
+static int
+s3_publish(
+	struct hsm_store	*s,
+	struct hsm_store_writer	**ws,
+	size_t			n,
+	int			*errors)
+{
+	struct body		b;
+	char			key[48];
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		struct hsm_store_writer *w = ws[i];
+
+		errors[i] = w->meta ? finish_data(w) : -EINVAL;
+		if (!errors[i]) {
+			/* the metadata last: it commits the copy */
+			data_key(w->oid, true, key);
+			errors[i] = put_bytes(w->ss, key, NULL, w->meta,
+					      w->meta_len, &b);
+			free(b.got);
+		}
+		if (errors[i]) {
+			data_key(w->oid, false, key);
+			memset(&b, 0, sizeof(b));
+			request(w->ss, "DELETE", key, NULL, NULL, &b);
+			free(b.got);
+			s3_put_abort(w);
+		} else {
+			free_writer(w);
+		}
+	}
+	return 0;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static int
+s3_stat(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta)
+{
+	struct s3_store		*ss = SS(s);
+	struct body		b;
+	char			key[48];
+	long			when = -1;
+	int			error;
+
+	data_key(oid, true, key);
+	error = get_small(ss, key, NULL, &b);
+	if (!error) {
+		curl_easy_getinfo(ss->curl, CURLINFO_FILETIME, &when);
+		error = hsm_objmeta_parse(b.got, b.got_len, meta);
+	}
+	free(b.got);
+	if (error)
+		return error;
+	if (memcmp(meta->oid, oid, HSM_OID_LEN)) {
+		hsm_objmeta_free(meta);
+		return -EUCLEAN;
+	}
+	meta->stored_sec = when > 0 ? when : 0;
+	return 0;
+}
+
+/* The map of @oid's data, kept for the reads that follow. */
+static int
+object_map(
+	struct s3_store		*ss,
+	const uint8_t		*oid)
+{
+	int			error;
+
+	if (ss->map_known && !memcmp(ss->map_oid, oid, HSM_OID_LEN))
+		return 0;
+	if (ss->map_known)
+		hsm_objmeta_free(&ss->map_meta);
+	ss->map_known = false;
+	memset(&ss->map_meta, 0, sizeof(ss->map_meta));
+	error = s3_stat(&ss->base, oid, &ss->map_meta);
+	if (error)
+		return error;
+	memcpy(ss->map_oid, oid, HSM_OID_LEN);
+	ss->map_known = true;
+	return 0;
+}
+
+/* Read [@at, @at + @len) of the data object into @buf. */
+static int
+get_range(
+	struct s3_store		*ss,
+	const uint8_t		*oid,
+	char			*buf,
+	uint64_t		len,
+	uint64_t		at)
+{
+	struct body		b;
+	char			key[48], range[64];
+	int			error;
+
+	data_key(oid, false, key);
+	snprintf(range, sizeof(range), "bytes=%llu-%llu",
+		 (unsigned long long)at, (unsigned long long)(at + len - 1));
+	memset(&b, 0, sizeof(b));
+	b.out = buf;
+	b.out_cap = len;
+	error = status_errno(request(ss, "GET", key, NULL, range, &b));
+	if (!error && b.out_len != len)
+		error = -EUCLEAN;	/* shorter than its map says */
+	return error;
+}
+
+static ssize_t
+s3_get(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	void			*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	struct s3_store		*ss = SS(s);
+	const struct hsm_datamap *map;
+	uint64_t		at = 0, end, a, z;
+	size_t			i;
+	int			error;
+
+	error = object_map(ss, oid);
+	if (error)
+		return error;
+	if (off >= ss->map_meta.size)
+		return 0;
+	if (len > ss->map_meta.size - off)
+		len = ss->map_meta.size - off;
+	memset(buf, 0, len);			/* holes */
+	end = off + len;
+	map = &ss->map_meta.map;
+	for (i = 0; i < map->nr; i++) {
+		uint64_t s0 = map->ext[i].off, s1 = s0 + map->ext[i].len;
+
+		a = s0 > off ? s0 : off;
+		z = s1 < end ? s1 : end;
+		if (a < z) {
+			error = get_range(ss, oid, (char *)buf + (a - off),
+					  z - a, at + (a - s0));
+			if (error)
+				return error;
+		}
+		at += map->ext[i].len;
+		if (s0 >= end)
+			break;
+	}
+	return len;
+}
+
+static int
+s3_del(
+	struct hsm_store	*s,
+	const uint8_t		*oid)
+{
+	struct s3_store		*ss = SS(s);
+	struct body		b;
+	char			key[48];
+	int			error, derr;
+
+	if (ss->map_known && !memcmp(ss->map_oid, oid, HSM_OID_LEN)) {
+		hsm_objmeta_free(&ss->map_meta);
+		ss->map_known = false;
+	}
+	/* the metadata first: the copy is gone as soon as it is */
+	data_key(oid, true, key);
+	memset(&b, 0, sizeof(b));
+	error = request(ss, "HEAD", key, NULL, NULL, &b);
+	error = status_errno(error);
+	free(b.got);
+	memset(&b, 0, sizeof(b));
+	derr = status_errno(request(ss, "DELETE", key, NULL, NULL, &b));
+	free(b.got);
+	if (derr && derr != -ENOENT)
+		return derr;
+	data_key(oid, false, key);
+	memset(&b, 0, sizeof(b));
+	derr = status_errno(request(ss, "DELETE", key, NULL, NULL, &b));
+	free(b.got);
+	if (derr && derr != -ENOENT)
+		return derr;
+	return error;
+}
+
+static int
+s3_sync(
+	struct hsm_store	*s)
+{
+	(void)s;
+	return 0;		/* every PUT was durable when it answered */
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+struct listing {
+	struct s3_store	*ss;
+	int		(*fn)(const uint8_t *oid, void *arg);
+	void		*arg;
+	int		ret;
+	char		text[KEY_MAX];
+	size_t		len;
+	bool		in_key, in_token, in_trunc;
+	char		token[KEY_MAX];
+	bool		truncated;
+};
+
+static void XMLCALL
+list_start(
+	void		*arg,
+	const XML_Char	*name,
+	const XML_Char	**attrs)
+{
+	struct listing	*l = arg;
+
+	l->in_key = !strcmp(name, "Key");
+	l->in_token = !strcmp(name, "NextContinuationToken");
+	l->in_trunc = !strcmp(name, "IsTruncated");
+	l->len = 0;
+}
+
+static void XMLCALL
+list_text(
+	void		*arg,
+	const XML_Char	*s,
+	int		len)
+{
+	struct listing	*l = arg;
+
+	if (!l->in_key && !l->in_token && !l->in_trunc)
+		return;
+	if (l->len + len >= sizeof(l->text))
+		len = sizeof(l->text) - 1 - l->len;
+	memcpy(l->text + l->len, s, len);
+	l->len += len;
+	l->text[l->len] = '\0';
+}
+
+static void XMLCALL
+list_end(
+	void		*arg,
+	const XML_Char	*name)
+{
+	struct listing	*l = arg;
+	const char	*k;
+	uint8_t		oid[HSM_OID_LEN];
+	size_t		plen = strlen(l->ss->prefix), kl;
+
+	if (l->in_key && !l->ret) {
+		k = l->text + plen;
+		kl = strlen(k);
+		/* committed objects: those with metadata */
+		if (!strncmp(l->text, l->ss->prefix, plen) && kl == 37 &&
+		    !strcmp(k + 32, ".meta")) {
+			char hex[33];
+
+			memcpy(hex, k, 32);
+			hex[32] = '\0';
+			if (!hsm_oid_parse(hex, oid))
+				l->ret = l->fn(oid, l->arg);
+		}
+	} else if (l->in_token) {
+		snprintf(l->token, sizeof(l->token), "%s", l->text);
+	} else if (l->in_trunc) {
+		l->truncated = !strcmp(l->text, "true");
+	}
+	l->in_key = l->in_token = l->in_trunc = false;
+	(void)name;
+}
+
+static int
+s3_list(
+	struct hsm_store	*s,
+	int			(*fn)(const uint8_t *oid, void *arg),
+	void			*arg)
+{
+	struct s3_store		*ss = SS(s);
+	struct listing		l = { .ss = ss, .fn = fn, .arg = arg };
+	struct body		b;
+	char			query[3 * KEY_MAX], *ep, *et;
+	XML_Parser		xp;
+	int			error;
+
+	do {
+		ep = curl_easy_escape(ss->curl, ss->prefix, 0);
+		et = l.token[0] ? curl_easy_escape(ss->curl, l.token, 0) :
+				  NULL;
+		snprintf(query, sizeof(query), "list-type=2&prefix=%s%s%s",
+			 ep ? ep : "", et ? "&continuation-token=" : "",
+			 et ? et : "");
+		curl_free(ep);
+		curl_free(et);
+		error = get_small(ss, NULL, query, &b);
+		if (error) {
+			free(b.got);
+			return error;
+		}
+		l.token[0] = '\0';
+		l.truncated = false;
+		xp = XML_ParserCreate(NULL);
+		if (!xp) {
+			free(b.got);
+			return -ENOMEM;
+		}
+		XML_SetUserData(xp, &l);
+		XML_SetElementHandler(xp, list_start, list_end);
+		XML_SetCharacterDataHandler(xp, list_text);
+		if (XML_Parse(xp, b.got, b.got_len, 1) != XML_STATUS_OK)
+			error = -EBADMSG;
+		XML_ParserFree(xp);
+		free(b.got);
+		if (error)
+			return error;
+	} while (!l.ret && l.truncated && l.token[0]);
+	return l.ret;
+}
+
+const struct hsm_store_ops hsm_store_s3_ops = {
+	.name		= "s3",
+	.open		= s3_open,
+	.close		= s3_close,
+	.put_begin	= s3_put_begin,
+	.put_write	= s3_put_write,
+	.put_finish	= s3_put_finish,
+	.publish	= s3_publish,
+	.put_abort	= s3_put_abort,
+	.get		= s3_get,
+	.stat		= s3_stat,
+	.del		= s3_del,
+	.sync		= s3_sync,
+	.prefetch	= NULL,
+	.list		= s3_list,
+};
