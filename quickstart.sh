@@ -84,13 +84,15 @@ die()
 # libsystemd (READY=1 for the service manager).  The rados: store links
 # librados (librados-dev); its tests start a one-node Ceph cluster
 # (ceph-mon, ceph-osd, ceph-common for ceph, rados and the key tools;
-# uuid-runtime for uuidgen).
+# uuid-runtime for uuidgen).  The s3: store links libcurl (its SigV4
+# signing) and expat (listings); its tests add radosgw, and curl.
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	xfslibs-dev xfsprogs liburcu-dev libattr1-dev attr libxxhash-dev
 	libjson-c-dev libinih-dev libsystemd-dev python3 man-db groff-base
 	util-linux mount e2fsprogs kmod coreutils tar libarchive-tools rsync
 	strace passwd systemd clang libclang-rt-14-dev acl
-	librados-dev ceph-mon ceph-osd ceph-common uuid-runtime"
+	librados-dev ceph-mon ceph-osd ceph-common uuid-runtime
+	libcurl4-openssl-dev libexpat1-dev radosgw curl"
 
 install_deps()
 {
