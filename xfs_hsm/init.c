@@ -38,6 +38,20 @@ spec_dir(
 	return colon ? colon + 1 : spec;
 }
 
+/* A mount point's parent is on another device, or is itself (/). */
+static bool
+is_mount_point(
+	const char	*mnt)
+{
+	struct stat	st, up;
+	char		parent[4200];
+
+	snprintf(parent, sizeof(parent), "%s/..", mnt);
+	if (stat(mnt, &st) < 0 || stat(parent, &up) < 0)
+		return false;
+	return st.st_dev != up.st_dev || st.st_ino == up.st_ino;
+}
+
 int
 init_f(
 	int		argc,
@@ -98,8 +112,12 @@ init_f(
 			"filesystem\n", PROGNAME, mnt);
 		break;
 	case -EINVAL:
-		fprintf(stderr, "%s: cannot init '%s': not a mount point\n",
-			PROGNAME, mnt);
+		if (is_mount_point(mnt))
+			fprintf(stderr, "%s: cannot init '%s': invalid store "
+				"'%s'\n", PROGNAME, mnt, spec);
+		else
+			fprintf(stderr, "%s: cannot init '%s': not a mount "
+				"point\n", PROGNAME, mnt);
 		break;
 	case -ELOOP:
 		fprintf(stderr, "%s: cannot init '%s': store '%s' is inside "

@@ -453,8 +453,16 @@ check_marker(
 		free(b.got);
 		/* the bucket too, if it is not there (ours to own then) */
 		memset(&b, 0, sizeof(b));
-		request(ss, "PUT", NULL, NULL, NULL, &b);
+		error = request(ss, "PUT", NULL, NULL, NULL, &b);
 		free(b.got);
+		if (error == 400)
+			return -EINVAL;		/* not a bucket name */
+		if (error != 409)		/* ours already */
+			error = status_errno(error);
+		else
+			error = 0;
+		if (error)
+			return error;
 		error = put_bytes(ss, MARKER, NULL, want, strlen(want), &b);
 		free(b.got);
 		return error;
