@@ -122,4 +122,4 @@ t1=$(now)
 tput=$(secs "$t0" "$t1")
 echo "  migrate $(ratio "$nsmall" "$tmig") files/s ($(awk -v t="$tmig" -v n="$nsmall" 'BEGIN { printf "%.2f", t * 1000 / n }') ms a file), recall $(ratio "$nsmall" "$trec") files/s"
 echo "  rados put, one process per object: $(ratio "$sample" "$tput") objects/s ($(awk -v t="$tput" -v n="$sample" 'BEGIN { printf "%.1f", t * 1000 / n }') ms an object: a process, a connection to the cluster, one write)"
-echo "  per object of a migrate: the data and, for each batch, the heads written together (one round trip for the batch); per object of a recall: a stat (metadata xattr) and the reads"
+echo "  a migrated object costs a write of its head (a batch's heads go together), a recalled one a read of its metadata and one of its data"
