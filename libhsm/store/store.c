@@ -3,8 +3,12 @@
  * store.c - open a store from its spec ("kind:arg").
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "store/store.h"
+
+#define MARKER_MAGIC	"xfs-hsm-store 1\n"
 
 static const struct hsm_store_ops *const store_kinds[] = {
 	&hsm_store_posix_ops,
@@ -76,4 +80,53 @@ hsm_store_del_sync(
 	int			serr = s->ops->sync(s);
 
 	return serr ? serr : error;
+}
+
+void
+hsm_store_marker_text(
+	const char		*fs_uuid,
+	char			*buf,
+	size_t			size)
+{
+	snprintf(buf, size, MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+}
+
+int
+hsm_store_marker_check(
+	const char		*have,
+	const char		*fs_uuid)
+{
+	char			want[128];
+
+	hsm_store_marker_text(fs_uuid, want, sizeof(want));
+	if (!strcmp(have, want))
+		return 0;
+	return strncmp(have, MARKER_MAGIC, strlen(MARKER_MAGIC)) ?
+	       -EUCLEAN : -EXDEV;
+}
+
+int
+hsm_store_options(
+	const char		*opts,
+	int			(*fn)(const char *key, const char *value,
+				      void *arg),
+	void			*arg)
+{
+	char			*copy = strdup(opts), *tok, *save = NULL, *eq;
+	int			error = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, "&", &save); tok && !error;
+	     tok = strtok_r(NULL, "&", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq || !eq[1]) {
+			error = -EINVAL;
+			break;
+		}
+		*eq++ = '\0';
+		error = fn(tok, eq, arg);
+	}
+	free(copy);
+	return error;
 }

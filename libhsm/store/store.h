@@ -105,6 +105,15 @@ extern const struct hsm_store_ops hsm_store_s3_ops;	/* HAVE_S3 */
 int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
 		   struct hsm_store **sp);
 void hsm_store_close(struct hsm_store *s);
+/* The marker a store keeps of the filesystem it serves, and what one read
+ * back means: 0 ours, -EXDEV another filesystem's, -EUCLEAN no marker. */
+void hsm_store_marker_text(const char *fs_uuid, char *buf, size_t size);
+int hsm_store_marker_check(const char *have, const char *fs_uuid);
+/* @fn(key, value, @arg) for each "key=value" of "a=1&b=2": its first
+ * non-zero return; -EINVAL for a key without a value. */
+int hsm_store_options(const char *opts,
+		      int (*fn)(const char *key, const char *value, void *arg),
+		      void *arg);
 /* Finish and publish one object (the batch steps for a single one). */
 int hsm_store_commit_one(struct hsm_store *s, struct hsm_store_writer *w,
 			 const struct hsm_objmeta *meta);

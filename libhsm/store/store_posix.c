@@ -25,7 +25,6 @@
 #include "store/store.h"
 
 #define MARKER		".xfs-hsm-store"
-#define MARKER_MAGIC	"xfs-hsm-store 1\n"
 
 struct posix_store {
 	struct hsm_store base;
@@ -157,7 +156,7 @@ check_marker(
 	ssize_t		n;
 	int		error;
 
-	snprintf(want, sizeof(want), MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+	hsm_store_marker_text(fs_uuid, want, sizeof(want));
 	n = read_small_file(dirfd, MARKER, &have);
 	if (n == -ENOENT && create) {
 		error = write_file_sync(dirfd, MARKER, want, strlen(want));
@@ -169,9 +168,7 @@ check_marker(
 		return -ENOENT;		/* not a store (or not mounted) */
 	if (n < 0)
 		return n;
-	error = strcmp(have, want) ? -EXDEV : 0;
-	if (error && strncmp(have, MARKER_MAGIC, strlen(MARKER_MAGIC)))
-		error = -EUCLEAN;
+	error = hsm_store_marker_check(have, fs_uuid);
 	free(have);
 	return error;
 }

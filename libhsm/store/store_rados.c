@@ -27,7 +27,6 @@
 #include "store/store.h"
 
 #define MARKER		"xfs-hsm-store"
-#define MARKER_MAGIC	"xfs-hsm-store 1\n"
 #define META_XATTR	"hsm.meta"
 #define HEAD_BYTES	(4ULL << 20)	/* in the head, written with it */
 #define STRIPE		(64ULL << 20)	/* per part */
@@ -110,7 +109,36 @@ part_room(
 	return part_of(off, &in) ? STRIPE - in : HEAD_BYTES - in;
 }
 
-/* "key=value&..." of the spec: set what is known, -EINVAL otherwise. */
+struct rados_opts {
+	char		**conf, **id, **ns;
+	unsigned	*timeout;
+};
+
+static int
+rados_opt(
+	const char	*key,
+	const char	*value,
+	void		*arg)
+{
+	struct rados_opts *o = arg;
+	char		**to = NULL;
+
+	if (!strcmp(key, "conf"))
+		to = o->conf;
+	else if (!strcmp(key, "id"))
+		to = o->id;
+	else if (!strcmp(key, "namespace"))
+		to = o->ns;
+	else if (!strcmp(key, "timeout"))
+		return (*o->timeout = strtoul(value, NULL, 10)) ? 0 : -EINVAL;
+	else
+		return -EINVAL;
+	free(*to);
+	*to = strdup(value);
+	return *to ? 0 : -ENOMEM;
+}
+
+/* "POOL[?key=value&...]": the pool, and what the options set. */
 static int
 parse_spec(
 	const char	*arg,
@@ -121,43 +149,15 @@ parse_spec(
 	char		**ns,
 	unsigned	*timeout)
 {
+	struct rados_opts o = { conf, id, ns, timeout };
 	const char	*q = strchr(arg, '?');
-	char		*opts, *tok, *save = NULL, *eq;
 	size_t		len = q ? (size_t)(q - arg) : strlen(arg);
-	int		error = 0;
 
 	if (!len || len >= pool_size)
 		return -EINVAL;
 	memcpy(pool, arg, len);
 	pool[len] = '\0';
-	if (!q)
-		return 0;
-	opts = strdup(q + 1);
-	if (!opts)
-		return -ENOMEM;
-	for (tok = strtok_r(opts, "&", &save); tok && !error;
-	     tok = strtok_r(NULL, "&", &save)) {
-		eq = strchr(tok, '=');
-		if (!eq || !eq[1]) {
-			error = -EINVAL;
-			break;
-		}
-		*eq++ = '\0';
-		if (!strcmp(tok, "conf"))
-			*conf = strdup(eq);
-		else if (!strcmp(tok, "id"))
-			*id = strdup(eq);
-		else if (!strcmp(tok, "namespace"))
-			*ns = strdup(eq);
-		else if (!strcmp(tok, "timeout"))
-			*timeout = strtoul(eq, NULL, 10);
-		else
-			error = -EINVAL;
-	}
-	free(opts);
-	if (!error && !*timeout)
-		error = -EINVAL;
-	return error;
+	return q ? hsm_store_options(q + 1, rados_opt, &o) : 0;
 }
 
 /* The marker object says which filesystem the pool (namespace) serves. */
@@ -170,7 +170,7 @@ check_marker(
 	char			want[128], have[128];
 	int			n;
 
-	snprintf(want, sizeof(want), MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+	hsm_store_marker_text(fs_uuid, want, sizeof(want));
 	n = rados_read(rs->io, MARKER, have, sizeof(have) - 1, 0);
 	if (n == -ENOENT && create) {
 		rados_write_op_t op = rados_create_write_op();
@@ -187,10 +187,7 @@ check_marker(
 	if (n < 0)
 		return n;
 	have[n] = '\0';
-	if (!strcmp(have, want))
-		return 0;
-	return strncmp(have, MARKER_MAGIC, strlen(MARKER_MAGIC)) ?
-	       -EUCLEAN : -EXDEV;
+	return hsm_store_marker_check(have, fs_uuid);
 }
 
 static void rados_store_close(struct hsm_store *s);

@@ -32,7 +32,6 @@
 #include "store/store.h"
 
 #define MARKER		"xfs-hsm-store"
-#define MARKER_MAGIC	"xfs-hsm-store 1\n"
 #define PART		(16U << 20)	/* S3 wants >= 5 MiB but the last */
 #define TIMEOUT_DEFAULT	30
 #define KEY_MAX		1024
@@ -363,6 +362,42 @@ read_credentials(
 	return asprintf(userpwd, "%s:%s", ak, sk) < 0 ? -ENOMEM : 0;
 }
 
+struct s3_opts {
+	struct s3_store	*ss;
+	char		**cred_file;
+};
+
+static int
+s3_opt(
+	const char	*key,
+	const char	*value,
+	void		*arg)
+{
+	struct s3_opts	*o = arg;
+	struct s3_store	*ss = o->ss;
+	char		**to;
+	size_t		l;
+
+	if (!strcmp(key, "timeout"))
+		return (ss->timeout = strtoul(value, NULL, 10)) ? 0 : -EINVAL;
+	if (!strcmp(key, "endpoint"))
+		to = &ss->endpoint;
+	else if (!strcmp(key, "region"))
+		to = &ss->region;
+	else if (!strcmp(key, "credentials"))
+		to = o->cred_file;
+	else
+		return -EINVAL;
+	free(*to);
+	*to = strdup(value);
+	if (!*to)
+		return -ENOMEM;
+	l = strlen(*to);
+	while (to == &ss->endpoint && l && (*to)[l - 1] == '/')
+		(*to)[--l] = '\0';
+	return 0;
+}
+
 /* "//BUCKET[/PREFIX]?key=value&..." */
 static int
 parse_spec(
@@ -370,9 +405,9 @@ parse_spec(
 	const char	*arg,
 	char		**cred_file)
 {
+	struct s3_opts	o;
 	const char	*q, *slash, *p;
-	char		*opts, *tok, *save = NULL, *eq;
-	int		error = 0;
+	int		error;
 
 	if (strncmp(arg, "//", 2))
 		return -EINVAL;
@@ -398,38 +433,11 @@ parse_spec(
 	} else {
 		ss->prefix = strdup("");
 	}
-	opts = strdup(q + 1);
-	if (!ss->bucket || !ss->prefix || !opts) {
-		free(opts);
+	if (!ss->bucket || !ss->prefix)
 		return -ENOMEM;
-	}
-	for (tok = strtok_r(opts, "&", &save); tok && !error;
-	     tok = strtok_r(NULL, "&", &save)) {
-		eq = strchr(tok, '=');
-		if (!eq || !eq[1]) {
-			error = -EINVAL;
-			break;
-		}
-		*eq++ = '\0';
-		if (!strcmp(tok, "endpoint")) {
-			size_t l = strlen(eq);
-
-			while (l && eq[l - 1] == '/')
-				eq[--l] = '\0';
-			ss->endpoint = strdup(eq);
-		} else if (!strcmp(tok, "region")) {
-			ss->region = strdup(eq);
-		} else if (!strcmp(tok, "credentials")) {
-			*cred_file = strdup(eq);
-		} else if (!strcmp(tok, "timeout")) {
-			ss->timeout = strtoul(eq, NULL, 10);
-			if (!ss->timeout)
-				error = -EINVAL;
-		} else {
-			error = -EINVAL;
-		}
-	}
-	free(opts);
+	o.ss = ss;
+	o.cred_file = cred_file;
+	error = hsm_store_options(q + 1, s3_opt, &o);
 	if (!error && (!ss->endpoint || strncmp(ss->endpoint, "http", 4)))
 		error = -EINVAL;
 	if (!error && !ss->region)
@@ -447,7 +455,7 @@ check_marker(
 	char		want[128];
 	int		error;
 
-	snprintf(want, sizeof(want), MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+	hsm_store_marker_text(fs_uuid, want, sizeof(want));
 	error = get_small(ss, MARKER, NULL, &b);
 	if (error == -ENOENT && create) {
 		free(b.got);
@@ -468,8 +476,7 @@ check_marker(
 		return error;
 	}
 	if (!error)
-		error = strcmp(b.got, want) ? (strncmp(b.got, MARKER_MAGIC,
-				strlen(MARKER_MAGIC)) ? -EUCLEAN : -EXDEV) : 0;
+		error = hsm_store_marker_check(b.got, fs_uuid);
 	free(b.got);
 	return error;
 }

@@ -25,11 +25,13 @@ int exitcode, verbose;
 
 static char	conf[64];
 
-/* Write @text to the scratch config and read it for mount "/m". */
+/* Write @text to the scratch config and read it for mount "/m", its
+ * recall rules into @ar (NULL: only checked). */
 static int
-read_text(
+read_conf(
 	const char		*text,
-	struct space_policy	*p)
+	struct space_policy	*p,
+	struct admit_rules	*ar)
 {
 	FILE			*f = fopen(conf, "w");
 	int			rc, saved, null;
@@ -42,11 +44,19 @@ read_text(
 	null = open("/dev/null", O_WRONLY);
 	dup2(null, STDERR_FILENO);
 	close(null);
-	rc = policy_read(conf, true, "/m", p, NULL);
+	rc = policy_read(conf, true, "/m", p, ar);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	return rc;
+}
+
+static int
+read_text(
+	const char		*text,
+	struct space_policy	*p)
+{
+	return read_conf(text, p, NULL);
 }
 
 static void
@@ -109,28 +119,14 @@ test_config(void)
 	   "a syntax error");
 }
 
-/* Write @text and read its recall rules into @ar. */
 static int
 read_rules(
 	const char		*text,
 	struct admit_rules	*ar)
 {
 	struct space_policy	p;
-	FILE			*f = fopen(conf, "w");
-	int			rc, saved, null;
 
-	fputs(text, f);
-	fclose(f);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	null = open("/dev/null", O_WRONLY);
-	dup2(null, STDERR_FILENO);
-	close(null);
-	rc = policy_read(conf, true, "/m", &p, ar);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	return rc;
+	return read_conf(text, &p, ar);
 }
 
 static void
