@@ -31,8 +31,9 @@ fi
 for b in ceph-mon ceph-osd rados; do
 	command -v $b > /dev/null || { echo "rados: no $b (apt-get install ceph-mon ceph-osd ceph-common)" >&2; exit 77; }
 done
-"$XFS_HSM" init --help | grep -q "rados:" ||
-	{ echo "rados: xfs_hsm built without the rados store" >&2; exit 77; }
+export LIBHSM_STORE_MODULES=${LIBHSM_STORE_MODULES:-$bdir/libhsm/.libs}
+[ -e "$LIBHSM_STORE_MODULES/store_rados.so" ] ||
+	{ echo "rados: the rados store was not built" >&2; exit 77; }
 
 tmp=$(mktemp -d /tmp/xfs-hsm-bench-rados.XXXXXX)
 # what tests/common/ceph expects of a test

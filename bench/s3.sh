@@ -31,8 +31,9 @@ fi
 for b in ceph-mon ceph-osd radosgw radosgw-admin curl; do
 	command -v $b > /dev/null || { echo "s3: no $b (apt-get install ceph-mon ceph-osd ceph-common radosgw curl)" >&2; exit 77; }
 done
-"$XFS_HSM" init --help | grep -q "s3:" ||
-	{ echo "s3: xfs_hsm built without the s3 store" >&2; exit 77; }
+export LIBHSM_STORE_MODULES=${LIBHSM_STORE_MODULES:-$bdir/libhsm/.libs}
+[ -e "$LIBHSM_STORE_MODULES/store_s3.so" ] ||
+	{ echo "s3: the s3 store was not built" >&2; exit 77; }
 
 tmp=$(mktemp -d /tmp/xfs-hsm-bench-s3.XXXXXX)
 TEST_DIR=$tmp

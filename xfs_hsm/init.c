@@ -145,7 +145,8 @@ init_f(
 		break;
 	case -EPROTONOSUPPORT:
 		fprintf(stderr, "%s: cannot init '%s': unknown store '%s' "
-			"(expected posix:DIR, rados:POOL or s3://BUCKET)\n", PROGNAME, mnt, spec);
+			"(posix:DIR; rados:POOL and s3://BUCKET where their "
+			"modules were built)\n", PROGNAME, mnt, spec);
 		break;
 	default:
 		fprintf(stderr, "%s: cannot init '%s': store '%s': %s\n",

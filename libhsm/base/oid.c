@@ -60,7 +60,7 @@ hsm_hexval(
 	return -1;
 }
 
-int
+HSM_EXPORT int
 hsm_oid_parse(
 	const char	*hex,
 	uint8_t		oid[HSM_OID_LEN])

@@ -67,7 +67,7 @@ unescape_path(
 	return 0;
 }
 
-int
+HSM_EXPORT int
 hsm_objmeta_format(
 	const struct hsm_objmeta *m,
 	char			**out,
@@ -151,7 +151,7 @@ next_line(
 	return nl + 1;
 }
 
-int
+HSM_EXPORT int
 hsm_objmeta_parse(
 	const char		*buf,
 	size_t			len,
@@ -298,7 +298,7 @@ hsm_objmeta_find_sum(
 	return false;
 }
 
-void
+HSM_EXPORT void
 hsm_objmeta_free(
 	struct hsm_objmeta	*m)
 {

@@ -1,24 +1,66 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * store.c - open a store from its spec ("kind:arg").
+ *
+ * The directory store is built in.  The others are modules, loaded the
+ * first time a spec names them: librados and libcurl cost 20 to 45 ms
+ * to load, which every xfs_hsm run would pay otherwise.  They live in
+ * HSM_STORE_MODULE_DIR, or where $LIBHSM_STORE_MODULES says (a build
+ * tree: libhsm/.libs).
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "store/store.h"
 
+#ifndef HSM_STORE_MODULE_DIR
+#define HSM_STORE_MODULE_DIR	"/usr/lib/xfs-hsm"
+#endif
+
 #define MARKER_MAGIC	"xfs-hsm-store 1\n"
 
-static const struct hsm_store_ops *const store_kinds[] = {
-	&hsm_store_posix_ops,
-#ifdef HAVE_RADOS
-	&hsm_store_rados_ops,
-#endif
-#ifdef HAVE_S3
-	&hsm_store_s3_ops,
-#endif
+static const struct {
+	const char	*name;
+	const char	*module;	/* NULL: built in */
+	const char	*symbol;
+} store_kinds[] = {
+	{ "posix", NULL, NULL },
+	{ "rados", "store_rados.so", "hsm_store_rados_ops" },
+	{ "s3", "store_s3.so", "hsm_store_s3_ops" },
 };
+#define NKINDS	(sizeof(store_kinds) / sizeof(store_kinds[0]))
+
+static pthread_mutex_t	modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct hsm_store_ops *loaded[NKINDS];
+
+/* The operations of kind @i, its module loaded once (and kept). */
+static const struct hsm_store_ops *
+kind_ops(
+	size_t			i)
+{
+	const char		*dir = getenv("LIBHSM_STORE_MODULES");
+	const struct hsm_store_ops *ops;
+	char			path[4096];
+	void			*h;
+
+	if (!store_kinds[i].module)
+		return &hsm_store_posix_ops;
+	pthread_mutex_lock(&modules_lock);
+	ops = loaded[i];
+	if (!ops) {
+		snprintf(path, sizeof(path), "%s/%s",
+			 dir && *dir ? dir : HSM_STORE_MODULE_DIR,
+			 store_kinds[i].module);
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		ops = h ? dlsym(h, store_kinds[i].symbol) : NULL;
+		loaded[i] = ops;
+	}
+	pthread_mutex_unlock(&modules_lock);
+	return ops;
+}
 
 int
 hsm_store_open(
@@ -28,16 +70,19 @@ hsm_store_open(
 	struct hsm_store	**sp)
 {
 	const char		*colon = strchr(spec, ':');
+	const struct hsm_store_ops *ops;
 	size_t			i;
 
 	if (!colon)
 		return -EINVAL;
-	for (i = 0; i < sizeof(store_kinds) / sizeof(store_kinds[0]); i++) {
-		const struct hsm_store_ops *ops = store_kinds[i];
-
-		if (strlen(ops->name) == (size_t)(colon - spec) &&
-		    !strncmp(ops->name, spec, colon - spec))
-			return ops->open(colon + 1, fs_uuid, create, sp);
+	for (i = 0; i < NKINDS; i++) {
+		if (strlen(store_kinds[i].name) != (size_t)(colon - spec) ||
+		    strncmp(store_kinds[i].name, spec, colon - spec))
+			continue;
+		ops = kind_ops(i);
+		if (!ops)
+			return -EPROTONOSUPPORT;	/* not built here */
+		return ops->open(colon + 1, fs_uuid, create, sp);
 	}
 	return -EPROTONOSUPPORT;
 }
@@ -82,7 +127,7 @@ hsm_store_del_sync(
 	return serr ? serr : error;
 }
 
-void
+HSM_EXPORT void
 hsm_store_marker_text(
 	const char		*fs_uuid,
 	char			*buf,
@@ -91,7 +136,7 @@ hsm_store_marker_text(
 	snprintf(buf, size, MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
 }
 
-int
+HSM_EXPORT int
 hsm_store_marker_check(
 	const char		*have,
 	const char		*fs_uuid)
@@ -105,7 +150,7 @@ hsm_store_marker_check(
 	       -EUCLEAN : -EXDEV;
 }
 
-int
+HSM_EXPORT int
 hsm_store_options(
 	const char		*opts,
 	int			(*fn)(const char *key, const char *value,

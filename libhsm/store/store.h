@@ -97,8 +97,9 @@ struct hsm_store {
 };
 
 extern const struct hsm_store_ops hsm_store_posix_ops;
-extern const struct hsm_store_ops hsm_store_rados_ops;	/* HAVE_RADOS */
-extern const struct hsm_store_ops hsm_store_s3_ops;	/* HAVE_S3 */
+/* the modules' (store_rados.so, store_s3.so; store.c loads them) */
+extern const struct hsm_store_ops hsm_store_rados_ops;
+extern const struct hsm_store_ops hsm_store_s3_ops;
 
 /* Parse "kind:arg" and open.  -EINVAL without a colon,
  * -EPROTONOSUPPORT for an unknown kind. */

@@ -692,7 +692,7 @@ rados_list(
 	return ret;
 }
 
-const struct hsm_store_ops hsm_store_rados_ops = {
+HSM_EXPORT const struct hsm_store_ops hsm_store_rados_ops = {
 	.name		= "rados",
 	.open		= rados_store_open,
 	.close		= rados_store_close,

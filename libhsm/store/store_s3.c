@@ -1115,7 +1115,7 @@ s3_list(
 	return l.ret;
 }
 
-const struct hsm_store_ops hsm_store_s3_ops = {
+HSM_EXPORT const struct hsm_store_ops hsm_store_s3_ops = {
 	.name		= "s3",
 	.open		= s3_open,
 	.close		= s3_close,
