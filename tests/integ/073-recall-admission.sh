@@ -4,7 +4,8 @@
 # serving in range mode.  A denied program gets the rule's errno and the
 # file stays released while an allowed one reads the right bytes; an
 # audit rule lets the reader through and logs "would deny"; a limit paces
-# recalls and bytes (never faster than the limit); bsdtar, given whole
+# recalls and bytes (never faster than the limit, measured from before
+# the readers start); bsdtar, given whole
 # mode by its rule, copies released files byte for byte.  The rules'
 # counters are in xfs_hsm stats --json.
 
@@ -106,7 +107,12 @@ grep -q "recall rule 'audited': would deny EBUSY pid [0-9]* (auditcat)" \
 	$HSMD_LOG && echo "logged: would deny"
 
 echo "== recalls per second"
-# 41 readers at once; the rule lets one start every 50 ms
+# 41 readers at once; the rule lets one start every 50 ms.  The last
+# cannot be done before 40 x 50 ms after the first began: measured from
+# before they start, the rate can only come out at or under the limit.
+# Measured between completions, it is what the readers saw (a figure:
+# a reader slow to start or to finish moves it).
+t0=$(date +%s.%N)
 pids=
 for i in $(seq 1 41); do
 	( $BIN/slowcat $M/p/f$i > $TEST_DIR/p.$i && date +%s.%N > $TEST_DIR/pt.$i ) &
@@ -119,28 +125,29 @@ for i in $(seq 1 41); do
 		bad=$((bad + 1))
 done
 echo "paced readers with wrong bytes: $bad"
-rate=$(cat $TEST_DIR/pt.* | sort -n | awk '
+rate=$(cat $TEST_DIR/pt.* | sort -n | awk -v t0=$t0 '
 	NR == 1 { first = $1 } { last = $1 }
-	END { printf "%.2f", (NR - 1) / (last - first) }')
-_figure "recalls paced at 20/s: $rate/s measured from the readers' completions"
-python3 -c "import sys; r = float(sys.argv[1]); sys.exit(0 if r <= 24 else 1)" \
-	$rate && echo "never faster than the limit (+20 %)"
-python3 -c "import sys; r = float(sys.argv[1]); sys.exit(0 if r >= 10 else 1)" \
-	$rate && echo "not held back far beyond it"
+	END { printf "%.2f %.2f", (NR - 1) / (last - t0), (NR - 1) / (last - first) }')
+_figure "recalls paced at 20/s: ${rate% *}/s from the start, ${rate#* }/s between the readers' completions"
+python3 -c "import sys; r = float(sys.argv[1]); sys.exit(0 if r <= 20 * 1.02 else 1)" \
+	${rate% *} && echo "never faster than the limit"
+python3 -c "import sys; r = float(sys.argv[1]); sys.exit(0 if r >= 8 else 1)" \
+	${rate% *} && echo "not held back far beyond it"
 
 echo "== bytes per second"
+t0=$(date +%s.%N)
 pids=
 for i in 1 2 3 4; do
 	( $BIN/bytecat $M/b/f$i > /dev/null && date +%s.%N > $TEST_DIR/bt.$i ) &
 	pids="$pids $!"
 done
 wait $pids
-brate=$(cat $TEST_DIR/bt.* | sort -n | awk '
+brate=$(cat $TEST_DIR/bt.* | sort -n | awk -v t0=$t0 '
 	NR == 1 { first = $1 } { last = $1 }
-	END { printf "%.2f", 3 / (last - first) }')
-_figure "bytes paced at 2 MiB/s: $brate MiB/s measured"
-python3 -c "import sys; r = float(sys.argv[1]); sys.exit(0 if r <= 2.4 else 1)" \
-	$brate && echo "bytes: never faster than the limit (+20 %)"
+	END { printf "%.2f %.2f", 3 / (last - t0), 3 / (last - first) }')
+_figure "bytes paced at 2 MiB/s: ${brate% *} MiB/s from the start, ${brate#* } MiB/s between the readers' completions"
+python3 -c "import sys; r = float(sys.argv[1]); sys.exit(0 if r <= 2 * 1.02 else 1)" \
+	${brate% *} && echo "bytes: never faster than the limit"
 for i in 1 2 3 4; do _right $M/b/f$i || echo "b/f$i wrong"; done
 
 echo "== bsdtar in whole mode on a range-mode filesystem"
