@@ -67,19 +67,19 @@ check_binding(
 
 	b = malloc(sizeof(*b));
 	again = malloc(sizeof(*again));
-	text = malloc(sizeof(b->spec) + 64);
+	text = malloc(HSM_BINDING_MAX);
 	if (!b || !again || !text)
 		goto out;
 	if (hsm_binding_parse((const char *)data, size, b))
 		goto out;
-	FUZZ_CHECK(b->store_id != 0 && b->spec[0]);
-	n = hsm_binding_format(b, text, sizeof(b->spec) + 64);
+	FUZZ_CHECK(b->nstores >= 1 && b->store[0].id != 0 &&
+		   b->store[0].spec[0]);
+	n = hsm_binding_format(b, text, HSM_BINDING_MAX);
 	FUZZ_CHECK(n > 0);
 	FUZZ_CHECK(hsm_binding_parse(text, n, again) == 0);
-	FUZZ_CHECK(again->store_id == b->store_id);
-	FUZZ_CHECK(!strcmp(again->spec, b->spec));
-	if (!strncmp(b->spec, "posix:", 6))
-		check_names(oid, b->spec + 6);
+	FUZZ_CHECK(!memcmp(again, b, sizeof(*b)));
+	if (!strncmp(b->store[0].spec, "posix:", 6))
+		check_names(oid, b->store[0].spec + 6);
 out:
 	free(text);
 	free(again);

@@ -303,8 +303,13 @@ objpaths(void)
 		0x9f, 0x00, 0x2e, 0x2e, 0x2f, 0x2f, 0xff, 0x10,
 		1, 2, 3, 4, 5, 6, 7, 8,
 	};
-	struct hsm_binding b = { .store_id = 1, .spec = "posix:/srv/store" };
-	char		buf[HSM_OID_LEN + sizeof(b.spec) + 64];
+	static struct hsm_binding b = {
+		.nstores = 2,
+		.store = { { .id = 1, .spec = "posix:/srv/store" },
+			   { .id = 3, .draining = true, .spec = "rados:hsm" } },
+		.last_id = 2,
+	};
+	char		buf[HSM_OID_LEN + 2 * sizeof(b.store[0].spec) + 64];
 	int		n;
 
 	memcpy(buf, oid, HSM_OID_LEN);

@@ -147,31 +147,252 @@ out_free:
 	return NULL;
 }
 
+/* @set's slot for store @id: its own, else a free one; -1 if full. */
+static int
+set_slot(
+	struct hsm_store_set	*set,
+	uint32_t		id)
+{
+	int			i, free_slot = -1;
+
+	for (i = 0; i < HSM_STORES_MAX; i++) {
+		if (set->h[i] && set->id[i] == id)
+			return i;
+		if (!set->h[i] && free_slot < 0)
+			free_slot = i;
+	}
+	return free_slot;
+}
+
+/* Take @b as fs's binding (fs owns it now): the primary store is the
+ * first one not draining (the first if all are), and copy 0 of a new
+ * migrate goes there.  Under own_lock, or before any thread runs. */
+static int
+set_binding(
+	struct hsm_fs		*fs,
+	struct hsm_binding	*b)
+{
+	struct hsm_binding	**r;
+	unsigned		i, p = 0;
+	int			slot;
+
+	for (i = 0; i < b->nstores; i++)
+		if (!b->store[i].draining) {
+			p = i;
+			break;
+		}
+	if (fs->binding) {
+		r = realloc(fs->retired, (fs->nretired + 1) * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		fs->retired = r;
+		fs->retired[fs->nretired++] = fs->binding;
+	}
+	fs->binding = b;
+	fs->store_spec = b->store[p].spec;
+	fs->store_id = b->store[p].id;
+	fs->records_v2 = b->records_v2;
+	slot = set_slot(&fs->own, fs->store_id);
+	fs->store = slot >= 0 ? fs->own.h[slot] : NULL;
+	return 0;
+}
+
+/* Read the binding from the root directory: 0, 1 if there is none. */
+static int
+read_binding(
+	struct hsm_fs		*fs,
+	struct hsm_binding	**bp)
+{
+	struct hsm_binding	*b;
+	char			*buf;
+	ssize_t			n;
+	int			error;
+
+	*bp = NULL;
+	buf = malloc(HSM_BINDING_MAX);
+	b = malloc(sizeof(*b));
+	if (!buf || !b) {
+		error = -ENOMEM;
+		goto out;
+	}
+	n = fgetxattr(fs->mntfd, HSM_XATTR_FS, buf, HSM_BINDING_MAX - 1);
+	if (n < 0) {
+		error = errno == ENODATA ? 1 : -errno;
+		goto out;
+	}
+	error = hsm_binding_parse(buf, n, b);
+	if (error) {
+		hsm_fs_set_detail(fs, "corrupt store binding '%s'",
+				HSM_XATTR_FS);
+		goto out;
+	}
+	*bp = b;
+	b = NULL;
+out:
+	free(b);
+	free(buf);
+	return error;
+}
+
 /* Load the store binding from the root directory, if any. */
 static int
 load_binding(
 	struct hsm_fs		*fs)
 {
-	struct hsm_binding	b;
-	char			buf[4200];
-	ssize_t			n;
+	struct hsm_binding	*b;
 	int			error;
 
-	n = fgetxattr(fs->mntfd, HSM_XATTR_FS, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return errno == ENODATA ? 0 : -errno;
-	error = hsm_binding_parse(buf, n, &b);
-	if (error) {
-		hsm_fs_set_detail(fs, "corrupt store binding '%s'",
-				HSM_XATTR_FS);
-		return error;
+	error = read_binding(fs, &b);
+	if (error)
+		return error < 0 ? error : 0;
+	error = set_binding(fs, b);
+	if (error)
+		free(b);
+	return error;
+}
+
+int
+hsm_fs_reload_binding(
+	struct hsm_fs		*fs)
+{
+	struct hsm_binding	*b;
+	int			error;
+
+	error = read_binding(fs, &b);
+	if (error)
+		return error < 0 ? error : 0;
+	pthread_mutex_lock(&fs->own_lock);
+	if (fs->binding && !memcmp(fs->binding, b, sizeof(*b)))
+		error = 1;			/* unchanged */
+	else
+		error = set_binding(fs, b);
+	pthread_mutex_unlock(&fs->own_lock);
+	if (error)
+		free(b);
+	return error < 0 ? error : 0;
+}
+
+int
+hsm_fs_write_binding(
+	struct hsm_fs		*fs,
+	const struct hsm_binding *b)
+{
+	struct hsm_binding	*copy;
+	char			*val;
+	int			n, error;
+
+	val = malloc(HSM_BINDING_MAX);
+	copy = calloc(1, sizeof(*copy));
+	if (!val || !copy) {
+		error = -ENOMEM;
+		goto out;
 	}
-	fs->store_spec = strdup(b.spec);
-	if (!fs->store_spec)
-		return -ENOMEM;
-	fs->store_id = b.store_id;
-	fs->records_v2 = b.records_v2;
-	return 0;
+	n = hsm_binding_format(b, val, HSM_BINDING_MAX);
+	if (n < 0) {
+		error = n;
+		goto out;
+	}
+	/* parsed back: the copy kept compares equal to a reload's */
+	error = hsm_binding_parse(val, n, copy);
+	if (!error)
+		error = hsm_dur_fs_note(fs, HSM_XATTR_FS, val, n);
+	if (error)
+		goto out;
+	pthread_mutex_lock(&fs->own_lock);
+	error = set_binding(fs, copy);
+	pthread_mutex_unlock(&fs->own_lock);
+	if (!error)
+		copy = NULL;
+out:
+	free(copy);
+	free(val);
+	return error;
+}
+
+int
+hsm_fs_store_index(
+	const struct hsm_fs	*fs,
+	uint32_t		id)
+{
+	unsigned		i;
+
+	for (i = 0; fs->binding && i < fs->binding->nstores; i++)
+		if (fs->binding->store[i].id == id)
+			return i;
+	return -1;
+}
+
+struct hsm_store *
+hsm_fs_store_get(
+	struct hsm_fs		*fs,
+	struct hsm_store_set	*set,
+	uint32_t		id,
+	int			*errp)
+{
+	struct hsm_store	*h = NULL;
+	int			i, slot, error = 0;
+
+	i = hsm_fs_store_index(fs, id);
+	if (i < 0 && hsm_fs_reload_binding(fs) == 0)
+		i = hsm_fs_store_index(fs, id);	/* added since */
+	if (i < 0) {
+		hsm_fs_set_detail(fs, "store %u is not bound to %s", id,
+				fs->mnt);
+		*errp = -ENOENT;
+		return NULL;
+	}
+	if (set == &fs->own)
+		pthread_mutex_lock(&fs->own_lock);
+	slot = set_slot(set, id);
+	if (slot < 0) {
+		error = -EMFILE;
+	} else if (set->h[slot]) {
+		h = set->h[slot];
+	} else {
+		error = hsm_store_open(fs->binding->store[i].spec,
+				fs->uuid_str, false, &h);
+		if (error) {
+			h = NULL;
+			hsm_fs_set_detail(fs, "store '%s'",
+					fs->binding->store[i].spec);
+		} else {
+			set->h[slot] = h;
+			set->id[slot] = id;
+			if (set == &fs->own && id == fs->store_id)
+				fs->store = h;
+		}
+	}
+	if (set == &fs->own)
+		pthread_mutex_unlock(&fs->own_lock);
+	*errp = error;
+	return h;
+}
+
+void
+hsm_store_set_close(
+	struct hsm_store_set	*set)
+{
+	unsigned		i;
+
+	for (i = 0; i < HSM_STORES_MAX; i++) {
+		hsm_store_close(set->h[i]);
+		set->h[i] = NULL;
+		set->id[i] = 0;
+	}
+}
+
+void
+hsm_store_set_drop(
+	struct hsm_store_set	*set,
+	uint32_t		id)
+{
+	int			i = set_slot(set, id);
+
+	if (i >= 0 && set->h[i]) {
+		hsm_store_close(set->h[i]);
+		set->h[i] = NULL;
+		set->id[i] = 0;
+	}
 }
 
 HSM_EXPORT int
@@ -182,12 +403,9 @@ hsm_fs_open_store(
 
 	if (fs->store)
 		return 0;
-	if (!fs->store_spec)
+	if (!fs->binding)
 		return -ENODATA;
-	error = hsm_store_open(fs->store_spec, fs->uuid_str, false,
-			&fs->store);
-	if (error)
-		hsm_fs_set_detail(fs, "store '%s'", fs->store_spec);
+	hsm_fs_store_get(fs, &fs->own, fs->store_id, &error);
 	return error;
 }
 
@@ -206,6 +424,7 @@ hsm_fs_open(
 		return -ENOMEM;
 	fs->mntfd = -1;
 	fs->lockfd = -1;
+	pthread_mutex_init(&fs->own_lock, NULL);
 	fs->ctlfd = -1;
 	fs->mnt = find_mountpoint(path, &fs->dev);
 	if (!fs->mnt) {
@@ -251,7 +470,8 @@ hsm_fs_free(
 {
 	if (!fs)
 		return;
-	hsm_store_close(fs->store);
+	hsm_store_set_close(&fs->own);
+	pthread_mutex_destroy(&fs->own_lock);
 	if (fs->fshandle)
 		free_handle(fs->fshandle, fs->fshandle_len);
 	if (fs->mntfd >= 0)
@@ -260,7 +480,10 @@ hsm_fs_free(
 		close(fs->lockfd);
 	if (fs->ctlfd >= 0)
 		close(fs->ctlfd);
-	free(fs->store_spec);
+	while (fs->nretired)
+		free(fs->retired[--fs->nretired]);
+	free(fs->retired);
+	free(fs->binding);
 	free(fs->mnt);
 	free(fs);
 }

@@ -16,6 +16,16 @@
 
 struct hsm_store;
 
+
+/*
+ * One thread's handles to the stores of a filesystem, by store id, opened
+ * on first use (a store handle serves one thread at a time).
+ */
+struct hsm_store_set {
+	uint32_t	id[HSM_STORES_MAX];
+	struct hsm_store *h[HSM_STORES_MAX];
+};
+
 struct hsm_fs {
 	char		*mnt;		/* mount point, canonical */
 	int		mntfd;
@@ -24,10 +34,17 @@ struct hsm_fs {
 	size_t		fshandle_len;
 	unsigned char	uuid[16];
 	char		uuid_str[37];
-	char		*store_spec;	/* from the binding, or NULL */
-	uint32_t	store_id;
+	/* the binding: its stores, in copy order */
+	struct hsm_binding *binding;	/* NULL: no store bound */
+	struct hsm_binding **retired;	/* replaced ones, kept for readers
+					 * in other threads until the end */
+	size_t		nretired;
+	struct hsm_store_set own;	/* the caller thread's handles */
+	pthread_mutex_t	own_lock;	/* opening them */
+	char		*store_spec;	/* the primary store's, or NULL */
+	uint32_t	store_id;	/* the primary: the first not draining */
 	bool		records_v2;	/* binding: no v1 record here */
-	struct hsm_store *store;	/* opened store, or NULL */
+	struct hsm_store *store;	/* the primary's handle, or NULL */
 	uint8_t		boot_id[16];
 	hsm_progress_fn	progress_fn;
 	void		*progress_arg;
@@ -87,15 +104,44 @@ enum {
 
 /* ---- binding: trusted.hsm.fs on the root directory ----------------- */
 
-struct hsm_binding {
-	uint32_t	store_id;
-	char		spec[4096];	/* "posix:/dir" */
-	bool		records_v2;	/* "records 2": no v1 record here */
+#define HSM_SPEC_MAX	4096		/* a store spec, with its NUL */
+struct hsm_binding_store {
+	uint32_t	id;		/* what records call it */
+	bool		draining;	/* takes no new copy */
+	char		spec[HSM_SPEC_MAX];	/* "posix:/dir" */
 };
+struct hsm_binding {
+	unsigned	nstores;	/* 1 to HSM_STORES_MAX */
+	struct hsm_binding_store store[HSM_STORES_MAX];	/* copy order */
+	bool		records_v2;	/* "records 2": no v1 record here */
+	uint32_t	last_id;	/* "last_id N": the highest id a removed
+					 * store had (ids are never reused) */
+};
+#define HSM_BINDING_MAX	(HSM_STORES_MAX * (HSM_SPEC_MAX + 32) + 64)
 /* Parse the binding value (-EUCLEAN if malformed); format it, returning
  * its length or -EINVAL for a binding that could not be parsed back. */
 int hsm_binding_parse(const char *buf, size_t len, struct hsm_binding *b);
 int hsm_binding_format(const struct hsm_binding *b, char *buf, size_t size);
+const struct hsm_binding_store *hsm_binding_find(const struct hsm_binding *b,
+						 uint32_t id);
+/* Write @b to the root directory, durably, and take it as fs's. */
+int hsm_fs_write_binding(struct hsm_fs *fs, const struct hsm_binding *b);
+/* The binding's index of store @id, or -1. */
+int hsm_fs_store_index(const struct hsm_fs *fs, uint32_t id);
+/* Read the binding again if it changed (xfs_hsm store add, drain, remove
+ * by another process): 0 or -errno. */
+int hsm_fs_reload_binding(struct hsm_fs *fs);
+/*
+ * @set's handle to store @id, opened on first use (fs->own: the caller
+ * thread's, under fs->own_lock).  NULL and *@errp: -ENOENT when no such
+ * store is bound, or why it could not be opened (the detail says which).
+ */
+struct hsm_store *hsm_fs_store_get(struct hsm_fs *fs,
+				   struct hsm_store_set *set, uint32_t id,
+				   int *errp);
+void hsm_store_set_close(struct hsm_store_set *set);
+/* Close @set's handle to store @id, if any: the next use opens it again. */
+void hsm_store_set_drop(struct hsm_store_set *set, uint32_t id);
 
 /* ---- durability: the one place that makes steps durable (durable.c) -- */
 
@@ -121,7 +167,8 @@ struct hsm_commit {
 	size_t		nfds, alloc;
 	size_t		nclosed;	/* of which closed since */
 	bool		data;		/* file data written, not yet synced */
-	_Atomic bool	store_dirty;	/* store deletes, not yet synced */
+	_Atomic unsigned store_dirty;	/* stores with deletes not yet synced,
+					 * a bit per binding index */
 	unsigned	forces, syncs;	/* how many, for the stats */
 };
 
@@ -152,11 +199,36 @@ int hsm_dur_objects(struct hsm_store *store, struct hsm_store_writer **w,
 /* Make the store's deletes durable. */
 int hsm_dur_store_sync(struct hsm_store *store);
 
+/* ---- the copies of a file (copies.c) -------------------------------- */
+
+/* The slots of @rec's readable (DURABLE) copies, in order: how many. */
+unsigned hsm_copies_readable(const struct hsm_record *rec,
+			     unsigned idx[HSM_COPIES_MAX]);
+/*
+ * Read the metadata of the first readable copy, from the @from-th on, that
+ * has the record's checksum; *@from says which one it was.  -ENOLINK when
+ * every copy is gone or corrupt; any other error when one could not be
+ * asked (it may still be good).  Handles come from @set.
+ */
+int hsm_copies_stat(struct hsm_fs *fs, struct hsm_store_set *set,
+		    const struct hsm_record *rec, struct hsm_objmeta *meta,
+		    unsigned *from);
+/* hsm_chunk_fetch from the @from-th readable copy on, falling back to the
+ * next on any error; errors as hsm_copies_stat. */
+int hsm_copies_fetch(struct hsm_fs *fs, struct hsm_store_set *set,
+		     const struct hsm_record *rec,
+		     const struct hsm_objmeta *meta, uint64_t c, void *buf,
+		     size_t *hint, unsigned *from);
+void hsm_copies_prefetch(struct hsm_fs *fs, struct hsm_store_set *set,
+			 const struct hsm_record *rec, unsigned from,
+			 uint64_t off, uint64_t len);
+
 /* ---- one file, opened by handle (invisible IO) --------------------- */
 
 struct hsm_fileref {
 	struct hsm_fs	*fs;
-	struct hsm_store *store;	/* this thread's: fs->store by default */
+	struct hsm_store_set *set;	/* this thread's store handles:
+					 * fs->own by default */
 	struct hsm_commit *commit;	/* the batch's, or NULL: durable now */
 	const char	*path;
 	int		fd;		/* open_by_handle fd, or -1 */
@@ -188,8 +260,14 @@ int hsm_fileref_open_ino(struct hsm_fs *fs, uint64_t ino, uint32_t gen,
  * Return: 0 deleted, or kept as another file's; -ENOENT no committed object
  * (partial ones removed); -errno.
  */
-int hsm_fileref_del_object(struct hsm_fileref *f,
+int hsm_fileref_del_object(struct hsm_fileref *f, uint32_t store_id,
 			   const uint8_t oid[HSM_OID_LEN]);
+/* hsm_fileref_del_object for every copy the record names: 0 or the first
+ * error (-ENOENT is none). */
+int hsm_fileref_del_copies(struct hsm_fileref *f);
+/* @f's handle to store @id (hsm_fs_store_get on its set). */
+struct hsm_store *hsm_fileref_store(struct hsm_fileref *f, uint32_t id,
+				    int *errp);
 /* A name of @f for messages and store metadata: its path, or what
  * /proc/self/fd says; "" if neither is known.  Returns @buf. */
 const char *hsm_fileref_name(const struct hsm_fileref *f, char *buf,

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ops/opsP.h"
 
@@ -52,11 +53,10 @@ HSM_EXPORT int
 hsm_fs_mark_records_v2(
 	struct hsm_fs		*fs)
 {
-	struct hsm_binding	b;
-	char			val[4200];
-	int			n, error;
+	struct hsm_binding	*b;
+	int			error;
 
-	if (!fs->store_spec)
+	if (!fs->binding)
 		return -ENOLINK;	/* nothing bound: nothing to say */
 	if (fs->records_v2)
 		return 1;
@@ -66,16 +66,12 @@ hsm_fs_mark_records_v2(
 	 * durable before or with it.
 	 */
 	hsm_fault(fs, "upgrade-mark");
-	memset(&b, 0, sizeof(b));
-	b.store_id = fs->store_id;
-	snprintf(b.spec, sizeof(b.spec), "%s", fs->store_spec);
-	b.records_v2 = true;
-	n = hsm_binding_format(&b, val, sizeof(val));
-	if (n < 0)
-		return n;
-	error = hsm_dur_fs_note(fs, HSM_XATTR_FS, val, n);
-	if (error)
-		return error;
-	fs->records_v2 = true;
-	return 0;
+	b = malloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	*b = *fs->binding;
+	b->records_v2 = true;
+	error = hsm_fs_write_binding(fs, b);
+	free(b);
+	return error;
 }

@@ -2,7 +2,8 @@
 /*
  * test_binding.c - the trusted.hsm.fs value that binds a store to a
  * filesystem (libhsm/binding.c):
- *   "xfs-hsm-binding 1\nstore_id N\nstore KIND:ARG\n"
+ *   "xfs-hsm-binding 1\nstore_id N\nstore KIND:ARG\n" (and more stores,
+ *   "draining N", "last_id N", "records 2")
  * Round trips through hsm_binding_format/parse, and malformed values.
  */
 #include <errno.h>
@@ -80,6 +81,19 @@ static const struct {
 	{ "records without value", MAGIC "store_id 1\nstore posix:/x\nrecords\n",
 		0 },
 	{ "key without value", MAGIC "store_id 1\nstore\n", 0 },
+	{ "draining an unknown store",
+		MAGIC "store_id 1\nstore posix:/x\ndraining 2\n", 0 },
+	{ "draining twice", MAGIC "store_id 1\nstore posix:/x\nstore_id 2\n"
+		"store posix:/y\ndraining 2\ndraining 2\n", 0 },
+	{ "one id for two stores", MAGIC "store_id 1\nstore posix:/x\n"
+		"store_id 1\nstore posix:/y\n", 0 },
+	{ "five stores", MAGIC "store_id 1\nstore p:/a\nstore_id 2\nstore p:/b\n"
+		"store_id 3\nstore p:/c\nstore_id 4\nstore p:/d\n"
+		"store_id 5\nstore p:/e\n", 0 },
+	{ "store_id last", MAGIC "store_id 1\nstore posix:/x\nstore_id 2\n", 0 },
+	{ "last_id 0", MAGIC "store_id 1\nstore posix:/x\nlast_id 0\n", 0 },
+	{ "last_id twice", MAGIC "store_id 1\nstore posix:/x\nlast_id 3\n"
+		"last_id 3\n", 0 },
 	{ "NUL byte inside", MAGIC "store_id 1\nstore posix:/x\0y\n",
 		sizeof(MAGIC "store_id 1\nstore posix:/x\0y\n") - 1 },
 };
@@ -102,25 +116,26 @@ test_round_trip(void)
 	size_t			i;
 	int			n, rc;
 
-	longspec = malloc(sizeof(b.spec));
+	longspec = malloc(sizeof(b.store[0].spec));
 	if (!longspec)
 		return;
 	memcpy(longspec, "posix:", 6);
-	memset(longspec + 6, 'd', sizeof(b.spec) - 7);
-	longspec[sizeof(b.spec) - 1] = '\0';
+	memset(longspec + 6, 'd', sizeof(b.store[0].spec) - 7);
+	longspec[sizeof(b.store[0].spec) - 1] = '\0';
 
 	for (i = 0; i < ARRAY_SIZE(good); i++) {
 		const char *spec = good[i].spec ? good[i].spec : longspec;
 
 		memset(&b, 0, sizeof(b));
-		b.store_id = good[i].id;
-		snprintf(b.spec, sizeof(b.spec), "%s", spec);
+		b.nstores = 1;
+		b.store[0].id = good[i].id;
+		snprintf(b.store[0].spec, sizeof(b.store[0].spec), "%s", spec);
 		memset(buf, 'Z', sizeof(buf));
 		n = hsm_binding_format(&b, buf, sizeof(buf));
 		rc = n < 0 ? n : hsm_binding_parse(buf, n, &back);
 		ok(n > 0 && (size_t)n == strlen(buf) &&
 		   (!good[i].text || !strcmp(buf, good[i].text)) && rc == 0 &&
-		   back.store_id == good[i].id && !strcmp(back.spec, spec),
+		   back.store[0].id == good[i].id && !strcmp(back.store[0].spec, spec),
 		   "binding %u \"%.40s\": format (%d) and parse (%d) round trip",
 		   good[i].id, spec, n, rc);
 	}
@@ -140,8 +155,9 @@ test_records_line(void)
 	int			n, rc;
 
 	memset(&b, 0, sizeof(b));
-	b.store_id = 7;
-	snprintf(b.spec, sizeof(b.spec), "posix:/s");
+	b.nstores = 1;
+		b.store[0].id = 7;
+	snprintf(b.store[0].spec, sizeof(b.store[0].spec), "posix:/s");
 	n = hsm_binding_format(&b, buf, sizeof(buf));
 	rc = n < 0 ? n : hsm_binding_parse(buf, n, &back);
 	ok(n > 0 && !strstr(buf, "records") && rc == 0 && !back.records_v2,
@@ -151,11 +167,51 @@ test_records_line(void)
 	n = hsm_binding_format(&b, buf, sizeof(buf));
 	rc = n < 0 ? n : hsm_binding_parse(buf, n, &back);
 	ok(n > 0 && !strcmp(buf, want) && rc == 0 && back.records_v2 &&
-	   back.store_id == 7, "v2-only: \"records 2\" written and read "
+	   back.store[0].id == 7, "v2-only: \"records 2\" written and read "
 	   "back (%d)", rc);
 	rc = hsm_binding_parse(first, strlen(first), &back);
-	ok(rc == 0 && back.records_v2 && !strcmp(back.spec, "posix:/s"),
+	ok(rc == 0 && back.records_v2 && !strcmp(back.store[0].spec, "posix:/s"),
 	   "\"records 2\" before the other lines is read (%d)", rc);
+}
+
+/* Several stores, one draining, a removed one's id: round trip. */
+static void
+test_several(void)
+{
+	static const char	want[] = MAGIC "store_id 1\nstore posix:/a\n"
+					 "store_id 3\nstore rados:hsm\n"
+					 "draining 1\nlast_id 4\nrecords 2\n";
+	struct hsm_binding	*b, *back;
+	char			buf[4200];
+	int			n, rc;
+
+	b = calloc(1, sizeof(*b));
+	back = calloc(1, sizeof(*back));
+	if (!b || !back) {
+		skip(2, "out of memory");
+		goto out;
+	}
+	b->nstores = 2;
+	b->store[0].id = 1;
+	b->store[0].draining = true;
+	strcpy(b->store[0].spec, "posix:/a");
+	b->store[1].id = 3;
+	strcpy(b->store[1].spec, "rados:hsm");
+	b->last_id = 4;
+	b->records_v2 = true;
+	n = hsm_binding_format(b, buf, sizeof(buf));
+	rc = n < 0 ? n : hsm_binding_parse(buf, n, back);
+	ok(n > 0 && !strcmp(buf, want) && rc == 0 && back->nstores == 2 &&
+	   back->store[0].draining && !back->store[1].draining &&
+	   back->store[1].id == 3 && !strcmp(back->store[1].spec, "rados:hsm") &&
+	   back->last_id == 4 && back->records_v2,
+	   "two stores, one draining, last_id: format and parse (%d)", rc);
+	b->store[1].id = 1;
+	n = hsm_binding_format(b, buf, sizeof(buf));
+	ok(n == -EINVAL, "format refuses two stores of one id (%d)", n);
+out:
+	free(b);
+	free(back);
 }
 
 static void
@@ -168,8 +224,9 @@ test_bad_format(void)
 
 	for (i = 0; i < ARRAY_SIZE(bad_format); i++) {
 		memset(&b, 0, sizeof(b));
-		b.store_id = bad_format[i].id;
-		snprintf(b.spec, sizeof(b.spec), "%s", bad_format[i].spec);
+		b.nstores = 1;
+		b.store[0].id = bad_format[i].id;
+		snprintf(b.store[0].spec, sizeof(b.store[0].spec), "%s", bad_format[i].spec);
 		rc = hsm_binding_format(&b, buf, bad_format[i].bufsize);
 		ok(rc == bad_format[i].expect, "format refuses %s: %d (%d)",
 		   bad_format[i].name, bad_format[i].expect, rc);
@@ -177,7 +234,8 @@ test_bad_format(void)
 
 	/* store_id 0 is refused by parse, so format must not write it */
 	memset(&b, 0, sizeof(b));
-	snprintf(b.spec, sizeof(b.spec), "posix:/x");
+	b.nstores = 1;
+	snprintf(b.store[0].spec, sizeof(b.store[0].spec), "posix:/x");
 	rc = hsm_binding_format(&b, buf, sizeof(buf));
 	ok(rc == -EINVAL, "format refuses store_id 0: -EINVAL (%d)", rc);
 }
@@ -202,17 +260,17 @@ test_bad_parse(void)
 	}
 
 	/* a spec longer than the struct holds, and a huge value */
-	big = malloc(2 * sizeof(b->spec) + 64);
+	big = malloc(2 * sizeof(b->store[0].spec) + 64);
 	if (big) {
 		len = sprintf(big, MAGIC "store_id 1\nstore posix:");
-		memset(big + len, 'd', sizeof(b->spec));
-		len += sizeof(b->spec);
+		memset(big + len, 'd', sizeof(b->store[0].spec));
+		len += sizeof(b->store[0].spec);
 		big[len++] = '\n';
 		rc = hsm_binding_parse(big, len, b);
 		ok(rc == -EUCLEAN, "parse refuses a spec of %zu bytes (%d)",
-		   sizeof(b->spec) + 6, rc);
-		memset(big + len - 1, 'd', sizeof(b->spec));
-		len += sizeof(b->spec) - 1;
+		   sizeof(b->store[0].spec) + 6, rc);
+		memset(big + len - 1, 'd', sizeof(b->store[0].spec));
+		len += sizeof(b->store[0].spec) - 1;
 		big[len++] = '\n';
 		rc = hsm_binding_parse(big, len, b);
 		ok(rc == -EUCLEAN, "parse refuses a value of %zu bytes (%d)",
@@ -234,10 +292,11 @@ test_bad_parse(void)
 int
 main(void)
 {
-	plan_tests(ARRAY_SIZE(good) + ARRAY_SIZE(bad_format) + 1 +
+	plan_tests(2 + ARRAY_SIZE(good) + ARRAY_SIZE(bad_format) + 1 +
 		   ARRAY_SIZE(bad_parse) + 2 + ARRAY_SIZE(lenient) + 3);
 	test_round_trip();
 	test_records_line();
+	test_several();
 	test_bad_format();
 	test_bad_parse();
 	return exit_status();
