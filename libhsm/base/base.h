@@ -119,8 +119,8 @@ int hsm_chunkmap_covers_data(const struct hsm_chunkmap *m, int fd,
 
 /* ---- records (record.c) ------------------------------------------------ */
 
-/* The store copy is missing or corrupt: the flag readers check and the
- * state of copy 0, always together. */
+/* Every copy is missing or corrupt: the flag readers check and the state
+ * of each copy that was durable, always together. */
 void hsm_record_mark_lost(struct hsm_record *rec);
 
 /* ---- object ids (oid.c) ---------------------------------------------- */

@@ -153,8 +153,12 @@ void
 hsm_record_mark_lost(
 	struct hsm_record	*rec)
 {
+	unsigned		k;
+
 	rec->flags |= HSM_F_LOST;
-	rec->copy[0].state = HSM_COPY_LOST;
+	for (k = 0; k < HSM_COPIES_MAX; k++)
+		if (rec->copy[k].state == HSM_COPY_DURABLE)
+			rec->copy[k].state = HSM_COPY_LOST;
 }
 
 /* The state a v1 record implies for its one copy. */

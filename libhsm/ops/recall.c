@@ -43,6 +43,7 @@ struct hsm_recall {
 	uint64_t		sync_every;	/* bytes between map saves */
 	uint64_t		moved;
 	struct hsm_lease_guard	guard;		/* the caller's F_WRLCK */
+	unsigned		from;		/* the readable copy read */
 };
 
 static int
@@ -92,8 +93,8 @@ recall_chunk(
 	int64_t			n;
 	int			error;
 
-	error = hsm_chunk_fetch(f->store, f->rec.copy[0].oid, &rs->meta, c, rs->buf,
-			&rs->ext_idx);
+	error = hsm_copies_fetch(f->fs, f->set, &f->rec, &rs->meta, c,
+			rs->buf, &rs->ext_idx, &rs->from);
 	if (error)
 		return error;
 	/*
@@ -163,7 +164,6 @@ recall_begin(
 	uint64_t		sync_every,
 	struct hsm_recall	**rp)
 {
-	struct hsm_store	*store = f->store;
 	struct hsm_recall	*rs;
 	int			error;
 
@@ -183,8 +183,8 @@ recall_begin(
 	if (!rs)
 		return -ENOMEM;
 	rs->f = f;
-	error = store->ops->stat(store, f->rec.copy[0].oid, &rs->meta);
-	if (error == -ENOENT || error == -EUCLEAN) {
+	error = hsm_copies_stat(f->fs, f->set, &f->rec, &rs->meta, &rs->from);
+	if (error == -ENOLINK) {
 		error = mark_lost(f);
 		goto out_free;
 	}

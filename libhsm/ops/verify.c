@@ -17,21 +17,21 @@
 
 #define VERIFY_BUF	(1U << 20)
 
-/* Compare [off, off + len) of the file with the store copy. */
+/* Compare [off, off + len) of the file with store copy @cp. */
 static int
 compare_range(
 	struct hsm_fileref	*f,
+	struct hsm_store	*store,
+	const struct hsm_copy	*cp,
 	uint64_t		off,
 	uint64_t		len,
 	char			*a,
 	char			*b)
 {
-	struct hsm_store	*store = f->store;
-
 	while (len) {
 		size_t want = len < VERIFY_BUF ? len : VERIFY_BUF;
 		ssize_t n = pread(f->fd, a, want, off);
-		ssize_t m = store->ops->get(store, f->rec.copy[0].oid, b, want, off);
+		ssize_t m = store->ops->get(store, cp->oid, b, want, off);
 
 		if (m < 0)
 			return -ENOLINK;
@@ -52,10 +52,20 @@ hsm_verify_written(
 	struct hsm_fileref	*f)
 {
 	struct hsm_datamap	dmap;
+	struct hsm_store	*store;
+	const struct hsm_copy	*cp;
+	unsigned		idx[HSM_COPIES_MAX];
 	char			*a, *b;
 	size_t			i;
 	int			error;
 
+	/* the first readable copy: every copy holds the same bytes */
+	if (!hsm_copies_readable(&f->rec, idx))
+		return -ENOLINK;
+	cp = &f->rec.copy[idx[0]];
+	store = hsm_fileref_store(f, cp->store_id, &error);
+	if (!store)
+		return error;
 	/* written extents only: blocks reserved unwritten hold nothing */
 	error = hsm_datamap_read_written(f->fd, f->st.st_size, &dmap);
 	if (error)
@@ -64,8 +74,8 @@ hsm_verify_written(
 	b = malloc(VERIFY_BUF);
 	error = a && b ? 0 : -ENOMEM;
 	for (i = 0; i < dmap.nr && !error; i++)
-		error = compare_range(f, dmap.ext[i].off, dmap.ext[i].len,
-				a, b);
+		error = compare_range(f, store, cp, dmap.ext[i].off,
+				dmap.ext[i].len, a, b);
 	free(a);
 	free(b);
 	hsm_datamap_free(&dmap);

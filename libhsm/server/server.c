@@ -104,28 +104,22 @@ srv_worker_store_failed(
 	struct srv_worker	*w,
 	int			error)
 {
-	if (!w->store || !error || error == -ENOENT || error == -EUCLEAN ||
+	if (!error || error == -ENOENT || error == -EUCLEAN ||
 	    error == -ENOLINK || error == -ENOMEM)
 		return;
 	atomic_fetch_add(&w->srv->store_gen, 1);
 }
 
-struct hsm_store *
-srv_worker_store(
+struct hsm_store_set *
+srv_worker_set(
 	struct srv_worker	*w)
 {
-	struct hsm_fs		*fs = w->srv->fs;
 	unsigned		gen = atomic_load(&w->srv->store_gen);
 
-	if (w->store && w->store_gen != gen) {
-		hsm_store_close(w->store);
-		w->store = NULL;
-	}
-	if (!w->store && fs->store_spec &&
-	    hsm_store_open(fs->store_spec, fs->uuid_str, false, &w->store))
-		w->store = NULL;
+	if (w->store_gen != gen)
+		hsm_store_set_close(&w->set);
 	w->store_gen = gen;
-	return w->store;
+	return &w->set;
 }
 
 static void *
@@ -390,7 +384,7 @@ starter_main(
 	urcu_memb_register_thread();
 	if (!s->served_before)
 		srv_recall_preopened(s, &w);
-	hsm_store_close(w.store);
+	hsm_store_set_close(&w.set);
 	free(w.buf);
 	urcu_memb_unregister_thread();
 	if (s->cfg.ready)
@@ -630,7 +624,7 @@ hsm_server_free(
 	}
 	if (s->workers) {
 		for (i = 0; i < s->cfg.workers; i++) {
-			hsm_store_close(s->workers[i].store);
+			hsm_store_set_close(&s->workers[i].set);
 			free(s->workers[i].buf);
 		}
 		free(s->workers);

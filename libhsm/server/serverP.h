@@ -116,6 +116,7 @@ struct srv_inode {
 	bool		released;	/* recall needed somewhere */
 	struct hsm_record rec;
 	struct hsm_objmeta meta;	/* the store copy's map and sums */
+	_Atomic unsigned from;		/* the readable copy to read first */
 	struct hsm_chunkmap map;	/* resident chunks */
 	uint8_t		*cstate;	/* CH_* per chunk */
 	uint64_t	ndata;		/* chunks with data in the copy */
@@ -211,7 +212,7 @@ struct srv_admit {
 struct srv_worker {
 	struct hsm_server *srv;
 	pthread_t	thread;
-	struct hsm_store *store;	/* a store handle serves one thread */
+	struct hsm_store_set set;	/* a store handle serves one thread */
 	unsigned	store_gen;	/* of server->store_gen when opened */
 	char		*buf;		/* one object chunk */
 	size_t		buflen;
@@ -274,7 +275,7 @@ const char *srv_fd_name(int fd, char *buf, size_t size);
 void srv_queue_event(struct hsm_server *s, struct srv_req *r);
 /* An event's fd was closed: one more descriptor for the loop. */
 /* The worker's store handle, opened (again) if needed: NULL if unreachable. */
-struct hsm_store *srv_worker_store(struct srv_worker *w);
+struct hsm_store_set *srv_worker_set(struct srv_worker *w);
 /* After @error from the store: drop the handle if the store itself failed. */
 void srv_worker_store_failed(struct srv_worker *w, int error);
 

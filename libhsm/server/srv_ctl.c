@@ -239,7 +239,7 @@ conn_main(
 			;
 	}
 	hsm_fs_free(cfs);
-	hsm_store_close(w.store);
+	hsm_store_set_close(&w.set);
 	free(w.buf);
 	free(m);
 	close(c->fd);

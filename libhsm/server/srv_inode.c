@@ -318,18 +318,18 @@ __load_released(
 	int			fd)
 {
 	struct hsm_record	*r = &in->rec;
-	struct hsm_store	*store = srv_worker_store(w);
 	uint64_t		i, c;
+	unsigned		from = 0;
 	int			error;
 
-	if (!store)
-		return -EIO;		/* unreachable, not lost */
-	error = store->ops->stat(store, r->copy[0].oid, &in->meta);
-	if (error == -ENOENT || error == -EUCLEAN)
+	error = hsm_copies_stat(s->fs, srv_worker_set(w), r, &in->meta,
+			&from);
+	atomic_store(&in->from, from);
+	if (error == -ENOLINK)
 		return __mark_lost(s, in);
 	if (error) {
 		srv_worker_store_failed(w, error);
-		return error;
+		return error == -ENOENT ? -EIO : error;	/* not lost */
 	}
 	/* a daemon-noted truncation may have lowered r->size below it */
 	if (in->meta.checksum != r->checksum || in->meta.size < r->size ||

@@ -506,6 +506,7 @@ srv_recall_batch(
 	uint64_t		nxt_off = 0, nxt_len = 0;
 	struct stat		st;
 	int64_t			moved, t0;
+	unsigned		from;
 	int			fd = -1, error = 0;
 
 	pthread_mutex_lock(&in->lock);
@@ -571,8 +572,6 @@ srv_recall_batch(
 	limit = in->rec.size;
 	if (!error && (uint64_t)st.st_size < limit)
 		limit = st.st_size;
-	if (!error && !srv_worker_store(w))
-		error = -EIO;		/* the store is unreachable */
 	if (!error && w->buflen < (n << in->meta.chunk_shift)) {
 		char *b = realloc(w->buf, n << in->meta.chunk_shift);
 
@@ -584,17 +583,22 @@ srv_recall_batch(
 		}
 	}
 	/* the batch after ours, which another worker takes next */
-	if (!error && nxt_len && w->store->ops->prefetch)
-		w->store->ops->prefetch(w->store, in->rec.copy[0].oid, nxt_off, nxt_len);
-	/* every chunk checked on its own, before any is written */
+	from = atomic_load(&in->from);
+	if (!error && nxt_len)
+		hsm_copies_prefetch(s->fs, srv_worker_set(w), &in->rec, from,
+				nxt_off, nxt_len);
+	/* every chunk checked on its own, before any is written; a copy
+	 * that fails is left for the next (copies.c) */
 	for (i = 0; i < n && !error; i++) {
-		error = hsm_chunk_fetch(w->store, in->rec.copy[0].oid, &in->meta,
-				batch[i], w->buf + (i << in->meta.chunk_shift),
-				&hint);
+		error = hsm_copies_fetch(s->fs, srv_worker_set(w), &in->rec,
+				&in->meta, batch[i],
+				w->buf + (i << in->meta.chunk_shift), &hint,
+				&from);
 		srv_worker_store_failed(w, error);
 		if (!error)
 			fetched++;
 	}
+	atomic_store(&in->from, from);
 	/* consecutive chunks in one write each: one event of our own */
 	for (i = 0; i < fetched; i = j) {
 		for (j = i + 1; j < fetched && batch[j] == batch[j - 1] + 1; j++)
