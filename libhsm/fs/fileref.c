@@ -87,7 +87,7 @@ fileref_init(
 {
 	memset(f, 0, sizeof(*f));
 	f->fs = fs;
-	f->store = fs->store;
+	f->set = &fs->own;
 	f->path = path;
 	f->fd = -1;
 	f->oflags = oflags;
@@ -259,36 +259,52 @@ hsm_fileref_restat(
 	return fstat(f->fd, &f->st) < 0 ? -errno : 0;
 }
 
+struct hsm_store *
+hsm_fileref_store(
+	struct hsm_fileref	*f,
+	uint32_t		id,
+	int			*errp)
+{
+	return hsm_fs_store_get(f->fs, f->set, id, errp);
+}
+
 /* Delete @oid: durable with the batch's store sync, or now. */
 static int
 fileref_del(
 	struct hsm_fileref	*f,
+	struct hsm_store	*store,
+	uint32_t		store_id,
 	const uint8_t		*oid)
 {
 	int			error;
 
 	if (!f->commit)
-		return hsm_store_del_sync(f->store, oid);
-	error = f->store->ops->del(f->store, oid);
+		return hsm_store_del_sync(store, oid);
+	error = store->ops->del(store, oid);
 	if (!error || error == -ENOENT)
-		atomic_store(&f->commit->store_dirty, true);
+		atomic_fetch_or(&f->commit->store_dirty,
+				1U << hsm_fs_store_index(f->fs, store_id));
 	return error;
 }
 
 int
 hsm_fileref_del_object(
 	struct hsm_fileref	*f,
+	uint32_t		store_id,
 	const uint8_t		oid[HSM_OID_LEN])
 {
-	struct hsm_store	*store = f->store;
+	struct hsm_store	*store;
 	struct hsm_objmeta	meta;
 	int			gen = 0, error;
 	bool			mine;
 
+	store = hsm_fileref_store(f, store_id, &error);
+	if (!store)
+		return error;
 	memset(&meta, 0, sizeof(meta));
 	error = store->ops->stat(store, oid, &meta);
 	if (error == -ENOENT)
-		return fileref_del(f, oid);	/* partial leftovers */
+		return fileref_del(f, store, store_id, oid);	/* partial leftovers */
 	if (error)
 		return error;
 	/*
@@ -303,7 +319,26 @@ hsm_fileref_del_object(
 	hsm_objmeta_free(&meta);
 	if (!mine)
 		return 0;
-	return fileref_del(f, oid);
+	return fileref_del(f, store, store_id, oid);
+}
+
+int
+hsm_fileref_del_copies(
+	struct hsm_fileref	*f)
+{
+	unsigned		k;
+	int			error = 0, e;
+
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		const struct hsm_copy *cp = &f->rec.copy[k];
+
+		if (cp->state == HSM_COPY_NONE)
+			continue;
+		e = hsm_fileref_del_object(f, cp->store_id, cp->oid);
+		if (e && e != -ENOENT && !error)
+			error = e;
+	}
+	return error;
 }
 
 int

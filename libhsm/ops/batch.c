@@ -39,14 +39,15 @@ now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* The store of the thread running a phase (NULL: the caller's, fs's). */
-static __thread struct hsm_store *thread_store;
+/* The store handles of the thread running a phase (NULL: the caller's,
+ * fs's own). */
+static __thread struct hsm_store_set *thread_set;
 
-struct hsm_store *
-hsm_batch_store(
+struct hsm_store_set *
+hsm_batch_set(
 	struct hsm_batch	*b)
 {
-	return thread_store ? thread_store : b->fs->store;
+	return thread_set ? thread_set : &b->fs->own;
 }
 
 void
@@ -159,8 +160,9 @@ deliver(
 		.bytes		= it->bytes,
 		.repair_action	= action,
 		.repair_op	= it->repair_op,
-		.lost_flagged	= it->outcome == HSM_DONE &&
-				  b->op->code == HSM_CMD_MARKLOST,
+		.lost_flagged	= it->outcome != HSM_DONE ||
+				  b->op->code != HSM_CMD_MARKLOST ? 0 :
+				  it->copy_only ? 2 : 1,
 	};
 
 	/* a repair that handed the file to release or recall finished it */
@@ -248,7 +250,7 @@ hsm_item_reopen(
 	struct hsm_item		*it,
 	int			oflags)
 {
-	struct hsm_store	*store = it->f.store;
+	struct hsm_store_set	*set = it->f.set;
 	int			error;
 
 	hsm_fileref_close(&it->f);
@@ -258,7 +260,7 @@ hsm_item_reopen(
 	else
 		error = hsm_fileref_open_ino(b->fs, it->ino, it->gen, oflags,
 				false, &it->f);
-	it->f.store = store;
+	it->f.set = set;
 	it->f.commit = &b->commit;
 	return error;
 }
@@ -307,11 +309,11 @@ run_one(
 	if (it->finished)
 		return;
 	hsm_fs_clear_detail(b->fs);
-	it->f.store = hsm_batch_store(b);
+	it->f.set = hsm_batch_set(b);
 	switch (ph) {
 	case PH_OPEN:
 		rc = item_open(b, it);
-		it->f.store = hsm_batch_store(b);
+		it->f.set = hsm_batch_set(b);
 		break;
 	case PH_PREPARE:
 		rc = item_prepare(b, it);
@@ -331,21 +333,6 @@ struct phase_run {
 	pthread_mutex_t	lock;
 };
 
-/*
- * The store handle of helper thread @i: kept for the batch's life, since
- * a store writer lives on from the work phase to the publish.
- */
-static struct hsm_store *
-slot_store(
-	struct hsm_batch	*b,
-	unsigned		i)
-{
-	if (!b->stores[i] && b->fs->store_spec && b->fs->store &&
-	    hsm_store_open(b->fs->store_spec, b->fs->uuid_str, false,
-			   &b->stores[i]))
-		b->stores[i] = NULL;
-	return b->stores[i];
-}
 
 static void *
 phase_thread(
@@ -358,11 +345,13 @@ phase_thread(
 
 	pthread_mutex_lock(&pr->lock);
 	slot = pr->slot++;
-	thread_store = slot_store(b, slot);
+	/* kept for the batch's life: a store writer lives on from the
+	 * work phase to the publish */
+	thread_set = &b->sets[slot];
 	pthread_mutex_unlock(&pr->lock);
 	while ((i = atomic_fetch_add(&pr->next, 1)) < b->nitems)
 		run_one(b, b->items[i], pr->ph);
-	thread_store = NULL;
+	thread_set = NULL;
 	return NULL;
 }
 
@@ -407,7 +396,7 @@ run_seal(
 		if (it->finished || !it->op->seal)
 			continue;
 		hsm_fs_clear_detail(b->fs);
-		it->f.store = b->fs->store;
+		it->f.set = &b->fs->own;
 		item_result(it, it->op->seal(b, it));
 	}
 }
@@ -515,57 +504,124 @@ force_prepared(
 		hsm_fault(b->fs, "batch-prepared");
 }
 
-/* Barrier after work: store objects, then file data, durable. */
+/* Abort every writer of @it (the item failed, or the batch ran out of
+ * memory). */
 static void
-publish(
-	struct hsm_batch	*b)
+abort_writers(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
 {
+	struct hsm_store	*store;
+	unsigned		k;
+	int			e;
+
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		if (!it->w[k])
+			continue;
+		store = hsm_fs_store_get(b->fs, &b->fs->own,
+				it->f.rec.copy[k].store_id, &e);
+		if (store)
+			store->ops->put_abort(it->w[k]);
+		it->w[k] = NULL;
+	}
+}
+
+/* Publish the writers of every live item that go to store @si. */
+static void
+publish_store(
+	struct hsm_batch	*b,
+	unsigned		si)
+{
+	uint32_t		id = b->fs->binding->store[si].id;
 	struct hsm_store_writer	**ws;
 	struct hsm_item		**owners;
-	int			*errors;
+	struct hsm_store	*store;
+	int			*errors, error = 0;
 	size_t			i, n = 0;
-	int			error;
+	unsigned		k;
 
-	ws = calloc(b->nitems, sizeof(*ws));
-	owners = calloc(b->nitems, sizeof(*owners));
-	errors = calloc(b->nitems, sizeof(*errors));
+	store = hsm_fs_store_get(b->fs, &b->fs->own, id, &error);
+	ws = calloc(b->nitems * HSM_COPIES_MAX, sizeof(*ws));
+	owners = calloc(b->nitems * HSM_COPIES_MAX, sizeof(*owners));
+	errors = calloc(b->nitems * HSM_COPIES_MAX, sizeof(*errors));
+	if (!error && (!ws || !owners || !errors))
+		error = -ENOMEM;
 	for (i = 0; i < b->nitems; i++) {
 		struct hsm_item *it = b->items[i];
 
-		if (!it->w)
-			continue;
-		if (it->finished || !ws || !owners || !errors) {
-			b->fs->store->ops->put_abort(it->w);
-			it->w = NULL;
-			if (!it->finished)
-				item_undo(b, it, -ENOMEM, "store publish");
-			continue;
+		for (k = 0; k < HSM_COPIES_MAX; k++) {
+			if (!it->w[k] || it->f.rec.copy[k].store_id != id)
+				continue;
+			if (error) {
+				item_undo(b, it, error, "store publish");
+				abort_writers(b, it);
+				break;
+			}
+			ws[n] = it->w[k];
+			owners[n++] = it;
+			it->w[k] = NULL;
 		}
-		ws[n] = it->w;
-		owners[n++] = it;
-		it->w = NULL;
 	}
 	if (n) {
-		hsm_dur_objects(b->fs->store, ws, n, errors);
+		hsm_dur_objects(store, ws, n, errors);
 		b->stats.store_syncs++;
 		for (i = 0; i < n; i++)
-			if (errors[i])
-				item_undo(b, owners[i], errors[i],
-					  "cannot make the store copy durable");
+			if (errors[i]) {
+				item_undo(b, owners[i], errors[i], "cannot "
+					  "make the store copy durable");
+				abort_writers(b, owners[i]);
+			}
 		hsm_fault(b->fs, "batch-published");
 	}
 	free(ws);
 	free(owners);
 	free(errors);
+}
 
-	if (atomic_exchange(&b->commit.store_dirty, false)) {
-		error = hsm_dur_store_sync(b->fs->store);
+/* Make the deletes on each store durable: 0 or the first error. */
+static int
+sync_stores(
+	struct hsm_batch	*b)
+{
+	unsigned		dirty, si;
+	struct hsm_store	*store;
+	int			error = 0, e;
+
+	dirty = atomic_exchange(&b->commit.store_dirty, 0);
+	for (si = 0; dirty && b->fs->binding && si < b->fs->binding->nstores;
+	     si++) {
+		if (!(dirty & (1U << si)))
+			continue;
+		store = hsm_fs_store_get(b->fs, &b->fs->own,
+				b->fs->binding->store[si].id, &e);
+		if (store)
+			e = hsm_dur_store_sync(store);
 		b->stats.store_syncs++;
-		if (error)
-			for (i = 0; i < b->nitems; i++)
-				item_undo(b, b->items[i], error,
-					  "cannot sync the store");
+		if (e && !error)
+			error = e;
 	}
+	return error;
+}
+
+/* Barrier after work: store objects, then file data, durable. */
+static void
+publish(
+	struct hsm_batch	*b)
+{
+	size_t			i;
+	unsigned		si;
+	int			error;
+
+	for (i = 0; i < b->nitems; i++)
+		if (b->items[i]->finished)
+			abort_writers(b, b->items[i]);
+	for (si = 0; b->fs->binding && si < b->fs->binding->nstores; si++)
+		publish_store(b, si);
+	error = sync_stores(b);
+	if (error)
+		for (i = 0; i < b->nitems; i++)
+			item_undo(b, b->items[i], error,
+				  "cannot sync the store");
 	if (any_live(b, wants_data)) {
 		error = hsm_commit_data(&b->commit);
 		b->stats.data_syncs++;
@@ -611,6 +667,8 @@ hsm_batch_run_here(
 
 	hsm_commit_init(&b->commit, b->fs);
 	b->moved = 0;
+	/* the stores may have changed since (xfs_hsm store, elsewhere) */
+	hsm_fs_reload_binding(b->fs);
 	if ((b->op->flags & HSM_OPD_STORE) && !b->fs->store) {
 		hsm_fs_clear_detail(b->fs);
 		error = hsm_fs_open_store(b->fs);
@@ -639,10 +697,7 @@ hsm_batch_run_here(
 		it->finished = true;
 	}
 	/* deletes that done made (old copies of re-archived files) */
-	if (atomic_exchange(&b->commit.store_dirty, false) && b->fs->store) {
-		hsm_dur_store_sync(b->fs->store);
-		b->stats.store_syncs++;
-	}
+	sync_stores(b);
 	b->stats.log_forces += b->commit.forces;
 	hsm_commit_release(&b->commit);
 	return error;
@@ -797,7 +852,7 @@ hsm_batch_free(
 	for (i = 0; i < b->nitems; i++)
 		item_free(b->items[i]);
 	for (i = 0; i < BATCH_THREADS_MAX; i++)
-		hsm_store_close(b->stores[i]);
+		hsm_store_set_close(&b->sets[i]);
 	free(b->items);
 	pthread_mutex_destroy(&b->lock);
 	free(b);

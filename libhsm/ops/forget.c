@@ -31,7 +31,7 @@ forget_prepare(
 		hsm_fs_set_detail(f->fs, "file is released: recall it first");
 		return -EAGAIN;
 	}
-	if (!f->has_rec || hsm_oid_is_zero(f->rec.copy[0].oid)) {
+	if (!f->has_rec || f->rec.copy[0].state == HSM_COPY_NONE) {
 		it->outcome = HSM_NOOP;
 		return HSM_ITEM_DONE;
 	}
@@ -56,8 +56,8 @@ forget_work(
 	int			error;
 
 	(void)b;
-	error = hsm_fileref_del_object(&it->f, it->f.rec.copy[0].oid);
-	if (error && error != -ENOENT) {
+	error = hsm_fileref_del_copies(&it->f);
+	if (error) {
 		hsm_fileref_abandon(&it->f);
 		return error;
 	}
@@ -77,7 +77,7 @@ forget_seal(
 	(void)b;
 	f->rec.flags &= HSM_F_ADMIN;
 	f->rec.pending = HSM_OP_NONE;
-	memset(&f->rec.copy[0], 0, sizeof(f->rec.copy[0]));
+	memset(f->rec.copy, 0, sizeof(f->rec.copy));
 	if (!f->rec.flags)
 		error = hsm_fileref_clear(f, HSM_DUR_BATCH);
 	else

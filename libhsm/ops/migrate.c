@@ -38,7 +38,8 @@
 struct copy_state {
 	struct hsm_batch	*b;
 	struct hsm_fileref	*f;
-	struct hsm_store_writer	*w;
+	struct hsm_store_writer	*w[HSM_COPIES_MAX];	/* NULL: not written */
+	struct hsm_store	*store[HSM_COPIES_MAX];
 	struct hsm_objmeta	*meta;
 	struct hsm_csum		*file_sum;
 	struct hsm_csum		*chunk_sum;	/* of chunk cur_chunk */
@@ -69,6 +70,7 @@ copy_piece(
 	uint64_t		off,
 	uint64_t		len)
 {
+	unsigned		k;
 	int			error;
 
 	hsm_csum_segment(cs->chunk_sum, off, len);
@@ -82,9 +84,14 @@ copy_piece(
 			return n < 0 ? -errno : -ESTALE;	/* shrank */
 		hsm_csum_update(cs->chunk_sum, cs->buf, n);
 		hsm_csum_update(cs->file_sum, cs->buf, n);
-		error = cs->f->store->ops->put_write(cs->w, cs->buf, n, off);
-		if (error)
-			return error;
+		for (k = 0; k < HSM_COPIES_MAX; k++) {
+			if (!cs->w[k])
+				continue;
+			error = cs->store[k]->ops->put_write(cs->w[k], cs->buf,
+					n, off);
+			if (error)
+				return error;
+		}
 		off += n;
 		len -= n;
 		cs->moved += n;
@@ -136,7 +143,8 @@ copy_segment(
 	return 0;
 }
 
-/* Fill the disaster-recovery metadata the store keeps with the object. */
+/* Fill the disaster-recovery metadata the store keeps with the object
+ * (its oid is each copy's: put_finish gets it per copy). */
 static void
 fill_meta(
 	struct hsm_fileref	*f,
@@ -144,7 +152,6 @@ fill_meta(
 {
 	int			gen = 0;
 
-	memcpy(meta->oid, f->rec.copy[0].oid, HSM_OID_LEN);
 	strcpy(meta->fs_uuid, f->fs->uuid_str);
 	meta->ino = f->st.st_ino;
 	if (ioctl(f->fd, FS_IOC_GETVERSION, &gen) == 0)
@@ -164,14 +171,67 @@ same_time(
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* Copy the file to a new object; leaves the finished writer in it->w. */
-static int
-copy_to_store(
+int
+hsm_begin_writers(
+	struct hsm_fileref	*f,
+	unsigned		slots,
+	struct hsm_store_writer	*w[HSM_COPIES_MAX],
+	struct hsm_store	*store[HSM_COPIES_MAX])
+{
+	unsigned		k;
+	int			error;
+
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		if (!(slots & (1U << k)))
+			continue;
+		store[k] = hsm_fileref_store(f, f->rec.copy[k].store_id,
+				&error);
+		if (!store[k])
+			return error;
+		error = store[k]->ops->put_begin(store[k], f->rec.copy[k].oid,
+				&w[k]);
+		if (error) {
+			w[k] = NULL;
+			return error;
+		}
+	}
+	return 0;
+}
+
+int
+hsm_end_writers(
+	struct hsm_item		*it,
+	struct hsm_store_writer	*w[HSM_COPIES_MAX],
+	struct hsm_store	*store[HSM_COPIES_MAX],
+	int			error)
+{
+	unsigned		k;
+
+	for (k = 0; k < HSM_COPIES_MAX && !error; k++) {
+		if (!w[k])
+			continue;
+		memcpy(it->meta.oid, it->f.rec.copy[k].oid, HSM_OID_LEN);
+		error = store[k]->ops->put_finish(w[k], &it->meta);
+	}
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		if (!w[k])
+			continue;
+		if (error)
+			store[k]->ops->put_abort(w[k]);
+		else
+			it->w[k] = w[k];
+		w[k] = NULL;
+	}
+	return error;
+}
+
+int
+hsm_copy_from_file(
 	struct hsm_batch	*b,
-	struct hsm_item		*it)
+	struct hsm_item		*it,
+	unsigned		slots)
 {
 	struct hsm_fileref	*f = &it->f;
-	struct hsm_store	*store = f->store;
 	struct hsm_objmeta	*meta = &it->meta;
 	struct copy_state	cs = { .b = b, .f = f, .meta = meta };
 	struct hsm_datamap	map;
@@ -196,9 +256,7 @@ copy_to_store(
 		error = -ENOMEM;
 		goto out_free;
 	}
-	error = store->ops->put_begin(store, f->rec.copy[0].oid, &cs.w);
-	if (error)
-		goto out_free;
+	error = hsm_begin_writers(f, slots, cs.w, cs.store);
 	for (i = 0; i < map.nr && !error; i++)
 		error = copy_segment(&cs, map.ext[i].off, map.ext[i].len);
 	if (!error)
@@ -211,12 +269,7 @@ copy_to_store(
 	/* the copy counts only if no write could have run during it */
 	if (!error && !hsm_lease_intact(f->fd, F_RDLCK))
 		error = -ESTALE;
-	if (!error)
-		error = store->ops->put_finish(cs.w, meta);
-	if (error)
-		store->ops->put_abort(cs.w);
-	else
-		it->w = cs.w;
+	error = hsm_end_writers(it, cs.w, cs.store, error);
 out_free:
 	if (cs.chunk_sum)
 		hsm_csum_final(cs.chunk_sum);
@@ -241,6 +294,23 @@ undo_migrating(
 	hsm_fileref_commit(&it->f, HSM_DUR_ORDERED);
 }
 
+void
+hsm_drop_wanted(
+	struct hsm_fileref	*f)
+{
+	struct hsm_store	*store;
+	unsigned		k;
+	int			e;
+
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		if (f->rec.copy[k].state != HSM_COPY_WANTED)
+			continue;
+		store = hsm_fileref_store(f, f->rec.copy[k].store_id, &e);
+		if (store)
+			hsm_store_del_sync(store, f->rec.copy[k].oid);
+	}
+}
+
 /* A file migrate leaves to release (already archived) or to nobody. */
 static int
 hand_over(
@@ -254,18 +324,66 @@ hand_over(
 	return hsm_item_switch(b, it, &hsm_op_release);
 }
 
+unsigned
+hsm_copies_wanted(
+	const struct hsm_batch	*b,
+	const struct hsm_record	*rec)
+{
+	unsigned		n = HSM_MIGRATE_COPIES_OF(b->flags), k, have = 0;
+
+	for (k = 0; k < HSM_COPIES_MAX; k++)
+		have += rec->copy[k].state != HSM_COPY_NONE;
+	if (!n)
+		n = b->op->code == HSM_CMD_MIGRATE || !have ? 1 : have;
+	return n;
+}
+
+int
+hsm_pick_stores(
+	struct hsm_fileref	*f,
+	unsigned		n,
+	uint32_t		ids[HSM_COPIES_MAX])
+{
+	const struct hsm_binding *bd = f->fs->binding;
+	unsigned		i, got = 0;
+
+	if (n > HSM_COPIES_MAX) {
+		hsm_fs_set_detail(f->fs, "%u copies wanted, a record holds "
+				"at most %u", n, HSM_COPIES_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; bd && i < bd->nstores && got < n; i++)
+		if (!bd->store[i].draining)
+			ids[got++] = bd->store[i].id;
+	if (got < n) {
+		hsm_fs_set_detail(f->fs, "%u copies wanted, but %u of the "
+				"stores of %s take copies", n, got, f->fs->mnt);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 static int
 migrate_prepare(
 	struct hsm_batch	*b,
 	struct hsm_item		*it)
 {
 	struct hsm_fileref	*f = &it->f;
+	uint32_t		ids[HSM_COPIES_MAX];
+	unsigned		n, k;
 	int			error;
 
 	if (f->rec.pending == HSM_OP_RELEASING ||
-	    f->rec.pending == HSM_OP_RECALLING ||
-	    (f->rec.flags & HSM_F_RELEASED))
+	    f->rec.pending == HSM_OP_RECALLING)
 		return hand_over(b, it);  /* an interrupted release finishes */
+	/* released: its copies may be made from the others */
+	if (f->rec.flags & HSM_F_RELEASED) {
+		if (f->rec.pending == HSM_OP_NONE &&
+		    !(f->rec.flags & (HSM_F_LOST | HSM_F_DIRTY)) &&
+		    hsm_copies_missing(f, hsm_copies_wanted(b, &f->rec)))
+			return hsm_item_switch(b, it, &hsm_op_copy);
+		return hand_over(b, it);
+	}
 	if (f->rec.flags & HSM_F_NOARCHIVE) {
 		hsm_fs_set_detail(f->fs, "pinned with --noarchive");
 		return -EPERM;
@@ -274,12 +392,19 @@ migrate_prepare(
 		it->outcome = HSM_NOOP;		/* nothing to archive */
 		return HSM_ITEM_DONE;
 	}
+	n = hsm_copies_wanted(b, &f->rec);
 	/* a lost copy is replaced: the resident data is the truth; the
 	 * copy we have may still be good, and release verifies it */
 	if ((f->rec.flags & HSM_F_ARCHIVED) &&
 	    !(f->rec.flags & (HSM_F_DIRTY | HSM_F_LOST)) &&
-	    hsm_fileref_matches_record(f))
+	    hsm_fileref_matches_record(f)) {
+		if (hsm_copies_missing(f, n))
+			return hsm_item_switch(b, it, &hsm_op_copy);
 		return hand_over(b, it);
+	}
+	error = hsm_pick_stores(f, n, ids);
+	if (error)
+		return error;
 	error = hsm_fileref_lease(f, F_RDLCK);
 	if (error) {
 		if (error == -EBUSY)
@@ -292,17 +417,20 @@ migrate_prepare(
 
 	it->orig = f->rec;
 	it->had_rec = f->has_rec;
-	if (f->has_rec && !hsm_oid_is_zero(f->rec.copy[0].oid)) {
-		memcpy(it->old_oid, f->rec.copy[0].oid, HSM_OID_LEN);
-		it->drop_old = true;	/* the stale copy of a changed file */
-	}
-	/* the pending record first (the old copy is unnamed from here) */
+	/* the stale copies of a changed file: unnamed from here */
+	for (k = 0; f->has_rec && k < HSM_COPIES_MAX; k++)
+		if (f->rec.copy[k].state != HSM_COPY_NONE)
+			it->drop_old = true;
+	/* the pending record first */
 	f->rec.flags &= HSM_F_ADMIN;
 	f->rec.pending = HSM_OP_MIGRATING;
-	f->rec.copy[0].store_id = f->fs->store_id;
-	f->rec.copy[0].state = HSM_COPY_WANTED;
 	f->rec.chunk_shift = 0;
-	error = hsm_oid_new(f->rec.copy[0].oid);
+	memset(f->rec.copy, 0, sizeof(f->rec.copy));
+	for (k = 0, error = 0; k < n && !error; k++) {
+		f->rec.copy[k].store_id = ids[k];
+		f->rec.copy[k].state = HSM_COPY_WANTED;
+		error = hsm_oid_new(f->rec.copy[k].oid);
+	}
 	if (!error)
 		error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (!error)
@@ -323,9 +451,13 @@ migrate_work(
 	struct hsm_batch	*b,
 	struct hsm_item		*it)
 {
+	unsigned		k, slots = 0;
 	int			error;
 
-	error = copy_to_store(b, it);
+	for (k = 0; k < HSM_COPIES_MAX; k++)
+		if (it->f.rec.copy[k].state == HSM_COPY_WANTED)
+			slots |= 1U << k;
+	error = hsm_copy_from_file(b, it, slots);
 	if (error) {
 		if (error == -ESTALE)
 			hsm_fs_set_detail(it->f.fs, "file changed during the "
@@ -347,7 +479,7 @@ migrate_seal(
 	struct hsm_item		*it)
 {
 	struct hsm_fileref	*f = &it->f;
-	struct hsm_result	rres;
+	unsigned		k;
 	int			error;
 
 	error = hsm_fileref_restat(f);
@@ -359,7 +491,7 @@ migrate_seal(
 		error = -ESTALE;
 	}
 	if (error) {
-		hsm_store_del_sync(f->store, f->rec.copy[0].oid);
+		hsm_drop_wanted(f);
 		undo_migrating(it);
 		return error;
 	}
@@ -370,12 +502,17 @@ migrate_seal(
 	f->rec.mtime_nsec = it->before.st_mtim.tv_nsec;
 	f->rec.checksum = it->meta.checksum;
 	f->rec.copy_version++;
-	f->rec.copy[0].state = HSM_COPY_DURABLE;
+	for (k = 0; k < HSM_COPIES_MAX; k++)
+		if (f->rec.copy[k].state == HSM_COPY_WANTED)
+			f->rec.copy[k].state = HSM_COPY_DURABLE;
 	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (!error)
 		error = hsm_fileref_restat(f);
 	if (error) {
-		hsm_store_del_sync(f->store, f->rec.copy[0].oid);
+		for (k = 0; k < HSM_COPIES_MAX; k++)
+			if (f->rec.copy[k].state == HSM_COPY_DURABLE)
+				f->rec.copy[k].state = HSM_COPY_WANTED;
+		hsm_drop_wanted(f);
 		undo_migrating(it);
 		return error;
 	}
@@ -387,6 +524,17 @@ migrate_seal(
 	hsm_fault(f->fs, "migrate-archived");
 	if (b->flags & HSM_MIGRATE_KEEP)
 		return 0;
+	return hsm_release_sealed(b, it);
+}
+
+int
+hsm_release_sealed(
+	struct hsm_batch	*b,
+	struct hsm_item		*it)
+{
+	struct hsm_fileref	*f = &it->f;
+	struct hsm_result	rres;
+	int			error;
 
 	/* release under an exclusive lease on a writable fd */
 	error = hsm_item_reopen(b, it, O_RDWR);
@@ -425,9 +573,15 @@ migrate_done(
 	struct hsm_batch	*b,
 	struct hsm_item		*it)
 {
+	unsigned		k;
+
 	(void)b;
-	if (it->sealed && it->drop_old && !it->error && it->f.fd >= 0)
-		hsm_fileref_del_object(&it->f, it->old_oid);
+	if (!it->sealed || !it->drop_old || it->error || it->f.fd < 0)
+		return;
+	for (k = 0; k < HSM_COPIES_MAX; k++)
+		if (it->orig.copy[k].state != HSM_COPY_NONE)
+			hsm_fileref_del_object(&it->f, it->orig.copy[k].store_id,
+					it->orig.copy[k].oid);
 }
 
 const struct hsm_opdesc hsm_op_migrate = {

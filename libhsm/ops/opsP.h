@@ -83,18 +83,22 @@ struct hsm_item {
 	unsigned	repair_op;	/* enum hsm_op that was pending */
 	char		detail[256];
 
-	/* migrate */
-	struct hsm_store_writer *w;
+	/* migrate, copy: the writer of each copy slot being written */
+	struct hsm_store_writer *w[HSM_COPIES_MAX];
 	struct hsm_objmeta meta;
 	struct hsm_record orig;
 	bool		had_rec;
 	struct stat	before;
 	struct timespec	sealed_ctime;
 	bool		have_sealed;
-	uint8_t		old_oid[HSM_OID_LEN];
 	bool		drop_old;
+	/* copy */
+	unsigned	slots;		/* the copy slots being written */
+	bool		from_file;	/* the data from the file, not a copy */
 	/* recall */
 	struct hsm_recall *rc;
+	/* mark lost */
+	bool		copy_only;	/* one copy flagged, others remain */
 };
 
 struct hsm_batch {
@@ -113,7 +117,7 @@ struct hsm_batch {
 	int		route_error;	/* the route could not be had */
 
 	struct hsm_commit commit;
-	struct hsm_store *stores[64];	/* the helper threads' (batch.c) */
+	struct hsm_store_set sets[64];	/* the helper threads' (batch.c) */
 	pthread_mutex_t	lock;		/* progress, commit from threads */
 	uint64_t	moved;		/* bytes moved, all items */
 };
@@ -122,13 +126,13 @@ struct hsm_batch {
 const struct hsm_opdesc *hsm_opdesc(enum hsm_command code);
 extern const struct hsm_opdesc hsm_op_migrate, hsm_op_release,
 	hsm_op_recall, hsm_op_forget, hsm_op_pins, hsm_op_repair,
-	hsm_op_marklost, hsm_op_upgrade;
+	hsm_op_marklost, hsm_op_upgrade, hsm_op_copy;
 
 /* ---- the engine's services to the phase functions (batch.c) ---------- */
 
-/* The store for the calling thread's work (a store handle serves one
- * thread at a time). */
-struct hsm_store *hsm_batch_store(struct hsm_batch *b);
+/* The store handles for the calling thread's work (a store handle serves
+ * one thread at a time). */
+struct hsm_store_set *hsm_batch_set(struct hsm_batch *b);
 /* Bytes moved for progress: any thread. */
 void hsm_batch_progress(struct hsm_batch *b, uint64_t bytes);
 /* Switch @it to @op and run its prepare (migrate of a released file is
@@ -161,6 +165,39 @@ int hsm_release_check(struct hsm_fileref *f,
 int hsm_release_punch(struct hsm_fileref *f, struct hsm_result *res);
 
 void hsm_recall_free(struct hsm_recall *r);
+
+/* ---- copies (migrate.c, copy.c) ------------------------------------- */
+
+/* How many copies the command asks of @rec's file: HSM_MIGRATE_COPIES of
+ * its flags, else one for a migrate and as many as the record names (at
+ * least one) for a copy. */
+unsigned hsm_copies_wanted(const struct hsm_batch *b,
+			   const struct hsm_record *rec);
+/* The first @n stores that take copies, in the binding's order: 0, or
+ * -ENOSPC (fewer stores) / -EINVAL (more than a record holds). */
+int hsm_pick_stores(struct hsm_fileref *f, unsigned n,
+		    uint32_t ids[HSM_COPIES_MAX]);
+/* Does @f's record lack one of @n good copies (durable, on a store not
+ * draining), or name a copy that is not good? */
+bool hsm_copies_missing(const struct hsm_fileref *f, unsigned n);
+/* A writer for each copy slot in @slots (a bit each), into the object the
+ * record names; then finish them all with it->meta under each copy's oid
+ * (abort them all on @error or a failure): the finished ones go to it->w
+ * for the publish. */
+int hsm_begin_writers(struct hsm_fileref *f, unsigned slots,
+		      struct hsm_store_writer *w[HSM_COPIES_MAX],
+		      struct hsm_store *store[HSM_COPIES_MAX]);
+int hsm_end_writers(struct hsm_item *it,
+		    struct hsm_store_writer *w[HSM_COPIES_MAX],
+		    struct hsm_store *store[HSM_COPIES_MAX], int error);
+/* Copy the file's data into new objects for @slots (it->meta: the map,
+ * sums and checksum of what was read): 0, -ESTALE on a write, -errno. */
+int hsm_copy_from_file(struct hsm_batch *b, struct hsm_item *it,
+		       unsigned slots);
+/* Delete the objects of the WANTED copies of @f's record, now. */
+void hsm_drop_wanted(struct hsm_fileref *f);
+/* Release a file whose copy this batch just sealed (it->sealed_ctime). */
+int hsm_release_sealed(struct hsm_batch *b, struct hsm_item *it);
 
 /* Every byte written in @f is the store copy's, at its offset: 0, -ESTALE
  * (someone else's data), -ENOLINK (the store cannot say), -errno. */

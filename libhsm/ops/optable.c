@@ -18,6 +18,7 @@ static const struct hsm_opdesc *const optable[] = {
 	[HSM_CMD_REPAIR]	= &hsm_op_repair,
 	[HSM_CMD_MARKLOST]	= &hsm_op_marklost,
 	[HSM_CMD_UPGRADE]	= &hsm_op_upgrade,
+	[HSM_CMD_COPY]		= &hsm_op_copy,
 };
 
 const struct hsm_opdesc *

@@ -92,24 +92,61 @@ verify_unchanged(
 	return hsm_verify_written(f);
 }
 
-/* Check the store still holds the copy the record names. */
+/*
+ * Check each store still holds the copy the record names, and that every
+ * copy wanted is there: a file is released only once all are durable.  A
+ * copy found gone or wrong is flagged lost (the file too, if it was the
+ * last), for xfs_hsmscan --repair to make again.
+ */
 static int
-check_store_copy(
+check_store_copies(
 	struct hsm_fileref	*f)
 {
-	struct hsm_store	*store = f->store;
+	struct hsm_store	*store;
 	struct hsm_objmeta	meta;
+	unsigned		k, lost = 0, durable = 0;
 	int			error;
 
-	error = store->ops->stat(store, f->rec.copy[0].oid, &meta);
-	if (error == -ENOENT || error == -EUCLEAN)
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		struct hsm_copy *cp = &f->rec.copy[k];
+
+		if (cp->state == HSM_COPY_NONE)
+			continue;
+		if (cp->state != HSM_COPY_DURABLE) {
+			hsm_fs_set_detail(f->fs, "copy %u (store %u) is %s: "
+					"xfs_hsmscan --repair makes it", k + 1,
+					cp->store_id,
+					cp->state == HSM_COPY_LOST ? "lost" :
+					"not made yet");
+			return cp->state == HSM_COPY_LOST ? -ENOLINK : -EAGAIN;
+		}
+		store = hsm_fileref_store(f, cp->store_id, &error);
+		if (!store)
+			return error;
+		memset(&meta, 0, sizeof(meta));
+		error = store->ops->stat(store, cp->oid, &meta);
+		if (!error && (meta.size != f->rec.size ||
+			       meta.checksum != f->rec.checksum))
+			error = -ENOLINK;
+		hsm_objmeta_free(&meta);
+		if (error == -ENOENT || error == -EUCLEAN || error == -ENOLINK) {
+			cp->state = HSM_COPY_LOST;
+			lost++;
+			continue;
+		}
+		if (error)
+			return error;
+		durable++;
+	}
+	if (!lost)
+		return 0;
+	if (!durable)
 		return mark_lost(f);
-	if (error)
-		return error;
-	if (meta.size != f->rec.size || meta.checksum != f->rec.checksum)
-		error = mark_lost(f);
-	hsm_objmeta_free(&meta);
-	return error;
+	hsm_fileref_commit(f, HSM_DUR_BATCH);
+	hsm_fs_set_detail(f->fs, "%u of the store copies missing or corrupt "
+			"(now flagged lost): xfs_hsmscan --repair makes them "
+			"again", lost);
+	return -ENOLINK;
 }
 
 /* Punch [0, len) (under xfs_hsmd, the lease hooks keep it silent). */
@@ -229,7 +266,7 @@ hsm_release_check(
 		if (error)
 			return error;
 	}
-	return check_store_copy(f);
+	return check_store_copies(f);
 }
 
 static int

@@ -125,7 +125,7 @@ repair_prepare(
 	if (error)
 		return error;
 	it->f.commit = &b->commit;
-	it->f.store = hsm_batch_store(b);
+	it->f.set = hsm_batch_set(b);
 	/* the record read through the fd is the one acted on */
 	if (!it->f.has_rec || it->f.rec.pending == HSM_OP_NONE) {
 		it->repair_op = HSM_OP_NONE;

@@ -23,14 +23,14 @@ hsm_settle_stale(
 	switch (f->rec.pending) {
 	case HSM_OP_MIGRATING:
 	case HSM_OP_FORGETTING:
-		error = hsm_fileref_del_object(f, f->rec.copy[0].oid);
-		if (error && error != -ENOENT)
+		error = hsm_fileref_del_copies(f);
+		if (error)
 			return error;
 		if (f->rec.pending == HSM_OP_FORGETTING)
 			hsm_fault(f->fs, "forget-deleted");
 		f->rec.flags &= HSM_F_ADMIN;
 		f->rec.pending = HSM_OP_NONE;
-		memset(&f->rec.copy[0], 0, sizeof(f->rec.copy[0]));
+		memset(f->rec.copy, 0, sizeof(f->rec.copy));
 		if (!f->rec.flags)
 			return hsm_fileref_clear(f, HSM_DUR_BATCH);
 		return hsm_fileref_commit(f, HSM_DUR_BATCH);
