@@ -40,18 +40,34 @@ list_one(
 }
 
 HSM_EXPORT int
+hsm_store_list_objects_in(
+	struct hsm_fs	*fs,
+	uint32_t	store_id,
+	hsm_object_fn	fn,
+	void		*arg)
+{
+	struct list_ctx	c = { .fn = fn, .arg = arg };
+	struct hsm_store *store;
+	int		error;
+
+	store = hsm_fs_store_get(fs, &fs->own, store_id, &error);
+	if (!store)
+		return error;
+	return store->ops->list(store, list_one, &c);
+}
+
+HSM_EXPORT int
 hsm_store_list_objects(
 	struct hsm_fs	*fs,
 	hsm_object_fn	fn,
 	void		*arg)
 {
-	struct list_ctx	c = { .fn = fn, .arg = arg };
 	int		error;
 
 	error = hsm_fs_open_store(fs);
 	if (error)
 		return error;
-	return fs->store->ops->list(fs->store, list_one, &c);
+	return hsm_store_list_objects_in(fs, fs->store_id, fn, arg);
 }
 
 static void
@@ -68,24 +84,58 @@ fill_info(
 	info->stored_sec = m->stored_sec;
 }
 
+/* Store @id of @fs, the primary's id for 0 (the calls without _in). */
+static struct hsm_store *
+audit_store(
+	struct hsm_fs		*fs,
+	uint32_t		id,
+	int			*errp)
+{
+	if (!id) {
+		*errp = hsm_fs_open_store(fs);
+		if (*errp)
+			return NULL;
+		id = fs->store_id;
+	}
+	return hsm_fs_store_get(fs, &fs->own, id, errp);
+}
+
 /* Read the metadata of @oid into @meta and @info.  0 or -errno. */
 static int
 object_meta(
-	struct hsm_fs		*fs,
+	struct hsm_store	*store,
 	const uint8_t		*oid,
 	struct hsm_objmeta	*meta,
 	struct hsm_object_info	*info)
 {
 	int			error;
 
-	error = hsm_fs_open_store(fs);
-	if (error)
-		return error;
-	error = fs->store->ops->stat(fs->store, oid, meta);
+	memset(meta, 0, sizeof(*meta));
+	error = store->ops->stat(store, oid, meta);
 	if (error)
 		return error;
 	fill_info(meta, info);
 	return 0;
+}
+
+HSM_EXPORT int
+hsm_object_stat_in(
+	struct hsm_fs		*fs,
+	uint32_t		store_id,
+	const uint8_t		oid[HSM_OID_LEN],
+	struct hsm_object_info	*info)
+{
+	struct hsm_store	*store;
+	struct hsm_objmeta	meta;
+	int			error;
+
+	store = audit_store(fs, store_id, &error);
+	if (!store)
+		return error;
+	error = object_meta(store, oid, &meta, info);
+	if (!error)
+		hsm_objmeta_free(&meta);
+	return error;
 }
 
 HSM_EXPORT int
@@ -94,23 +144,16 @@ hsm_object_stat(
 	const uint8_t		oid[HSM_OID_LEN],
 	struct hsm_object_info	*info)
 {
-	struct hsm_objmeta	meta;
-	int			error;
-
-	error = object_meta(fs, oid, &meta, info);
-	if (!error)
-		hsm_objmeta_free(&meta);
-	return error;
+	return hsm_object_stat_in(fs, 0, oid, info);
 }
 
 /* Checksum the data of object @oid over its map; -EBADMSG if short. */
 static int
 object_sum(
-	struct hsm_fs		*fs,
+	struct hsm_store	*store,
 	const struct hsm_objmeta *m,
 	uint64_t		*sum)
 {
-	struct hsm_store	*store = fs->store;
 	struct hsm_csum		*c;
 	char			*buf;
 	size_t			i;
@@ -153,23 +196,37 @@ out:
 }
 
 HSM_EXPORT int
+hsm_object_verify_in(
+	struct hsm_fs		*fs,
+	uint32_t		store_id,
+	const uint8_t		oid[HSM_OID_LEN],
+	struct hsm_object_info	*info)
+{
+	struct hsm_store	*store;
+	struct hsm_objmeta	meta;
+	uint64_t		sum = 0;
+	int			error;
+
+	store = audit_store(fs, store_id, &error);
+	if (!store)
+		return error;
+	error = object_meta(store, oid, &meta, info);
+	if (error)
+		return error;
+	error = object_sum(store, &meta, &sum);
+	if (!error && sum != meta.checksum)
+		error = -EBADMSG;
+	hsm_objmeta_free(&meta);
+	return error;
+}
+
+HSM_EXPORT int
 hsm_object_verify(
 	struct hsm_fs		*fs,
 	const uint8_t		oid[HSM_OID_LEN],
 	struct hsm_object_info	*info)
 {
-	struct hsm_objmeta	meta;
-	uint64_t		sum = 0;
-	int			error;
-
-	error = object_meta(fs, oid, &meta, info);
-	if (error)
-		return error;
-	error = object_sum(fs, &meta, &sum);
-	if (!error && sum != meta.checksum)
-		error = -EBADMSG;
-	hsm_objmeta_free(&meta);
-	return error;
+	return hsm_object_verify_in(fs, 0, oid, info);
 }
 
 /* Flag a file lost when its record relies on object @it->oid. */
@@ -179,20 +236,34 @@ marklost_prepare(
 	struct hsm_item		*it)
 {
 	struct hsm_fileref	*f = &it->f;
+	unsigned		k, judged = HSM_COPIES_MAX, others = 0;
 	int			error;
 
 	(void)b;
 	error = hsm_fileref_lease_record(f, "flagged");
 	if (error)
 		return error;
+	for (k = 0; f->has_rec && k < HSM_COPIES_MAX; k++) {
+		if (f->rec.copy[k].state != HSM_COPY_DURABLE)
+			continue;
+		if (!memcmp(f->rec.copy[k].oid, it->oid, HSM_OID_LEN))
+			judged = k;
+		else
+			others++;
+	}
 	/* only the record that was judged, and only if it relies on it */
-	if (!f->has_rec || memcmp(f->rec.copy[0].oid, it->oid, HSM_OID_LEN) ||
-	    f->rec.pending != HSM_OP_NONE || !(f->rec.flags & HSM_F_ARCHIVED) ||
-	    (f->rec.flags & HSM_F_LOST)) {
+	if (judged == HSM_COPIES_MAX || f->rec.pending != HSM_OP_NONE ||
+	    !(f->rec.flags & HSM_F_ARCHIVED) || (f->rec.flags & HSM_F_LOST)) {
 		it->outcome = HSM_NOOP;
 		return HSM_ITEM_DONE;
 	}
-	hsm_record_mark_lost(&f->rec);
+	/* the file is lost only with its last copy */
+	if (others) {
+		f->rec.copy[judged].state = HSM_COPY_LOST;
+		it->copy_only = true;
+	} else {
+		hsm_record_mark_lost(&f->rec);
+	}
 	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
 	if (error)
 		return error;
@@ -210,12 +281,14 @@ const struct hsm_opdesc hsm_op_marklost = {
 };
 
 HSM_EXPORT int
-hsm_orphan_remove(
+hsm_orphan_remove_in(
 	struct hsm_fs		*fs,
+	uint32_t		store_id,
 	const uint8_t		oid[HSM_OID_LEN],
 	int64_t			grace_sec,
 	struct hsm_object_info	*info)
 {
+	struct hsm_store	*store;
 	struct hsm_objmeta	meta;
 	struct hsm_record	rec;
 	struct hsm_inode	in;
@@ -223,7 +296,10 @@ hsm_orphan_remove(
 
 	memset(info, 0, sizeof(*info));
 	hsm_fs_clear_detail(fs);
-	error = object_meta(fs, oid, &meta, info);
+	store = audit_store(fs, store_id, &error);
+	if (!store)
+		return error;
+	error = object_meta(store, oid, &meta, info);
 	if (error == -ENOENT)
 		return 1;		/* gone already */
 	if (error) {
@@ -260,6 +336,16 @@ hsm_orphan_remove(
 	if (error < 0 && error != -ESTALE)
 		return error;
 	/* DESIGN invariant 4: named by no record */
-	error = hsm_store_del_sync(fs->store, oid);
+	error = hsm_store_del_sync(store, oid);
 	return error == -ENOENT ? 1 : error;
+}
+
+HSM_EXPORT int
+hsm_orphan_remove(
+	struct hsm_fs		*fs,
+	const uint8_t		oid[HSM_OID_LEN],
+	int64_t			grace_sec,
+	struct hsm_object_info	*info)
+{
+	return hsm_orphan_remove_in(fs, 0, oid, grace_sec, info);
 }

@@ -160,5 +160,5 @@ hsm_inode_mark_lost(
 	error = run_one(fs, HSM_CMD_MARKLOST, 0, NULL, in, oid, &o);
 	if (error)
 		return error;
-	return o.r.lost_flagged ? 0 : 1;
+	return o.r.lost_flagged == 2 ? 2 : o.r.lost_flagged ? 0 : 1;
 }
