@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "xfs_hsm.h"
+#include "policy.h"
 #include "strutils.h"
 
 struct fs_batch {
@@ -53,6 +54,21 @@ on_result(
 		run->report(run, r);
 }
 
+/* The copies xfs_hsm.conf asks of @mnt: its "copies" (1 if unset).  A
+ * config that cannot be read stops the command: it was reported. */
+static unsigned
+config_copies(
+	const char		*config,
+	const char		*mnt)
+{
+	struct space_policy	p;
+
+	if (policy_read(config ? config : POLICY_CONFIG, config != NULL, mnt,
+			&p, NULL))
+		exit(HSM_EX_OPERATIONAL);
+	return p.copies ? p.copies : 1;
+}
+
 /* The batch for the filesystem of @fs, started on first use. */
 static struct hsm_batch *
 batch_for(
@@ -60,12 +76,17 @@ batch_for(
 	struct hsm_fs		*fs)
 {
 	struct fs_batch		*e;
+	unsigned		flags = run->flags;
 
 	for (e = run->batches; e; e = e->next)
 		if (e->fs == fs)
 			return e->b;
+	if (run->cmd == HSM_CMD_MIGRATE)
+		flags |= HSM_MIGRATE_COPIES(run->copies ? run->copies :
+				config_copies(run->config,
+					      hsm_fs_mountpoint(fs)));
 	e = calloc(1, sizeof(*e));
-	if (!e || hsm_batch_new(fs, run->cmd, run->flags, on_result, run,
+	if (!e || hsm_batch_new(fs, run->cmd, flags, on_result, run,
 				&e->b)) {
 		fprintf(stderr, "%s: out of memory\n", PROGNAME);
 		exit(HSM_EX_OPERATIONAL);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "xfs_hsm.h"
+#include "policy.h"
+#include "strutils.h"
 
 /* What -v prints for a file the command changed, or did not. */
 static void
@@ -57,6 +59,8 @@ fileop_run(
 {
 	static const struct option longopts[] = {
 		{ "keep",	no_argument,	NULL, 'k' },
+		{ "copies",	required_argument, NULL, 'c' },
+		{ "config",	required_argument, NULL, 'C' },
 		{ "recursive",	no_argument,	NULL, 'r' },
 		{ "verbose",	no_argument,	NULL, 'v' },
 		{ "help",	no_argument,	NULL, 'h' },
@@ -69,7 +73,7 @@ fileop_run(
 		.need_store	= true,
 		.report		= report,
 	};
-	const char		*optstr = cmd == HSM_CMD_MIGRATE ? "krj:vh" :
+	const char		*optstr = cmd == HSM_CMD_MIGRATE ? "kc:rj:vh" :
 								   "rj:vh";
 	bool			recursive = false;
 	int			c;
@@ -82,6 +86,19 @@ fileop_run(
 			if (cmd != HSM_CMD_MIGRATE)
 				errtryhelp(HSM_EX_USAGE);
 			run.flags |= HSM_MIGRATE_KEEP;
+			break;
+		case 'c':
+			if (cmd != HSM_CMD_MIGRATE ||
+			    parse_uint(optarg, 1, HSM_COPIES_MAX, &run.copies)) {
+				fprintf(stderr, "%s: %s: --copies: 1 to %u\n",
+					PROGNAME, verb, HSM_COPIES_MAX);
+				errtryhelp(HSM_EX_USAGE);
+			}
+			break;
+		case 'C':
+			if (cmd != HSM_CMD_MIGRATE)
+				errtryhelp(HSM_EX_USAGE);
+			run.config = optarg;
 			break;
 		case 'r':
 			recursive = true;
@@ -114,7 +131,14 @@ fileop_help(
 	printf("Usage:\n %s %s\n\n%s\n\nOptions:\n", PROGNAME, synopsis, what);
 	if (keep)
 		printf(" -k, --keep             archive only: keep the data "
-		       "resident (dual-state)\n");
+		       "resident (dual-state)\n"
+		       " -c, --copies <n>       copies on as many stores (1 "
+		       "to %u; default: copies\n"
+		       "                        in xfs_hsm.conf, else 1); a "
+		       "file is released once\n"
+		       "                        all are durable\n"
+		       "     --config <file>    where that default is (%s)\n",
+		       HSM_COPIES_MAX, POLICY_CONFIG);
 	printf(" -r, --recursive        walk directories (one filesystem, "
 	       "no symlinks)\n");
 	batch_options_help();
@@ -127,7 +151,7 @@ fileop_help(
 void
 migrate_help(void)
 {
-	fileop_help("migrate [-k] [-r] [-j <n>] [-v] <path>...",
+	fileop_help("migrate [-k] [-c <n>] [-r] [-j <n>] [-v] <path>...",
 		"Copy each file to the store, then release its data unless "
 		"--keep is given.", true);
 }

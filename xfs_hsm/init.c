@@ -52,6 +52,66 @@ is_mount_point(
 	return st.st_dev != up.st_dev || st.st_ino == up.st_ino;
 }
 
+/* Why binding store @spec to @mnt failed (init, store add). */
+void
+report_bind_error(
+	const char	*verb,
+	const char	*mnt,
+	const char	*spec,
+	int		error)
+{
+	exitcode |= HSM_EX_OPERATIONAL;
+	switch (error) {
+	case -ENOTTY:
+		fprintf(stderr, "%s: cannot %s '%s': not an XFS "
+			"filesystem\n", PROGNAME, verb, mnt);
+		break;
+	case -EINVAL:
+		if (is_mount_point(mnt))
+			fprintf(stderr, "%s: cannot %s '%s': invalid store "
+				"'%s'\n", PROGNAME, verb, mnt, spec);
+		else
+			fprintf(stderr, "%s: cannot %s '%s': not a mount "
+				"point\n", PROGNAME, verb, mnt);
+		break;
+	case -ELOOP:
+		fprintf(stderr, "%s: cannot %s '%s': store '%s' is inside "
+			"the managed filesystem\n", PROGNAME, verb, mnt,
+			spec_dir(spec));
+		break;
+	case -EXDEV:
+		fprintf(stderr, "%s: cannot %s '%s': store '%s' is bound "
+			"to another filesystem\n", PROGNAME, verb, mnt,
+			spec_dir(spec));
+		break;
+	case -EEXIST:
+		fprintf(stderr, "%s: cannot %s '%s': %s\n", PROGNAME, verb,
+			mnt, strcmp(verb, "init") ? "already one of its stores" :
+			"already bound to another store (xfs_hsm store add "
+			"adds more)");
+		break;
+	case -ENOKEY:
+		fprintf(stderr, "%s: cannot %s '%s': store '%s': no "
+			"credentials (credentials=FILE, or AWS_ACCESS_KEY_ID "
+			"and AWS_SECRET_ACCESS_KEY)\n", PROGNAME, verb, mnt, spec);
+		break;
+	case -EPERM:
+		fprintf(stderr, "%s: cannot %s '%s': store '%s': its "
+			"credentials file must belong to root and be readable "
+			"by nobody else\n", PROGNAME, verb, mnt, spec);
+		break;
+	case -EPROTONOSUPPORT:
+		fprintf(stderr, "%s: cannot %s '%s': unknown store '%s' "
+			"(posix:DIR; rados:POOL and s3://BUCKET where their "
+			"modules were built)\n", PROGNAME, verb, mnt, spec);
+		break;
+	default:
+		fprintf(stderr, "%s: cannot %s '%s': store '%s': %s\n",
+			PROGNAME, verb, mnt, spec_dir(spec), strerror(-error));
+		break;
+	}
+}
+
 int
 init_f(
 	int		argc,
@@ -105,53 +165,6 @@ init_f(
 		}
 		return 0;
 	}
-	exitcode |= HSM_EX_OPERATIONAL;
-	switch (error) {
-	case -ENOTTY:
-		fprintf(stderr, "%s: cannot init '%s': not an XFS "
-			"filesystem\n", PROGNAME, mnt);
-		break;
-	case -EINVAL:
-		if (is_mount_point(mnt))
-			fprintf(stderr, "%s: cannot init '%s': invalid store "
-				"'%s'\n", PROGNAME, mnt, spec);
-		else
-			fprintf(stderr, "%s: cannot init '%s': not a mount "
-				"point\n", PROGNAME, mnt);
-		break;
-	case -ELOOP:
-		fprintf(stderr, "%s: cannot init '%s': store '%s' is inside "
-			"the managed filesystem\n", PROGNAME, mnt,
-			spec_dir(spec));
-		break;
-	case -EXDEV:
-		fprintf(stderr, "%s: cannot init '%s': store '%s' is bound "
-			"to another filesystem\n", PROGNAME, mnt,
-			spec_dir(spec));
-		break;
-	case -EEXIST:
-		fprintf(stderr, "%s: cannot init '%s': already bound to "
-			"another store\n", PROGNAME, mnt);
-		break;
-	case -ENOKEY:
-		fprintf(stderr, "%s: cannot init '%s': store '%s': no "
-			"credentials (credentials=FILE, or AWS_ACCESS_KEY_ID "
-			"and AWS_SECRET_ACCESS_KEY)\n", PROGNAME, mnt, spec);
-		break;
-	case -EPERM:
-		fprintf(stderr, "%s: cannot init '%s': store '%s': its "
-			"credentials file must belong to root and be readable "
-			"by nobody else\n", PROGNAME, mnt, spec);
-		break;
-	case -EPROTONOSUPPORT:
-		fprintf(stderr, "%s: cannot init '%s': unknown store '%s' "
-			"(posix:DIR; rados:POOL and s3://BUCKET where their "
-			"modules were built)\n", PROGNAME, mnt, spec);
-		break;
-	default:
-		fprintf(stderr, "%s: cannot init '%s': store '%s': %s\n",
-			PROGNAME, mnt, spec_dir(spec), strerror(-error));
-		break;
-	}
+	report_bind_error("init", mnt, spec, error);
 	return 0;
 }

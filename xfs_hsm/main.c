@@ -18,7 +18,10 @@ int verbose;
 static const struct cmdinfo cmdtab[] = {
 	{ "init", init_f, "--store posix:DIR MOUNT",
 	  "bind a store to an XFS filesystem", init_help },
-	{ "migrate", migrate_f, "[-k] [-r] PATH...",
+	{ "store", store_f, "list|add|drain|remove MOUNT [SPEC|ID]",
+	  "list, add, drain and remove the stores of a filesystem",
+	  store_help },
+	{ "migrate", migrate_f, "[-k] [-c N] [-r] PATH...",
 	  "archive files to the store, then release them", migrate_help },
 	{ "release", release_f, "[-r] PATH...",
 	  "free the data of archived, unchanged files", release_help },

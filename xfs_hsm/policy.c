@@ -331,6 +331,9 @@ run_action(
 					       HSM_CMD_MIGRATE;
 	unsigned		flags = a == ACT_PREMIGRATE ?
 					HSM_MIGRATE_KEEP : 0;
+
+	if (cmd == HSM_CMD_MIGRATE)
+		flags |= HSM_MIGRATE_COPIES(r->p.copies ? r->p.copies : 1);
 	size_t			i;
 	int			error = 0;
 

@@ -26,6 +26,7 @@ struct space_policy {
 	uint64_t	max_files;	/* per run, 0: no limit */
 	uint64_t	max_bytes;
 	uint64_t	check_interval;	/* seconds, for xfs_hsmd */
+	unsigned	copies;		/* a migrate's copies (0: one) */
 	uint32_t	excl_uid[POLICY_IDS_MAX], excl_gid[POLICY_IDS_MAX],
 			excl_proj[POLICY_IDS_MAX];
 	unsigned	n_uid, n_gid, n_proj;

@@ -10,6 +10,7 @@
  *   age_weight = 1           size_weight = 0.01
  *   max_files = 100000       max_bytes = 1T
  *   check_interval = 10m
+ *   copies = 2               stores each migrate writes a copy to
  *   exclude_uids = 0,33      exclude_gids = ...   exclude_projects = ...
  *
  *   [/srv/data]              the same keys, over [space], for one mount
@@ -167,6 +168,8 @@ policy_set(
 	if (!strcmp(key, "check_interval"))
 		return parse_duration(value, &p->check_interval) ||
 		       !p->check_interval ? -EINVAL : 0;
+	if (!strcmp(key, "copies"))
+		return parse_uint(value, 1, HSM_COPIES_MAX, &p->copies);
 	if (!strcmp(key, "exclude_uids"))
 		return parse_ids(value, p->excl_uid, &p->n_uid);
 	if (!strcmp(key, "exclude_gids"))

@@ -53,6 +53,36 @@ warn_no_daemon(
 		hsm_fs_mountpoint(fs), PROGNAME);
 }
 
+/* The copies a record names: store, object, state. */
+static struct json_object *
+copies_json(
+	const struct hsm_record	*r)
+{
+	static const char *const states[] = {
+		[HSM_COPY_WANTED] = "wanted",
+		[HSM_COPY_DURABLE] = "durable",
+		[HSM_COPY_LOST] = "lost",
+	};
+	struct json_object	*arr = json_object_new_array(), *c;
+	char			oid[33];
+	unsigned		k;
+
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		if (r->copy[k].state == HSM_COPY_NONE)
+			continue;
+		c = json_object_new_object();
+		hsm_oid_hex(r->copy[k].oid, oid);
+		json_object_object_add(c, "store_id",
+				json_object_new_int64(r->copy[k].store_id));
+		json_object_object_add(c, "object",
+				json_object_new_string(oid));
+		json_object_object_add(c, "state",
+				json_object_new_string(states[r->copy[k].state]));
+		json_object_array_add(arr, c);
+	}
+	return arr;
+}
+
 static void
 print_json(
 	struct status_ctx	*ctx,
@@ -98,8 +128,10 @@ print_json(
 		hsm_oid_hex(r->copy[0].oid, oid);
 		json_object_object_add(o, "object", zero ? NULL :
 				json_object_new_string(oid));
+		json_object_object_add(o, "copies", copies_json(r));
 	} else {
 		json_object_object_add(o, "object", NULL);
+		json_object_object_add(o, "copies", json_object_new_array());
 	}
 	printf("%s\n    %s", ctx->first ? "" : ",",
 	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

@@ -45,6 +45,12 @@ void stats_help(void);
 int policy_f(int argc, char **argv);
 void policy_help(void);
 
+/* init.c: why binding store @spec to @mnt failed ("cannot VERB ..."). */
+void report_bind_error(const char *verb, const char *mnt, const char *spec,
+		       int error);
+int store_f(int argc, char **argv);
+void store_help(void);
+
 /* main.c */
 void require_root(void);
 
@@ -72,6 +78,8 @@ struct batch_run {
 	const char	*verb;
 	enum hsm_command cmd;
 	unsigned	flags;
+	unsigned	copies;		/* migrate: 0, each fs's default */
+	const char	*config;	/* where that default is (or NULL) */
 	bool		need_store;
 	struct hsm_batch_limits limits;
 	/* what a file that went right prints (with -v, usually) */
