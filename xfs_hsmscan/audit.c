@@ -18,6 +18,10 @@
  *  5. an object named by more than one inode (a copy of a record, made
  *     by cp -a or rsync -X as root) is reported: forgetting one of the
  *     files would delete the copy of the other.
+ * Every store of the filesystem is listed, and each copy a record names
+ * is checked in its own store: a missing copy is flagged lost on its own,
+ * the file only with its last one.  Files with a copy lost or never
+ * finished are reported; --repair makes those copies again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,10 +44,18 @@ struct check_item {
 	int		flag_error;	/* of hsm_inode_mark_lost: 0 flagged */
 	char		reason[256];	/* why not flagged, or unverifiable */
 	bool		unverified;	/* could not be checked */
+	bool		copy_only;	/* flagged: the copy, not the file */
+};
+
+/* A store's object, as listed (sorted by oid: oids are unique). */
+struct listed_obj {
+	uint8_t		oid[HSM_OID_LEN];
+	uint32_t	store_id;
 };
 
 struct orphan_item {
 	uint8_t		oid[HSM_OID_LEN];
+	uint32_t	store_id;
 	int		result;		/* of hsm_orphan_remove; 2: no --gc */
 	int64_t		age;
 	char		reason[256];
@@ -56,7 +68,9 @@ struct shared_item {
 };
 
 struct audit {
-	struct vec	objects;	/* uint8_t[16], sorted */
+	struct vec	objects;	/* struct listed_obj, sorted */
+	struct vec	short_copies;	/* struct pending: a copy lost or not
+					 * made */
 	struct vec	checks;		/* struct check_item */
 	struct vec	orphans;	/* struct orphan_item */
 	struct vec	shared;		/* struct shared_item */
@@ -86,12 +100,21 @@ named_cmp(
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
+struct list_ctx {
+	struct vec	*objects;
+	uint32_t	store_id;
+};
+
 static int
 list_one(
 	const uint8_t	oid[HSM_OID_LEN],
 	void		*arg)
 {
-	memcpy(vec_push(arg), oid, HSM_OID_LEN);
+	struct list_ctx	*c = arg;
+	struct listed_obj *o = vec_push(c->objects);
+
+	memcpy(o->oid, oid, HSM_OID_LEN);
+	o->store_id = c->store_id;
 	return 0;
 }
 
@@ -100,8 +123,10 @@ audit_begin(
 	struct hsm_fs	*fs,
 	struct audit	**ap)
 {
+	struct hsm_store_info si[HSM_STORES_MAX];
+	struct list_ctx	lc;
 	struct audit	*a;
-	int		error;
+	int		error, n, i;
 
 	error = hsm_fs_open_store(fs);
 	if (error) {
@@ -111,39 +136,51 @@ audit_begin(
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		nomem();
-	vec_init(&a->objects, HSM_OID_LEN);
+	vec_init(&a->objects, sizeof(struct listed_obj));
+	vec_init(&a->short_copies, sizeof(struct pending));
 	vec_init(&a->checks, sizeof(struct check_item));
 	vec_init(&a->orphans, sizeof(struct orphan_item));
 	vec_init(&a->shared, sizeof(struct shared_item));
 	vec_init(&a->named, sizeof(struct named));
 	/* step 1, before the scan: see the comment at the top */
-	error = hsm_store_list_objects(fs, list_one, &a->objects);
-	if (error) {
-		fprintf(stderr, "%s: cannot list store '%s': %s\n", PROGNAME,
-			hsm_fs_store_spec(fs), strerror(-error));
-		audit_free(a);
-		return HSM_EX_OPERATIONAL;
+	n = hsm_fs_stores(fs, si, HSM_STORES_MAX);
+	for (i = 0; i < n; i++) {
+		lc.objects = &a->objects;
+		lc.store_id = si[i].id;
+		error = hsm_store_list_objects_in(fs, si[i].id, list_one, &lc);
+		if (error) {
+			fprintf(stderr, "%s: cannot list store %u '%s': %s\n",
+				PROGNAME, si[i].id, si[i].spec,
+				strerror(-error));
+			audit_free(a);
+			return HSM_EX_OPERATIONAL;
+		}
 	}
-	qsort(a->objects.items, a->objects.nr, HSM_OID_LEN, oid_cmp);
+	qsort(a->objects.items, a->objects.nr, a->objects.size, oid_cmp);
 	*ap = a;
 	return 0;
 }
 
+/* Is @n's copy in the listing of its own store? */
 static bool
 listed(
 	const struct audit	*a,
-	const uint8_t		*oid)
+	const struct named	*n)
 {
-	return bsearch(oid, a->objects.items, a->objects.nr, HSM_OID_LEN,
-		       oid_cmp) != NULL;
+	const struct listed_obj	*o;
+
+	o = bsearch(n->oid, a->objects.items, a->objects.nr, a->objects.size,
+		    oid_cmp);
+	return o && o->store_id == n->store_id;
 }
 
-/* Does the record need its object to be there and right? */
+/* Does the record need this copy to be there and right? */
 static bool
 relies_on_object(
 	const struct named	*n)
 {
 	return (n->flags & HSM_F_ARCHIVED) && !(n->flags & HSM_F_LOST) &&
+	       n->state == HSM_COPY_DURABLE &&
 	       n->pending != HSM_OP_MIGRATING &&
 	       n->pending != HSM_OP_FORGETTING;
 }
@@ -169,7 +206,10 @@ flag_lost(
 	in.ino = it->n.ino;
 	in.gen = it->n.gen;
 	it->flag_error = hsm_inode_mark_lost(fs, &in, it->n.oid);
-	if (it->flag_error == 1)
+	if (it->flag_error == 2) {
+		it->flag_error = 0;
+		it->copy_only = true;	/* the file has another copy */
+	} else if (it->flag_error == 1)
 		snprintf(it->reason, sizeof(it->reason),
 			 "record changed since the scan, not flagged");
 	else if (it->flag_error)
@@ -193,9 +233,11 @@ check_one(
 		return;
 	}
 	if (it->kind == CHECK_MISSING)
-		error = hsm_object_stat(fs, it->n.oid, &info);
+		error = hsm_object_stat_in(fs, it->n.store_id, it->n.oid,
+				&info);
 	else
-		error = hsm_object_verify(fs, it->n.oid, &info);
+		error = hsm_object_verify_in(fs, it->n.store_id, it->n.oid,
+				&info);
 	if (!error && (info.size != it->n.size ||
 		       info.checksum != it->n.checksum))
 		error = -EBADMSG;	/* another file's copy, or stale */
@@ -226,7 +268,8 @@ gc_one(
 		snprintf(it->reason, sizeof(it->reason), "store unusable");
 		return;
 	}
-	it->result = hsm_orphan_remove(fs, it->oid, opts->grace, &info);
+	it->result = hsm_orphan_remove_in(fs, it->store_id, it->oid,
+			opts->grace, &info);
 	if (info.stored_sec)
 		it->age = time(NULL) - info.stored_sec;
 	if (it->result < 0)
@@ -265,11 +308,11 @@ find_orphans(
 	struct audit		*a)
 {
 	const struct named	*n = a->named.items;
-	const uint8_t		*o = a->objects.items;
+	const struct listed_obj	*o = a->objects.items;
 	size_t			i, k = 0;
 
 	for (i = 0; i < a->objects.nr; i++) {
-		const uint8_t *oid = o + i * HSM_OID_LEN;
+		const uint8_t *oid = o[i].oid;
 		struct orphan_item *it;
 
 		while (k < a->named.nr && memcmp(n[k].oid, oid,
@@ -279,6 +322,7 @@ find_orphans(
 			continue;
 		it = vec_push(&a->orphans);
 		memcpy(it->oid, oid, HSM_OID_LEN);
+		it->store_id = o[i].store_id;
 		it->result = 2;		/* found, not (yet) removed */
 	}
 }
@@ -294,6 +338,7 @@ audit_run(
 	size_t			i;
 
 	vec_append(&a->named, &res->named);
+	vec_append(&a->short_copies, &res->copies);
 	qsort(a->named.items, a->named.nr, a->named.size, named_cmp);
 	find_shared(a);
 	find_orphans(a);
@@ -304,7 +349,7 @@ audit_run(
 		n = VEC_AT(&a->named, struct named, i);
 		if (!relies_on_object(n))
 			continue;
-		there = listed(a, n->oid);
+		there = listed(a, n);
 		if (there && !opts->verify)
 			continue;
 		it = vec_push(&a->checks);
@@ -342,6 +387,8 @@ audit_want_paths(
 		if (it->problem || it->unverified)
 			paths_want(it->n.ino);
 	}
+	for (i = 0; i < a->short_copies.nr; i++)
+		paths_want(VEC_AT(&a->short_copies, struct pending, i)->ino);
 	for (i = 0; i < a->shared.nr; i++) {
 		struct shared_item *s = VEC_AT(&a->shared, struct shared_item,
 					       i);
@@ -390,9 +437,12 @@ report_checks(
 			a->missing++;
 		exitcode |= HSM_EX_PROBLEMS;
 		if (!opts->json)
-			printf("%s %s %s: %s\n", it->corrupt ? "corrupt" :
-			       "missing", oid, name, it->flag_error ?
-			       it->reason : "flagged lost");
+			printf("%s %s (store %u) %s: %s\n", it->corrupt ?
+			       "corrupt" : "missing", oid, it->n.store_id,
+			       name, it->flag_error ? it->reason :
+			       it->copy_only ? "copy flagged lost, the file "
+			       "has another: --repair makes it again" :
+			       "flagged lost");
 	}
 }
 
@@ -434,6 +484,28 @@ report_orphans(
 	}
 }
 
+/* Files whose records name a copy lost or not made (found by the scan,
+ * before this audit flagged any). */
+static void
+report_short(
+	struct audit		*a)
+{
+	char			name[4300];
+	size_t			i;
+
+	for (i = 0; i < a->short_copies.nr; i++) {
+		struct pending *p = VEC_AT(&a->short_copies, struct pending,
+					   i);
+
+		exitcode |= HSM_EX_PROBLEMS;
+		if (!opts->json)
+			printf("copies %s: a copy is lost or not made: "
+			       "--repair makes it\n", file_name(p->ino,
+			       p->gen, paths_lookup(p->ino), name,
+			       sizeof(name)));
+	}
+}
+
 void
 audit_report(
 	struct audit		*a)
@@ -443,6 +515,7 @@ audit_report(
 
 	report_orphans(a);
 	report_checks(a);
+	report_short(a);
 	for (i = 0; i < a->shared.nr; i++) {
 		struct shared_item *s = VEC_AT(&a->shared, struct shared_item,
 					       i);
@@ -471,6 +544,7 @@ audit_summary_text(
 	if (opts->verify)
 		summary_line(out, "corrupt:", a->corrupt);
 	summary_line(out, "shared:", a->shared.nr);
+	summary_line(out, "short of copies:", a->short_copies.nr);
 	if (opts->gc) {
 		summary_line(out, "removed:", a->removed);
 		summary_line(out, "kept:", a->kept);
@@ -532,8 +606,12 @@ audit_json(
 				       json_object_new_string(oid));
 		json_object_object_add(e, "problem", json_object_new_string(
 				it->corrupt ? "corrupt" : "missing"));
+		json_object_object_add(e, "store_id",
+				json_object_new_int64(it->n.store_id));
 		json_object_object_add(e, "flagged_lost",
 				json_object_new_boolean(!it->flag_error));
+		json_object_object_add(e, "copy_only",
+				json_object_new_boolean(it->copy_only));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "problems", arr);
@@ -554,6 +632,15 @@ audit_json(
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "shared", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < a->short_copies.nr; i++) {
+		struct pending *p = VEC_AT(&a->short_copies, struct pending,
+					   i);
+		struct named n = { .ino = p->ino, .gen = p->gen };
+
+		json_object_array_add(arr, named_json(&n));
+	}
+	json_object_object_add(o, "short_of_copies", arr);
 	json_object_object_add(o, "missing",
 			       json_object_new_uint64(a->missing));
 	json_object_object_add(o, "corrupt",
@@ -573,6 +660,7 @@ audit_free(
 	if (!a)
 		return;
 	vec_free(&a->objects);
+	vec_free(&a->short_copies);
 	vec_free(&a->checks);
 	vec_free(&a->orphans);
 	vec_free(&a->shared);

@@ -378,6 +378,7 @@ main(
 	vec_init(&res.files, sizeof(struct file_entry));
 	vec_init(&res.named, sizeof(struct named));
 	vec_init(&res.pending, sizeof(struct pending));
+	vec_init(&res.copies, sizeof(struct pending));
 	vec_init(&res.tagged, sizeof(struct tagged));
 	vec_init(&res.v1, sizeof(struct tagged));
 	output_begin(fs);
@@ -435,6 +436,7 @@ main(
 	vec_free(&res.files);
 	vec_free(&res.named);
 	vec_free(&res.pending);
+	vec_free(&res.copies);
 	vec_free(&res.tagged);
 	vec_free(&res.v1);
 	hsm_fs_free(fs);

@@ -2,9 +2,11 @@
 /*
  * repair.c - --repair: after the scan, finish or undo every pending
  * operation whose owner is dead, through libhsm's batches of
- * HSM_CMD_REPAIR (-j files at once, one group commit per batch).  Each
- * record is read again when its repair starts, so a file that changed
- * since the scan is judged on what it is now.
+ * HSM_CMD_REPAIR (-j files at once, one group commit per batch); then
+ * make again the copies that are lost or were never finished, with
+ * batches of HSM_CMD_COPY.  Each record is read again when its repair
+ * starts, so a file that changed since the scan is judged on what it is
+ * now.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 #include "xfs_hsmscan.h"
 
 struct repair_item {
-	struct pending		p;
+	struct pending		p;	/* op 0: copies to make */
 	int			error;
 	struct hsm_repair	res;
 	char			reason[256];
@@ -30,7 +32,9 @@ repair_done(
 	struct hsm_fs			*fs = arg;
 
 	it->error = r->error;
-	it->res.action = r->repair_action;
+	it->res.action = it->p.op ? r->repair_action :
+			 r->outcome == HSM_DONE ? HSM_REPAIR_FINISHED :
+			 HSM_REPAIR_NONE;
 	it->res.op = r->repair_op;
 	it->res.bytes = r->bytes;
 	if (it->error)
@@ -72,8 +76,8 @@ report(
 {
 	struct json_object	*o;
 	char			name[4200];
-	const char		*op = hsm_op_name(it->res.op ? it->res.op :
-						  it->p.op);
+	const char		*op = !it->p.op ? "copies" :
+				  hsm_op_name(it->res.op ? it->res.op : it->p.op);
 
 	file_name(it->p.ino, it->p.gen, it->p.path, name, sizeof(name));
 	if (it->error) {
@@ -82,7 +86,9 @@ report(
 		exitcode |= HSM_EX_PROBLEMS;
 		tot->failed++;
 	} else if (it->res.action != HSM_REPAIR_NONE) {
-		if (!opts->json)
+		if (!opts->json && !it->p.op)
+			printf("repaired %s: copies made\n", name);
+		else if (!opts->json)
 			printf("repaired %s: %s %s\n", name, op,
 			       action_name(it));
 		exitcode |= HSM_EX_REPAIRED;
@@ -103,6 +109,44 @@ report(
 	json_object_array_add(tot->items, o);
 }
 
+/* One batch of @cmd over the items of @tot it is for: the copies to make
+ * (op 0) for HSM_CMD_COPY, the pending operations for HSM_CMD_REPAIR. */
+static void
+run_batch(
+	struct hsm_fs		*fs,
+	struct repair_totals	*tot,
+	enum hsm_command	cmd)
+{
+	struct hsm_batch_limits	lim = { .threads = opts->jobs };
+	struct repair_item	*it;
+	struct hsm_batch	*b;
+	struct hsm_inode	in;
+	size_t			i;
+	int			error;
+
+	error = hsm_batch_new(fs, cmd, 0, repair_done, fs, &b);
+	if (!error) {
+		hsm_batch_set_limits(b, &lim);
+		for (i = 0; i < tot->work.nr && !error; i++) {
+			it = VEC_AT(&tot->work, struct repair_item, i);
+			if ((it->p.op == 0) != (cmd == HSM_CMD_COPY))
+				continue;
+			memset(&in, 0, sizeof(in));
+			in.ino = it->p.ino;
+			in.gen = it->p.gen;
+			error = hsm_batch_add_inode(b, &in, NULL, it);
+		}
+		if (!error)
+			error = hsm_batch_flush(b);
+		hsm_batch_free(b);
+	}
+	if (error) {
+		fprintf(stderr, "%s: %s: repair: %s\n", PROGNAME,
+			hsm_fs_mountpoint(fs), error_reason(fs, error));
+		exitcode |= HSM_EX_OPERATIONAL;
+	}
+}
+
 void
 repair_run(
 	struct hsm_fs		*fs,
@@ -110,16 +154,21 @@ repair_run(
 	struct repair_totals	*tot)
 {
 	struct repair_item	*it;
-	struct hsm_batch	*b;
-	struct hsm_inode	in;
 	int			error;
-	size_t			i;
+	size_t			i, npending;
 
 	memset(tot, 0, sizeof(*tot));
 	vec_init(&tot->work, sizeof(struct repair_item));
 	for (i = 0; i < res->pending.nr; i++) {
 		it = vec_push(&tot->work);
 		it->p = *VEC_AT(&res->pending, struct pending, i);
+		if (opts->paths)
+			paths_want(it->p.ino);
+	}
+	npending = tot->work.nr;
+	for (i = 0; i < res->copies.nr; i++) {
+		it = vec_push(&tot->work);
+		it->p = *VEC_AT(&res->copies, struct pending, i);
 		if (opts->paths)
 			paths_want(it->p.ino);
 	}
@@ -139,27 +188,10 @@ repair_run(
 		}
 		return;
 	}
-	error = hsm_batch_new(fs, HSM_CMD_REPAIR, 0, repair_done, fs, &b);
-	if (!error) {
-		struct hsm_batch_limits lim = { .threads = opts->jobs };
-
-		hsm_batch_set_limits(b, &lim);
-		for (i = 0; i < tot->work.nr && !error; i++) {
-			it = VEC_AT(&tot->work, struct repair_item, i);
-			memset(&in, 0, sizeof(in));
-			in.ino = it->p.ino;
-			in.gen = it->p.gen;
-			error = hsm_batch_add_inode(b, &in, NULL, it);
-		}
-		if (!error)
-			error = hsm_batch_flush(b);
-		hsm_batch_free(b);
-	}
-	if (error) {
-		fprintf(stderr, "%s: %s: repair: %s\n", PROGNAME,
-			hsm_fs_mountpoint(fs), error_reason(fs, error));
-		exitcode |= HSM_EX_OPERATIONAL;
-	}
+	if (npending)
+		run_batch(fs, tot, HSM_CMD_REPAIR);
+	if (tot->work.nr > npending)
+		run_batch(fs, tot, HSM_CMD_COPY);
 }
 
 void

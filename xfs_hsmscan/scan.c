@@ -61,6 +61,7 @@ struct worker {
 	struct vec		files;
 	struct vec		named;
 	struct vec		pending;
+	struct vec		copies;
 	struct vec		tagged;
 	struct vec		v1;		/* struct tagged: --upgrade */
 	size_t			cp_pending;	/* entries already in the */
@@ -123,6 +124,25 @@ selected(
 	return false;
 }
 
+/* Does an archived file's record name a copy lost, or never finished
+ * (with no operation pending that would finish it)?  Repair makes it. */
+static bool
+copies_short(
+	const struct hsm_record	*r)
+{
+	unsigned		k;
+
+	if (!(r->flags & HSM_F_ARCHIVED) ||
+	    (r->flags & (HSM_F_DIRTY | HSM_F_LOST)) ||
+	    r->pending != HSM_OP_NONE)
+		return false;
+	for (k = 0; k < HSM_COPIES_MAX; k++)
+		if (r->copy[k].state == HSM_COPY_LOST ||
+		    r->copy[k].state == HSM_COPY_WANTED)
+			return true;
+	return false;
+}
+
 /* Count a valid record and collect what the later steps need. */
 static void
 account_record(
@@ -133,6 +153,7 @@ account_record(
 	const struct hsm_status	*st = &e->st;
 	const struct hsm_record	*r = &st->rec;
 	uint64_t		res = st->resident_bytes;
+	unsigned		k;
 
 	switch (st->state) {
 	case HSM_STATE_RESIDENT:
@@ -177,16 +198,28 @@ account_record(
 			t->gen = e->in.gen;
 		}
 	}
-	if (opts->audit && !hsm_oid_is_zero(r->copy[0].oid)) {
-		struct named *n = vec_push(&w->named);
+	for (k = 0; opts->audit && k < HSM_COPIES_MAX; k++) {
+		struct named *n;
 
-		memcpy(n->oid, r->copy[0].oid, HSM_OID_LEN);
+		if (r->copy[k].state == HSM_COPY_NONE)
+			continue;
+		n = vec_push(&w->named);
+		memcpy(n->oid, r->copy[k].oid, HSM_OID_LEN);
+		n->store_id = r->copy[k].store_id;
+		n->state = r->copy[k].state;
 		n->ino = e->in.ino;
 		n->gen = e->in.gen;
 		n->flags = r->flags;
 		n->pending = r->pending;
 		n->size = r->size;
 		n->checksum = r->checksum;
+	}
+	if ((opts->audit || opts->repair) && copies_short(r)) {
+		struct pending *p = vec_push(&w->copies);
+
+		p->ino = e->in.ino;
+		p->gen = e->in.gen;
+		p->op = 0;
 	}
 }
 
@@ -485,6 +518,7 @@ worker_start(
 	vec_init(&w->files, sizeof(struct file_entry));
 	vec_init(&w->named, sizeof(struct named));
 	vec_init(&w->pending, sizeof(struct pending));
+	vec_init(&w->copies, sizeof(struct pending));
 	vec_init(&w->tagged, sizeof(struct tagged));
 	vec_init(&w->v1, sizeof(struct tagged));
 	/* a struct hsm_fs serves one thread at a time: one each */
@@ -588,12 +622,14 @@ merge_workers(
 		vec_append(&res->files, &ws[i].files);
 		vec_append(&res->named, &ws[i].named);
 		vec_append(&res->pending, &ws[i].pending);
+		vec_append(&res->copies, &ws[i].copies);
 		vec_append(&res->tagged, &ws[i].tagged);
 		vec_append(&res->v1, &ws[i].v1);
 		vec_free(&ws[i].v1);
 		vec_free(&ws[i].files);
 		vec_free(&ws[i].named);
 		vec_free(&ws[i].pending);
+		vec_free(&ws[i].copies);
 		vec_free(&ws[i].tagged);
 		hsm_fs_free(ws[i].fs);
 	}

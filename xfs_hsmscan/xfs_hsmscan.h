@@ -126,9 +126,11 @@ struct file_entry {
 	const char	*path;		/* with --paths, or NULL */
 };
 
-/* A record naming a store object (for --audit). */
+/* A copy a record names: a store object (for --audit). */
 struct named {
 	uint8_t		oid[HSM_OID_LEN];
+	uint32_t	store_id;
+	uint8_t		state;		/* enum hsm_copy_state */
 	uint64_t	ino;
 	uint32_t	gen;
 	uint32_t	flags;
@@ -162,6 +164,9 @@ struct scan_result {
 					 * list when it is printed at the end */
 	struct vec	named;		/* struct named */
 	struct vec	pending;	/* struct pending */
+	struct vec	copies;		/* struct pending (op 0): archived
+					 * files with a copy lost or not
+					 * made (--audit, --repair) */
 	struct vec	tagged;		/* struct tagged, for the index */
 	struct vec	v1;		/* struct tagged: v1 records, with
 					 * --upgrade */
