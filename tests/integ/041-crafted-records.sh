@@ -10,7 +10,8 @@
 # with a NUL, ids of 300 and 4200 bytes (the record grows), the object id
 # of another file (plain, and with a dead MIGRATING owner, which repair
 # would undo by deleting "its" object), a second copy naming a traversal
-# or the other file's object, huge sizes, chunk shifts 0, 5 and 63, a v2
+# or the other file's object (release refuses the file and flags that
+# copy lost: every copy must be the file's), huge sizes, chunk shifts 0, 5 and 63, a v2
 # record saying version 1, unknown versions, pending operation, flags and
 # copy state, a bad checksum, truncated.  The same file rewritten as a v1
 # record (mkrec tov1), as an older release wrote it, keeps working; v1
@@ -154,7 +155,7 @@ hexname = r"[0-9a-f]{2}(/[0-9a-f]{32}(\.meta)?)?|[0-9a-f]{32}\.(data|meta)"
 store_rel = re.compile(r"(objects|tmp|\.xfs-hsm-store|\.)(/(" + hexname + r"))?$|(" + hexname + r")$")
 system = ("/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime",
           "/lib/", "/lib64/", "/usr/", "/proc/", "/sys/", "/dev/",
-          "/run/xfs-hsm")
+          "/run/xfs-hsm", "/etc/xfs-hsm/xfs_hsm.conf")
 def ok(p):
     if p == "" or store_rel.match(p):
         return True
