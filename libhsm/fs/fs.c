@@ -147,7 +147,7 @@ out_free:
 	return NULL;
 }
 
-/* @set's slot for store @id: its own, else a free one; -1 if full. */
+/* @set's slot for store @id: its own, else a free one; -1 if none. */
 static int
 set_slot(
 	struct hsm_store_set	*set,
@@ -162,6 +162,29 @@ set_slot(
 			free_slot = i;
 	}
 	return free_slot;
+}
+
+/* A slot of @set for a store about to be opened: a free one, else that of
+ * a store no longer bound (a long-lived set, such as a daemon worker's,
+ * outlives removed stores); -1 if none. */
+static int
+set_slot_new(
+	const struct hsm_fs	*fs,
+	struct hsm_store_set	*set,
+	uint32_t		id)
+{
+	int			i = set_slot(set, id);
+
+	if (i >= 0)
+		return i;
+	for (i = 0; i < HSM_STORES_MAX; i++)
+		if (hsm_fs_store_index(fs, set->id[i]) < 0) {
+			hsm_store_close(set->h[i]);
+			set->h[i] = NULL;
+			set->id[i] = 0;
+			return i;
+		}
+	return -1;
 }
 
 /* Take @b as fs's binding (fs owns it now): the primary store is the
@@ -343,7 +366,7 @@ hsm_fs_store_get(
 	}
 	if (set == &fs->own)
 		pthread_mutex_lock(&fs->own_lock);
-	slot = set_slot(set, id);
+	slot = set_slot_new(fs, set, id);
 	if (slot < 0) {
 		error = -EMFILE;
 	} else if (set->h[slot]) {

@@ -82,9 +82,31 @@ store_used(
 }
 
 /*
+ * With every slot taken, may slot @k's copy, on a draining store, give its
+ * place to the new one?  Only when no free slot is left and a good copy
+ * remains meanwhile: the draining copy is then unnamed before the new one
+ * is durable (its object is deleted once the new one is sealed, or left
+ * to gc by a crash), while the good one keeps the file safe.
+ */
+static bool
+slot_reusable(
+	const struct hsm_fileref *f,
+	unsigned		k)
+{
+	unsigned		i;
+
+	for (i = 0; i < HSM_COPIES_MAX; i++)
+		if (f->rec.copy[i].state == HSM_COPY_NONE)
+			return false;
+	return f->rec.copy[k].state == HSM_COPY_DURABLE &&
+	       !copy_good(f->fs, &f->rec.copy[k]) && good_copies(f) > 0;
+}
+
+/*
  * Name the new copies in f->rec: lost and unfinished slots are written
- * again, then free slots filled, up to @n good copies.  Returns the slots
- * to write (a bit each), or -errno.
+ * again, then free slots filled (or, when none is, a draining copy's),
+ * up to @n good copies.  Returns the slots to write (a bit each), or
+ * -errno.
  */
 static int
 plan_copies(
@@ -105,7 +127,7 @@ plan_copies(
 	for (k = 0; k < HSM_COPIES_MAX && want; k++) {
 		struct hsm_copy *cp = &f->rec.copy[k];
 
-		if (cp->state != HSM_COPY_NONE)
+		if (cp->state != HSM_COPY_NONE && !slot_reusable(f, k))
 			continue;
 		for (i = 0; i < bd->nstores; i++)
 			if (!bd->store[i].draining &&
@@ -117,6 +139,7 @@ plan_copies(
 					f->fs->mnt);
 			return -ENOSPC;
 		}
+		memset(cp, 0, sizeof(*cp));
 		cp->store_id = bd->store[i].id;
 		cp->state = HSM_COPY_WANTED;
 		error = hsm_oid_new(cp->oid);
