@@ -239,6 +239,9 @@ hsm_copy_from_file(
 	int			error;
 
 	fill_meta(f, meta);
+	error = hsm_objmeta_read_inode(meta, f->fd, &f->st);
+	if (error)
+		return error;
 	meta->chunk_shift = hsm_chunk_shift_for(meta->size);
 	/*
 	 * Written extents only: an unwritten (preallocated) extent reads as

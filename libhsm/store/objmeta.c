@@ -10,16 +10,26 @@
 #include <string.h>
 #include "store/store.h"
 
+/* The longest line: an xattr of the largest value, its name escaped. */
+#define LINE_MAX_TEXT	(2 * HSM_OBJXATTR_VALUE_MAX + 4 * 256 + 64)
+
 /*
  * Metadata text, one "key value" per line, ending "end".  The path is
  * escaped: backslash, control bytes and bytes >= 0x7f become \xHH, so a
  * name with newlines or non-UTF-8 bytes survives the round trip.
+ *
+ * Version 2 (written since objects carry what a rebuild needs) adds,
+ * after the path: "inode MODE UID GID NLINK PROJID" (mode in octal),
+ * "atime S NS", "ctime S NS", "xattrs N" and N lines "NAME HEXVALUE"
+ * (the name escaped as the path, and its spaces too).  Version 1 texts
+ * are still read.
  */
 static int
-escape_path(
+escape_text(
 	const char	*in,
 	char		*out,
-	size_t		size)
+	size_t		size,
+	bool		space)		/* escape ' ' too (an xattr name) */
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t		o = 0;
@@ -28,7 +38,8 @@ escape_path(
 	for (p = (const unsigned char *)in; *p; p++) {
 		if (o + 5 >= size)
 			return -ENAMETOOLONG;
-		if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\' ||
+		    (space && *p == ' ')) {
 			out[o++] = '\\';
 			out[o++] = 'x';
 			out[o++] = hex[*p >> 4];
@@ -42,7 +53,7 @@ escape_path(
 }
 
 static int
-unescape_path(
+unescape_text(
 	const char	*in,
 	char		*out,
 	size_t		size)
@@ -67,6 +78,25 @@ unescape_path(
 	return 0;
 }
 
+/* "NAME HEXVALUE\n"; @esc: room for an escaped name. */
+static int
+format_xattr(
+	FILE			*f,
+	const struct hsm_objxattr *x,
+	char			*esc)
+{
+	const unsigned char	*v = x->value;
+	size_t			i;
+
+	if (escape_text(x->name, esc, 4 * 256 + 1, true))
+		return -ENAMETOOLONG;
+	fprintf(f, "%s ", esc);
+	for (i = 0; i < x->len; i++)
+		fprintf(f, "%02x", v[i]);
+	fputc('\n', f);
+	return 0;
+}
+
 HSM_EXPORT int
 hsm_objmeta_format(
 	const struct hsm_objmeta *m,
@@ -81,7 +111,7 @@ hsm_objmeta_format(
 	esc = malloc(4 * sizeof(m->path) + 1);
 	if (!esc)
 		return -ENOMEM;
-	if (escape_path(m->path, esc, 4 * sizeof(m->path) + 1)) {
+	if (escape_text(m->path, esc, 4 * sizeof(m->path) + 1, false)) {
 		free(esc);
 		return -ENAMETOOLONG;
 	}
@@ -91,11 +121,19 @@ hsm_objmeta_format(
 		return -ENOMEM;
 	}
 	hsm_oid_hex(m->oid, oid);
-	fprintf(f, "xfs-hsm-object 1\noid %s\nfs_uuid %s\nino %" PRIu64
+	fprintf(f, "xfs-hsm-object 2\noid %s\nfs_uuid %s\nino %" PRIu64
 		"\ngen %" PRIu32 "\nsize %" PRIu64 "\nmtime %" PRId64 " %" PRIu32
-		"\nchecksum %016" PRIx64 "\npath %s\nextents %zu\n",
+		"\nchecksum %016" PRIx64 "\npath %s\n",
 		oid, m->fs_uuid, m->ino, m->gen, m->size, m->mtime_sec,
-		m->mtime_nsec, m->checksum, esc, m->map.nr);
+		m->mtime_nsec, m->checksum, esc);
+	fprintf(f, "inode %o %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32
+		"\natime %" PRId64 " %" PRIu32 "\nctime %" PRId64 " %" PRIu32
+		"\nxattrs %zu\n", m->mode, m->uid, m->gid, m->nlink, m->projid,
+		m->atime_sec, m->atime_nsec, m->ctime_sec, m->ctime_nsec,
+		m->nxattrs);
+	for (i = 0; i < m->nxattrs && !error; i++)
+		error = format_xattr(f, &m->xattrs[i], esc);
+	fprintf(f, "extents %zu\n", m->map.nr);
 	for (i = 0; i < m->map.nr; i++)
 		fprintf(f, "%" PRIu64 " %" PRIu64 "\n", m->map.ext[i].off,
 			m->map.ext[i].len);
@@ -104,8 +142,10 @@ hsm_objmeta_format(
 		fprintf(f, "%" PRIu64 " %016" PRIx64 "\n", m->sums[i].chunk,
 			m->sums[i].sum);
 	fputs("end\n", f);
-	if (fclose(f))
+	if (fclose(f) && !error)
 		error = -ENOMEM;
+	if (error)
+		free(buf);
 	free(esc);
 	if (error)
 		return error;
@@ -129,6 +169,60 @@ parse_u64(
 	errno = 0;
 	*v = strtoull(line + klen, &end, 10);
 	return *end || errno ? -EUCLEAN : 0;
+}
+
+/* "KEY <seconds> <nanoseconds>"; 0 or -EUCLEAN. */
+static int
+parse_time(
+	const char	*line,
+	const char	*key,
+	int64_t		*sec,
+	uint32_t	*nsec)
+{
+	size_t		klen = strlen(key);
+	int		c;
+
+	if (strncmp(line, key, klen) ||
+	    sscanf(line + klen, "%" SCNd64 " %" SCNu32 "%n", sec, nsec,
+		   &c) != 2 || line[klen + c] || *nsec >= 1000000000U)
+		return -EUCLEAN;
+	return 0;
+}
+
+/* "NAME HEXVALUE" into @m; -EUCLEAN, or -ENOMEM. */
+static int
+parse_xattr(
+	char			*line,
+	struct hsm_objmeta	*m)
+{
+	char			name[257], *sp = strchr(line, ' ');
+	unsigned char		*v;
+	size_t			n, i;
+	int			hi, lo, error;
+
+	if (!sp || sp == line || (size_t)(sp - line) > 4 * 255)
+		return -EUCLEAN;
+	*sp = '\0';
+	if (unescape_text(line, name, sizeof(name)))
+		return -EUCLEAN;
+	n = strlen(sp + 1);
+	if (n % 2 || n / 2 > HSM_OBJXATTR_VALUE_MAX)
+		return -EUCLEAN;
+	v = malloc(n / 2 + 1);
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < n / 2; i++) {
+		hi = hsm_hexval(sp[1 + 2 * i]);
+		lo = hsm_hexval(sp[2 + 2 * i]);
+		if (hi < 0 || lo < 0) {
+			free(v);
+			return -EUCLEAN;
+		}
+		v[i] = hi << 4 | lo;
+	}
+	error = hsm_objmeta_add_xattr(m, name, v, n / 2);
+	free(v);
+	return error == -E2BIG ? -EUCLEAN : error;
 }
 
 /* Next line of @buf (NUL-terminated copy in @line); NULL at the end. */
@@ -160,18 +254,22 @@ hsm_objmeta_parse(
 	const char		*p = buf, *end = buf + len;
 	char			*line, oid[64], uuid[64];
 	uint64_t		nr, i, off, elen, last_end = 0, gen;
-	int			error = -EUCLEAN, c;
+	int			error = -EUCLEAN, c, version;
 
 	memset(m, 0, sizeof(*m));
 	if (memchr(buf, '\0', len))
 		return -EUCLEAN;
-	line = malloc(4 * 4096 + 64);
+	line = malloc(LINE_MAX_TEXT);
 	if (!line)
 		return -ENOMEM;
-#define LINE() do { p = next_line(p, end, line, 4 * 4096 + 64); \
+#define LINE() do { p = next_line(p, end, line, LINE_MAX_TEXT); \
 		if (!p) goto out; } while (0)
 	LINE();
-	if (strcmp(line, "xfs-hsm-object 1"))
+	if (!strcmp(line, "xfs-hsm-object 1"))
+		version = 1;
+	else if (!strcmp(line, "xfs-hsm-object 2"))
+		version = 2;
+	else
 		goto out;
 	LINE();
 	if (sscanf(line, "oid %63s%n", oid, &c) != 1 || line[c] ||
@@ -203,8 +301,35 @@ hsm_objmeta_parse(
 		goto out;
 	LINE();
 	if (strncmp(line, "path ", 5) ||
-	    unescape_path(line + 5, m->path, sizeof(m->path)))
+	    unescape_text(line + 5, m->path, sizeof(m->path)))
 		goto out;
+	if (version >= 2) {
+		LINE();
+		if (sscanf(line, "inode %o %" SCNu32 " %" SCNu32 " %" SCNu32
+			   " %" SCNu32 "%n", &m->mode, &m->uid, &m->gid,
+			   &m->nlink, &m->projid, &c) != 5 || line[c] ||
+		    strchr(line, '-'))
+			goto out;
+		LINE();
+		if (parse_time(line, "atime ", &m->atime_sec, &m->atime_nsec))
+			goto out;
+		LINE();
+		if (parse_time(line, "ctime ", &m->ctime_sec, &m->ctime_nsec))
+			goto out;
+		LINE();
+		if (sscanf(line, "xattrs %" SCNu64 "%n", &nr, &c) != 1 ||
+		    line[c] || nr > HSM_OBJXATTR_MAX)
+			goto out;
+		for (i = 0; i < nr; i++) {
+			LINE();
+			c = parse_xattr(line, m);
+			if (c) {
+				error = c;
+				goto out;
+			}
+		}
+		m->has_inode = true;
+	}
 	LINE();
 	if (sscanf(line, "extents %" SCNu64 "%n", &nr, &c) != 1 || line[c])
 		goto out;
@@ -298,12 +423,51 @@ hsm_objmeta_find_sum(
 	return false;
 }
 
+int
+hsm_objmeta_add_xattr(
+	struct hsm_objmeta	*m,
+	const char		*name,
+	const void		*value,
+	size_t			len)
+{
+	struct hsm_objxattr	*x;
+
+	if (m->nxattrs >= HSM_OBJXATTR_MAX || len > HSM_OBJXATTR_VALUE_MAX ||
+	    !*name || strlen(name) > 255)
+		return -E2BIG;
+	x = realloc(m->xattrs, (m->nxattrs + 1) * sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	m->xattrs = x;
+	x = &m->xattrs[m->nxattrs];
+	x->name = strdup(name);
+	x->value = malloc(len ? len : 1);
+	if (!x->name || !x->value) {
+		free(x->name);
+		free(x->value);
+		return -ENOMEM;
+	}
+	memcpy(x->value, value, len);
+	x->len = len;
+	m->nxattrs++;
+	return 0;
+}
+
 HSM_EXPORT void
 hsm_objmeta_free(
 	struct hsm_objmeta	*m)
 {
+	size_t			i;
+
 	hsm_datamap_free(&m->map);
 	free(m->sums);
 	m->sums = NULL;
 	m->nsums = m->sums_alloc = 0;
+	for (i = 0; i < m->nxattrs; i++) {
+		free(m->xattrs[i].name);
+		free(m->xattrs[i].value);
+	}
+	free(m->xattrs);
+	m->xattrs = NULL;
+	m->nxattrs = 0;
 }

@@ -13,6 +13,15 @@ struct hsm_store;
 
 /* ---- stores ---------------------------------------------------------- */
 
+/* An extended attribute of the archived file (trusted.hsm* excluded). */
+struct hsm_objxattr {
+	char		*name;
+	void		*value;
+	size_t		len;
+};
+#define HSM_OBJXATTR_MAX	4096		/* per object */
+#define HSM_OBJXATTR_VALUE_MAX	65536		/* XATTR_SIZE_MAX */
+
 /* What the store keeps beside each object, for disaster recovery. */
 struct hsm_objmeta {
 	uint8_t		oid[HSM_OID_LEN];
@@ -24,6 +33,13 @@ struct hsm_objmeta {
 	uint32_t	mtime_nsec;
 	uint64_t	checksum;
 	char		path[4096];	/* at archive time, may be "" */
+	/* the inode at archive time (text v2; false: a v1 text) */
+	bool		has_inode;
+	uint32_t	mode, uid, gid, nlink, projid;
+	int64_t		atime_sec, ctime_sec;
+	uint32_t	atime_nsec, ctime_nsec;
+	struct hsm_objxattr *xattrs;	/* ACLs are system.posix_acl_* */
+	size_t		nxattrs;
 	struct hsm_datamap map;		/* data segments of the object */
 	unsigned	chunk_shift;	/* granularity of chunk sums */
 	struct hsm_chunksum *sums;	/* chunks holding data, ascending */
@@ -40,6 +56,13 @@ struct hsm_chunksum {
 };
 
 int hsm_objmeta_add_sum(struct hsm_objmeta *m, uint64_t chunk, uint64_t sum);
+/* Add a copy of xattr @name = @value; -E2BIG past the limits above. */
+int hsm_objmeta_add_xattr(struct hsm_objmeta *m, const char *name,
+			  const void *value, size_t len);
+/* Fill the inode fields and xattrs of @m from the open file @fd (whose
+ * fstat is @st): 0 or -errno. */
+int hsm_objmeta_read_inode(struct hsm_objmeta *m, int fd,
+			   const struct stat *st);
 /* Sum of @chunk; false if the chunk has no data (all hole). */
 bool hsm_objmeta_find_sum(const struct hsm_objmeta *m, uint64_t chunk,
 			  uint64_t *sum);

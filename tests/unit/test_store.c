@@ -181,6 +181,18 @@ fill_meta(
 	m->mtime_nsec = 999999999;
 	m->checksum = 0x0123456789abcdefULL ^ o->size;
 	snprintf(m->path, sizeof(m->path), "%s", o->path);
+	m->has_inode = true;
+	m->mode = 0100644 | (o->nw << 9 & 07000);
+	m->uid = 1000 + o->nw;
+	m->gid = 4294967294U;
+	m->nlink = 2;
+	m->projid = 77;
+	m->atime_sec = -5;
+	m->atime_nsec = 1;
+	m->ctime_sec = 1700000001;
+	m->ctime_nsec = 999999999;
+	hsm_objmeta_add_xattr(m, "user.empty", "", 0);
+	hsm_objmeta_add_xattr(m, "user.odd name\n\\", "\0\xff\n", 3);
 	m->chunk_shift = shift;
 	for (i = 0; i < o->nw; i++)
 		hsm_datamap_add(&m->map, o->w[i].off, o->w[i].len);
@@ -207,6 +219,18 @@ meta_equal(
 	    a->map.nr != b->map.nr || a->chunk_shift != b->chunk_shift ||
 	    a->nsums != b->nsums)
 		return false;
+	if (a->has_inode != b->has_inode || a->mode != b->mode ||
+	    a->uid != b->uid || a->gid != b->gid || a->nlink != b->nlink ||
+	    a->projid != b->projid || a->atime_sec != b->atime_sec ||
+	    a->atime_nsec != b->atime_nsec || a->ctime_sec != b->ctime_sec ||
+	    a->ctime_nsec != b->ctime_nsec || a->nxattrs != b->nxattrs)
+		return false;
+	for (i = 0; i < a->nxattrs; i++)
+		if (strcmp(a->xattrs[i].name, b->xattrs[i].name) ||
+		    a->xattrs[i].len != b->xattrs[i].len ||
+		    memcmp(a->xattrs[i].value, b->xattrs[i].value,
+			   a->xattrs[i].len))
+			return false;
 	for (i = 0; i < a->map.nr; i++)
 		if (a->map.ext[i].off != b->map.ext[i].off ||
 		    a->map.ext[i].len != b->map.ext[i].len)
@@ -697,7 +721,19 @@ static const struct {
 	const char	*prefix;	/* the line to change */
 	const char	*repl;		/* full new line, no newline */
 } mal[] = {
-	{ "other magic", "xfs-hsm-object", "xfs-hsm-object 2" },
+	{ "other magic", "xfs-hsm-object", "xfs-hsm-object 3" },
+	{ "inode line missing", "inode ", NULL },
+	{ "inode mode not octal", "inode ", "inode 100648 1 2 3 4" },
+	{ "inode uid negative", "inode ", "inode 100644 -1 2 3 4" },
+	{ "inode four fields", "inode ", "inode 100644 1 2 3" },
+	{ "atime nsec over 1e9", "atime ", "atime 1 1000000000" },
+	{ "ctime missing", "ctime ", NULL },
+	{ "xattrs count too big", "xattrs ", "xattrs 3" },
+	{ "xattrs over the limit", "xattrs ", "xattrs 4097" },
+	{ "xattr odd hex", "user.odd", "user.odd 00f" },
+	{ "xattr bad hex", "user.odd", "user.odd 0g" },
+	{ "xattr without value", "user.odd", "user.odd" },
+	{ "xattr name bad escape", "user.odd", "user.\\q 00" },
 	{ "no magic", "xfs-hsm-object", NULL },
 	{ "oid ../../etc", "oid ", "oid ../../etc" },
 	{ "oid too short", "oid ", "oid 0123" },
@@ -828,7 +864,7 @@ test_objmeta(void)
 	rc = hsm_objmeta_format(&m, &text, &len);
 	hsm_objmeta_free(&m);
 	if (rc) {
-		skip(ARRAY_SIZE(mal) + 5, "format failed (%d)", rc);
+		skip(ARRAY_SIZE(mal) + 6, "format failed (%d)", rc);
 		return;
 	}
 	rc = hsm_objmeta_parse(text, len, &back);
@@ -851,6 +887,24 @@ test_objmeta(void)
 			hsm_objmeta_free(&back);
 		free(bad);
 	}
+	/* a version 1 text, as stores written before hold: no inode lines */
+	bad = strdup(text);
+	if (bad) {
+		char *a = strstr(bad, "\ninode "), *b = strstr(bad, "\nextents ");
+
+		memcpy(bad, "xfs-hsm-object 1", 16);
+		if (a && b)
+			memmove(a, b, strlen(b) + 1);
+		rc = hsm_objmeta_parse(bad, strlen(bad), &back);
+		ok(rc == 0 && !back.has_inode && !back.nxattrs &&
+		   back.size == mal_base.size,
+		   "objmeta version 1: parsed, without inode fields (%d)", rc);
+		if (!rc)
+			hsm_objmeta_free(&back);
+		free(bad);
+	} else {
+		skip(1, "out of memory");
+	}
 	rc = hsm_objmeta_parse(text, 0, &back);
 	ok(rc == -EUCLEAN, "objmeta empty text: -EUCLEAN (%d)", rc);
 	rc = hsm_objmeta_parse(text, len / 2, &back);
@@ -868,8 +922,8 @@ test_objmeta(void)
 			hsm_objmeta_free(&back);
 		/* a NUL inside the first line */
 		memcpy(bad, text, len);
-		bad[strlen("xfs-hsm-object 1")] = '\0';
-		memmove(bad + strlen("xfs-hsm-object 1") + 1,
+		bad[strlen("xfs-hsm-object 2")] = '\0';
+		memmove(bad + strlen("xfs-hsm-object 2") + 1,
 			strchr(text, '\n'),
 			len - (strchr(text, '\n') - text));
 		rc = hsm_objmeta_parse(bad, len + 1, &back);
@@ -891,7 +945,7 @@ main(void)
 
 	plan_tests(NR_OPEN_TESTS + 3 * ARRAY_SIZE(objs) + 18 +
 		   ARRAY_SIZE(oid_hex) + 1 +
-		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 5);
+		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 6);
 
 	snprintf(base, sizeof(base), "%s/test_store.XXXXXX",
 		 tmp && *tmp && strlen(tmp) < 30 ? tmp : "/tmp");
