@@ -50,6 +50,8 @@ void report_bind_error(const char *verb, const char *mnt, const char *spec,
 		       int error);
 int store_f(int argc, char **argv);
 void store_help(void);
+int import_f(int argc, char **argv);
+void import_help(void);
 
 /* main.c */
 void require_root(void);

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * import.c - rebuild a lost filesystem from its stores: a released stub
+ * for every file the stores know, from each object's metadata, with no
+ * data copied (a read recalls it as usual).
+ *
+ * The new filesystem carries the old one's UUID (mkfs.xfs -m uuid=, or
+ * xfs_admin -U): the stores' markers and every object's metadata name it,
+ * so the stores bind to it as they were, and forget, gc and re-archiving
+ * keep telling this filesystem's objects from any other's.
+ *
+ * Every store of the binding is listed and each object's metadata read;
+ * objects of the same file (same inode, generation, size, mtime and
+ * checksum) in several stores become the copies of one stub, in binding
+ * order.  Where several files claim one path (a file and an older copy
+ * of it, or a file deleted and made again), the newest mtime wins and
+ * the others are reported.  A stub is made with O_EXCL: one that is
+ * there already and names the same object was made by an earlier run
+ * (import resumes), anything else there is a conflict, left alone.
+ * Records are written ordered, and the filesystem synced at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <linux/fs.h>
+#include "ops/opsP.h"
+
+/* One object found in a store. */
+struct found {
+	struct hsm_objmeta meta;	/* without map and sums */
+	uint32_t	store_id;
+};
+
+struct import {
+	struct hsm_fs	*fs;
+	const struct hsm_import_opts *o;
+	struct found	*objs;
+	size_t		n, alloc;
+	uint32_t	store_id;	/* being listed */
+	struct hsm_store *store;
+	int		error;		/* of the listing */
+};
+
+static int
+collect_one(
+	const uint8_t		oid[HSM_OID_LEN],
+	void			*arg)
+{
+	struct import		*im = arg;
+	struct found		*f;
+	int			error;
+
+	if (im->n == im->alloc) {
+		size_t na = im->alloc ? 2 * im->alloc : 1024;
+
+		f = realloc(im->objs, na * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		im->objs = f;
+		im->alloc = na;
+	}
+	f = &im->objs[im->n];
+	memset(f, 0, sizeof(*f));
+	error = im->store->ops->stat(im->store, oid, &f->meta);
+	if (error == -ENOENT || error == -EUCLEAN)
+		return 0;	/* deleted since listed, or unreadable: gc's */
+	if (error)
+		return error;
+	/* only the map and sums are large; a stub needs neither */
+	hsm_datamap_free(&f->meta.map);
+	free(f->meta.sums);
+	f->meta.sums = NULL;
+	f->meta.nsums = f->meta.sums_alloc = 0;
+	f->store_id = im->store_id;
+	if (strcmp(f->meta.fs_uuid, im->fs->uuid_str)) {
+		hsm_objmeta_free(&f->meta);
+		return 0;		/* another filesystem's */
+	}
+	im->n++;
+	return 0;
+}
+
+/* By path, then newest first, then one file's copies together. */
+static int
+by_path(
+	const void		*a,
+	const void		*b)
+{
+	const struct found	*x = a, *y = b;
+	int			c = strcmp(x->meta.path, y->meta.path);
+
+	if (c)
+		return c;
+	if (x->meta.mtime_sec != y->meta.mtime_sec)
+		return x->meta.mtime_sec > y->meta.mtime_sec ? -1 : 1;
+	if (x->meta.mtime_nsec != y->meta.mtime_nsec)
+		return x->meta.mtime_nsec > y->meta.mtime_nsec ? -1 : 1;
+	if (x->meta.ino != y->meta.ino)
+		return x->meta.ino < y->meta.ino ? -1 : 1;
+	if (x->meta.checksum != y->meta.checksum)
+		return x->meta.checksum < y->meta.checksum ? -1 : 1;
+	return (int)x->store_id - (int)y->store_id;
+}
+
+/* Are @a and @b copies of one archived file? */
+static bool
+same_file(
+	const struct found	*a,
+	const struct found	*b)
+{
+	return !strcmp(a->meta.path, b->meta.path) &&
+	       a->meta.ino == b->meta.ino && a->meta.gen == b->meta.gen &&
+	       a->meta.size == b->meta.size &&
+	       a->meta.mtime_sec == b->meta.mtime_sec &&
+	       a->meta.mtime_nsec == b->meta.mtime_nsec &&
+	       a->meta.checksum == b->meta.checksum;
+}
+
+/*
+ * The path under this mount point of archived path @old: NULL when it is
+ * not under the old mount point, or names "." or ".." (a crafted or
+ * damaged metadata text must not place a file anywhere else).
+ */
+static char *
+target_path(
+	const struct import	*im,
+	const char		*old)
+{
+	const char		*from = im->o->old_mount ? im->o->old_mount :
+					im->fs->mnt;
+	size_t			fl = strlen(from);
+	const char		*rel, *p;
+	char			*out;
+
+	while (fl > 1 && from[fl - 1] == '/')
+		fl--;
+	if (strncmp(old, from, fl) || old[fl] != '/' || !old[fl + 1])
+		return NULL;
+	rel = old + fl + 1;
+	for (p = rel; p; p = strchr(p, '/')) {
+		if (*p == '/')
+			p++;
+		if (!*p || !strncmp(p, "./", 2) || !strcmp(p, ".") ||
+		    !strncmp(p, "../", 3) || !strcmp(p, "..") || *p == '/')
+			return NULL;
+	}
+	if (asprintf(&out, "%s/%s", im->fs->mnt, rel) < 0)
+		return NULL;
+	return out;
+}
+
+/* mkdir -p of @path's parent directories (made 0755, owned by root). */
+static int
+make_parents(
+	char			*path,
+	size_t			skip)
+{
+	char			*s;
+	int			error = 0;
+
+	for (s = strchr(path + skip + 1, '/'); s && !error;
+	     s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			error = -errno;
+		*s = '/';
+	}
+	return error;
+}
+
+/* The record of the stub of @n copies starting at @f. */
+static void
+stub_record(
+	const struct found	*f,
+	size_t			n,
+	struct hsm_record	*rec)
+{
+	size_t			k;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->version = HSM_RECORD_VERSION;
+	rec->flags = HSM_F_ARCHIVED | HSM_F_RELEASED;
+	rec->size = f->meta.size;
+	rec->mtime_sec = f->meta.mtime_sec;
+	rec->mtime_nsec = f->meta.mtime_nsec;
+	rec->checksum = f->meta.checksum;
+	rec->copy_version = 1;
+	for (k = 0; k < n && k < HSM_COPIES_MAX; k++) {
+		rec->copy[k].store_id = f[k].store_id;
+		rec->copy[k].state = HSM_COPY_DURABLE;
+		memcpy(rec->copy[k].oid, f[k].meta.oid, HSM_OID_LEN);
+	}
+}
+
+/* Make the stub at @path: 0, or -errno with the step in @detail. */
+static int
+make_stub(
+	struct import		*im,
+	const char		*path,
+	const struct found	*f,
+	size_t			n,
+	const char		**detail)
+{
+	const struct hsm_objmeta *m = &f->meta;
+	struct hsm_record	rec;
+	struct timespec		ts[2];
+	struct fsxattr		fsx;
+	size_t			i;
+	int			fd, error = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		*detail = "create";
+		return -errno;
+	}
+	*detail = "size";
+	if (ftruncate(fd, m->size) < 0)
+		error = -errno;
+	for (i = 0; !error && m->has_inode && i < m->nxattrs; i++) {
+		*detail = m->xattrs[i].name;
+		if (fsetxattr(fd, m->xattrs[i].name, m->xattrs[i].value,
+			      m->xattrs[i].len, 0) < 0)
+			error = -errno;
+	}
+	if (!error && m->has_inode && m->projid &&
+	    ioctl(fd, FS_IOC_FSGETXATTR, &fsx) == 0) {
+		fsx.fsx_projid = m->projid;
+		*detail = "project id";
+		if (ioctl(fd, FS_IOC_FSSETXATTR, &fsx) < 0)
+			error = -errno;
+	}
+	if (!error) {
+		*detail = "record";
+		stub_record(f, n, &rec);
+		error = hsm_dur_record(fd, &rec, HSM_DUR_ORDERED, NULL);
+	}
+	/* owner before mode: chown drops set-id bits */
+	if (!error && m->has_inode) {
+		*detail = "owner and mode";
+		if (fchown(fd, m->uid, m->gid) < 0 ||
+		    fchmod(fd, m->mode & 07777) < 0)
+			error = -errno;
+	}
+	if (!error) {
+		/* the mtime last: it is the archived identity */
+		ts[0].tv_sec = m->has_inode ? m->atime_sec : m->mtime_sec;
+		ts[0].tv_nsec = m->has_inode ? m->atime_nsec : m->mtime_nsec;
+		ts[1].tv_sec = m->mtime_sec;
+		ts[1].tv_nsec = m->mtime_nsec;
+		*detail = "times";
+		if (futimens(fd, ts) < 0)
+			error = -errno;
+	}
+	close(fd);
+	if (error)
+		unlink(path);		/* nothing half made */
+	return error;
+}
+
+/* Was the stub at @path made by an earlier run (its record names @f)? */
+static bool
+made_before(
+	const char		*path,
+	const struct found	*f)
+{
+	struct hsm_record	rec;
+	int			fd, rc;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	rc = hsm_fd_read_record(fd, &rec);
+	close(fd);
+	return rc == 0 && hsm_record_names(&rec, f->meta.oid);
+}
+
+static void
+import_one(
+	struct import		*im,
+	const struct found	*f,
+	size_t			n,
+	hsm_import_fn		fn,
+	void			*arg,
+	struct hsm_import_stats	*st)
+{
+	struct hsm_import_result r = {
+		.path = f->meta.path, .size = f->meta.size, .copies = n,
+	};
+	char			*path = target_path(im, f->meta.path);
+	const char		*detail = NULL;
+
+	r.target = path;
+	if (!path) {
+		r.what = HSM_IMPORT_OUTSIDE;
+		st->skipped++;
+	} else if (im->o->dry_run) {
+		r.what = access(path, F_OK) ? HSM_IMPORT_CREATED :
+			 made_before(path, f) ? HSM_IMPORT_PRESENT :
+			 HSM_IMPORT_CONFLICT;
+	} else {
+		r.error = make_parents(path, strlen(im->fs->mnt));
+		if (!r.error)
+			r.error = make_stub(im, path, f, n, &detail);
+		else
+			detail = "parent directories";
+		if (!r.error)
+			r.what = HSM_IMPORT_CREATED;
+		else if (r.error == -EEXIST && made_before(path, f))
+			r.what = HSM_IMPORT_PRESENT;
+		else if (r.error == -EEXIST)
+			r.what = HSM_IMPORT_CONFLICT;
+		else
+			r.what = HSM_IMPORT_FAILED;
+		if (r.what != HSM_IMPORT_FAILED)
+			r.error = 0;
+		r.detail = r.what == HSM_IMPORT_FAILED ? detail : NULL;
+	}
+	switch (r.what) {
+	case HSM_IMPORT_CREATED:
+		st->created++;
+		st->bytes += f->meta.size;
+		break;
+	case HSM_IMPORT_PRESENT:
+		st->present++;
+		break;
+	case HSM_IMPORT_CONFLICT:
+		st->conflicts++;
+		break;
+	case HSM_IMPORT_FAILED:
+		st->failed++;
+		break;
+	default:
+		break;
+	}
+	fn(arg, &r);
+	free(path);
+}
+
+HSM_EXPORT int
+hsm_fs_import(
+	struct hsm_fs		*fs,
+	const struct hsm_import_opts *o,
+	hsm_import_fn		fn,
+	void			*arg,
+	struct hsm_import_stats	*st)
+{
+	struct import		im = { .fs = fs, .o = o };
+	struct hsm_import_result older;
+	struct hsm_commit	c;
+	size_t			i, j, k;
+	unsigned		s;
+	int			error = 0;
+
+	memset(st, 0, sizeof(*st));
+	hsm_fs_reload_binding(fs);
+	if (!fs->binding) {
+		hsm_fs_set_detail(fs, "no store bound: xfs_hsm init --store "
+				"first");
+		return -ENODATA;
+	}
+	for (s = 0; s < fs->binding->nstores && !error; s++) {
+		im.store_id = fs->binding->store[s].id;
+		im.store = hsm_fs_store_get(fs, &fs->own, im.store_id, &error);
+		if (im.store)
+			error = im.store->ops->list(im.store, collect_one, &im);
+		if (error)
+			hsm_fs_set_detail(fs, "store '%s'",
+					fs->binding->store[s].spec);
+	}
+	st->objects = im.n;
+	if (!error) {
+		qsort(im.objs, im.n, sizeof(*im.objs), by_path);
+		for (i = 0; i < im.n; i = k) {
+			for (j = i + 1; j < im.n &&
+			     same_file(&im.objs[i], &im.objs[j]); j++)
+				;
+			import_one(&im, &im.objs[i], j - i, fn, arg, st);
+			/* older files that claimed the same path */
+			for (k = j; k < im.n && !strcmp(im.objs[k].meta.path,
+							im.objs[i].meta.path);
+			     k++) {
+				memset(&older, 0, sizeof(older));
+				older.path = im.objs[k].meta.path;
+				older.size = im.objs[k].meta.size;
+				older.what = HSM_IMPORT_OLDER;
+				st->older++;
+				fn(arg, &older);
+			}
+		}
+	}
+	if (!o->dry_run && st->created) {
+		hsm_commit_init(&c, fs);
+		c.data = true;
+		error = hsm_commit_data(&c);
+		hsm_commit_release(&c);
+	}
+	for (i = 0; i < im.n; i++)
+		hsm_objmeta_free(&im.objs[i].meta);
+	free(im.objs);
+	return error;
+}
