@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * import.c - xfs_hsm import: rebuild a lost filesystem from its stores,
- * a released stub for every file they hold (libhsm's hsm_fs_import).
+ * a released stub for every file they hold (libhsm's hsm_fs_import); and
+ * xfs_hsm undelete, the same for one deleted file's object.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -262,5 +263,111 @@ import_f(
 	} else if (!error) {
 		print_counts(&st, o.dry_run);
 	}
+	return 0;
+}
+
+void
+undelete_help(void)
+{
+	printf("Usage:\n %s undelete [--old-mount <dir>] [-n] <object> "
+	       "[<path>]\n %s undelete ... --mount <mount> <object>\n\n"
+	       "Bring a deleted file back as a released stub, from its "
+	       "object in one of the\nstores (the 32 hex digits xfs_hsmscan "
+	       "--audit lists as \"deleted\"), at <path>,\nor at its path "
+	       "when it was archived.  Its data comes back on first read, "
+	       "as\nany released file's.  The object must still be there: "
+	       "xfs_hsmscan --gc keeps\na deleted file's object for its "
+	       "--retention.\n\n"
+	       "Options:\n"
+	       " -m, --mount <mount>    the filesystem (default: the one "
+	       "holding <path>)\n"
+	       "     --old-mount <dir>  where the file's filesystem was "
+	       "mounted when it was\n"
+	       "                        archived (default: <mount>)\n"
+	       " -n, --dry-run          say where it would go\n"
+	       " -h, --help             display this help\n\n"
+	       "See xfs_hsm(8).\n", PROGNAME, PROGNAME);
+}
+
+int
+undelete_f(
+	int			argc,
+	char			**argv)
+{
+	static const struct option longopts[] = {
+		{ "mount",	required_argument, NULL, 'm' },
+		{ "old-mount",	required_argument, NULL, 'O' },
+		{ "dry-run",	no_argument,	   NULL, 'n' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hsm_import_opts	o = { .old_mount = NULL };
+	const char		*mnt = NULL, *path = NULL, *detail;
+	uint8_t			oid[HSM_OID_LEN];
+	struct hsm_fs		*fs;
+	char			*made = NULL, *dir = NULL;
+	int			c, error;
+
+	while ((c = getopt_long(argc, argv, "m:nh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			mnt = optarg;
+			break;
+		case 'O':
+			o.old_mount = optarg;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'h':
+			undelete_help();
+			return 0;
+		default:
+			errtryhelp(HSM_EX_USAGE);
+		}
+	}
+	if (optind >= argc || argc - optind > 2 ||
+	    (argc - optind == 1 && !mnt)) {
+		fprintf(stderr, "%s: undelete: expected an object and a path, "
+			"or --mount and an object\n", PROGNAME);
+		errtryhelp(HSM_EX_USAGE);
+	}
+	if (hsm_oid_parse(argv[optind], oid)) {
+		fprintf(stderr, "%s: undelete: '%s' is not an object id (32 "
+			"hex digits)\n", PROGNAME, argv[optind]);
+		errtryhelp(HSM_EX_USAGE);
+	}
+	require_root();
+	if (argc - optind == 2) {
+		path = argv[optind + 1];
+		/* the filesystem is the one of the directory it goes in */
+		if (!mnt) {
+			dir = strdup(path);
+			if (!dir) {
+				fprintf(stderr, "%s: out of memory\n", PROGNAME);
+				exit(HSM_EX_OPERATIONAL);
+			}
+			if (strrchr(dir, '/'))
+				*strrchr(dir, '/') = '\0';
+			else
+				strcpy(dir, ".");
+		}
+	}
+	fs = fs_named(mnt ? mnt : *dir ? dir : "/", false);
+	free(dir);
+	if (!fs)
+		return 0;		/* reported, exitcode set */
+	error = hsm_fs_undelete(fs, oid, path, &o, &made);
+	if (error) {
+		detail = hsm_fs_errdetail(fs);
+		fprintf(stderr, "%s: cannot undelete %s: %s%s%s\n", PROGNAME,
+			argv[optind], detail && *detail ? detail : "",
+			detail && *detail ? ": " : "", strerror(-error));
+		exitcode |= HSM_EX_OPERATIONAL;
+		return 0;
+	}
+	printf("%s %s: %s\n", o.dry_run ? "would undelete" : "undeleted",
+	       argv[optind], made);
+	free(made);
 	return 0;
 }

@@ -24,6 +24,8 @@ static const struct cmdinfo cmdtab[] = {
 	{ "import", import_f, "[-s SPEC] [--old-mount DIR] [-n] MOUNT",
 	  "rebuild a lost filesystem from its stores (released stubs)",
 	  import_help },
+	{ "undelete", undelete_f, "[-m MOUNT] [-n] OBJECT [PATH]",
+	  "bring a deleted file back from its object", undelete_help },
 	{ "migrate", migrate_f, "[-k] [-c N] [-r] PATH...",
 	  "archive files to the store, then release them", migrate_help },
 	{ "release", release_f, "[-r] PATH...",

@@ -52,6 +52,8 @@ int store_f(int argc, char **argv);
 void store_help(void);
 int import_f(int argc, char **argv);
 void import_help(void);
+int undelete_f(int argc, char **argv);
+void undelete_help(void);
 
 /* main.c */
 void require_root(void);

@@ -18,6 +18,9 @@
  *  5. an object named by more than one inode (a copy of a record, made
  *     by cp -a or rsync -X as root) is reported: forgetting one of the
  *     files would delete the copy of the other.
+ * An orphan whose file (inode and generation) is gone was a deleted
+ * file's: listed as "deleted" with its last path, kept by --gc for
+ * --retention after the deletion (xfs_hsm undelete brings it back).
  * Every store of the filesystem is listed, and each copy a record names
  * is checked in its own store: a missing copy is flagged lost on its own,
  * the file only with its last one.  Files with a copy lost or never
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 #include "xfs_hsmscan.h"
 
@@ -58,6 +62,10 @@ struct orphan_item {
 	uint32_t	store_id;
 	int		result;		/* of hsm_orphan_remove; 2: no --gc */
 	int64_t		age;
+	int		deleted;	/* 1: its file was deleted, 0: an
+					 * orphan of a crash or re-archive,
+					 * <0: unknown */
+	char		path[4096];	/* the file's, at archive time */
 	char		reason[256];
 };
 
@@ -77,6 +85,7 @@ struct audit {
 	struct vec	named;		/* the scan's, sorted by oid */
 	const char	*gc_refused;	/* why --gc removed nothing */
 	unsigned long	missing, corrupt, removed, kept, unverified;
+	unsigned long	deleted;	/* of the orphans */
 };
 
 static int
@@ -254,6 +263,52 @@ check_one(
 	flag_lost(it, fs);
 }
 
+/* Was @it's file deleted?  (Its object's metadata, its inode.) */
+static void
+classify_one(
+	void			*item,
+	struct hsm_fs		*fs,
+	void			*arg)
+{
+	struct orphan_item	*it = item;
+	struct hsm_object_info	info;
+
+	it->deleted = fs ? hsm_object_deleted_in(fs, it->store_id, it->oid,
+						 &info, it->path,
+						 sizeof(it->path)) : -ENODATA;
+	if (it->deleted < 0)
+		it->path[0] = '\0';
+	if (info.stored_sec)
+		it->age = time(NULL) - info.stored_sec;
+}
+
+/*
+ * Seconds since @path's file was deleted, at least: the age of the last
+ * change of the deepest directory of its path that is still there (the
+ * deletion changed its directory; later changes only make it younger).
+ */
+static int64_t
+deleted_age(
+	struct hsm_fs		*fs,
+	const char		*path)
+{
+	const char		*mnt = hsm_fs_mountpoint(fs);
+	char			dir[4096], *s;
+	struct stat		st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	while ((s = strrchr(dir, '/')) && s != dir) {
+		*s = '\0';
+		if (strncmp(dir, mnt, strlen(mnt)))
+			break;		/* not under the mount point */
+		if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			return time(NULL) - st.st_mtime;
+	}
+	if (lstat(mnt, &st) < 0)
+		return 0;
+	return time(NULL) - st.st_mtime;
+}
+
 static void
 gc_one(
 	void			*item,
@@ -262,11 +317,23 @@ gc_one(
 {
 	struct orphan_item	*it = item;
 	struct hsm_object_info	info;
+	int64_t			age;
 
 	if (!fs) {
 		it->result = -ENODATA;
 		snprintf(it->reason, sizeof(it->reason), "store unusable");
 		return;
+	}
+	if (it->deleted && opts->retention > 0) {
+		age = it->deleted > 0 ? deleted_age(fs, it->path) : 0;
+		if (age < opts->retention) {
+			it->result = -EAGAIN;
+			snprintf(it->reason, sizeof(it->reason), "%s",
+				 it->deleted > 0 ? "deleted within the "
+				 "retention" : "cannot tell whether its file "
+				 "was deleted");
+			return;
+		}
 	}
 	it->result = hsm_orphan_remove_in(fs, it->store_id, it->oid,
 			opts->grace, &info);
@@ -358,6 +425,8 @@ audit_run(
 	}
 	jobs_run(hsm_fs_mountpoint(fs), opts->jobs, &a->checks, check_one,
 		 NULL);
+	jobs_run(hsm_fs_mountpoint(fs), opts->jobs, &a->orphans, classify_one,
+		 NULL);
 
 	if (!opts->gc || !a->orphans.nr)
 		return;
@@ -446,11 +515,18 @@ report_checks(
 	}
 }
 
+static const char *
+kind(
+	const struct orphan_item *it)
+{
+	return it->deleted > 0 ? "deleted" : "orphan";
+}
+
 static void
 report_orphans(
 	struct audit		*a)
 {
-	char			oid[33];
+	char			oid[33], what[4300] = "";
 	size_t			i;
 
 	if (a->gc_refused) {
@@ -463,24 +539,33 @@ report_orphans(
 						struct orphan_item, i);
 
 		hsm_oid_hex(it->oid, oid);
+		/* "deleted OID 'PATH'" for a deleted file's object */
+		if (it->deleted > 0) {
+			a->deleted++;
+			snprintf(what, sizeof(what), "'%s'", it->path);
+		}
 		if (it->result == 0 || it->result == 1) {
 			a->removed++;
 			exitcode |= HSM_EX_REPAIRED;
 			if (!opts->json)
-				printf("orphan %s: removed\n", oid);
+				printf("%s %s%s%s: removed\n", kind(it), oid,
+				       it->deleted > 0 ? " " : "", what);
 		} else if (it->result == 2) {
 			exitcode |= HSM_EX_PROBLEMS;
 			if (!opts->json)
-				printf("orphan %s\n", oid);
+				printf("%s %s%s%s\n", kind(it), oid,
+				       it->deleted > 0 ? " " : "", what);
 		} else {
 			a->kept++;
 			/* young and named-after-all are no problem */
 			if (it->result != -EAGAIN && it->result != -EEXIST)
 				exitcode |= HSM_EX_PROBLEMS;
 			if (!opts->json)
-				printf("orphan %s: kept, %s\n", oid,
+				printf("%s %s%s%s: kept, %s\n", kind(it), oid,
+				       it->deleted > 0 ? " " : "", what,
 				       it->reason);
 		}
+		what[0] = '\0';
 	}
 }
 
@@ -540,6 +625,7 @@ audit_summary_text(
 {
 	summary_line(out, "store objects:", a->objects.nr);
 	summary_line(out, "orphans:", a->orphans.nr);
+	summary_line(out, "of deleted files:", a->deleted);
 	summary_line(out, "missing:", a->missing);
 	if (opts->verify)
 		summary_line(out, "corrupt:", a->corrupt);
@@ -584,6 +670,12 @@ audit_json(
 		hsm_oid_hex(it->oid, oid);
 		json_object_object_add(e, "object",
 				       json_object_new_string(oid));
+		json_object_object_add(e, "kind",
+				       json_object_new_string(kind(it)));
+		json_object_object_add(e, "store_id",
+				       json_object_new_int64(it->store_id));
+		if (it->deleted > 0)
+			json_add_path(e, it->path);
 		json_object_object_add(e, "action", json_object_new_string(
 			it->result == 0 || it->result == 1 ? "removed" :
 			it->result == 2 ? "none" : "kept"));

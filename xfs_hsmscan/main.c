@@ -57,6 +57,8 @@ usage(void)
 "     --gc                    with --audit: remove orphan objects\n"
 "     --grace <duration>      with --gc: keep orphans younger than this\n"
 "                             (seconds, or with s, m, h, d; default 1d)\n"
+"     --retention <duration>  with --gc: keep a deleted file's object this\n"
+"                             long after the deletion (default 0)\n"
 "     --resume                checkpoint the scan; continue an interrupted\n"
 "                             one\n"
 "     --time-limit <duration> with --resume: stop after this long\n"
@@ -100,6 +102,7 @@ enum {
 	OPT_STATE_DIR,
 	OPT_UPGRADE,
 	OPT_PROBE_ALL,
+	OPT_RETENTION,
 };
 
 static void
@@ -119,6 +122,8 @@ parse_options(
 		{ "verify",		no_argument,	   NULL, OPT_VERIFY },
 		{ "gc",			no_argument,	   NULL, OPT_GC },
 		{ "grace",		required_argument, NULL, OPT_GRACE },
+		{ "retention",		required_argument, NULL,
+		  OPT_RETENTION },
 		{ "resume",		no_argument,	   NULL, OPT_RESUME },
 		{ "time-limit",		required_argument, NULL,
 		  OPT_TIME_LIMIT },
@@ -133,7 +138,7 @@ parse_options(
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool			grace_set = false;
+	bool			grace_set = false, retention_set = false;
 	long			cpus;
 	int			c;
 
@@ -183,6 +188,11 @@ parse_options(
 				bad_value("--grace", optarg);
 			grace_set = true;
 			break;
+		case OPT_RETENTION:
+			if (parse_duration(optarg, &o->retention))
+				bad_value("--retention", optarg);
+			retention_set = true;
+			break;
 		case OPT_RESUME:
 			o->resume = true;
 			break;
@@ -231,6 +241,8 @@ parse_options(
 
 	if (grace_set && !o->gc)
 		conflict("--grace goes with --gc");
+	if (retention_set && !o->gc)
+		conflict("--retention goes with --gc");
 	if (o->time_limit >= 0 && !o->resume)
 		conflict("--time-limit goes with --resume (a stopped scan "
 			 "continues from its checkpoint)");

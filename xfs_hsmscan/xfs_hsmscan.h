@@ -53,6 +53,7 @@ struct options {
 	int64_t		changed_sec;
 	uint32_t	changed_nsec;
 	int64_t		grace;		/* seconds */
+	int64_t		retention;	/* of a deleted file's object */
 	int64_t		time_limit;	/* seconds, -1: none */
 	const char	*state_dir;
 	bool		progress;	/* stderr is a terminal */

@@ -127,8 +127,7 @@ void hsm_record_mark_lost(struct hsm_record *rec);
 
 /* Fresh random object id. */
 int hsm_oid_new(uint8_t oid[HSM_OID_LEN]);
-/* hsm_oid_is_zero() and hsm_oid_hex() are public: hsm.h */
-int hsm_oid_parse(const char *hex, uint8_t oid[HSM_OID_LEN]);
+/* hsm_oid_is_zero(), hsm_oid_hex() and hsm_oid_parse() are public: hsm.h */
 /* Value of hex digit @c (either case), or -1. */
 int hsm_hexval(int c);
 

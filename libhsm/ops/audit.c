@@ -139,6 +139,43 @@ hsm_object_stat_in(
 }
 
 HSM_EXPORT int
+hsm_object_deleted_in(
+	struct hsm_fs		*fs,
+	uint32_t		store_id,
+	const uint8_t		oid[HSM_OID_LEN],
+	struct hsm_object_info	*info,
+	char			*path,
+	size_t			size)
+{
+	struct hsm_store	*store;
+	struct hsm_objmeta	meta;
+	struct hsm_record	rec;
+	struct hsm_inode	in;
+	int			error;
+
+	memset(info, 0, sizeof(*info));
+	store = audit_store(fs, store_id, &error);
+	if (!store)
+		return error;
+	error = object_meta(store, oid, &meta, info);
+	if (error)
+		return error;
+	snprintf(path, size, "%s", meta.path);
+	error = strcmp(meta.fs_uuid, fs->uuid_str) ? -EXDEV : 0;
+	hsm_objmeta_free(&meta);
+	if (error)
+		return error;
+	memset(&in, 0, sizeof(in));
+	in.ino = info->ino;
+	in.gen = info->gen;
+	in.mode = S_IFREG;
+	error = hsm_inode_read_record(fs, &in, &rec);
+	if (error == -ESTALE)
+		return 1;		/* that inode is no more */
+	return error < 0 ? error : 0;
+}
+
+HSM_EXPORT int
 hsm_object_stat(
 	struct hsm_fs		*fs,
 	const uint8_t		oid[HSM_OID_LEN],

@@ -344,6 +344,81 @@ import_one(
 }
 
 HSM_EXPORT int
+hsm_fs_undelete(
+	struct hsm_fs		*fs,
+	const uint8_t		oid[HSM_OID_LEN],
+	const char		*path,
+	const struct hsm_import_opts *o,
+	char			**madep)
+{
+	struct import		im = { .fs = fs, .o = o };
+	struct found		f;
+	struct hsm_store	*store;
+	const char		*detail = NULL;
+	char			*target;
+	unsigned		s;
+	int			error = -ENOENT;
+
+	*madep = NULL;
+	hsm_fs_reload_binding(fs);
+	if (!fs->binding) {
+		hsm_fs_set_detail(fs, "no store bound");
+		return -ENODATA;
+	}
+	/* the object, in whichever store holds it */
+	memset(&f, 0, sizeof(f));
+	for (s = 0; s < fs->binding->nstores && error == -ENOENT; s++) {
+		f.store_id = fs->binding->store[s].id;
+		store = hsm_fs_store_get(fs, &fs->own, f.store_id, &error);
+		if (store)
+			error = store->ops->stat(store, oid, &f.meta);
+		else
+			error = -ENOENT;	/* unreachable: try the next */
+	}
+	if (error) {
+		hsm_fs_set_detail(fs, error == -ENOENT ? "no store holds that "
+				"object" : "its metadata cannot be read");
+		return error;
+	}
+	if (strcmp(f.meta.fs_uuid, fs->uuid_str)) {
+		hsm_fs_set_detail(fs, "an object of filesystem %s",
+				f.meta.fs_uuid);
+		hsm_objmeta_free(&f.meta);
+		return -EXDEV;
+	}
+	if (path) {
+		target = strdup(path);
+	} else {
+		target = target_path(&im, f.meta.path);
+		if (!target)
+			hsm_fs_set_detail(fs, "its path '%s' is not under %s: "
+					"give one", f.meta.path,
+					o->old_mount ? o->old_mount : fs->mnt);
+	}
+	if (!target) {
+		hsm_objmeta_free(&f.meta);
+		return path ? -ENOMEM : -EINVAL;
+	}
+	error = o->dry_run ? 0 : make_stub(&im, target, &f, 1, &detail);
+	if (!error && !o->dry_run) {
+		int fd = open(target, O_RDONLY | O_CLOEXEC);
+
+		/* the stub's record, before anyone relies on it */
+		error = fd < 0 ? -errno : hsm_dur_data(fd, HSM_DUR_NOW, NULL);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (error && detail)
+		hsm_fs_set_detail(fs, "%s: %s", target, detail);
+	hsm_objmeta_free(&f.meta);
+	if (error)
+		free(target);
+	else
+		*madep = target;
+	return error;
+}
+
+HSM_EXPORT int
 hsm_fs_import(
 	struct hsm_fs		*fs,
 	const struct hsm_import_opts *o,
