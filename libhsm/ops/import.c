@@ -31,11 +31,83 @@
 #include <linux/fs.h>
 #include "ops/opsP.h"
 
-/* One object found in a store. */
+/* One object found in a store: what its stub needs of its metadata
+ * (a whole struct hsm_objmeta is 4 KiB: too much for millions). */
 struct found {
-	struct hsm_objmeta meta;	/* without map and sums */
-	uint32_t	store_id;
+	char		*path;		/* at archive time */
+	uint8_t		oid[HSM_OID_LEN];
+	uint32_t	store_id, gen;
+	uint64_t	ino, size, checksum;
+	int64_t		mtime_sec;
+	uint32_t	mtime_nsec;
+	struct found_inode *inode;	/* NULL: v1 metadata, no inode */
 };
+
+/* The inode at archive time (metadata v2). */
+struct found_inode {
+	uint32_t	mode, uid, gid, projid;
+	int64_t		atime_sec;
+	uint32_t	atime_nsec;
+	struct hsm_objxattr *xattrs;
+	size_t		nxattrs;
+};
+
+static void
+found_free(
+	struct found		*f)
+{
+	size_t			i;
+
+	free(f->path);
+	for (i = 0; f->inode && i < f->inode->nxattrs; i++) {
+		free(f->inode->xattrs[i].name);
+		free(f->inode->xattrs[i].value);
+	}
+	if (f->inode)
+		free(f->inode->xattrs);
+	free(f->inode);
+}
+
+/* Keep of @m (freed) what a stub needs: 0 or -ENOMEM. */
+static int
+found_take(
+	struct found		*f,
+	struct hsm_objmeta	*m,
+	uint32_t		store_id)
+{
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(m->path);
+	memcpy(f->oid, m->oid, HSM_OID_LEN);
+	f->store_id = store_id;
+	f->gen = m->gen;
+	f->ino = m->ino;
+	f->size = m->size;
+	f->checksum = m->checksum;
+	f->mtime_sec = m->mtime_sec;
+	f->mtime_nsec = m->mtime_nsec;
+	if (m->has_inode) {
+		/* the inode fields, and the xattrs moved over */
+		f->inode = calloc(1, sizeof(*f->inode));
+		if (f->inode) {
+			f->inode->mode = m->mode;
+			f->inode->uid = m->uid;
+			f->inode->gid = m->gid;
+			f->inode->projid = m->projid;
+			f->inode->atime_sec = m->atime_sec;
+			f->inode->atime_nsec = m->atime_nsec;
+			f->inode->xattrs = m->xattrs;
+			f->inode->nxattrs = m->nxattrs;
+			m->xattrs = NULL;
+			m->nxattrs = 0;
+		}
+	}
+	hsm_objmeta_free(m);
+	if (!f->path || (m->has_inode && !f->inode)) {
+		found_free(f);
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 struct import {
 	struct hsm_fs	*fs;
@@ -53,6 +125,7 @@ collect_one(
 	void			*arg)
 {
 	struct import		*im = arg;
+	struct hsm_objmeta	m;
 	struct found		*f;
 	int			error;
 
@@ -66,24 +139,20 @@ collect_one(
 		im->alloc = na;
 	}
 	f = &im->objs[im->n];
-	memset(f, 0, sizeof(*f));
-	error = im->store->ops->stat(im->store, oid, &f->meta);
+	memset(&m, 0, sizeof(m));
+	error = im->store->ops->stat(im->store, oid, &m);
 	if (error == -ENOENT || error == -EUCLEAN)
 		return 0;	/* deleted since listed, or unreadable: gc's */
 	if (error)
 		return error;
-	/* only the map and sums are large; a stub needs neither */
-	hsm_datamap_free(&f->meta.map);
-	free(f->meta.sums);
-	f->meta.sums = NULL;
-	f->meta.nsums = f->meta.sums_alloc = 0;
-	f->store_id = im->store_id;
-	if (strcmp(f->meta.fs_uuid, im->fs->uuid_str)) {
-		hsm_objmeta_free(&f->meta);
+	if (strcmp(m.fs_uuid, im->fs->uuid_str)) {
+		hsm_objmeta_free(&m);
 		return 0;		/* another filesystem's */
 	}
-	im->n++;
-	return 0;
+	error = found_take(f, &m, im->store_id);
+	if (!error)
+		im->n++;
+	return error;
 }
 
 /* By path, then newest first, then one file's copies together. */
@@ -93,18 +162,18 @@ by_path(
 	const void		*b)
 {
 	const struct found	*x = a, *y = b;
-	int			c = strcmp(x->meta.path, y->meta.path);
+	int			c = strcmp(x->path, y->path);
 
 	if (c)
 		return c;
-	if (x->meta.mtime_sec != y->meta.mtime_sec)
-		return x->meta.mtime_sec > y->meta.mtime_sec ? -1 : 1;
-	if (x->meta.mtime_nsec != y->meta.mtime_nsec)
-		return x->meta.mtime_nsec > y->meta.mtime_nsec ? -1 : 1;
-	if (x->meta.ino != y->meta.ino)
-		return x->meta.ino < y->meta.ino ? -1 : 1;
-	if (x->meta.checksum != y->meta.checksum)
-		return x->meta.checksum < y->meta.checksum ? -1 : 1;
+	if (x->mtime_sec != y->mtime_sec)
+		return x->mtime_sec > y->mtime_sec ? -1 : 1;
+	if (x->mtime_nsec != y->mtime_nsec)
+		return x->mtime_nsec > y->mtime_nsec ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->checksum != y->checksum)
+		return x->checksum < y->checksum ? -1 : 1;
 	return (int)x->store_id - (int)y->store_id;
 }
 
@@ -114,12 +183,12 @@ same_file(
 	const struct found	*a,
 	const struct found	*b)
 {
-	return !strcmp(a->meta.path, b->meta.path) &&
-	       a->meta.ino == b->meta.ino && a->meta.gen == b->meta.gen &&
-	       a->meta.size == b->meta.size &&
-	       a->meta.mtime_sec == b->meta.mtime_sec &&
-	       a->meta.mtime_nsec == b->meta.mtime_nsec &&
-	       a->meta.checksum == b->meta.checksum;
+	return !strcmp(a->path, b->path) &&
+	       a->ino == b->ino && a->gen == b->gen &&
+	       a->size == b->size &&
+	       a->mtime_sec == b->mtime_sec &&
+	       a->mtime_nsec == b->mtime_nsec &&
+	       a->checksum == b->checksum;
 }
 
 /*
@@ -186,15 +255,15 @@ stub_record(
 	memset(rec, 0, sizeof(*rec));
 	rec->version = HSM_RECORD_VERSION;
 	rec->flags = HSM_F_ARCHIVED | HSM_F_RELEASED;
-	rec->size = f->meta.size;
-	rec->mtime_sec = f->meta.mtime_sec;
-	rec->mtime_nsec = f->meta.mtime_nsec;
-	rec->checksum = f->meta.checksum;
+	rec->size = f->size;
+	rec->mtime_sec = f->mtime_sec;
+	rec->mtime_nsec = f->mtime_nsec;
+	rec->checksum = f->checksum;
 	rec->copy_version = 1;
 	for (k = 0; k < n && k < HSM_COPIES_MAX; k++) {
 		rec->copy[k].store_id = f[k].store_id;
 		rec->copy[k].state = HSM_COPY_DURABLE;
-		memcpy(rec->copy[k].oid, f[k].meta.oid, HSM_OID_LEN);
+		memcpy(rec->copy[k].oid, f[k].oid, HSM_OID_LEN);
 	}
 }
 
@@ -207,7 +276,7 @@ make_stub(
 	size_t			n,
 	const char		**detail)
 {
-	const struct hsm_objmeta *m = &f->meta;
+	const struct found_inode *m = f->inode;	/* NULL: v1 metadata */
 	struct hsm_record	rec;
 	struct timespec		ts[2];
 	struct fsxattr		fsx;
@@ -221,15 +290,15 @@ make_stub(
 		return -errno;
 	}
 	*detail = "size";
-	if (ftruncate(fd, m->size) < 0)
+	if (ftruncate(fd, f->size) < 0)
 		error = -errno;
-	for (i = 0; !error && m->has_inode && i < m->nxattrs; i++) {
+	for (i = 0; !error && m && i < m->nxattrs; i++) {
 		*detail = m->xattrs[i].name;
 		if (fsetxattr(fd, m->xattrs[i].name, m->xattrs[i].value,
 			      m->xattrs[i].len, 0) < 0)
 			error = -errno;
 	}
-	if (!error && m->has_inode && m->projid &&
+	if (!error && m && m->projid &&
 	    ioctl(fd, FS_IOC_FSGETXATTR, &fsx) == 0) {
 		fsx.fsx_projid = m->projid;
 		*detail = "project id";
@@ -242,7 +311,7 @@ make_stub(
 		error = hsm_dur_record(fd, &rec, HSM_DUR_ORDERED, NULL);
 	}
 	/* owner before mode: chown drops set-id bits */
-	if (!error && m->has_inode) {
+	if (!error && m) {
 		*detail = "owner and mode";
 		if (fchown(fd, m->uid, m->gid) < 0 ||
 		    fchmod(fd, m->mode & 07777) < 0)
@@ -250,10 +319,10 @@ make_stub(
 	}
 	if (!error) {
 		/* the mtime last: it is the archived identity */
-		ts[0].tv_sec = m->has_inode ? m->atime_sec : m->mtime_sec;
-		ts[0].tv_nsec = m->has_inode ? m->atime_nsec : m->mtime_nsec;
-		ts[1].tv_sec = m->mtime_sec;
-		ts[1].tv_nsec = m->mtime_nsec;
+		ts[0].tv_sec = m ? m->atime_sec : f->mtime_sec;
+		ts[0].tv_nsec = m ? m->atime_nsec : f->mtime_nsec;
+		ts[1].tv_sec = f->mtime_sec;
+		ts[1].tv_nsec = f->mtime_nsec;
 		*detail = "times";
 		if (futimens(fd, ts) < 0)
 			error = -errno;
@@ -278,7 +347,7 @@ made_before(
 		return false;
 	rc = hsm_fd_read_record(fd, &rec);
 	close(fd);
-	return rc == 0 && hsm_record_names(&rec, f->meta.oid);
+	return rc == 0 && hsm_record_names(&rec, f->oid);
 }
 
 static void
@@ -291,9 +360,9 @@ import_one(
 	struct hsm_import_stats	*st)
 {
 	struct hsm_import_result r = {
-		.path = f->meta.path, .size = f->meta.size, .copies = n,
+		.path = f->path, .size = f->size, .copies = n,
 	};
-	char			*path = target_path(im, f->meta.path);
+	char			*path = target_path(im, f->path);
 	const char		*detail = NULL;
 
 	r.target = path;
@@ -325,7 +394,7 @@ import_one(
 	switch (r.what) {
 	case HSM_IMPORT_CREATED:
 		st->created++;
-		st->bytes += f->meta.size;
+		st->bytes += f->size;
 		break;
 	case HSM_IMPORT_PRESENT:
 		st->present++;
@@ -352,10 +421,12 @@ hsm_fs_undelete(
 	char			**madep)
 {
 	struct import		im = { .fs = fs, .o = o };
+	struct hsm_objmeta	m;
 	struct found		f;
 	struct hsm_store	*store;
 	const char		*detail = NULL;
 	char			*target;
+	uint32_t		store_id = 0;
 	unsigned		s;
 	int			error = -ENOENT;
 
@@ -366,12 +437,12 @@ hsm_fs_undelete(
 		return -ENODATA;
 	}
 	/* the object, in whichever store holds it */
-	memset(&f, 0, sizeof(f));
+	memset(&m, 0, sizeof(m));
 	for (s = 0; s < fs->binding->nstores && error == -ENOENT; s++) {
-		f.store_id = fs->binding->store[s].id;
-		store = hsm_fs_store_get(fs, &fs->own, f.store_id, &error);
+		store_id = fs->binding->store[s].id;
+		store = hsm_fs_store_get(fs, &fs->own, store_id, &error);
 		if (store)
-			error = store->ops->stat(store, oid, &f.meta);
+			error = store->ops->stat(store, oid, &m);
 		else
 			error = -ENOENT;	/* unreachable: try the next */
 	}
@@ -380,23 +451,26 @@ hsm_fs_undelete(
 				"object" : "its metadata cannot be read");
 		return error;
 	}
-	if (strcmp(f.meta.fs_uuid, fs->uuid_str)) {
+	if (strcmp(m.fs_uuid, fs->uuid_str)) {
 		hsm_fs_set_detail(fs, "an object of filesystem %s",
-				f.meta.fs_uuid);
-		hsm_objmeta_free(&f.meta);
+				m.fs_uuid);
+		hsm_objmeta_free(&m);
 		return -EXDEV;
 	}
+	error = found_take(&f, &m, store_id);
+	if (error)
+		return error;
 	if (path) {
 		target = strdup(path);
 	} else {
-		target = target_path(&im, f.meta.path);
+		target = target_path(&im, f.path);
 		if (!target)
 			hsm_fs_set_detail(fs, "its path '%s' is not under %s: "
-					"give one", f.meta.path,
+					"give one", f.path,
 					o->old_mount ? o->old_mount : fs->mnt);
 	}
 	if (!target) {
-		hsm_objmeta_free(&f.meta);
+		found_free(&f);
 		return path ? -ENOMEM : -EINVAL;
 	}
 	error = o->dry_run ? 0 : make_stub(&im, target, &f, 1, &detail);
@@ -410,7 +484,7 @@ hsm_fs_undelete(
 	}
 	if (error && detail)
 		hsm_fs_set_detail(fs, "%s: %s", target, detail);
-	hsm_objmeta_free(&f.meta);
+	found_free(&f);
 	if (error)
 		free(target);
 	else
@@ -458,12 +532,12 @@ hsm_fs_import(
 				;
 			import_one(&im, &im.objs[i], j - i, fn, arg, st);
 			/* older files that claimed the same path */
-			for (k = j; k < im.n && !strcmp(im.objs[k].meta.path,
-							im.objs[i].meta.path);
+			for (k = j; k < im.n && !strcmp(im.objs[k].path,
+							im.objs[i].path);
 			     k++) {
 				memset(&older, 0, sizeof(older));
-				older.path = im.objs[k].meta.path;
-				older.size = im.objs[k].meta.size;
+				older.path = im.objs[k].path;
+				older.size = im.objs[k].size;
 				older.what = HSM_IMPORT_OLDER;
 				st->older++;
 				fn(arg, &older);
@@ -477,7 +551,7 @@ hsm_fs_import(
 		hsm_commit_release(&c);
 	}
 	for (i = 0; i < im.n; i++)
-		hsm_objmeta_free(&im.objs[i].meta);
+		found_free(&im.objs[i]);
 	free(im.objs);
 	return error;
 }
