@@ -27,8 +27,8 @@ import_help(void)
 	       "xfs_admin -U; the stores' marker says it).\nAn interrupted "
 	       "import is run again: stubs made already are kept.\n\n"
 	       "Options:\n"
-	       " -s, --store <spec>     bind this store first (as init "
-	       "does), if none is\n"
+	       " -s, --store <spec>     bind this store first, as init "
+	       "does (when none is)\n"
 	       "     --old-mount <dir>  where the lost filesystem was "
 	       "mounted (default: <mount>)\n"
 	       " -n, --dry-run          say what would be made, make "
@@ -65,12 +65,18 @@ one_result(
 	struct run			*run = arg;
 	struct json_object		*o;
 	const char			*shown = r->target ? r->target : r->path;
+	char				oid[33];
 
 	if (run->files) {
 		o = json_object_new_object();
 		json_add_path(o, r->path);
+		hsm_oid_hex(r->oid, oid);
+		json_object_object_add(o, "object",
+				json_object_new_string(oid));
 		json_object_object_add(o, "target", r->target ?
 				json_object_new_string(r->target) : NULL);
+		json_object_object_add(o, "nameless",
+				json_object_new_boolean(r->nameless));
 		json_object_object_add(o, "size",
 				json_object_new_uint64(r->size));
 		json_object_object_add(o, "copies",
@@ -88,7 +94,12 @@ one_result(
 		progress_file(run->progress, 0, false);
 	switch (r->what) {
 	case HSM_IMPORT_CREATED:
-		if (verbose)
+		if (r->nameless)
+			fprintf(stderr, "%s: import: no path was recorded for "
+				"the file of object %s: %s '%s'\n", PROGNAME,
+				(hsm_oid_hex(r->oid, oid), oid),
+				run->dry_run ? "would make" : "made", shown);
+		else if (verbose)
 			printf("%s %s\n", run->dry_run ? "would create" :
 			       "created", shown);
 		break;
@@ -127,14 +138,17 @@ print_counts(
 
 	printf("objects read:    %" PRIu64 "\n"
 	       "%-16s %" PRIu64 " (%s)\n"
+	       "without a path:  %" PRIu64 "\n"
 	       "made before:     %" PRIu64 "\n"
 	       "conflicts:       %" PRIu64 "\n"
 	       "older versions:  %" PRIu64 "\n"
 	       "outside:         %" PRIu64 "\n"
+	       "unreadable:      %" PRIu64 "\n"
 	       "failed:          %" PRIu64 "\n", st->objects,
 	       dry_run ? "would create:" : "stubs made:", st->created,
-	       human(st->bytes, sz, sizeof(sz)), st->present, st->conflicts,
-	       st->older, st->skipped, st->failed);
+	       human(st->bytes, sz, sizeof(sz)), st->nameless, st->present,
+	       st->conflicts, st->older, st->skipped, st->unreadable,
+	       st->failed);
 }
 
 static struct json_object *
@@ -150,6 +164,10 @@ counts_json(
 			json_object_new_uint64(st->conflicts));
 	json_object_object_add(o, "older", json_object_new_uint64(st->older));
 	json_object_object_add(o, "outside", json_object_new_uint64(st->skipped));
+	json_object_object_add(o, "nameless",
+			json_object_new_uint64(st->nameless));
+	json_object_object_add(o, "unreadable",
+			json_object_new_uint64(st->unreadable));
 	json_object_object_add(o, "failed", json_object_new_uint64(st->failed));
 	json_object_object_add(o, "bytes", json_object_new_uint64(st->bytes));
 	return o;
@@ -215,8 +233,12 @@ import_f(
 	}
 	if (spec) {
 		error = hsm_fs_bind(mnt, spec);
-		if (error == -EEXIST)
-			error = 0;	/* bound already: its stores count */
+		if (error == -EEXIST) {
+			fprintf(stderr, "%s: import: %s has stores already: "
+				"--store ignored (xfs_hsm store add adds "
+				"one)\n", PROGNAME, mnt);
+			error = 0;	/* its stores are imported */
+		}
 		if (error < 0) {
 			report_bind_error("import into", mnt, spec, error);
 			if (error == -EXDEV)
@@ -246,7 +268,7 @@ import_f(
 			detail && *detail ? ": " : "", strerror(-error));
 		exitcode |= HSM_EX_OPERATIONAL;
 	}
-	if (st.failed || st.conflicts)
+	if (st.failed || st.conflicts || st.unreadable)
 		exitcode |= HSM_EX_OPERATIONAL;
 	if (json) {
 		doc = json_object_new_object();

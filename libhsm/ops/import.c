@@ -21,6 +21,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,19 +117,20 @@ struct import {
 	struct found	*objs;
 	size_t		n, alloc;
 	uint32_t	store_id;	/* being listed */
-	struct hsm_store *store;
-	int		error;		/* of the listing */
+	_Atomic size_t	next;		/* the next to read */
+	_Atomic int	error;		/* the first a reader met */
+	char		*parent;	/* the last stub's directory */
+	_Atomic uint64_t unreadable;	/* metadata that does not parse */
 };
 
+/* List: each object's id and store; its metadata is read after. */
 static int
-collect_one(
+list_one(
 	const uint8_t		oid[HSM_OID_LEN],
 	void			*arg)
 {
 	struct import		*im = arg;
-	struct hsm_objmeta	m;
 	struct found		*f;
-	int			error;
 
 	if (im->n == im->alloc) {
 		size_t na = im->alloc ? 2 * im->alloc : 1024;
@@ -138,21 +141,83 @@ collect_one(
 		im->objs = f;
 		im->alloc = na;
 	}
-	f = &im->objs[im->n];
-	memset(&m, 0, sizeof(m));
-	error = im->store->ops->stat(im->store, oid, &m);
-	if (error == -ENOENT || error == -EUCLEAN)
-		return 0;	/* deleted since listed, or unreadable: gc's */
-	if (error)
-		return error;
-	if (strcmp(m.fs_uuid, im->fs->uuid_str)) {
-		hsm_objmeta_free(&m);
-		return 0;		/* another filesystem's */
+	f = &im->objs[im->n++];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->oid, oid, HSM_OID_LEN);
+	f->store_id = im->store_id;
+	return 0;
+}
+
+/* A reader thread: the metadata of the objects it takes in turn, with
+ * store handles of its own.  An object gone since listed, unreadable or
+ * another filesystem's is left without a path. */
+static void *
+read_metas(
+	void			*arg)
+{
+	struct import		*im = arg;
+	struct hsm_store_set	set = { .h = { NULL } };
+	struct hsm_objmeta	m;
+	struct hsm_store	*store;
+	struct found		*f;
+	size_t			i;
+	int			error;
+
+	while (!atomic_load(&im->error) &&
+	       (i = atomic_fetch_add(&im->next, 1)) < im->n) {
+		f = &im->objs[i];
+		store = hsm_fs_store_get(im->fs, &set, f->store_id, &error);
+		memset(&m, 0, sizeof(m));
+		if (store)
+			error = store->ops->stat(store, f->oid, &m);
+		if (error == -EUCLEAN)
+			atomic_fetch_add(&im->unreadable, 1);
+		if (error == -ENOENT || error == -EUCLEAN)
+			continue;	/* deleted since listed, or damaged */
+		if (!error && strcmp(m.fs_uuid, im->fs->uuid_str)) {
+			hsm_objmeta_free(&m);
+			continue;	/* another filesystem's */
+		}
+		if (!error)
+			error = found_take(f, &m, f->store_id);
+		if (error) {
+			int none = 0;
+
+			atomic_compare_exchange_strong(&im->error, &none,
+						       error);
+		}
 	}
-	error = found_take(f, &m, im->store_id);
-	if (!error)
-		im->n++;
-	return error;
+	hsm_store_set_close(&set);
+	return NULL;
+}
+
+#define IMPORT_READERS	4
+
+/* Read every listed object's metadata, on several threads (cold metadata
+ * is many small reads), then keep those that had a file's. */
+static int
+read_all(
+	struct import		*im)
+{
+	pthread_t		tids[IMPORT_READERS];
+	unsigned		t, nt = 0;
+	size_t			i, kept = 0;
+
+	atomic_init(&im->next, 0);
+	atomic_init(&im->error, 0);
+	for (t = 1; t < IMPORT_READERS; t++)
+		if (pthread_create(&tids[nt], NULL, read_metas, im) == 0)
+			nt++;
+	read_metas(im);
+	for (t = 0; t < nt; t++)
+		pthread_join(tids[t], NULL);
+	for (i = 0; i < im->n; i++)
+		if (im->objs[i].path)
+			im->objs[kept++] = im->objs[i];
+		else
+			found_free(&im->objs[i]);
+	im->n = kept;
+	return atomic_load(&im->error);
 }
 
 /* By path, then newest first, then one file's copies together. */
@@ -177,13 +242,33 @@ by_path(
 	return (int)x->store_id - (int)y->store_id;
 }
 
+/* Was no path recorded for @f?  (A file archived by inode, by the policy
+ * or a repair, whose name the kernel did not have at hand.) */
+static bool
+nameless(
+	const struct found	*f)
+{
+	return !f->path[0] || !strcmp(f->path, "/");
+}
+
+/* Do @a and @b claim the same path?  Nameless files claim none. */
+static bool
+same_path(
+	const struct found	*a,
+	const struct found	*b)
+{
+	if (strcmp(a->path, b->path))
+		return false;
+	return !nameless(a) || (a->ino == b->ino && a->gen == b->gen);
+}
+
 /* Are @a and @b copies of one archived file? */
 static bool
 same_file(
 	const struct found	*a,
 	const struct found	*b)
 {
-	return !strcmp(a->path, b->path) &&
+	return same_path(a, b) &&
 	       a->ino == b->ino && a->gen == b->gen &&
 	       a->size == b->size &&
 	       a->mtime_sec == b->mtime_sec &&
@@ -193,8 +278,8 @@ same_file(
 
 /*
  * The path under this mount point of archived path @old: NULL when it is
- * not under the old mount point, or names "." or ".." (a crafted or
- * damaged metadata text must not place a file anywhere else).
+ * not under the old mount point, or climbs with ".." (a crafted or damaged
+ * metadata text must not place a file anywhere else).
  */
 static char *
 target_path(
@@ -204,35 +289,60 @@ target_path(
 	const char		*from = im->o->old_mount ? im->o->old_mount :
 					im->fs->mnt;
 	size_t			fl = strlen(from);
-	const char		*rel, *p;
-	char			*out;
+	const char		*p, *e;
+	char			*out, *o;
+	size_t			len;
 
 	while (fl > 1 && from[fl - 1] == '/')
 		fl--;
-	if (strncmp(old, from, fl) || old[fl] != '/' || !old[fl + 1])
+	if (strncmp(old, from, fl) || old[fl] != '/')
 		return NULL;
-	rel = old + fl + 1;
-	for (p = rel; p; p = strchr(p, '/')) {
-		if (*p == '/')
+	out = malloc(strlen(im->fs->mnt) + strlen(old) + 2);
+	if (!out)
+		return NULL;
+	o = out + sprintf(out, "%s", im->fs->mnt);
+	/* as typed at archive time: "." and empty parts dropped */
+	for (p = old + fl; *p; p = e) {
+		while (*p == '/')
 			p++;
-		if (!*p || !strncmp(p, "./", 2) || !strcmp(p, ".") ||
-		    !strncmp(p, "../", 3) || !strcmp(p, "..") || *p == '/')
+		e = strchrnul(p, '/');
+		len = e - p;
+		if (!len || (len == 1 && *p == '.'))
+			continue;
+		if (len == 2 && !strncmp(p, "..", 2)) {
+			free(out);
 			return NULL;
+		}
+		*o++ = '/';
+		memcpy(o, p, len);
+		o += len;
 	}
-	if (asprintf(&out, "%s/%s", im->fs->mnt, rel) < 0)
-		return NULL;
+	*o = '\0';
+	if (o == out + strlen(im->fs->mnt)) {
+		free(out);
+		return NULL;		/* the mount point itself */
+	}
 	return out;
 }
 
-/* mkdir -p of @path's parent directories (made 0755, owned by root). */
+/*
+ * mkdir -p of @path's parent directories (made 0755, owned by root), but
+ * for a parent made or found for the file before it (files come in path
+ * order, so the files of a directory come together).
+ */
 static int
 make_parents(
+	struct import		*im,
 	char			*path,
 	size_t			skip)
 {
-	char			*s;
+	char			*s, *last = strrchr(path, '/');
+	size_t			dlen = last - path;
 	int			error = 0;
 
+	if (im->parent && strlen(im->parent) == dlen &&
+	    !strncmp(im->parent, path, dlen))
+		return 0;
 	for (s = strchr(path + skip + 1, '/'); s && !error;
 	     s = strchr(s + 1, '/')) {
 		*s = '\0';
@@ -240,6 +350,8 @@ make_parents(
 			error = -errno;
 		*s = '/';
 	}
+	free(im->parent);
+	im->parent = error ? NULL : strndup(path, dlen);
 	return error;
 }
 
@@ -292,6 +404,19 @@ make_stub(
 	*detail = "size";
 	if (ftruncate(fd, f->size) < 0)
 		error = -errno;
+	if (!error) {
+		*detail = "record";
+		stub_record(f, n, &rec);
+		error = hsm_dur_record(fd, &rec, HSM_DUR_ORDERED, NULL);
+	}
+	/* owner, then mode, then xattrs: chown drops set-id bits and file
+	 * capabilities (security.capability), which come back after it */
+	if (!error && m) {
+		*detail = "owner and mode";
+		if (fchown(fd, m->uid, m->gid) < 0 ||
+		    fchmod(fd, m->mode & 07777) < 0)
+			error = -errno;
+	}
 	for (i = 0; !error && m && i < m->nxattrs; i++) {
 		*detail = m->xattrs[i].name;
 		if (fsetxattr(fd, m->xattrs[i].name, m->xattrs[i].value,
@@ -303,18 +428,6 @@ make_stub(
 		fsx.fsx_projid = m->projid;
 		*detail = "project id";
 		if (ioctl(fd, FS_IOC_FSSETXATTR, &fsx) < 0)
-			error = -errno;
-	}
-	if (!error) {
-		*detail = "record";
-		stub_record(f, n, &rec);
-		error = hsm_dur_record(fd, &rec, HSM_DUR_ORDERED, NULL);
-	}
-	/* owner before mode: chown drops set-id bits */
-	if (!error && m) {
-		*detail = "owner and mode";
-		if (fchown(fd, m->uid, m->gid) < 0 ||
-		    fchmod(fd, m->mode & 07777) < 0)
 			error = -errno;
 	}
 	if (!error) {
@@ -362,9 +475,20 @@ import_one(
 	struct hsm_import_result r = {
 		.path = f->path, .size = f->size, .copies = n,
 	};
-	char			*path = target_path(im, f->path);
+	char			*path;
 	const char		*detail = NULL;
 
+	/* nameless: under a directory of its own, by inode and generation */
+	if (nameless(f)) {
+		if (asprintf(&path, "%s/%s/inode-%llu-%u", im->fs->mnt,
+			     HSM_IMPORT_NAMELESS_DIR, (unsigned long long)f->ino,
+			     f->gen) < 0)
+			path = NULL;
+		r.nameless = true;
+	} else {
+		path = target_path(im, f->path);
+	}
+	memcpy(r.oid, f->oid, HSM_OID_LEN);
 	r.target = path;
 	if (!path) {
 		r.what = HSM_IMPORT_OUTSIDE;
@@ -374,7 +498,7 @@ import_one(
 			 made_before(path, f) ? HSM_IMPORT_PRESENT :
 			 HSM_IMPORT_CONFLICT;
 	} else {
-		r.error = make_parents(path, strlen(im->fs->mnt));
+		r.error = make_parents(im, path, strlen(im->fs->mnt));
 		if (!r.error)
 			r.error = make_stub(im, path, f, n, &detail);
 		else
@@ -394,6 +518,7 @@ import_one(
 	switch (r.what) {
 	case HSM_IMPORT_CREATED:
 		st->created++;
+		st->nameless += r.nameless;
 		st->bytes += f->size;
 		break;
 	case HSM_IMPORT_PRESENT:
@@ -515,15 +640,20 @@ hsm_fs_import(
 		return -ENODATA;
 	}
 	for (s = 0; s < fs->binding->nstores && !error; s++) {
+		struct hsm_store *store;
+
 		im.store_id = fs->binding->store[s].id;
-		im.store = hsm_fs_store_get(fs, &fs->own, im.store_id, &error);
-		if (im.store)
-			error = im.store->ops->list(im.store, collect_one, &im);
+		store = hsm_fs_store_get(fs, &fs->own, im.store_id, &error);
+		if (store)
+			error = store->ops->list(store, list_one, &im);
 		if (error)
 			hsm_fs_set_detail(fs, "store '%s'",
 					fs->binding->store[s].spec);
 	}
 	st->objects = im.n;
+	if (!error)
+		error = read_all(&im);
+	st->unreadable = atomic_load(&im.unreadable);
 	if (!error) {
 		qsort(im.objs, im.n, sizeof(*im.objs), by_path);
 		for (i = 0; i < im.n; i = k) {
@@ -532,10 +662,11 @@ hsm_fs_import(
 				;
 			import_one(&im, &im.objs[i], j - i, fn, arg, st);
 			/* older files that claimed the same path */
-			for (k = j; k < im.n && !strcmp(im.objs[k].path,
-							im.objs[i].path);
+			for (k = j; k < im.n && same_path(&im.objs[k],
+							  &im.objs[i]);
 			     k++) {
 				memset(&older, 0, sizeof(older));
+				memcpy(older.oid, im.objs[k].oid, HSM_OID_LEN);
 				older.path = im.objs[k].path;
 				older.size = im.objs[k].size;
 				older.what = HSM_IMPORT_OLDER;
@@ -553,5 +684,6 @@ hsm_fs_import(
 	for (i = 0; i < im.n; i++)
 		found_free(&im.objs[i]);
 	free(im.objs);
+	free(im.parent);
 	return error;
 }

@@ -161,6 +161,10 @@ fill_meta(
 	meta->mtime_nsec = f->st.st_mtim.tv_nsec;
 	if (!f->path || hsm_abs_path(f->path, meta->path, sizeof(meta->path)))
 		hsm_fileref_name(f, meta->path, sizeof(meta->path));
+	/* a file opened by handle whose name the kernel has not cached
+	 * reads as "/": no path is better than a wrong one */
+	if (!strcmp(meta->path, "/"))
+		meta->path[0] = '\0';
 }
 
 static bool
