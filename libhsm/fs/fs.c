@@ -345,7 +345,7 @@ hsm_fs_store_index(
 	return -1;
 }
 
-struct hsm_store *
+HSM_EXPORT struct hsm_store *
 hsm_fs_store_get(
 	struct hsm_fs		*fs,
 	struct hsm_store_set	*set,

@@ -95,7 +95,7 @@ hsm_store_close(
 		s->ops->close(s);
 }
 
-int
+HSM_EXPORT int
 hsm_store_commit_one(
 	struct hsm_store	*s,
 	struct hsm_store_writer	*w,
@@ -112,7 +112,7 @@ hsm_store_commit_one(
 	return error ? error : result;
 }
 
-int
+HSM_EXPORT int
 hsm_store_del_sync(
 	struct hsm_store	*s,
 	const uint8_t		*oid)

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/../common/preamble"
 
 _require_scratch
+_require_storeobj
 
 _scratch_setup 1g
 _init_store
@@ -75,12 +76,14 @@ echo "objects in store: $(_objects)"
 freed=$((used_before - $(_used)))
 echo "freed $freed bytes" >> "$seqres.full"
 [ "$freed" -ge $((6295677 * 9 / 10)) ] && echo "space freed"
-(cd "$STORE" && find objects -type f | sort) > "$tmp.objects1"
-for f in $(grep '\.meta$' "$tmp.objects1"); do
+_store_ls > "$tmp.objects1"
+# the posix store's own format: metadata as a text file beside the object
+(cd "$STORE" && find objects -type f | sort) > "$tmp.files1"
+for f in $(grep '\.meta$' "$tmp.files1"); do
 	grep -Iq . "$STORE/$f" || echo "$f is not text"
 	[ -f "$STORE/${f%.meta}" ] || echo "$f has no object"
 done
-echo "meta files: $(grep -c '\.meta$' "$tmp.objects1")"
+echo "meta files: $(grep -c '\.meta$' "$tmp.files1")"
 
 echo "== recall"
 _hsm -v recall "$D/one" "$D/odd" "$D/mib" "$D/big"
@@ -96,7 +99,7 @@ echo "== release again: no new copy"
 _hsm release "$D/odd" "$D/mib" "$D/big"
 _hsm release -v "$D/one"
 _hsm status "$D/one" "$D/odd" "$D/mib" "$D/big"
-(cd "$STORE" && find objects -type f | sort) > "$tmp.objects2"
+_store_ls > "$tmp.objects2"
 cmp -s "$tmp.objects1" "$tmp.objects2" && echo "store objects unchanged"
 _hsm release -v "$D/one"
 _hsm migrate -v "$D/one"
@@ -118,6 +121,7 @@ echo "== status --json"
 "$XFS_HSM" status --json "$D/keep" "$D/one" "$D/odd" > "$tmp.json" 2> "$tmp.err"
 echo "exit=$?"
 cat "$tmp.err"
+_store_ls > "$tmp.objects"
 python3 -c '
 import json, os, re, sys
 doc = json.load(sys.stdin)
@@ -133,10 +137,9 @@ for f in doc["files"]:
           "object=%s" % ("none" if oid is None else
                          "ok" if re.fullmatch("[0-9a-f]{32}", oid) else oid))
     if oid:
-        found = [d for d in os.listdir(sys.argv[2] + "/objects")
-                 if os.path.exists(sys.argv[2] + "/objects/" + d + "/" + oid)]
+        found = oid in open(sys.argv[2]).read().split()
         print("  object in store" if found else "  object %s not in store" % oid)
-' "$SCRATCH_MNT" "$STORE" < "$tmp.json"
+' "$SCRATCH_MNT" "$tmp.objects" < "$tmp.json"
 
 echo "== status --json: a name that is not UTF-8"
 bad=$(printf '%s/bad\377name' "$D")
@@ -155,13 +158,12 @@ print("state", f["state"], "size", f["size"])
 rm -f "$bad"
 
 echo "== forget"
-oid=$("$XFS_HSM" status --json "$D/keep" 2> /dev/null |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["object"])')
+oid=$(_file_oid "$D/keep")
 _hsm forget -v "$D/keep"
 _hsm status "$D/keep" | _filter_resident
 _same keep '^(size|owner|mtime|blocks|map|sha256) '
 echo "objects in store: $(_objects)"
-find "$STORE" -name "$oid*" | _filter_scratch
+_store_has "$oid" && echo "object $oid still in store"
 [ -z "$(_hexrec "$D/keep")" ] && echo "record dropped"
 _hsm forget -v "$D/keep"
 

@@ -10,6 +10,7 @@
 . "$(dirname "$0")/../common/preamble"
 
 _require_scratch
+_require_storeobj
 
 _scratch_setup 1g
 _init_store

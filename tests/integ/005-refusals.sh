@@ -12,6 +12,7 @@
 
 _require_scratch
 _require_cmd mknod mkfifo
+_require_storeobj
 
 _scratch_setup 1g
 _init_store

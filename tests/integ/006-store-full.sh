@@ -10,6 +10,7 @@
 . "$(dirname "$0")/../common/preamble"
 
 _require_scratch
+_require_storeobj
 
 _scratch_setup 1g
 _store_fs_setup 300m
@@ -45,7 +46,7 @@ f = json.load(sys.stdin)["files"][0]
 print("pending", f["pending"], "object", f["object"], "dirty", f["dirty"])'
 echo "objects in store: $(_objects)"
 echo "other files in store:"
-_store_files
+_store_files	# the posix store's own temporary files: in its directory
 avail1=$(_store_avail)
 echo "store free after: $avail1" >> "$seqres.full"
 [ $((avail0 - avail1)) -lt $((1 << 20)) ] && echo "store space given back"
@@ -64,7 +65,7 @@ _fingerprint "$M/big" | diff "$tmp.fp.big" - && echo "big: untouched"
 _hsm status "$M/big" "$M/small2" | _filter_resident
 echo "objects in store: $(_objects)"
 echo "other files in store:"
-_store_files
+_store_files	# as above
 
 status=0
 exit

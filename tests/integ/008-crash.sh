@@ -26,6 +26,7 @@
 
 _require_scratch
 _require_cmd strace
+_require_storeobj
 
 _scratch_setup 1g
 _init_store
@@ -106,16 +107,15 @@ _wait_punched()
 }
 
 # _object_is FILE OID: the store object OID holds FILE's original bytes
-# (the posix store keeps objects as plain files)
 _object_is()
 {
-	local n obj
+	local n
 
 	n=$(basename "$1")
-	obj=$(find "$STORE/objects" -type f -name "$2" 2> /dev/null)
-	if [ -z "$obj" ]; then
+	if ! _store_has "$2"; then
 		echo "$n: object missing"
-	elif [ "$(_sha "$obj")" = "$(cat "$tmp.sha.$n")" ]; then
+	elif [ "$(_store_cat "$2" | sha256sum | cut -d' ' -f1)" = \
+	       "$(cat "$tmp.sha.$n")" ]; then
 		echo "$n: store object holds the original data"
 	else
 		echo "$n: store object differs"

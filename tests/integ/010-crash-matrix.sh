@@ -11,6 +11,7 @@
 . "$(dirname "$0")/../common/preamble"
 
 _require_scratch
+_require_storeobj
 
 _scratch_setup 2g
 _init_store
@@ -63,6 +64,7 @@ _case()
 	[ "$("$XFS_HSM" status "$f" | awk '{ print $3 }')" = - ] ||
 		res="$res,pending"
 	[ "$(_objects)" = "$(_named_objects)" ] || res="$res,orphans"
+	# a partial upload is a posix store's temporary file: its directory
 	[ -z "$(_store_files)" ] || res="$res,partial-left"
 	# still a working file: a second full cycle
 	if ! "$XFS_HSM" migrate "$f" >> "$seqres.full" 2>&1 ||

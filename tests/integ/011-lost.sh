@@ -9,27 +9,17 @@
 . "$(dirname "$0")/../common/preamble"
 
 _require_scratch
+_require_storeobj
 
 _scratch_setup 1g
 _init_store
 M=$SCRATCH_MNT
 
-_objpath()	# FILE: the store object its record names
-{
-	local o
-
-	o=$("$XFS_HSM" status --json "$1" | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["files"][0]["object"])')
-	echo "$STORE/objects/${o:0:2}/$o"
-}
-
 echo "== corrupt object: recall refuses, no wrong byte written"
 head -c 3M /dev/urandom > $M/c
 "$XFS_HSM" migrate $M/c
-obj=$(_objpath $M/c)
 # flip one byte in the second MiB chunk
-_flip_byte "$obj" $((1048576 + 4242))
+_store_corrupt "$(_file_oid $M/c)" $((1048576 + 4242))
 _hsm recall $M/c
 _status_short $M/c
 # chunk 0 verified and was written; chunk 1 failed its checksum: nothing
@@ -46,7 +36,7 @@ echo "== missing object: release refuses and flags lost"
 head -c 1M /dev/urandom > $M/m
 sum_m=$(_sha $M/m)
 "$XFS_HSM" migrate --keep $M/m
-rm -f "$(_objpath $M/m)" "$(_objpath $M/m).meta"
+_store_rm "$(_file_oid $M/m)"
 _hsm release $M/m
 _status_short $M/m
 [ "$(_sha $M/m)" = "$sum_m" ] && echo "m: data intact"

@@ -15,21 +15,12 @@
 
 _require_scratch
 _require_xfs_hsmd
+_require_storeobj
 
 _scratch_setup 400m
 _store_fs_setup 300m
 _init_store
 M=$SCRATCH_MNT
-
-_objpath()	# FILE: the store object its record names
-{
-	local o
-
-	o=$("$XFS_HSM" status --json "$1" | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["files"][0]["object"])')
-	echo "$STORE/objects/${o:0:2}/$o"
-}
 
 # _read FILE [noidle]: what a reader gets: "right bytes", "WRONG BYTES" or
 # the error
@@ -57,15 +48,14 @@ done
 "$XFS_HSM" migrate $M/* 2>> $seqres.full
 
 echo "== object deleted"
-rm -f "$(_objpath $M/gone)" "$(_objpath $M/gone).meta"
+_store_rm "$(_file_oid $M/gone)"
 _start_daemon
 _read $M/gone
 _status_short $M/gone
 _read $M/other
 
 echo "== object corrupted"
-obj=$(_objpath $M/bad)
-_flip_byte "$obj" $((1048576 + 77))
+_store_corrupt "$(_file_oid $M/bad)" $((1048576 + 77))
 _read $M/bad
 _settle $M/bad
 _status_short $M/bad

@@ -65,6 +65,7 @@ done
 	_fail "migrate normal victim failed"
 # copy 0's object id: bytes 88..103 of a v2 record
 victim_oid=$(_hexrec "$M/victim" | cut -c177-208)
+# the posix store's files, not libhsm's view: traversals aim at its layout
 victim_obj=$STORE/objects/${victim_oid:0:2}/$victim_oid
 [ -f "$victim_obj" ] || _fail "no victim object at $victim_obj"
 
@@ -142,6 +143,7 @@ while IFS='|' read -r name how edits; do
 	[ "$(_hexrec "$M/$name")" = "$hex" ] || _fail "$name: record not planted"
 	echo "$hex" > "$tmp.hex.$name"
 done <<< "$cases"
+# every file of the posix store's directory, which a traversal could reach
 objects_before=$(find "$STORE/objects" -type f | sort)
 
 # The checker: every path a traced syscall names is allowed, or reported.

@@ -83,6 +83,7 @@ echo "== store modes under umask 000"
 find "$STORE" -mindepth 1 \( -type d -perm /077 -o -type f -perm /077 \) \
 	-printf 'too open: %P %m\n'
 echo "store: $(stat -c %a "$STORE")"
+# the modes of the posix store's own files and directories
 echo "objects: $(find "$STORE" -path '*/objects/*' -type f | wc -l)," \
 	"all 600: $(find "$STORE" -path '*/objects/*' -type f ! -perm 600 | wc -l | sed 's/^0$/yes/')"
 echo "object dirs 700: $(find "$STORE/objects" -mindepth 1 -type d ! -perm 700 | wc -l | sed 's/^0$/yes/')"

@@ -12,6 +12,7 @@
 . "$(dirname "$0")/../common/scanrc"
 
 _require_cmd script
+_require_storeobj
 
 _scan_scratch 1g
 
@@ -40,7 +41,7 @@ ln $M/b/rel1 $M/b/c/rel1-link
 "$XFS_HSM" migrate $M/b/rel*
 echo more >> $M/b/dirty
 o=$(_scan_oid $M/b/lost)
-rm -f "$(_objpath "$o")" "$(_objpath "$o").meta"
+_store_rm "$o"
 "$XFS_HSM" release $M/b/lost 2>> "$seqres.full" && _fail "release of lost"
 sync
 

@@ -97,6 +97,7 @@ for action in kill shutdown shutdown-nolog; do
 		printf '%-15s %-23s %s\n' $action $name "$st"
 	done
 done
+# partial uploads are the posix store's temporary files: its directory
 echo "store leftovers: $(_store_files | wc -l)"
 _scan --audit $M | grep -E '^(orphans|missing|shared|store objects):|^exit'
 echo "objects named: $("$XFS_HSM" status --json $M/* 2> /dev/null | python3 -c '

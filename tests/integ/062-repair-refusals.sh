@@ -17,6 +17,7 @@
 . "$(dirname "$0")/../common/scanrc"
 
 _require_cmd strace
+_require_storeobj
 
 _scan_scratch 1g
 
@@ -67,6 +68,7 @@ mv $STORE.away $STORE
 _scan --repair --paths $M | grep -E '^(repaired|not repaired):|repair|^exit'
 _status_short $M/nostore
 [ "$(_sha $M/nostore)" = "$sum" ] && echo "nostore: data intact"
+# partial uploads are the posix store's temporary files: its directory
 echo "store leftovers: $(_store_files | wc -l)"
 
 echo "== D. an interrupted release whose copy is gone"
@@ -75,7 +77,7 @@ sum=$(_sha $M/gone)
 "$XFS_HSM" migrate --keep $M/gone
 o=$(_scan_oid $M/gone)
 LIBHSM_FAULT=release-pending "$XFS_HSM" release $M/gone >> $seqres.full 2>&1
-rm -f "$(_objpath "$o")" "$(_objpath "$o").meta"
+_store_rm "$o"
 _scan --audit --paths $M | grep -E '^missing|^exit' | sed -E 's/[0-9a-f]{32}/OBJ/'
 _scan --repair --paths $M | grep -E '^(repaired|not repaired):|repair|^exit'
 _status_short $M/gone
@@ -89,7 +91,7 @@ head -c $((4 << 20)) /dev/urandom > $M/punched
 "$XFS_HSM" migrate --keep $M/punched
 o=$(_scan_oid $M/punched)
 LIBHSM_FAULT=release-punched "$XFS_HSM" release $M/punched >> $seqres.full 2>&1
-rm -f "$(_objpath "$o")" "$(_objpath "$o").meta"
+_store_rm "$o"
 _scan --repair --paths $M | grep -E '^(repaired|not repaired):|repair|^exit'
 _status_short $M/punched
 

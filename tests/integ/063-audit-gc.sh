@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# 063-audit-gc: --audit finds objects no file names (orphans), files whose
-# object is missing (flagged lost) and, with --verify, corrupt (flagged
-# lost), and objects two files name (a record copied by cp -a).  --gc
+# 063-audit-gc: --audit finds objects no file names (orphans, "deleted"
+# when their file is gone), files whose object is missing (flagged lost)
+# and, with --verify, corrupt (flagged lost), and objects two files name
+# (a record copied by cp -a).  --gc
 # removes orphans only: never an object named by a record, pending ones
 # included (an interrupted migrate's committed object, and one a running
 # migrate has just committed), never one younger than the grace period,
@@ -12,6 +13,7 @@
 . "$(dirname "$0")/../common/scanrc"
 
 _require_cmd strace
+_require_storeobj
 
 _scan_scratch 1g
 
@@ -20,7 +22,7 @@ _audit()
 {
 	_scan "$@" > $tmp.audit
 	# the files of a shared object in name order (the tool: inode order)
-	grep -E '^(orphan|missing|corrupt|shared) ' $tmp.audit |
+	grep -E '^(orphan|deleted|missing|corrupt|shared) ' $tmp.audit |
 		sed -E 's/[0-9a-f]{32}/OBJ/' | python3 -c '
 import re, sys
 for line in sys.stdin:
@@ -44,16 +46,16 @@ sum_keep=$(_sha $M/keep)
 orphan=$(_scan_oid $M/orphan)
 rm $M/orphan
 # missing copies, of a dual-state file and of a released one
-rm -f "$(_objpath "$(_scan_oid $M/missing)")"*
-rm -f "$(_objpath "$(_scan_oid $M/lostrel)")"*
+_store_rm "$(_scan_oid $M/missing)"
+_store_rm "$(_scan_oid $M/lostrel)"
 # a corrupt copy: one byte flipped
-_flip_byte "$(_objpath "$(_scan_oid $M/corrupt)")" 4242
+_store_corrupt "$(_scan_oid $M/corrupt)" 4242
 # a copy of the record: two files name one object
 cp -a $M/shared $M/shared-copy
 # an interrupted migrate, after its object was committed
 LIBHSM_FAULT=batch-published "$XFS_HSM" migrate $M/pending >> $seqres.full 2>&1
 pend=$(_scan_oid $M/pending)
-[ -e "$(_objpath "$pend")" ] && echo "pending: object committed, record migrating"
+_store_has "$pend" && echo "pending: object committed, record migrating"
 
 echo "== audit"
 _audit --audit --paths $M
@@ -65,7 +67,7 @@ _status_short $M/corrupt
 
 echo "== gc: the orphan is younger than the grace period"
 _audit --gc $M
-[ -e "$(_objpath "$orphan")" ] && echo "orphan kept"
+_store_has "$orphan" && echo "orphan kept"
 
 echo "== gc --grace 0, while a migrate is held after its commit"
 head -c $((8 << 20)) /dev/urandom > $M/running
@@ -78,7 +80,7 @@ tracer=$!
 _bg_track $tracer
 for i in $(seq 200); do
 	o=$(_scan_oid $M/running)
-	[ "$o" != None ] && [ -e "$(_objpath "$o")" ] && break
+	[ "$o" != None ] && _store_has "$o" && break
 	sleep 0.05
 done
 running=$o
@@ -86,15 +88,15 @@ _status_short $M/running
 _audit --gc --grace 0 $M
 wait $tracer
 echo "migrate exit=$?"
-[ -e "$(_objpath "$orphan")" ] || echo "orphan removed"
-[ -e "$(_objpath "$pend")" ] && echo "pending migrate's object kept"
-[ -e "$(_objpath "$running")" ] && echo "running migrate's object kept"
+_store_has "$orphan" || echo "orphan removed"
+_store_has "$pend" && echo "pending migrate's object kept"
+_store_has "$running" && echo "running migrate's object kept"
 _status_short $M/running
 n=0
 for f in $M/*; do
 	o=$(_scan_oid $f)
 	[ "$o" = None ] && continue
-	[ -e "$(_objpath "$o")" ] || [ $f = $M/missing ] ||
+	_store_has "$o" || [ $f = $M/missing ] ||
 	[ $f = $M/lostrel ] || echo "$(basename $f): object gone"
 	n=$((n + 1))
 done
@@ -106,8 +108,7 @@ echo "== no gc while a record is bad"
 rm $M/keep
 setfattr -n trusted.hsm -v 0x58485331deadbeef $M/corrupt
 _audit --gc --grace 0 $M
-[ -e "$(_objpath "$(_scan_oid $M/shared)")" ] && echo "keep's object still there"
-ls "$STORE"/objects/*/ | grep -c '^[0-9a-f]*$' > /dev/null
+_store_has "$(_scan_oid $M/shared)" && echo "keep's object still there"
 echo "objects in store: $(_objects)"
 
 echo "== repair, then the audit finds only what is left"

@@ -14,6 +14,7 @@
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
 
+_require_storeobj
 _scan_scratch 1g
 
 # _flip HEX BYTE: HEX with byte BYTE xor 0xff
