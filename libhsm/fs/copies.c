@@ -72,13 +72,20 @@ hsm_copies_readable(
 	return n;
 }
 
-int
-hsm_copies_stat(
+/*
+ * Call @read(@store, @cp, @arg) for the readable copies of @rec from the
+ * @from-th on, until one succeeds (*@from: which); the error that says
+ * most otherwise, -ENOLINK when every copy said it is lost.
+ */
+static int
+first_copy(
 	struct hsm_fs		*fs,
 	struct hsm_store_set	*set,
 	const struct hsm_record	*rec,
-	struct hsm_objmeta	*meta,
-	unsigned		*from)
+	unsigned		*from,
+	int			(*read)(struct hsm_store *store,
+					const struct hsm_copy *cp, void *arg),
+	void			*arg)
 {
 	unsigned		idx[HSM_COPIES_MAX], n, k;
 	struct hsm_store	*store;
@@ -92,12 +99,7 @@ hsm_copies_stat(
 		if (!store) {
 			e = unreachable(e);
 		} else {
-			memset(meta, 0, sizeof(*meta));
-			e = store->ops->stat(store, cp->oid, meta);
-			if (!e && meta->checksum != rec->checksum) {
-				hsm_objmeta_free(meta);
-				e = -ENOLINK;	/* another file's data */
-			}
+			e = read(store, cp, arg);
 			if (!e) {
 				*from = k;
 				return 0;
@@ -106,8 +108,70 @@ hsm_copies_stat(
 		}
 		error = worse(error, e);
 	}
-	memset(meta, 0, sizeof(*meta));
 	return !n || says_lost(error) ? -ENOLINK : error;
+}
+
+struct stat_arg {
+	struct hsm_objmeta	*meta;
+	uint64_t		checksum;	/* the record's */
+};
+
+static int
+stat_copy(
+	struct hsm_store	*store,
+	const struct hsm_copy	*cp,
+	void			*arg)
+{
+	struct stat_arg		*sa = arg;
+	int			error;
+
+	memset(sa->meta, 0, sizeof(*sa->meta));
+	error = store->ops->stat(store, cp->oid, sa->meta);
+	if (!error && sa->meta->checksum != sa->checksum) {
+		hsm_objmeta_free(sa->meta);
+		error = -ENOLINK;	/* another file's data */
+	}
+	return error;
+}
+
+int
+hsm_copies_stat(
+	struct hsm_fs		*fs,
+	struct hsm_store_set	*set,
+	const struct hsm_record	*rec,
+	struct hsm_objmeta	*meta,
+	unsigned		*from)
+{
+	struct stat_arg		sa = { .meta = meta, .checksum = rec->checksum };
+	int			error;
+
+	error = first_copy(fs, set, rec, from, stat_copy, &sa);
+	if (error)
+		memset(meta, 0, sizeof(*meta));
+	return error;
+}
+
+struct fetch_arg {
+	const struct hsm_objmeta *meta;
+	uint64_t		c;
+	void			*buf;
+	size_t			*hint;
+};
+
+static int
+fetch_copy(
+	struct hsm_store	*store,
+	const struct hsm_copy	*cp,
+	void			*arg)
+{
+	struct fetch_arg	*fa = arg;
+	int			error;
+
+	error = hsm_chunk_fetch(store, cp->oid, fa->meta, fa->c, fa->buf,
+			fa->hint);
+	if (error)
+		*fa->hint = 0;		/* the next copy starts afresh */
+	return error;
 }
 
 int
@@ -121,29 +185,11 @@ hsm_copies_fetch(
 	size_t			*hint,
 	unsigned		*from)
 {
-	unsigned		idx[HSM_COPIES_MAX], n, k;
-	struct hsm_store	*store;
-	int			error = 0, e;
+	struct fetch_arg	fa = {
+		.meta = meta, .c = c, .buf = buf, .hint = hint,
+	};
 
-	n = hsm_copies_readable(rec, idx);
-	for (k = *from; k < n; k++) {
-		const struct hsm_copy *cp = &rec->copy[idx[k]];
-
-		store = hsm_fs_store_get(fs, set, cp->store_id, &e);
-		if (!store) {
-			e = unreachable(e);
-		} else {
-			e = hsm_chunk_fetch(store, cp->oid, meta, c, buf, hint);
-			if (!e) {
-				*from = k;
-				return 0;
-			}
-			store_failed(fs, set, cp->store_id, e);
-		}
-		error = worse(error, e);
-		*hint = 0;
-	}
-	return !n || says_lost(error) ? -ENOLINK : error;
+	return first_copy(fs, set, rec, from, fetch_copy, &fa);
 }
 
 void

@@ -257,23 +257,6 @@ out:
 	return error;
 }
 
-/* Load the store binding from the root directory, if any. */
-static int
-load_binding(
-	struct hsm_fs		*fs)
-{
-	struct hsm_binding	*b;
-	int			error;
-
-	error = read_binding(fs, &b);
-	if (error)
-		return error < 0 ? error : 0;
-	error = set_binding(fs, b);
-	if (error)
-		free(b);
-	return error;
-}
-
 int
 hsm_fs_reload_binding(
 	struct hsm_fs		*fs)
@@ -468,7 +451,7 @@ hsm_fs_open(
 	if (error)
 		goto out_free;
 	read_boot_id(fs->boot_id);
-	error = load_binding(fs);
+	error = hsm_fs_reload_binding(fs);
 	if (error)
 		goto out_free;
 	if (flags & HSM_FS_NEED_STORE) {
