@@ -48,6 +48,7 @@ static const char *const what_names[] = {
 	[HSM_IMPORT_OLDER] = "older",
 	[HSM_IMPORT_OUTSIDE] = "outside",
 	[HSM_IMPORT_FAILED] = "failed",
+	[HSM_IMPORT_UNREADABLE] = "unreadable",
 };
 
 struct run {
@@ -69,7 +70,10 @@ one_result(
 
 	if (run->files) {
 		o = json_object_new_object();
-		json_add_path(o, r->path);
+		if (r->path)
+			json_add_path(o, r->path);
+		else
+			json_object_object_add(o, "path", NULL);
 		hsm_oid_hex(r->oid, oid);
 		json_object_object_add(o, "object",
 				json_object_new_string(oid));
@@ -120,6 +124,11 @@ one_result(
 		fprintf(stderr, "%s: import: '%s' is not under the old mount "
 			"point (--old-mount): not imported\n", PROGNAME,
 			r->path);
+		break;
+	case HSM_IMPORT_UNREADABLE:
+		fprintf(stderr, "%s: import: object %s: its metadata cannot "
+			"be read: not imported\n", PROGNAME,
+			(hsm_oid_hex(r->oid, oid), oid));
 		break;
 	case HSM_IMPORT_FAILED:
 		progress_file(run->progress, 0, true);

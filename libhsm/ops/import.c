@@ -43,6 +43,7 @@ struct found {
 	int64_t		mtime_sec;
 	uint32_t	mtime_nsec;
 	struct found_inode *inode;	/* NULL: v1 metadata, no inode */
+	bool		unreadable;	/* its metadata does not parse */
 };
 
 /* The inode at archive time (metadata v2). */
@@ -170,8 +171,10 @@ read_metas(
 		memset(&m, 0, sizeof(m));
 		if (store)
 			error = store->ops->stat(store, f->oid, &m);
-		if (error == -EUCLEAN)
+		if (error == -EUCLEAN) {
 			atomic_fetch_add(&im->unreadable, 1);
+			f->unreadable = true;
+		}
 		if (error == -ENOENT || error == -EUCLEAN)
 			continue;	/* deleted since listed, or damaged */
 		if (!error && strcmp(m.fs_uuid, im->fs->uuid_str)) {
@@ -197,8 +200,11 @@ read_metas(
  * is many small reads), then keep those that had a file's. */
 static int
 read_all(
-	struct import		*im)
+	struct import		*im,
+	hsm_import_fn		fn,
+	void			*arg)
 {
+	struct hsm_import_result r;
 	pthread_t		tids[IMPORT_READERS];
 	unsigned		t, nt = 0;
 	size_t			i, kept = 0;
@@ -211,11 +217,20 @@ read_all(
 	read_metas(im);
 	for (t = 0; t < nt; t++)
 		pthread_join(tids[t], NULL);
-	for (i = 0; i < im->n; i++)
-		if (im->objs[i].path)
+	for (i = 0; i < im->n; i++) {
+		if (im->objs[i].path) {
 			im->objs[kept++] = im->objs[i];
-		else
-			found_free(&im->objs[i]);
+			continue;
+		}
+		if (im->objs[i].unreadable) {
+			memset(&r, 0, sizeof(r));
+			memcpy(r.oid, im->objs[i].oid, HSM_OID_LEN);
+			r.what = HSM_IMPORT_UNREADABLE;
+			r.error = -EUCLEAN;
+			fn(arg, &r);
+		}
+		found_free(&im->objs[i]);
+	}
 	im->n = kept;
 	return atomic_load(&im->error);
 }
@@ -293,8 +308,8 @@ target_path(
 	char			*out, *o;
 	size_t			len;
 
-	while (fl > 1 && from[fl - 1] == '/')
-		fl--;
+	while (fl > 0 && from[fl - 1] == '/')
+		fl--;			/* "/" becomes "", "/data/" "/data" */
 	if (strncmp(old, from, fl) || old[fl] != '/')
 		return NULL;
 	out = malloc(strlen(im->fs->mnt) + strlen(old) + 2);
@@ -537,6 +552,32 @@ import_one(
 	free(path);
 }
 
+/* Is @path's directory on @fs?  0, -EXDEV, or why it cannot be told. */
+static int
+on_this_fs(
+	struct hsm_fs		*fs,
+	const char		*path)
+{
+	char			*dir = strdup(path), *s;
+	struct stat		st;
+	int			error = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	s = strrchr(dir, '/');
+	if (s)
+		*s = '\0';
+	if (stat(s ? (*dir ? dir : "/") : ".", &st) < 0)
+		error = -errno;
+	else if (st.st_dev != fs->dev)
+		error = -EXDEV;
+	if (error)
+		hsm_fs_set_detail(fs, "%s: %s", path, error == -EXDEV ?
+				"not on this filesystem" : "its directory");
+	free(dir);
+	return error;
+}
+
 HSM_EXPORT int
 hsm_fs_undelete(
 	struct hsm_fs		*fs,
@@ -598,7 +639,11 @@ hsm_fs_undelete(
 		found_free(&f);
 		return path ? -ENOMEM : -EINVAL;
 	}
-	error = o->dry_run ? 0 : make_stub(&im, target, &f, 1, &detail);
+	error = on_this_fs(fs, target);
+	if (!error && o->dry_run && !access(target, F_OK))
+		error = -EEXIST;
+	if (!error && !o->dry_run)
+		error = make_stub(&im, target, &f, 1, &detail);
 	if (!error && !o->dry_run) {
 		int fd = open(target, O_RDONLY | O_CLOEXEC);
 
@@ -652,7 +697,7 @@ hsm_fs_import(
 	}
 	st->objects = im.n;
 	if (!error)
-		error = read_all(&im);
+		error = read_all(&im, fn, arg);
 	st->unreadable = atomic_load(&im.unreadable);
 	if (!error) {
 		qsort(im.objs, im.n, sizeof(*im.objs), by_path);
