@@ -4,16 +4,18 @@
 # daemon's recall, at each of its durable steps: its worker killed, the
 # filesystem shut down with and without a log flush, while a reader waits;
 # then stop, remount, xfs_hsmscan --repair, read.  No reader gets wrong
-# bytes, nothing is lost, nothing is left behind.  The same for the copy
-# operation (a released file's second copy, made store to store), whose
-# recovery, --repair, makes the copy.  The command line's other operations
-# are in 010 and 061 here, and all of it in make check-crash.
+# bytes, nothing is lost, nothing is left behind.  Then the copy operation
+# (a released file's second copy, made store to store) at each of its
+# steps, with the power cut only (the other two ways are in make
+# check-crash, with the command line's other operations; 010 and 061 run
+# those here).
 
 . "$(dirname "$0")/../common/preamble"
-CRASH_OPS="srvrecall copy"
+CRASH_OPS=srvrecall
 . "$(dirname "$0")/../common/crashmatrix"
 
 _crash_matrix
+CRASH_OPS=copy CRASH_KINDS=shutdown-nolog _crash_matrix
 
 status=0
 exit
