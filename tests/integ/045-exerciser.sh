@@ -23,9 +23,9 @@ _scratch_setup 1g
 _init_store
 _exerciser_setup
 
-# two seeds a mode keep make check under 20 minutes; make check-long runs
-# 707 and ten more at length
-SEEDS="606 4242"
+# one seed a mode keeps make check under 20 minutes; make check-long runs
+# 606, 707, 4242 and ten more at length
+SEEDS="4242"
 OPS=700
 
 for mode in whole range; do

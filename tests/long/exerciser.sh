@@ -8,7 +8,7 @@
 # with a read-only reader at each (-c 4 -r 1); whole-file checks after
 # all caches are dropped (-f -D).  Every seed must exit 0 and release the
 # file at least once; the daemon must count no failure.
-# EXERCISER_SEEDS (default 1..10 and 606 707) and EXERCISER_OPS (5000)
+# EXERCISER_SEEDS (default 1..10 and 606 707 4242) and EXERCISER_OPS (5000)
 # change the run; a failing seed replays with hsmfsx -S SEED.
 
 . "$(dirname "$0")/../common/preamble"
@@ -22,7 +22,7 @@ _scratch_setup 1g
 _init_store
 _exerciser_setup
 
-SEEDS=${EXERCISER_SEEDS:-"1 2 3 4 5 6 7 8 9 10 606 707"}
+SEEDS=${EXERCISER_SEEDS:-"1 2 3 4 5 6 7 8 9 10 606 707 4242"}
 OPS=${EXERCISER_OPS:-5000}
 VARIANTS=("" "-a 0" "-f -d" "-c 4 -r 1" "-f -D")
 
