@@ -46,6 +46,13 @@ for i in $(seq 100); do
 done
 
 _start_daemon
+# xfs_hsm stats answers before the daemon is ready (it recalls the files
+# opened before its mark, then tells the service manager READY=1): wait
+# for that, as systemd would, not for the socket
+for i in $(seq 300); do
+	grep -q 'released files were open since' "$HSMD_LOG" && break
+	sleep 0.1
+done
 touch $TEST_DIR/go
 wait $mapper
 python3 - <<'PY' > $TEST_DIR/rd.got
