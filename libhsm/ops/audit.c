@@ -176,6 +176,78 @@ hsm_object_deleted_in(
 	return error < 0 ? error : 0;
 }
 
+/*
+ * The metadata @m of a file whose names are now @names (@n, sorted): its
+ * path stays if it is one of them, else becomes the first; the others are
+ * its links.  True if that changes @m.
+ */
+static bool
+set_names(
+	struct hsm_objmeta	*m,
+	const char *const	*names,
+	size_t			n,
+	int			*errp)
+{
+	const char		*path = names[0];
+	size_t			i, k = 0;
+	bool			same;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], m->path))
+			path = names[i];
+	same = !strcmp(m->path, path) && m->nlinks == n - 1;
+	for (i = 0; i < n && same; i++)
+		if (names[i] != path && strcmp(m->links[k++], names[i]))
+			same = false;
+	if (same)
+		return false;
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	for (i = 0; i < m->nlinks; i++)
+		free(m->links[i]);
+	m->nlinks = 0;
+	for (i = 0; i < n && !*errp; i++)
+		if (names[i] != path)
+			*errp = hsm_objmeta_add_link(m, names[i]);
+	return true;
+}
+
+HSM_EXPORT int
+hsm_object_set_names_in(
+	struct hsm_fs		*fs,
+	uint32_t		store_id,
+	const uint8_t		oid[HSM_OID_LEN],
+	const char *const	*names,
+	size_t			n)
+{
+	struct hsm_store	*store;
+	struct hsm_objmeta	meta;
+	struct hsm_object_info	info;
+	size_t			i;
+	bool			changed;
+	int			error = 0;
+
+	if (!n || n > HSM_OBJLINK_MAX + 1)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (strlen(names[i]) >= sizeof(meta.path))
+			return -ENAMETOOLONG;
+	store = audit_store(fs, store_id, &error);
+	if (!store)
+		return error;
+	error = object_meta(store, oid, &meta, &info);
+	if (error)
+		return error;
+	if (strcmp(meta.fs_uuid, fs->uuid_str))
+		error = -EXDEV;
+	else if (!store->ops->replace_meta)
+		error = -EOPNOTSUPP;
+	changed = !error && set_names(&meta, names, n, &error);
+	if (changed && !error)
+		error = store->ops->replace_meta(store, oid, &meta);
+	hsm_objmeta_free(&meta);
+	return error ? error : changed;
+}
+
 HSM_EXPORT int
 hsm_object_stat(
 	struct hsm_fs		*fs,

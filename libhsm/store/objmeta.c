@@ -133,6 +133,15 @@ hsm_objmeta_format(
 		m->nxattrs);
 	for (i = 0; i < m->nxattrs && !error; i++)
 		error = format_xattr(f, &m->xattrs[i], esc);
+	if (m->nlinks)
+		fprintf(f, "links %zu\n", m->nlinks);
+	for (i = 0; i < m->nlinks && !error; i++) {
+		if (escape_text(m->links[i], esc, 4 * sizeof(m->path) + 1,
+				false))
+			error = -ENAMETOOLONG;
+		else
+			fprintf(f, "link %s\n", esc);
+	}
 	fprintf(f, "extents %zu\n", m->map.nr);
 	for (i = 0; i < m->map.nr; i++)
 		fprintf(f, "%" PRIu64 " %" PRIu64 "\n", m->map.ext[i].off,
@@ -252,7 +261,7 @@ hsm_objmeta_parse(
 	struct hsm_objmeta	*m)
 {
 	const char		*p = buf, *end = buf + len;
-	char			*line, oid[64], uuid[64];
+	char			*line, *link = NULL, oid[64], uuid[64];
 	uint64_t		nr, i, off, elen, last_end = 0, gen;
 	int			error = -EUCLEAN, c, version;
 
@@ -260,8 +269,12 @@ hsm_objmeta_parse(
 	if (memchr(buf, '\0', len))
 		return -EUCLEAN;
 	line = malloc(LINE_MAX_TEXT);
-	if (!line)
+	link = malloc(sizeof(m->path));
+	if (!line || !link) {
+		free(line);
+		free(link);
 		return -ENOMEM;
+	}
 #define LINE() do { p = next_line(p, end, line, LINE_MAX_TEXT); \
 		if (!p) goto out; } while (0)
 	LINE();
@@ -331,6 +344,24 @@ hsm_objmeta_parse(
 		m->has_inode = true;
 	}
 	LINE();
+	/* the other names, when --refresh-paths has found some */
+	if (version >= 2 && !strncmp(line, "links ", 6)) {
+		if (parse_u64(line, "links ", &nr) || !nr ||
+		    nr > HSM_OBJLINK_MAX)
+			goto out;
+		for (i = 0; i < nr; i++) {
+			LINE();
+			if (strncmp(line, "link ", 5) ||
+			    unescape_text(line + 5, link, sizeof(m->path)) ||
+			    !link[0])
+				goto out;
+			if (hsm_objmeta_add_link(m, link)) {
+				error = -ENOMEM;
+				goto out;
+			}
+		}
+		LINE();
+	}
 	if (sscanf(line, "extents %" SCNu64 "%n", &nr, &c) != 1 || line[c])
 		goto out;
 	for (i = 0; i < nr; i++) {
@@ -376,6 +407,7 @@ out:
 	if (error)
 		hsm_objmeta_free(m);
 	free(line);
+	free(link);
 	return error;
 }
 
@@ -453,6 +485,26 @@ hsm_objmeta_add_xattr(
 	return 0;
 }
 
+int
+hsm_objmeta_add_link(
+	struct hsm_objmeta	*m,
+	const char		*path)
+{
+	char			**l;
+
+	if (m->nlinks >= HSM_OBJLINK_MAX)
+		return -E2BIG;
+	l = realloc(m->links, (m->nlinks + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	m->links = l;
+	l[m->nlinks] = strdup(path);
+	if (!l[m->nlinks])
+		return -ENOMEM;
+	m->nlinks++;
+	return 0;
+}
+
 HSM_EXPORT void
 hsm_objmeta_free(
 	struct hsm_objmeta	*m)
@@ -470,4 +522,9 @@ hsm_objmeta_free(
 	free(m->xattrs);
 	m->xattrs = NULL;
 	m->nxattrs = 0;
+	for (i = 0; i < m->nlinks; i++)
+		free(m->links[i]);
+	free(m->links);
+	m->links = NULL;
+	m->nlinks = 0;
 }

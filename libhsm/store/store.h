@@ -20,6 +20,7 @@ struct hsm_objxattr {
 	size_t		len;
 };
 #define HSM_OBJXATTR_MAX	4096		/* per object */
+#define HSM_OBJLINK_MAX		4096		/* other names kept */
 #define HSM_OBJXATTR_VALUE_MAX	65536		/* XATTR_SIZE_MAX */
 
 /* What the store keeps beside each object, for disaster recovery. */
@@ -40,6 +41,10 @@ struct hsm_objmeta {
 	uint32_t	atime_nsec, ctime_nsec;
 	struct hsm_objxattr *xattrs;	/* ACLs are system.posix_acl_* */
 	size_t		nxattrs;
+	/* the inode's other names (absolute, like path), as the last
+	 * xfs_hsmscan --refresh-paths found them; none before it */
+	char		**links;
+	size_t		nlinks;
 	struct hsm_datamap map;		/* data segments of the object */
 	unsigned	chunk_shift;	/* granularity of chunk sums */
 	struct hsm_chunksum *sums;	/* chunks holding data, ascending */
@@ -59,6 +64,8 @@ int hsm_objmeta_add_sum(struct hsm_objmeta *m, uint64_t chunk, uint64_t sum);
 /* Add a copy of xattr @name = @value; -E2BIG past the limits above. */
 int hsm_objmeta_add_xattr(struct hsm_objmeta *m, const char *name,
 			  const void *value, size_t len);
+/* Add @path to @m's other names; -E2BIG past HSM_OBJLINK_MAX. */
+int hsm_objmeta_add_link(struct hsm_objmeta *m, const char *path);
 /* Fill the inode fields and xattrs of @m from the open file @fd (whose
  * fstat is @st): 0 or -errno. */
 int hsm_objmeta_read_inode(struct hsm_objmeta *m, int fd,
@@ -100,6 +107,11 @@ struct hsm_store_ops {
 	/* Read an object's metadata (caller calls hsm_objmeta_free). */
 	int (*stat)(struct hsm_store *s, const uint8_t *oid,
 		    struct hsm_objmeta *meta);
+	/* Replace the metadata of committed object @oid by @meta (same
+	 * oid), durably: a crash leaves the old text or the new one.
+	 * -ENOENT if no committed object is there. */
+	int (*replace_meta)(struct hsm_store *s, const uint8_t *oid,
+			    const struct hsm_objmeta *meta);
 	/* Delete object, metadata and any partial upload, durable with
 	 * the next sync; -ENOENT if no committed object was there. */
 	int (*del)(struct hsm_store *s, const uint8_t *oid);

@@ -548,6 +548,58 @@ posix_stat(
 	return 0;
 }
 
+/*
+ * New metadata for a committed object: written in tmp/ and made durable,
+ * renamed over the old text, and the rename made durable.  An object
+ * deleted meanwhile loses the text again (a text without data would be
+ * left for good: the listing goes by data files).
+ */
+static int
+posix_replace_meta(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	const struct hsm_objmeta *meta)
+{
+	struct posix_store	*ps = PS(s);
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			hex[33], tmp[64], sub[3], *text;
+	struct stat		st;
+	size_t			len;
+	int			fd, error;
+
+	hsm_posix_object_names(oid, data, mname);
+	if (fstatat(ps->objfd, data, &st, 0) < 0)
+		return -errno;
+	error = hsm_objmeta_format(meta, &text, &len);
+	if (error)
+		return error;
+	hsm_oid_hex(oid, hex);
+	snprintf(tmp, sizeof(tmp), "%s.meta-new", hex);
+	error = write_file_sync(ps->tmpfd, tmp, text, len);
+	free(text);
+	if (error)
+		return error;
+	if (renameat(ps->tmpfd, tmp, ps->objfd, mname) < 0) {
+		error = -errno;
+		unlinkat(ps->tmpfd, tmp, 0);
+		return error;
+	}
+	if (fstatat(ps->objfd, data, &st, 0) < 0) {
+		error = -errno;
+		unlinkat(ps->objfd, mname, 0);
+		return error;
+	}
+	/* the rename, durable: its directory objects/XX */
+	memcpy(sub, data, 2);
+	sub[2] = '\0';
+	fd = openat(ps->objfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	error = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return error;
+}
+
 /* Remove a partial upload that an interrupted migrate left in tmp/. */
 static void
 remove_partial(
@@ -642,6 +694,7 @@ const struct hsm_store_ops hsm_store_posix_ops = {
 	.put_abort	= posix_put_abort,
 	.get		= posix_get,
 	.stat		= posix_stat,
+	.replace_meta	= posix_replace_meta,
 	.del		= posix_del,
 	.sync		= posix_sync,
 	.prefetch	= posix_prefetch,

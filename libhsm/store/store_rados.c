@@ -625,6 +625,36 @@ rados_store_stat(
 	return 0;
 }
 
+/* New metadata: one operation on the head, which must be there. */
+static int
+rados_replace_meta(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	const struct hsm_objmeta *meta)
+{
+	struct rados_store	*rs = RS(s);
+	rados_write_op_t	op;
+	char			name[NAME_LEN], *text;
+	size_t			len;
+	int			error;
+
+	error = hsm_objmeta_format(meta, &text, &len);
+	if (error)
+		return error;
+	op = rados_create_write_op();
+	if (!op) {
+		free(text);
+		return -ENOMEM;
+	}
+	head_name(oid, name);
+	rados_write_op_assert_exists(op);
+	rados_write_op_setxattr(op, META_XATTR, text, len);
+	error = rados_write_op_operate(op, rs->io, name, NULL, 0);
+	rados_release_write_op(op);
+	free(text);
+	return error;
+}
+
 static int
 rados_del(
 	struct hsm_store	*s,
@@ -703,6 +733,7 @@ HSM_EXPORT const struct hsm_store_ops hsm_store_rados_ops = {
 	.put_abort	= rados_put_abort,
 	.get		= rados_get,
 	.stat		= rados_store_stat,
+	.replace_meta	= rados_replace_meta,
 	.del		= rados_del,
 	.sync		= rados_sync,
 	.prefetch	= NULL,

@@ -860,6 +860,34 @@ s3_stat(
 	return 0;
 }
 
+/* New metadata: a PUT replaces the text whole (it is there, or -ENOENT). */
+static int
+s3_replace_meta(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	const struct hsm_objmeta *meta)
+{
+	struct s3_store		*ss = SS(s);
+	struct body		b;
+	char			key[48], *text;
+	size_t			len;
+	int			error;
+
+	data_key(oid, true, key);
+	memset(&b, 0, sizeof(b));
+	error = status_errno(request(ss, "HEAD", key, NULL, NULL, &b));
+	free(b.got);
+	if (error)
+		return error;
+	error = hsm_objmeta_format(meta, &text, &len);
+	if (error)
+		return error;
+	error = put_bytes(ss, key, NULL, text, len, &b);
+	free(b.got);
+	free(text);
+	return error;
+}
+
 /* The map of @oid's data, kept for the reads that follow. */
 static int
 object_map(
@@ -1126,6 +1154,7 @@ HSM_EXPORT const struct hsm_store_ops hsm_store_s3_ops = {
 	.put_abort	= s3_put_abort,
 	.get		= s3_get,
 	.stat		= s3_stat,
+	.replace_meta	= s3_replace_meta,
 	.del		= s3_del,
 	.sync		= s3_sync,
 	.prefetch	= NULL,

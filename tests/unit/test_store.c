@@ -193,6 +193,8 @@ fill_meta(
 	m->ctime_nsec = 999999999;
 	hsm_objmeta_add_xattr(m, "user.empty", "", 0);
 	hsm_objmeta_add_xattr(m, "user.odd name\n\\", "\0\xff\n", 3);
+	hsm_objmeta_add_link(m, "/mnt/other name\nend");
+	hsm_objmeta_add_link(m, "/mnt/third");
 	m->chunk_shift = shift;
 	for (i = 0; i < o->nw; i++)
 		hsm_datamap_add(&m->map, o->w[i].off, o->w[i].len);
@@ -225,6 +227,11 @@ meta_equal(
 	    a->atime_nsec != b->atime_nsec || a->ctime_sec != b->ctime_sec ||
 	    a->ctime_nsec != b->ctime_nsec || a->nxattrs != b->nxattrs)
 		return false;
+	if (a->nlinks != b->nlinks)
+		return false;
+	for (i = 0; i < a->nlinks; i++)
+		if (strcmp(a->links[i], b->links[i]))
+			return false;
 	for (i = 0; i < a->nxattrs; i++)
 		if (strcmp(a->xattrs[i].name, b->xattrs[i].name) ||
 		    a->xattrs[i].len != b->xattrs[i].len ||
@@ -734,6 +741,11 @@ static const struct {
 	{ "xattr bad hex", "user.odd", "user.odd 0g" },
 	{ "xattr without value", "user.odd", "user.odd" },
 	{ "xattr name bad escape", "user.odd", "user.\\q 00" },
+	{ "links count too big", "links ", "links 3" },
+	{ "links zero", "links ", "links 0" },
+	{ "links over the limit", "links ", "links 4097" },
+	{ "link empty", "link /mnt/third", "link " },
+	{ "link bad escape", "link /mnt/third", "link /mnt/\\q" },
 	{ "no magic", "xfs-hsm-object", NULL },
 	{ "oid ../../etc", "oid ", "oid ../../etc" },
 	{ "oid too short", "oid ", "oid 0123" },
