@@ -443,6 +443,13 @@ audit_run(
 		 NULL);
 }
 
+const struct vec *
+audit_named(
+	const struct audit	*a)
+{
+	return &a->named;
+}
+
 void
 audit_want_paths(
 	struct audit	*a)

@@ -10,7 +10,8 @@
  *  3. scan every allocation group (scan.c), streaming --list lines unless
  *     --paths makes them wait for the names;
  *  4. --repair, then --audit's checks and --gc, through libhsm;
- *  5. with --paths, one walk of the directories for every inode reported;
+ *  5. with --paths or --refresh-paths, one walk of the directories for
+ *     every inode reported or named in the store;
  *  6. the reports, then the summary; the exit status sums what happened.
  */
 #include <errno.h>
@@ -59,6 +60,8 @@ usage(void)
 "                             (seconds, or with s, m, h, d; default 1d)\n"
 "     --retention <duration>  with --gc: keep a deleted file's object this\n"
 "                             long after the deletion (default 0)\n"
+"     --refresh-paths         with --audit: keep every file's names now in\n"
+"                             its objects' metadata (reads directories)\n"
 "     --resume                checkpoint the scan; continue an interrupted\n"
 "                             one\n"
 "     --time-limit <duration> with --resume: stop after this long\n"
@@ -103,6 +106,7 @@ enum {
 	OPT_UPGRADE,
 	OPT_PROBE_ALL,
 	OPT_RETENTION,
+	OPT_REFRESH_PATHS,
 };
 
 static void
@@ -124,6 +128,8 @@ parse_options(
 		{ "grace",		required_argument, NULL, OPT_GRACE },
 		{ "retention",		required_argument, NULL,
 		  OPT_RETENTION },
+		{ "refresh-paths",	no_argument,	   NULL,
+		  OPT_REFRESH_PATHS },
 		{ "resume",		no_argument,	   NULL, OPT_RESUME },
 		{ "time-limit",		required_argument, NULL,
 		  OPT_TIME_LIMIT },
@@ -182,6 +188,9 @@ parse_options(
 			break;
 		case OPT_GC:
 			o->gc = o->audit = true;
+			break;
+		case OPT_REFRESH_PATHS:
+			o->refresh_paths = o->audit = true;
 			break;
 		case OPT_GRACE:
 			if (parse_duration(optarg, &o->grace))
@@ -351,6 +360,7 @@ main(
 	struct scan_result	res;
 	struct repair_totals	rep;
 	struct upgrade_totals	up;
+	struct refresh_totals	ref;
 	struct audit		*audit = NULL;
 	const uint64_t		*c;
 	int64_t			started;
@@ -411,8 +421,15 @@ main(
 		upgrade_run(fs, &res, &up);
 	if (audit)
 		audit_run(audit, fs, &res);
+	/* one walk of the directories names what both want */
+	if (o.refresh_paths && res.complete)
+		refresh_want(audit_named(audit));
 	if (o.paths)
 		resolve_and_list(fs, &res, audit);
+	else if (o.refresh_paths && res.complete)
+		paths_resolve(hsm_fs_mountpoint(fs));
+	if (o.refresh_paths && res.complete)
+		refresh_run(fs, audit_named(audit), &ref);
 	output_list_end();
 	output_problems(&res);
 	if (c[C_BAD] || c[C_ERRORS])
@@ -436,6 +453,13 @@ main(
 	}
 	if (audit)
 		audit_report(audit);
+	if (o.refresh_paths && res.complete) {
+		if (o.json)
+			output_json_section("refresh_paths",
+					    refresh_json(&ref));
+		else
+			refresh_report(&ref);
+	}
 	if (!res.complete && !res.failed)
 		fprintf(stderr, "%s: the scan stopped before its end: run "
 			"'%s --resume %s' to continue it\n", PROGNAME,

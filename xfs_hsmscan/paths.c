@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * paths.c - names for inodes found by bulkstat (--paths).
+ * paths.c - names for inodes found by bulkstat (--paths, --refresh-paths).
  *
  * An inode does not know its name (this XFS has no parent pointers), so
  * the names come from a walk of the directory tree that reads directories
  * only: readdir gives each entry's inode number and type, so no file inode
- * is read, and the walk stops as soon as every wanted inode has a name.
- * It stays on the scanned filesystem and never follows symlinks.  A file
- * with several links gets the first name met; one with none (unlinked
+ * is read, and the walk stops as soon as every wanted inode has the names
+ * it wants: its first name met for --paths, as many names as it had links
+ * when bulkstat saw it for --refresh-paths.  It stays on the scanned
+ * filesystem and never follows symlinks.  A file with no name (unlinked
  * but open, O_TMPFILE) gets none.
  */
 #include <dirent.h>
@@ -20,11 +21,17 @@
 #include <sys/stat.h>
 #include "xfs_hsmscan.h"
 
+/* A wanted inode: how many names it wants, and those found. */
+struct wanted_ino {
+	uint64_t	ino;		/* first: sorted with cmp_u64 */
+	uint32_t	want;
+	struct vec	names;		/* char * */
+};
+
 struct walk {
-	const uint64_t	*inos;
-	const char	**names;
+	struct wanted_ino *inos;
 	size_t		n;
-	size_t		left;		/* wanted inodes without a name */
+	size_t		left;		/* wanted inodes short of names */
 	dev_t		dev;
 	struct vec	stack;		/* char *: directories to read */
 };
@@ -35,9 +42,34 @@ wanted(
 	const struct walk	*w,
 	uint64_t		ino)
 {
-	size_t			i = lower_bound_u64(w->inos, w->n, ino);
+	size_t			lo = 0, hi = w->n, mid;
 
-	return i < w->n && w->inos[i] == ino ? (ssize_t)i : -1;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (w->inos[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->n && w->inos[lo].ino == ino ? (ssize_t)lo : -1;
+}
+
+/* @path (taken) is a name of wanted inode @i. */
+static void
+found(
+	struct walk		*w,
+	ssize_t			i,
+	char			*path)
+{
+	struct wanted_ino	*wi = &w->inos[i];
+
+	if (wi->names.nr >= wi->want) {
+		free(path);
+		return;
+	}
+	*(char **)vec_push(&wi->names) = path;
+	if (wi->names.nr == wi->want)
+		w->left--;
 }
 
 static char *
@@ -88,59 +120,78 @@ read_dir(
 			    AT_SYMLINK_NOFOLLOW) == 0)
 			dir = S_ISDIR(st.st_mode);
 		i = wanted(w, de->d_ino);
-		if (i >= 0 && !w->names[i]) {
-			w->names[i] = join(path, de->d_name);
-			w->left--;
-		}
+		if (i >= 0)
+			found(w, i, join(path, de->d_name));
 		if (dir)
 			*(char **)vec_push(&w->stack) = join(path, de->d_name);
 	}
 	closedir(d);
 }
 
-/* The wanted inodes and, once resolved, their names (same order). */
-static struct vec	want = { .size = sizeof(uint64_t) };
-static const char	**names;
+/* The wanted inodes, then sorted, unique, and with their names. */
+static struct vec	want = { .size = sizeof(struct wanted_ino) };
+static bool		resolved;
+
+static void
+want_names(
+	uint64_t		ino,
+	uint32_t		n)
+{
+	struct wanted_ino	*wi = vec_push(&want);
+
+	memset(wi, 0, sizeof(*wi));
+	wi->ino = ino;
+	wi->want = n ? n : 1;
+	vec_init(&wi->names, sizeof(char *));
+}
 
 void
 paths_want(
 	uint64_t	ino)
 {
-	*(uint64_t *)vec_push(&want) = ino;
+	want_names(ino, 1);
+}
+
+void
+paths_want_all(
+	uint64_t	ino,
+	uint32_t	nlink)
+{
+	want_names(ino, nlink);
 }
 
 void
 paths_resolve(
-	const char	*mnt)
+	const char		*mnt)
 {
-	struct walk	w;
-	struct stat	st;
-	uint64_t	*inos = want.items;
-	size_t		i, n = 0;
-	ssize_t		r;
-	char		*dir;
+	struct wanted_ino	*inos = want.items;
+	struct walk		w;
+	struct stat		st;
+	size_t			i, n = 0;
+	ssize_t			r;
+	char			*dir;
 
-	/* sorted and unique, for the lookups */
+	/* sorted and unique (wanting the most names asked), for lookups */
 	qsort(want.items, want.nr, want.size, cmp_u64);
-	for (i = 0; i < want.nr; i++)
-		if (!n || inos[i] != inos[n - 1])
-			inos[n++] = inos[i];
+	for (i = 0; i < want.nr; i++) {
+		if (n && inos[i].ino == inos[n - 1].ino) {
+			if (inos[i].want > inos[n - 1].want)
+				inos[n - 1].want = inos[i].want;
+			continue;
+		}
+		inos[n++] = inos[i];
+	}
 	want.nr = n;
-	names = calloc(n ? n : 1, sizeof(*names));
-	if (!names)
-		nomem();
+	resolved = true;
 	if (!n || stat(mnt, &st) < 0)
 		return;
 	memset(&w, 0, sizeof(w));
 	w.inos = inos;
-	w.names = names;
 	w.n = w.left = n;
 	w.dev = st.st_dev;
 	r = wanted(&w, st.st_ino);
-	if (r >= 0) {
-		names[r] = strdup(mnt);
-		w.left--;
-	}
+	if (r >= 0)
+		found(&w, r, strdup(mnt));
 	vec_init(&w.stack, sizeof(char *));
 	*(char **)vec_push(&w.stack) = strdup(mnt);
 	while (w.stack.nr) {
@@ -149,31 +200,49 @@ paths_resolve(
 			read_dir(&w, dir);
 		free(dir);
 	}
+	while (w.stack.nr)
+		free(*VEC_AT(&w.stack, char *, --w.stack.nr));
 	vec_free(&w.stack);
+}
+
+size_t
+paths_lookup_all(
+	uint64_t		ino,
+	char			***names)
+{
+	struct walk		w = { .inos = want.items, .n = want.nr };
+	ssize_t			i;
+
+	*names = NULL;
+	if (!resolved)
+		return 0;
+	i = wanted(&w, ino);
+	if (i < 0)
+		return 0;
+	*names = w.inos[i].names.items;
+	return w.inos[i].names.nr;
 }
 
 const char *
 paths_lookup(
 	uint64_t	ino)
 {
-	struct walk	w = { .inos = want.items, .n = want.nr };
-	ssize_t		i;
+	char		**names;
 
-	if (!names)
-		return NULL;
-	i = wanted(&w, ino);
-	return i >= 0 ? names[i] : NULL;
+	return paths_lookup_all(ino, &names) ? names[0] : NULL;
 }
 
 void
 paths_free(void)
 {
-	size_t		i;
+	struct wanted_ino *inos = want.items;
+	size_t		i, k;
 
-	if (names)
-		for (i = 0; i < want.nr; i++)
-			free((char *)names[i]);
-	free(names);
-	names = NULL;
+	for (i = 0; i < want.nr; i++) {
+		for (k = 0; k < inos[i].names.nr; k++)
+			free(*VEC_AT(&inos[i].names, char *, k));
+		vec_free(&inos[i].names);
+	}
 	vec_free(&want);
+	resolved = false;
 }

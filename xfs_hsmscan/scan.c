@@ -209,6 +209,7 @@ account_record(
 		n->state = r->copy[k].state;
 		n->ino = e->in.ino;
 		n->gen = e->in.gen;
+		n->nlink = e->in.nlink;
 		n->flags = r->flags;
 		n->pending = r->pending;
 		n->size = r->size;

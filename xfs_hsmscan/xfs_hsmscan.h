@@ -41,6 +41,7 @@ struct options {
 	bool		audit;
 	bool		verify;
 	bool		gc;
+	bool		refresh_paths;	/* with audit */
 	bool		resume;
 	bool		quick;
 	bool		verbose;
@@ -134,6 +135,7 @@ struct named {
 	uint8_t		state;		/* enum hsm_copy_state */
 	uint64_t	ino;
 	uint32_t	gen;
+	uint32_t	nlink;		/* as bulkstat saw it */
 	uint32_t	flags;
 	uint8_t		pending;
 	uint64_t	size;		/* of the copy, per the record */
@@ -250,8 +252,12 @@ int scan_run(struct hsm_fs *fs, const struct hsm_fs_geom *geom,
 
 /* paths.c: names for the inodes a run reports (--paths) */
 void paths_want(uint64_t ino);
+/* every name of @ino, up to @nlink of them (--refresh-paths) */
+void paths_want_all(uint64_t ino, uint32_t nlink);
 void paths_resolve(const char *mnt);
 const char *paths_lookup(uint64_t ino);	/* NULL: none (or no --paths) */
+/* the names of @ino found, in the order met; 0: none */
+size_t paths_lookup_all(uint64_t ino, char ***names);
 void paths_free(void);
 
 /* output.c */
@@ -297,6 +303,23 @@ void upgrade_run(struct hsm_fs *fs, struct scan_result *res,
 void upgrade_report(const struct upgrade_totals *tot);
 struct json_object *upgrade_json(const struct upgrade_totals *tot);
 
+/* refresh.c: --refresh-paths */
+struct refresh_totals {
+	unsigned long	checked;	/* objects */
+	unsigned long	rewritten;
+	unsigned long	current;
+	unsigned long	nameless;	/* of a file with no name found */
+	unsigned long	failed;
+};
+/* Every name of every file with an object (@named: struct named, from
+ * audit_named()), for paths_resolve(). */
+void refresh_want(const struct vec *named);
+/* After paths_resolve(): rewrite the names kept where they differ. */
+void refresh_run(struct hsm_fs *fs, const struct vec *named,
+		 struct refresh_totals *tot);
+void refresh_report(const struct refresh_totals *tot);
+struct json_object *refresh_json(const struct refresh_totals *tot);
+
 /* audit.c */
 struct audit;
 /* List the store, before the scan.  0, or the exit bit (reported). */
@@ -304,6 +327,8 @@ int audit_begin(struct hsm_fs *fs, struct audit **ap);
 /* Check the scan's records against the listing, flag lost files, and
  * with --gc remove orphans; the results wait for the report. */
 void audit_run(struct audit *a, struct hsm_fs *fs, struct scan_result *res);
+/* The objects records name (struct named), taken by audit_run(). */
+const struct vec *audit_named(const struct audit *a);
 /* Ask for the names of the files the report will mention (--paths). */
 void audit_want_paths(struct audit *a);
 void audit_report(struct audit *a);

@@ -15,6 +15,8 @@
  *                       deleted and written again under the same id with
  *                       the same metadata, so its checksums no longer match
  *   cat OID             OID's data on stdout (its size, holes as zeros)
+ *   names OID           the names its metadata keeps: "path P", then
+ *                       "link L" for each other one
  *
  * STORE_ID is a store id of the filesystem (xfs_hsm store list); the
  * default is the primary.  Errors print "storeobj: SUBJECT: reason" and
@@ -207,6 +209,26 @@ obj_rm(
 		die("cannot delete: %s", obj_strerror(error));
 }
 
+/* names: the path and links the metadata keeps. */
+static void
+obj_names(
+	struct hsm_store	*s,
+	const uint8_t		*oid)
+{
+	struct hsm_objmeta	meta;
+	size_t			i;
+	int			error;
+
+	memset(&meta, 0, sizeof(meta));
+	error = s->ops->stat(s, oid, &meta);
+	if (error)
+		die("%s", obj_strerror(error));
+	printf("path %s\n", meta.path);
+	for (i = 0; i < meta.nlinks; i++)
+		printf("link %s\n", meta.links[i]);
+	hsm_objmeta_free(&meta);
+}
+
 /* cat: [0, size) in pieces; a store reads holes as zeros. */
 static void
 obj_cat(
@@ -334,7 +356,7 @@ verb_args(
 		int		args;
 	} verbs[] = {
 		{ "ls", 0 }, { "has", 1 }, { "rm", 1 }, { "cat", 1 },
-		{ "corrupt", 2 },
+		{ "names", 1 }, { "corrupt", 2 },
 	};
 	size_t		i;
 
@@ -390,6 +412,8 @@ main(
 		obj_rm(s, oid);
 	else if (!strcmp(verb, "cat"))
 		obj_cat(s, oid);
+	else if (!strcmp(verb, "names"))
+		obj_names(s, oid);
 	else
 		obj_corrupt(s, oid, flip);
 
