@@ -49,6 +49,7 @@ static const char *const what_names[] = {
 	[HSM_IMPORT_OUTSIDE] = "outside",
 	[HSM_IMPORT_FAILED] = "failed",
 	[HSM_IMPORT_UNREADABLE] = "unreadable",
+	[HSM_IMPORT_LINKED] = "linked",
 };
 
 struct run {
@@ -111,6 +112,11 @@ one_result(
 		if (verbose > 1)
 			printf("present %s\n", shown);
 		break;
+	case HSM_IMPORT_LINKED:
+		if (verbose)
+			printf("%s %s\n", run->dry_run ? "would link" :
+			       "linked", shown);
+		break;
 	case HSM_IMPORT_CONFLICT:
 		fprintf(stderr, "%s: import: '%s' exists and is not its "
 			"stub: left alone\n", PROGNAME, shown);
@@ -147,6 +153,7 @@ print_counts(
 
 	printf("objects read:    %" PRIu64 "\n"
 	       "%-16s %" PRIu64 " (%s)\n"
+	       "hard links:      %" PRIu64 "\n"
 	       "without a path:  %" PRIu64 "\n"
 	       "made before:     %" PRIu64 "\n"
 	       "conflicts:       %" PRIu64 "\n"
@@ -155,7 +162,8 @@ print_counts(
 	       "unreadable:      %" PRIu64 "\n"
 	       "failed:          %" PRIu64 "\n", st->objects,
 	       dry_run ? "would create:" : "stubs made:", st->created,
-	       human(st->bytes, sz, sizeof(sz)), st->nameless, st->present,
+	       human(st->bytes, sz, sizeof(sz)), st->links, st->nameless,
+	       st->present,
 	       st->conflicts, st->older, st->skipped, st->unreadable,
 	       st->failed);
 }
@@ -173,6 +181,7 @@ counts_json(
 			json_object_new_uint64(st->conflicts));
 	json_object_object_add(o, "older", json_object_new_uint64(st->older));
 	json_object_object_add(o, "outside", json_object_new_uint64(st->skipped));
+	json_object_object_add(o, "links", json_object_new_uint64(st->links));
 	json_object_object_add(o, "nameless",
 			json_object_new_uint64(st->nameless));
 	json_object_object_add(o, "unreadable",

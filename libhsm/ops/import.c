@@ -43,6 +43,8 @@ struct found {
 	int64_t		mtime_sec;
 	uint32_t	mtime_nsec;
 	struct found_inode *inode;	/* NULL: v1 metadata, no inode */
+	char		**links;	/* its other names, if known */
+	size_t		nlinks;
 	bool		unreadable;	/* its metadata does not parse */
 };
 
@@ -62,6 +64,9 @@ found_free(
 	size_t			i;
 
 	free(f->path);
+	for (i = 0; i < f->nlinks; i++)
+		free(f->links[i]);
+	free(f->links);
 	for (i = 0; f->inode && i < f->inode->nxattrs; i++) {
 		free(f->inode->xattrs[i].name);
 		free(f->inode->xattrs[i].value);
@@ -88,6 +93,10 @@ found_take(
 	f->checksum = m->checksum;
 	f->mtime_sec = m->mtime_sec;
 	f->mtime_nsec = m->mtime_nsec;
+	f->links = m->links;
+	f->nlinks = m->nlinks;
+	m->links = NULL;
+	m->nlinks = 0;
 	if (m->has_inode) {
 		/* the inode fields, and the xattrs moved over */
 		f->inode = calloc(1, sizeof(*f->inode));
@@ -478,6 +487,78 @@ made_before(
 	return rc == 0 && hsm_record_names(&rec, f->oid);
 }
 
+/*
+ * The other names of the stub at @path: hard links to it, where nothing
+ * else is (a link there already, to this stub, was made by an earlier
+ * run).  Each one made or refused is reported.
+ */
+static void
+import_links(
+	struct import		*im,
+	const struct found	*f,
+	const char		*path,
+	hsm_import_fn		fn,
+	void			*arg,
+	struct hsm_import_stats	*st)
+{
+	struct hsm_import_result r = { .size = f->size, .copies = 1 };
+	struct stat		a, b;
+	size_t			i;
+	char			*t;
+
+	memcpy(r.oid, f->oid, HSM_OID_LEN);
+	for (i = 0; i < f->nlinks; i++) {
+		t = target_path(im, f->links[i]);
+		r.path = f->links[i];
+		r.target = t;
+		r.error = 0;
+		r.detail = NULL;
+		if (!t) {
+			r.what = HSM_IMPORT_OUTSIDE;
+		} else if (im->o->dry_run) {
+			r.what = lstat(t, &b) ? HSM_IMPORT_LINKED :
+				 HSM_IMPORT_PRESENT;
+		} else {
+			r.error = make_parents(im, t, strlen(im->fs->mnt));
+			if (!r.error && link(path, t) < 0)
+				r.error = -errno;
+			if (!r.error)
+				r.what = HSM_IMPORT_LINKED;
+			else if (r.error == -EEXIST && !lstat(path, &a) &&
+				 !lstat(t, &b) && a.st_ino == b.st_ino)
+				r.what = HSM_IMPORT_PRESENT;
+			else if (r.error == -EEXIST)
+				r.what = HSM_IMPORT_CONFLICT;
+			else
+				r.what = HSM_IMPORT_FAILED;
+			if (r.what == HSM_IMPORT_FAILED)
+				r.detail = "hard link";
+			else
+				r.error = 0;
+		}
+		switch (r.what) {
+		case HSM_IMPORT_LINKED:
+			st->links++;
+			break;
+		case HSM_IMPORT_CONFLICT:
+			st->conflicts++;
+			break;
+		case HSM_IMPORT_FAILED:
+			st->failed++;
+			break;
+		case HSM_IMPORT_OUTSIDE:
+			st->skipped++;
+			break;
+		default:
+			break;
+		}
+		/* one made by an earlier run is not news */
+		if (r.what != HSM_IMPORT_PRESENT)
+			fn(arg, &r);
+		free(t);
+	}
+}
+
 static void
 import_one(
 	struct import		*im,
@@ -549,6 +630,9 @@ import_one(
 		break;
 	}
 	fn(arg, &r);
+	if (!r.nameless && (r.what == HSM_IMPORT_CREATED ||
+			    r.what == HSM_IMPORT_PRESENT))
+		import_links(im, f, path, fn, arg, st);
 	free(path);
 }
 

@@ -7,10 +7,13 @@
 # import makes a released stub for every file: a dry run first (nothing
 # made), then the import, then again (all made before: an interrupted
 # import resumes).  Through the daemon every file reads back byte for byte
-# with its mode, owner, mtime, xattrs and ACL.  A file in the way is a
-# conflict, left alone; a path not under --old-mount is not imported.
+# with its mode, owner, mtime, xattrs and ACL.  Renames and hard links
+# made after the migrate come back too, once xfs_hsmscan --refresh-paths
+# has kept the names in the objects.  A file in the way is a conflict,
+# left alone; a path not under --old-mount is not imported.
 
 . "$(dirname "$0")/../common/preamble"
+. "$(dirname "$0")/../common/scanrc"
 
 _require_scratch
 _require_xfs_hsmd
@@ -58,12 +61,35 @@ for d, dirs, files in sorted(os.walk(top)):
                    if not n.startswith("trusted."))
         h = hashlib.sha256(open(p, "rb").read()).hexdigest()[:16]
         print(repr(os.path.relpath(p, top)), st.st_size, oct(st.st_mode),
-              st.st_uid, st.st_gid, st.st_mtime_ns, h, x)
+              st.st_uid, st.st_gid, st.st_mtime_ns, st.st_nlink, h, x)
+# the hard-link groups: the names of each inode with several
+groups = {}
+for d, dirs, files in os.walk(top):
+    for f in files:
+        p = os.path.join(d, f)
+        groups.setdefault(os.lstat(p).st_ino, []).append(
+            os.path.relpath(p, top))
+for g in sorted(sorted(g) for g in groups.values() if len(g) > 1):
+    print("linked:", g)
 PY
 }
-_manifest > $tmp.before
-echo "files: $(wc -l < $tmp.before)"
 "$XFS_HSM" migrate --copies 2 -r $M >> $seqres.full 2>&1 || _fail "migrate"
+echo "== renamed and linked after the migrate, names refreshed"
+mv "$M/a/b c" "$M/a/bc2"
+mkdir $M/links
+ln "$M/a/bc2/big" $M/links/big2
+ln $M/a/small $M/links/s2
+ln $M/a/small "$M/a/deep/s3"
+"$XFS_HSMSCAN" --refresh-paths $M > $tmp.out 2>&1
+echo "exit=$?"
+grep "^paths:" $tmp.out
+"$XFS_HSMSCAN" --refresh-paths $M 2>&1 | grep "^paths:"
+# released: read through the daemon
+_start_daemon --timeout 60
+_manifest > $tmp.before
+_stop_daemon
+echo "files: $(grep -vc '^linked' $tmp.before)"
+grep '^linked' $tmp.before
 
 echo "== the filesystem lost, made again with its UUID"
 uuid=$(xfs_admin -u $TEST_DIR/mnt.img | awk '{ print $3 }')
@@ -82,7 +108,7 @@ grep -E "^(objects read|would create|failed):" $tmp.out | sed 's/ ([^)]*)//'
 echo "== import"
 "$XFS_HSM" import $M > $tmp.out 2>&1
 echo "exit=$?"
-grep -E "^(objects read|stubs made|made before|conflicts|failed):" $tmp.out |
+grep -E "^(objects read|stubs made|hard links|made before|conflicts|failed):" $tmp.out |
 	sed 's/ ([^)]*)//'
 "$XFS_HSM" status -r --json $M 2> /dev/null | python3 -c '
 import collections, json, sys
