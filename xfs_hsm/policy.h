@@ -6,8 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <hsm.h>
+#include "configfile.h"
 
-#define POLICY_CONFIG	"/etc/xfs-hsm/xfs_hsm.conf"
+#define POLICY_CONFIG	HSM_CONFIG_FILE
 #define POLICY_IDS_MAX	64
 
 /* A watermark: a percentage of the filesystem, or used bytes. */

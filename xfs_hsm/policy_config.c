@@ -12,6 +12,7 @@
  *   check_interval = 10m
  *   copies = 2               stores each migrate writes a copy to
  *   exclude_uids = 0,33      exclude_gids = ...   exclude_projects = ...
+ *   orphan_grace = 1d        deleted_retention = 30d   (xfs_hsmscan --gc)
  *
  *   [/srv/data]              the same keys, over [space], for one mount
  *
@@ -144,6 +145,8 @@ policy_set(
 	const char		*key,
 	const char		*value)
 {
+	uint64_t		gc_duration;
+
 	if (!strcmp(key, "high_watermark"))
 		return parse_watermark(value, &p->high);
 	if (!strcmp(key, "low_watermark"))
@@ -170,6 +173,10 @@ policy_set(
 		       !p->check_interval ? -EINVAL : 0;
 	if (!strcmp(key, "copies"))
 		return parse_uint(value, 1, HSM_COPIES_MAX, &p->copies);
+	/* xfs_hsmscan --gc's (xfs_hsmscan/gcconfig.c), checked here too */
+	if (!strcmp(key, "orphan_grace") ||
+	    !strcmp(key, "deleted_retention"))
+		return parse_duration(value, &gc_duration);
 	if (!strcmp(key, "exclude_uids"))
 		return parse_ids(value, p->excl_uid, &p->n_uid);
 	if (!strcmp(key, "exclude_gids"))

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "xfs_hsmscan.h"
 #include "closestream.h"
+#include "configfile.h"
 
 #ifndef HSM_STATEDIR
 #define HSM_STATEDIR	"/var/lib/xfs-hsm"
@@ -57,9 +58,13 @@ usage(void)
 "     --verify                with --audit: read and check every copy\n"
 "     --gc                    with --audit: remove orphan objects\n"
 "     --grace <duration>      with --gc: keep orphans younger than this\n"
-"                             (seconds, or with s, m, h, d; default 1d)\n"
+"                             (seconds, or with s, m, h, d; default:\n"
+"                             orphan_grace in the config, else 1d)\n"
 "     --retention <duration>  with --gc: keep a deleted file's object this\n"
-"                             long after the deletion (default 0)\n"
+"                             long after the deletion (default:\n"
+"                             deleted_retention in the config, else 0)\n"
+"     --config <file>         with --gc: the config file to read (default\n"
+"                             %s)\n"
 "     --refresh-paths         with --audit: keep every file's names now in\n"
 "                             its objects' metadata (reads directories)\n"
 "     --resume                checkpoint the scan; continue an interrupted\n"
@@ -72,7 +77,8 @@ usage(void)
 " -v, --verbose               how the scan chose the inodes it read; with\n"
 "                             a listing, the summary too, on stderr\n"
 " -h, --help                  display this help\n"
-" -V, --version               display version\n", HSM_STATEDIR);
+" -V, --version               display version\n", HSM_CONFIG_FILE,
+	       HSM_STATEDIR);
 	printf("\nExit status: the sum of 1 (problems left), 2 (problems "
 	       "repaired), 4 (operational\nerror), 8 (usage error); 0 when "
 	       "all is well.  See xfs_hsmscan(8).\n");
@@ -107,6 +113,7 @@ enum {
 	OPT_PROBE_ALL,
 	OPT_RETENTION,
 	OPT_REFRESH_PATHS,
+	OPT_CONFIG,
 };
 
 static void
@@ -130,6 +137,7 @@ parse_options(
 		  OPT_RETENTION },
 		{ "refresh-paths",	no_argument,	   NULL,
 		  OPT_REFRESH_PATHS },
+		{ "config",		required_argument, NULL, OPT_CONFIG },
 		{ "resume",		no_argument,	   NULL, OPT_RESUME },
 		{ "time-limit",		required_argument, NULL,
 		  OPT_TIME_LIMIT },
@@ -144,7 +152,6 @@ parse_options(
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool			grace_set = false, retention_set = false;
 	long			cpus;
 	int			c;
 
@@ -189,18 +196,21 @@ parse_options(
 		case OPT_GC:
 			o->gc = o->audit = true;
 			break;
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
 		case OPT_REFRESH_PATHS:
 			o->refresh_paths = o->audit = true;
 			break;
 		case OPT_GRACE:
 			if (parse_duration(optarg, &o->grace))
 				bad_value("--grace", optarg);
-			grace_set = true;
+			o->grace_set = true;
 			break;
 		case OPT_RETENTION:
 			if (parse_duration(optarg, &o->retention))
 				bad_value("--retention", optarg);
-			retention_set = true;
+			o->retention_set = true;
 			break;
 		case OPT_RESUME:
 			o->resume = true;
@@ -248,10 +258,12 @@ parse_options(
 	}
 	o->mount = argv[optind];
 
-	if (grace_set && !o->gc)
+	if (o->grace_set && !o->gc)
 		conflict("--grace goes with --gc");
-	if (retention_set && !o->gc)
+	if (o->retention_set && !o->gc)
 		conflict("--retention goes with --gc");
+	if (o->config && !o->gc)
+		conflict("--config goes with --gc");
 	if (o->time_limit >= 0 && !o->resume)
 		conflict("--time-limit goes with --resume (a stopped scan "
 			 "continues from its checkpoint)");
@@ -389,6 +401,19 @@ main(
 				strerror(-error));
 			return HSM_EX_OPERATIONAL;
 		}
+	}
+	if (o.gc) {
+		int64_t grace = o.grace, retention = o.retention;
+
+		if (gc_config_read(o.config ? o.config : HSM_CONFIG_FILE,
+				   o.config != NULL, hsm_fs_mountpoint(fs),
+				   &grace, &retention))
+			return HSM_EX_OPERATIONAL;
+		/* the command line wins over the file */
+		if (!o.grace_set)
+			o.grace = grace;
+		if (!o.retention_set)
+			o.retention = retention;
 	}
 	if (o.audit) {
 		error = audit_begin(fs, &audit);

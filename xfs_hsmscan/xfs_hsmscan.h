@@ -55,6 +55,9 @@ struct options {
 	uint32_t	changed_nsec;
 	int64_t		grace;		/* seconds */
 	int64_t		retention;	/* of a deleted file's object */
+	bool		grace_set, retention_set;	/* on the command
+							 * line */
+	const char	*config;	/* --config, or NULL */
 	int64_t		time_limit;	/* seconds, -1: none */
 	const char	*state_dir;
 	bool		progress;	/* stderr is a terminal */
@@ -302,6 +305,13 @@ void upgrade_run(struct hsm_fs *fs, struct scan_result *res,
 		 struct upgrade_totals *tot);
 void upgrade_report(const struct upgrade_totals *tot);
 struct json_object *upgrade_json(const struct upgrade_totals *tot);
+
+/* gcconfig.c: orphan_grace and deleted_retention from @file ([space],
+ * then [@mnt] over it) into *@grace and *@retention, left as they are
+ * where not given.  0, or -1 (reported).  No file is fine unless
+ * @must_exist. */
+int gc_config_read(const char *file, bool must_exist, const char *mnt,
+		   int64_t *grace, int64_t *retention);
 
 /* refresh.c: --refresh-paths */
 struct refresh_totals {

@@ -66,7 +66,15 @@ three_left=$(_objects)
 echo "gc with retention exit=$?"
 grep -E "^deleted" $tmp.gc | sed -E 's/ [0-9a-f]{32} / OID /' | sort | _filter_scratch
 echo "objects kept: $(( $(_objects) == three_left ))"
-"$XFS_HSMSCAN" --gc --grace 0 $M > $tmp.gc 2>&1
+# the same from the config: [space] keeps them, the mount's section wins
+printf '[space]\ndeleted_retention = 1d\norphan_grace = 0\n' > $tmp.conf
+"$XFS_HSMSCAN" --gc --config $tmp.conf $M > $tmp.gc 2>&1
+echo "gc, deleted_retention = 1d: exit=$? kept=$(grep -c 'kept, deleted within the retention' $tmp.gc)"
+printf 'deleted_retention = 1x\n' >> $tmp.conf
+"$XFS_HSMSCAN" --gc --config $tmp.conf $M 2>&1 | sed "s|$tmp.conf|CONF|"
+echo "bad value exit=${PIPESTATUS[0]}"
+printf '[space]\ndeleted_retention = 1d\n[%s]\ndeleted_retention = 0\n' $M > $tmp.conf
+"$XFS_HSMSCAN" --gc --grace 0 --config $tmp.conf $M > $tmp.gc 2>&1
 echo "gc exit=$?"
 grep -cE "^deleted .*: removed" $tmp.gc | sed 's/^/removed: /'
 echo "objects left: $(_objects)"
