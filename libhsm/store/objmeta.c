@@ -121,17 +121,19 @@ hsm_objmeta_format(
 		return -ENOMEM;
 	}
 	hsm_oid_hex(m->oid, oid);
-	fprintf(f, "xfs-hsm-object 2\noid %s\nfs_uuid %s\nino %" PRIu64
+	/* a v1 text read back stays v1: no inode it never knew */
+	fprintf(f, "xfs-hsm-object %d\noid %s\nfs_uuid %s\nino %" PRIu64
 		"\ngen %" PRIu32 "\nsize %" PRIu64 "\nmtime %" PRId64 " %" PRIu32
 		"\nchecksum %016" PRIx64 "\npath %s\n",
-		oid, m->fs_uuid, m->ino, m->gen, m->size, m->mtime_sec,
-		m->mtime_nsec, m->checksum, esc);
-	fprintf(f, "inode %o %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32
-		"\natime %" PRId64 " %" PRIu32 "\nctime %" PRId64 " %" PRIu32
-		"\nxattrs %zu\n", m->mode, m->uid, m->gid, m->nlink, m->projid,
-		m->atime_sec, m->atime_nsec, m->ctime_sec, m->ctime_nsec,
-		m->nxattrs);
-	for (i = 0; i < m->nxattrs && !error; i++)
+		m->has_inode ? 2 : 1, oid, m->fs_uuid, m->ino, m->gen, m->size,
+		m->mtime_sec, m->mtime_nsec, m->checksum, esc);
+	if (m->has_inode)
+		fprintf(f, "inode %o %" PRIu32 " %" PRIu32 " %" PRIu32 " %"
+			PRIu32 "\natime %" PRId64 " %" PRIu32 "\nctime %" PRId64
+			" %" PRIu32 "\nxattrs %zu\n", m->mode, m->uid, m->gid,
+			m->nlink, m->projid, m->atime_sec, m->atime_nsec,
+			m->ctime_sec, m->ctime_nsec, m->nxattrs);
+	for (i = 0; m->has_inode && i < m->nxattrs && !error; i++)
 		error = format_xattr(f, &m->xattrs[i], esc);
 	if (m->nlinks)
 		fprintf(f, "links %zu\n", m->nlinks);
@@ -345,7 +347,7 @@ hsm_objmeta_parse(
 	}
 	LINE();
 	/* the other names, when --refresh-paths has found some */
-	if (version >= 2 && !strncmp(line, "links ", 6)) {
+	if (!strncmp(line, "links ", 6)) {
 		if (parse_u64(line, "links ", &nr) || !nr ||
 		    nr > HSM_OBJLINK_MAX)
 			goto out;

@@ -613,6 +613,8 @@ remove_partial(
 	unlinkat(ps->tmpfd, name, 0);
 	snprintf(name, sizeof(name), "%s.meta", hex);
 	unlinkat(ps->tmpfd, name, 0);
+	snprintf(name, sizeof(name), "%s.meta-new", hex);
+	unlinkat(ps->tmpfd, name, 0);	/* a replace_meta cut short */
 }
 
 /* Delete an object and any partial upload of it; not durable until

@@ -820,8 +820,8 @@ test_objmeta(void)
 {
 	struct hsm_objmeta	m, back;
 	struct obj		o;
-	char			*text, *bad;
-	size_t			len, i, j;
+	char			*text, *bad, *again;
+	size_t			len, alen, i, j;
 	int			rc;
 
 	for (i = 0; i < ARRAY_SIZE(metas); i++) {
@@ -876,7 +876,7 @@ test_objmeta(void)
 	rc = hsm_objmeta_format(&m, &text, &len);
 	hsm_objmeta_free(&m);
 	if (rc) {
-		skip(ARRAY_SIZE(mal) + 6, "format failed (%d)", rc);
+		skip(ARRAY_SIZE(mal) + 7, "format failed (%d)", rc);
 		return;
 	}
 	rc = hsm_objmeta_parse(text, len, &back);
@@ -911,11 +911,30 @@ test_objmeta(void)
 		ok(rc == 0 && !back.has_inode && !back.nxattrs &&
 		   back.size == mal_base.size,
 		   "objmeta version 1: parsed, without inode fields (%d)", rc);
+		/* names kept in it later (--refresh-paths): still version 1,
+		 * no inode made up */
+		if (!rc && !hsm_objmeta_add_link(&back, "/mnt/l") &&
+		    !hsm_objmeta_format(&back, &again, &alen)) {
+			struct hsm_objmeta v1;
+
+			rc = hsm_objmeta_parse(again, alen, &v1);
+			ok(!strncmp(again, "xfs-hsm-object 1\n", 17) &&
+			   !strstr(again, "\ninode ") && rc == 0 &&
+			   !v1.has_inode && v1.nlinks == 1 &&
+			   !strcmp(v1.links[0], "/mnt/l"),
+			   "objmeta version 1 with a link: stays version 1 "
+			   "(%d)", rc);
+			if (!rc)
+				hsm_objmeta_free(&v1);
+			free(again);
+		} else {
+			fail("objmeta version 1 with a link: not formatted");
+		}
 		if (!rc)
 			hsm_objmeta_free(&back);
 		free(bad);
 	} else {
-		skip(1, "out of memory");
+		skip(2, "out of memory");
 	}
 	rc = hsm_objmeta_parse(text, 0, &back);
 	ok(rc == -EUCLEAN, "objmeta empty text: -EUCLEAN (%d)", rc);
@@ -957,7 +976,7 @@ main(void)
 
 	plan_tests(NR_OPEN_TESTS + 3 * ARRAY_SIZE(objs) + 18 +
 		   ARRAY_SIZE(oid_hex) + 1 +
-		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 6);
+		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 7);
 
 	snprintf(base, sizeof(base), "%s/test_store.XXXXXX",
 		 tmp && *tmp && strlen(tmp) < 30 ? tmp : "/tmp");
