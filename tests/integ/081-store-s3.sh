@@ -17,6 +17,7 @@ _require_scratch
 _require_xfs_hsmd
 _require_ceph
 _require_rgw
+_require_storeobj
 
 _test_cleanup()
 {
@@ -98,6 +99,12 @@ echo "== audit lists the bucket"
 "$XFS_HSMSCAN" --audit $M > $tmp.audit 2>&1
 echo "audit exit=$?"
 cat $tmp.audit >> $seqres.full
+
+echo "== names refreshed in the bucket"
+mv $M/d/small1 $M/small1
+ln $M/small1 $M/d/small1-link
+"$XFS_HSMSCAN" --refresh-paths $M 2>&1 | grep "^paths:"
+_store_names "$(_file_oid $M/small1)" | _filter_scratch
 echo "done"
 status=0
 exit
