@@ -403,7 +403,13 @@ stub_record(
 	}
 }
 
-/* Make the stub at @path: 0, or -errno with the step in @detail. */
+/*
+ * Make the stub at @path: 0, or -errno with the step in @detail.  It is
+ * made nameless (O_TMPFILE in its directory), whole, and named last by
+ * linkat: a crash leaves a whole stub or none, never a half-made file
+ * that an import run again would take for someone else's.  XFS's log
+ * replays in order, so a name that survives a crash has its record.
+ */
 static int
 make_stub(
 	struct import		*im,
@@ -416,15 +422,22 @@ make_stub(
 	struct hsm_record	rec;
 	struct timespec		ts[2];
 	struct fsxattr		fsx;
+	char			*dir, *s;
 	size_t			i;
 	int			fd, error = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		*detail = "create";
+	dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	s = strrchr(dir, '/');
+	if (s)
+		*s = '\0';
+	*detail = "create";
+	fd = open(s ? (*dir ? dir : "/") : ".",
+		  O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	free(dir);
+	if (fd < 0)
 		return -errno;
-	}
 	*detail = "size";
 	if (ftruncate(fd, f->size) < 0)
 		error = -errno;
@@ -464,9 +477,15 @@ make_stub(
 		if (futimens(fd, ts) < 0)
 			error = -errno;
 	}
+	hsm_fault(im->fs, "import-stub");
+	if (!error) {
+		*detail = "create";
+		if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) < 0)
+			error = -errno;
+	}
 	close(fd);
-	if (error)
-		unlink(path);		/* nothing half made */
+	if (!error)
+		hsm_fault(im->fs, "import-named");
 	return error;
 }
 

@@ -6,9 +6,10 @@
 # then stop, remount, xfs_hsmscan --repair, read.  No reader gets wrong
 # bytes, nothing is lost, nothing is left behind.  Then the copy operation
 # (a released file's second copy, made store to store) at each of its
-# steps, with the power cut only (the other two ways are in make
-# check-crash, with the command line's other operations; 010 and 061 run
-# those here).
+# steps, and import (a removed file's stub made again from the store) at
+# each of its steps, with the power cut only (the other two ways are in
+# make check-crash, with the command line's other operations; 010 and
+# 061 run those here).
 
 . "$(dirname "$0")/../common/preamble"
 CRASH_OPS=srvrecall
@@ -16,6 +17,7 @@ CRASH_OPS=srvrecall
 
 _crash_matrix
 CRASH_OPS=copy CRASH_KINDS=shutdown-nolog _crash_matrix
+CRASH_OPS=import CRASH_KINDS=shutdown-nolog _crash_matrix
 
 status=0
 exit
