@@ -14,10 +14,11 @@
  * checksum) in several stores become the copies of one stub, in binding
  * order.  Where several files claim one path (a file and an older copy
  * of it, or a file deleted and made again), the newest mtime wins and
- * the others are reported.  A stub is made with O_EXCL: one that is
- * there already and names the same object was made by an earlier run
- * (import resumes), anything else there is a conflict, left alone.
- * Records are written ordered, and the filesystem synced at the end.
+ * the others are reported.  A stub is made whole and nameless, then
+ * named (make_stub): one that is there already and names the same object
+ * was made by an earlier run (import resumes), anything else there is a
+ * conflict, left alone.  Records are written ordered, and the filesystem
+ * synced at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
