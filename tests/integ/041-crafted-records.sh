@@ -153,7 +153,7 @@ _PY_PATHS='
 import re, sys
 mnt, store, build, state, libdirs = sys.argv[2:7]
 libdirs = [d.rstrip("/") for d in libdirs.split(":") if d.startswith("/")]
-hexname = r"[0-9a-f]{2}(/[0-9a-f]{32}(\.meta)?)?|[0-9a-f]{32}\.(data|meta)"
+hexname = r"[0-9a-f]{2}(/[0-9a-f]{32}(\.meta)?)?|[0-9a-f]{32}\.(data|meta|meta-new)"
 store_rel = re.compile(r"(objects|tmp|\.xfs-hsm-store|\.)(/(" + hexname + r"))?$|(" + hexname + r")$")
 system = ("/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime",
           "/lib/", "/lib64/", "/usr/", "/proc/", "/sys/", "/dev/",
