@@ -101,4 +101,4 @@ awk -v n="$n" -v b="$base" -v h="$took" 'BEGIN {
 	printf "  cp -a --attributes-only %.2f s (%.0f files/s), xfs_hsm import %.2f s (%.0f stubs/s): import/cp %.2fx\n",
 	       b, n / b, h, n / h, b / h
 }'
-echo "  an import reads each object's metadata (a stat of the store) and makes one stub: create, size, xattrs, record, owner, mode, times"
+echo "  an import reads each object's metadata (a stat of the store) and makes one stub: a nameless file, its size, record, owner, mode, xattrs and times, then its name (linkat)"
