@@ -78,13 +78,25 @@ jr_now(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * The state directory: XFS_HSM_STATEDIR when set to an absolute path
+ * (the tests' own, and a service's Environment=), else the configured one.
+ */
+const char *
+jr_statedir(void)
+{
+	const char	*d = getenv("XFS_HSM_STATEDIR");
+
+	return d && d[0] == '/' ? d : HSM_STATEDIR;
+}
+
 void
 jr_path(
 	const struct hsm_fs	*fs,
 	char			*buf,
 	size_t			size)
 {
-	snprintf(buf, size, "%s/%s.journal", HSM_STATEDIR, fs->uuid_str);
+	snprintf(buf, size, "%s/%s.journal", jr_statedir(), fs->uuid_str);
 }
 
 HSM_EXPORT void

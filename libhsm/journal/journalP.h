@@ -95,6 +95,7 @@ size_t jr_get(const unsigned char *p, size_t avail, struct jrec *r);
  * good log (where a writer appends).  -EUCLEAN for a bad header. */
 int jr_load(int fd, const unsigned char *uuid, struct hsm_jview **vp,
 	    uint64_t *valid);
+const char *jr_statedir(void);
 void jr_path(const struct hsm_fs *fs, char *buf, size_t size);
 int64_t jr_now(void);
 

@@ -48,6 +48,7 @@ struct hsm_journal {
 	int		fd;		/* the journal file, flock'ed */
 	int		wake_fd;	/* eventfd: a request or stop */
 	ino_t		root_ino;
+	pid_t		pid;		/* the writer's process */
 	hsm_log_fn	log;
 	void		*log_arg;
 	pthread_t	thread;
@@ -138,10 +139,10 @@ group_has_mark(
 	bool		found = false;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	/* the kernel prints the superblock's s_dev as new_encode_dev */
+	/* the kernel prints the superblock's s_dev as it holds it:
+	 * MKDEV(), major << 20 | minor, not st_dev's encoding */
 	snprintf(want, sizeof(want), "sdev:%x ",
-		 (unsigned)((minor(dev) & 0xff) | (major(dev) << 8) |
-			    ((minor(dev) & ~0xffu) << 12)));
+		 (unsigned)((major(dev) << 20) | minor(dev)));
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -354,6 +355,58 @@ info_handle(
 	return true;
 }
 
+/*
+ * An event on a file that came without its directory: a file opened by
+ * handle (its dentry may be disconnected), or a link count change.  Mark
+ * the directory of its name when the dcache knows a connected one (the
+ * name the path of its fd gives is really it); true when done, or when
+ * the file is gone (its directory's own event marked that directory).
+ */
+static bool
+mark_parent_of(
+	struct hsm_journal	*j,
+	const struct hsm_jhandle *h,
+	int64_t			t)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char	b[HSM_JHANDLE_MAX];
+	} u;
+	struct hsm_jhandle	dh;
+	struct stat		st, pst;
+	char			link[64], path[PATH_MAX], *slash;
+	ssize_t			n;
+	bool			done = false;
+	int			fd, dfd;
+
+	u.fh.handle_bytes = h->len;
+	u.fh.handle_type = h->type;
+	memcpy(u.fh.f_handle, h->bytes, h->len);
+	fd = open_by_handle_at(j->fs->mntfd, &u.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ESTALE;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0 && fstat(fd, &st) == 0) {
+		path[n] = '\0';
+		slash = strrchr(path, '/');
+		if (slash && slash != path &&
+		    lstat(path, &pst) == 0 && pst.st_ino == st.st_ino &&
+		    pst.st_dev == st.st_dev) {
+			*slash = '\0';
+			dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0 && handle_of(dfd, &dh) == 0) {
+				mark_dir(j, &dh, t);
+				done = true;
+			}
+			if (dfd >= 0)
+				close(dfd);
+		}
+	}
+	close(fd);
+	return done;
+}
+
 /* One event: the directory it changed, marked. */
 static void
 one_event(
@@ -367,9 +420,10 @@ one_event(
 	size_t			off;
 
 	if (m->mask & FAN_Q_OVERFLOW) {
-		jlog(j, LOG_WARNING, "the change journal's event queue "
-		     "overflowed: epoch %llu falls back to a scan",
-		     (unsigned long long)j->epoch);
+		if (j->vouched)
+			jlog(j, LOG_WARNING, "the change journal's event "
+			     "queue overflowed: epoch %llu falls back to a "
+			     "scan", (unsigned long long)j->epoch);
 		gap(j, j->safe_ns - JR_MARGIN_NS, HSM_JGAP_OVERFLOW, t);
 		return;
 	}
@@ -392,8 +446,18 @@ one_event(
 		mark_dir(j, &dir, t);
 	else if (have_obj && (m->mask & FAN_ONDIR))
 		mark_dir(j, &obj, t);	/* the root itself */
-	else
+	else if (have_obj && m->pid == j->pid)
+		;	/* our own IO by handle: recall, release; it moves data
+			 * and changes neither mtime nor ctime (DESIGN
+			 * invariant 5): no change to report */
+	else if (!have_obj || !mark_parent_of(j, &obj, t)) {
+		if (j->vouched)
+			jlog(j, LOG_WARNING, "a change by pid %d to a file "
+			     "without a known name: epoch %llu falls back to "
+			     "a scan", (int)m->pid,
+			     (unsigned long long)j->epoch);
 		gap(j, j->safe_ns - JR_MARGIN_NS, HSM_JGAP_ERROR, t);
+	}
 }
 
 /*
@@ -556,7 +620,7 @@ load_for_write(
 	size_t			i;
 	int			error;
 
-	error = make_dirs(HSM_STATEDIR);
+	error = make_dirs(jr_statedir());
 	if (error)
 		return error;
 	jr_path(j->fs, path, sizeof(path));
@@ -575,7 +639,7 @@ again:
 		    fdatasync(j->fd) < 0)
 			return errno ? -errno : -EIO;
 		/* the new name durable too */
-		error = open(HSM_STATEDIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		error = open(jr_statedir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (error >= 0) {
 			fsync(error);
 			close(error);
@@ -662,6 +726,7 @@ hsm_journal_open(
 		goto out_free;
 	}
 	j->root_ino = st.st_ino;
+	j->pid = getpid();
 	error = load_for_write(j, &fresh, &clean);
 	if (error)
 		goto out_free;
