@@ -123,7 +123,7 @@ hsmd_fdstore_give(
 		return;
 	}
 	hsmd_logf(LOG_INFO, "the service manager keeps the fanotify group "
-		  "(FileDescriptorStoreMax= must allow 2)");
+		  "(FileDescriptorStoreMax= must allow 3)");
 }
 
 void
