@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "journal/journalP.h"
+#include "server/fanotify_compat.h"
 
 #define JW_MASK		(FAN_MODIFY | FAN_ATTRIB | FAN_CLOSE_WRITE | \
 			 FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | \
@@ -41,6 +42,13 @@
 #define JW_READBUF	(256 * 1024)
 #define JW_FLUSH_MAX	(1024 * 1024)	/* flush early past this */
 #define JW_IDLE_MS	60000		/* a SYNC record when idle this long */
+/*
+ * At most one flush per this long, unless a reader waits: first changes
+ * that arrive one by one (an untar creates a directory, fills it, goes
+ * on) share a flush.  The events are after the fact anyway; holding
+ * their records a few ms longer only moves the safe point back as much.
+ */
+#define JW_GATHER_NS	(20LL * 1000000)
 
 struct hsm_journal {
 	struct hsm_fs	*fs;
@@ -298,6 +306,39 @@ handle_of(
 }
 
 /*
+ * The kernel's half of the fast path: an ignore mark on a directory of
+ * the epoch (with FAN_EVENT_ON_CHILD: its entries' events too) stops its
+ * events before they are even queued.  Only a directory whose MARK is in
+ * the set gets one, and a checkpoint removes them all before it drains,
+ * so no event a new epoch needs is ever ignored.  Evictable: the kernel
+ * may drop it with the inode, and the events come back to the set.  A
+ * failure (too many marks) only costs events.
+ */
+static void
+ignore_dir(
+	struct hsm_journal	*j,
+	int			fd)
+{
+	char			path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fanotify_mark(j->group_fd, FAN_MARK_ADD | FAN_MARK_IGNORE_SURV |
+		      FAN_MARK_EVICTABLE, JW_MASK | FAN_EVENT_ON_CHILD,
+		      AT_FDCWD, path);
+}
+
+/* Remove every ignore mark (the group's inode marks; its filesystem mark
+ * stays). */
+static void
+unignore_all(
+	struct hsm_journal	*j)
+{
+	if (fanotify_mark(j->group_fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL) < 0)
+		jlog(j, LOG_WARNING, "cannot remove the change journal's "
+		     "ignore marks: %s", strerror(errno));
+}
+
+/*
  * Mark directory @h and, if it is new in this epoch, its ancestors up to
  * the root, stopping at the first one already marked (its own ancestors
  * are then marked too).  O_PATH opens raise no fanotify event.  A
@@ -327,12 +368,14 @@ mark_dir(
 			       O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
+	ignore_dir(j, fd);
 	while (fstat(fd, &st) == 0 && st.st_ino != j->root_ino) {
 		pfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		close(fd);
 		fd = pfd;
 		if (fd < 0 || handle_of(fd, &ph) || !mark_one(j, &ph, t))
 			break;
+		ignore_dir(j, fd);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -537,7 +580,8 @@ writer_main(
 	struct pollfd		pfd[2];
 	uint64_t		seq, done = 0, epoch;
 	unsigned		flags;
-	int64_t			t;
+	int64_t			t, last_flush = 0;
+	long			wait_ms;
 	bool			stop = false;
 	int			error;
 
@@ -546,9 +590,19 @@ writer_main(
 	pfd[1].fd = j->wake_fd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, JW_IDLE_MS) < 0 && errno != EINTR)
+		wait_ms = JW_IDLE_MS;
+		if (j->out_len) {
+			wait_ms = (last_flush + JW_GATHER_NS - jr_now()) /
+				  1000000;
+			wait_ms = wait_ms < 0 ? 0 : wait_ms;
+		}
+		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR)
 			break;
 		take_requests(j, &seq, &flags, &stop);
+		/* before the drain: an event ignored after it would be lost
+		 * to the next epoch */
+		if ((flags & HSM_JOURNAL_CHECKPOINT) && !stop)
+			unignore_all(j);
 		t = jr_now();
 		drain(j, t);
 		/* an idle journal still moves its safe point on, now and
@@ -558,6 +612,11 @@ writer_main(
 			out_rec(j, stop ? JR_CLEAN : JR_SYNC, NULL, 0, t);
 		else if (j->out_len && stop)
 			out_rec(j, JR_CLEAN, NULL, 0, t);
+		else if (j->out_len && !flags &&
+			 t - last_flush < JW_GATHER_NS)
+			continue;	/* gather more first */
+		if (j->out_len)
+			last_flush = t;
 		error = flush(j);
 		epoch = j->epoch;
 		if (!error && (flags & HSM_JOURNAL_CHECKPOINT) && !stop) {
@@ -755,6 +814,9 @@ hsm_journal_open(
 		     (unsigned long long)j->epoch, !clean ? "the last writer "
 		     "did not stop cleanly" : "changes were not watched for "
 		     "a while");
+	/* a dead writer's ignore marks may name directories whose MARK
+	 * never became durable */
+	unignore_all(j);
 	if (pthread_create(&j->thread, NULL, writer_main, j)) {
 		error = -EAGAIN;
 		goto out_free;
