@@ -6,7 +6,8 @@
 # answer comes from the fallback scan, says so, and holds every
 # directory the burst changed.  A restart under a service manager keeps
 # the journal's group in its fd store: changes made while no daemon ran
-# are in the journal, which still vouches for the epoch.  A consumer that
+# are in the journal, which still vouches for the epoch, unless its queue
+# overflowed meanwhile (then the answer falls back).  A consumer that
 # follows xfs_hsm(7) (a read lease, checked again after reading) never
 # takes a half-written file as complete, and gets it whole in a later
 # epoch.
@@ -17,6 +18,13 @@ _require_scratch
 _require_xfs_hsmd
 _require_svcmgr
 _require_cmd xfs_io
+
+QLIMIT=/proc/sys/fs/fanotify/max_queued_events
+OLD_QLIMIT=$(cat $QLIMIT)
+_test_cleanup()
+{
+	echo "$OLD_QLIMIT" > $QLIMIT
+}
 
 _scratch_setup 1g
 M=$SCRATCH_MNT
@@ -100,6 +108,25 @@ sleep 0.6
 _crash_service
 wait $BURST
 _check cr
+_stop_service
+
+echo "== a queue overflow while no daemon reads"
+# a new group takes the limit in force when it is made: a small queue
+echo 64 > $QLIMIT
+SVC_DIR=$TEST_DIR/svc2
+mkdir -p $SVC_DIR
+"$SVCMGR" --state $SVC_DIR --fdstore-max 4 --restart-sec 3 \
+	--notify-access main -- "$XFS_HSMD" -f $M >> $HSMD_LOG 2>&1 &
+SVC_PID=$!
+_bg_track $SVC_PID
+_svc_wait_ready 1
+echo "$OLD_QLIMIT" > $QLIMIT
+"$XFS_HSM" changes --checkpoint $M > /dev/null
+kill -USR2 $SVC_PID		# restarted in 3 s; the group waits in the store
+sleep 0.5
+for i in $(seq -w 1 $NDIRS); do echo ov > $M/top/d$i/ov; done
+_svc_wait_ready 2
+_check ov
 _stop_service
 
 echo "== the consistent read protocol"
