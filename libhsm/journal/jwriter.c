@@ -637,6 +637,11 @@ writer_main(
 		if (stop)
 			break;
 	}
+	/* a poll failure ends the thread too: no requester may wait on */
+	pthread_mutex_lock(&j->lock);
+	j->stop = true;
+	pthread_cond_broadcast(&j->done_cond);
+	pthread_mutex_unlock(&j->lock);
 	return NULL;
 }
 
