@@ -225,8 +225,10 @@ flush(
 		if (n <= 0)
 			goto out_broken;
 	}
+	hsm_fault(j->fs, "journal-written");
 	if (fdatasync(j->fd) < 0)
 		goto out_broken;
+	hsm_fault(j->fs, "journal-flushed");
 	j->safe_ns = r.time_ns;
 	j->out_len = 0;
 	return 0;

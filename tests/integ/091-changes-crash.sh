@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 091-changes-crash: the change journal's crash rule and the consistent
 # read protocol.  A kill -9 of the whole daemon, and an XFS shutdown, in
-# the middle of a write burst over 120 directories lose no change: the
+# the middle of a write burst over 120 directories, and a worker killed
+# between a flush's write and its fdatasync, lose no change: the
 # answer comes from the fallback scan, says so, and holds every
 # directory the burst changed.  A restart under a service manager keeps
 # the journal's group in its fd store: changes made while no daemon ran
@@ -79,7 +80,23 @@ _check k9
 echo "the next epoch is the journal's again:"
 _check nothing
 
+echo "== the worker dies between a flush's write and its fdatasync"
+_stop_daemon
+touch $tmp.once			# disarmed while it exists
+HSMD_ENV="LIBHSM_FAULT=journal-written LIBHSM_FAULT_ONCE=$tmp.once"
+_start_daemon
+HSMD_ENV=
+"$XFS_HSM" changes --checkpoint $M > /dev/null
+_burst fw &
+BURST=$!
+sleep 0.3
+rm $tmp.once			# armed: the next flush kills the worker
+wait $BURST
+grep -c "worker.*killed by signal 9" $HSMD_LOG | sed 's/^/workers killed: /'
+_check fw
+
 echo "== filesystem shutdown mid burst"
+"$XFS_HSM" changes --checkpoint $M > /dev/null
 _burst sd &
 BURST=$!
 sleep 0.6
