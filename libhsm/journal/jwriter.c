@@ -69,6 +69,8 @@ struct hsm_journal {
 	size_t		out_len;
 	unsigned char	*rbuf;
 	bool		broken;		/* a write failed: write no more */
+	bool		closing;	/* a checkpoint's drain: no ignore
+					 * marks, they would outlive the epoch */
 	/* requests, under lock */
 	pthread_mutex_t	lock;
 	pthread_cond_t	done_cond;
@@ -323,6 +325,8 @@ ignore_dir(
 {
 	char			path[64];
 
+	if (j->closing)
+		return;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	fanotify_mark(j->group_fd, FAN_MARK_ADD | FAN_MARK_IGNORE_SURV |
 		      FAN_MARK_EVICTABLE, JW_MASK | FAN_EVENT_ON_CHILD,
@@ -601,9 +605,13 @@ writer_main(
 		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR)
 			break;
 		take_requests(j, &seq, &flags, &stop);
-		/* before the drain: an event ignored after it would be lost
-		 * to the next epoch */
-		if ((flags & HSM_JOURNAL_CHECKPOINT) && !stop)
+		/*
+		 * A checkpoint removes the ignore marks before its drain, and
+		 * adds none during it: a change after the removal is queued,
+		 * and read into this epoch or the next, never ignored.
+		 */
+		j->closing = (flags & HSM_JOURNAL_CHECKPOINT) && !stop;
+		if (j->closing)
 			unignore_all(j);
 		t = jr_now();
 		drain(j, t);
@@ -631,7 +639,10 @@ writer_main(
 				j->vouched = true;
 				jset_clear(&j->set);
 			}
+		} else if (!error && (flags & HSM_JOURNAL_CHECKPOINT)) {
+			error = -ESHUTDOWN;	/* stopping: not closed */
 		}
+		j->closing = false;
 		if (seq != done) {
 			answer(j, seq, epoch, error);
 			done = seq;
