@@ -95,7 +95,8 @@ append_all() {
 import os, sys
 files = []
 for d, _, fs in os.walk(sys.argv[1]):
-    files += [os.path.join(d, f) for f in fs]
+    files += [os.path.join(d, f) for f in fs
+              if not os.path.islink(os.path.join(d, f))]
 n = int(sys.argv[2])
 step = max(1, len(files) // n)
 for p in files[::step][:n]:

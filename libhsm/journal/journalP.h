@@ -23,6 +23,8 @@
 #ifndef LIBHSM_JOURNALP_H
 #define LIBHSM_JOURNALP_H
 
+#include <pthread.h>
+#include <sys/fanotify.h>
 #include "fs/fsP.h"
 
 #ifndef HSM_STATEDIR
@@ -110,5 +112,69 @@ void jset_clear(struct jset *s);
 int jset_add(struct jset *s, const struct hsm_jhandle *h);
 bool jset_has(const struct jset *s, const struct hsm_jhandle *h);
 void jset_free(struct jset *s);
+
+/* ---- the writer (jwriter.c, jevents.c, jgroup.c) ------------------- */
+
+#define JW_MASK		(FAN_MODIFY | FAN_ATTRIB | FAN_CLOSE_WRITE | \
+			 FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | \
+			 FAN_MOVED_TO | FAN_ONDIR)
+#define JW_READBUF	(256 * 1024)
+#define JW_FLUSH_MAX	(1024 * 1024)	/* flush early past this */
+#define JW_IDLE_MS	60000		/* a SYNC record when idle this long */
+/*
+ * At most one flush per this long, unless a reader waits: first changes
+ * that arrive one by one (an untar creates a directory, fills it, goes
+ * on) share a flush.  The events are after the fact anyway; holding
+ * their records a few ms longer only moves the safe point back as much.
+ */
+#define JW_GATHER_NS	(20LL * 1000000)
+
+struct hsm_journal {
+	struct hsm_fs	*fs;
+	int		group_fd;
+	int		fd;		/* the journal file, flock'ed */
+	int		wake_fd;	/* eventfd: a request or stop */
+	ino_t		root_ino;
+	pid_t		pid;		/* the writer's process */
+	hsm_log_fn	log;
+	void		*log_arg;
+	pthread_t	thread;
+	/* the writer thread's own */
+	uint64_t	epoch;
+	bool		vouched;	/* the current epoch has no gap */
+	int64_t		safe_ns;	/* the last durable safe point */
+	struct jset	set;
+	unsigned char	*out;		/* records not yet written */
+	size_t		out_len;
+	unsigned char	*rbuf;
+	bool		broken;		/* a write failed: write no more */
+	bool		closing;	/* a checkpoint's drain: no ignore
+					 * mark, it would outlive the epoch */
+	/* requests, under lock */
+	pthread_mutex_t	lock;
+	pthread_cond_t	done_cond;
+	uint64_t	req_seq, done_seq;
+	unsigned	req_flags;
+	uint64_t	reply_epoch;
+	int		reply_error;
+	bool		stop;
+};
+
+/* jwriter.c */
+void jw_log(struct hsm_journal *j, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Queue one record for the next flush. */
+void jw_out_rec(struct hsm_journal *j, uint8_t type, const void *payload,
+		uint16_t len, int64_t t);
+/* Write what is queued, one write and one fdatasync; 0 or -EIO. */
+int jw_flush(struct hsm_journal *j);
+/* A gap in the current epoch since @since_ns, once per epoch. */
+void jw_gap(struct hsm_journal *j, int64_t since_ns, uint32_t reason,
+	    int64_t t);
+/* jevents.c: read the group until its queue is empty, marking. */
+void jw_drain(struct hsm_journal *j, int64_t t);
+/* jgroup.c: the ignore marks of the epoch's directories. */
+void jw_ignore_dir(struct hsm_journal *j, int fd);
+void jw_unignore_all(struct hsm_journal *j);
 
 #endif /* LIBHSM_JOURNALP_H */
