@@ -8,7 +8,8 @@
 # running, with its journal and without it (--no-journal), alternately,
 # on a fresh filesystem each round: untar a source tree (/usr/include by
 # default), checkpoint, then small appends spread over every directory
-# (BENCH_J_APPENDS files, 64 bytes each, open/append/close), each phase
+# (BENCH_J_APPENDS appends of 64 bytes, open/append/close, spread evenly
+# over the files, cycling when there are fewer files), each phase
 # ending with sync -f.  Printed: the median times, the ratio journal /
 # none (1.00: free), and the journal's bytes, flushes and directories per
 # epoch.
@@ -22,8 +23,9 @@
 # 100 directories.
 #
 #   BENCH_J_SRC       the tree to untar (default /usr/include)
-#   BENCH_J_APPENDS   files appended to (default 20000)
-#   BENCH_J_RUNS      rounds of each overhead measurement (default 3)
+#   BENCH_J_APPENDS   appends (default 20000)
+#   BENCH_J_RUNS      rounds of each overhead measurement; the median
+#                     is shown (default 7: this VM's disk varies)
 #   BENCH_J_INODES    files for the lookup part (default 1000000)
 #   BENCH_J_PARTS     "overhead lookup" (default both)
 #   HSM_BUILDDIR      build tree (default: this tree)
@@ -37,7 +39,7 @@ SCAN=$bdir/xfs_hsmscan/xfs_hsmscan
 MKFILES=$bdir/bench/mkfiles
 src=${BENCH_J_SRC:-/usr/include}
 appends=${BENCH_J_APPENDS:-20000}
-runs=${BENCH_J_RUNS:-3}
+runs=${BENCH_J_RUNS:-7}
 inodes=${BENCH_J_INODES:-1000000}
 parts=${BENCH_J_PARTS:-overhead lookup}
 
@@ -99,7 +101,7 @@ for d, _, fs in os.walk(sys.argv[1]):
               if not os.path.islink(os.path.join(d, f))]
 n = int(sys.argv[2])
 step = max(1, len(files) // n)
-for p in files[::step][:n]:
+for p in (files[(i * step) % len(files)] for i in range(n)):
     with open(p, "ab") as f:
         f.write(b"x" * 64)
 PY
