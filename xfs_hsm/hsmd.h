@@ -30,6 +30,7 @@ struct hsmd_opts {
 	const char	*policy_config;	/* NULL: xfs_hsm.conf if it exists */
 	bool		config_given;
 	bool		foreground;
+	bool		no_journal;	/* --no-journal */
 	int		verbose;
 	struct hsm_server_config cfg;
 	/* what the command line set, over the config file */
@@ -62,9 +63,11 @@ void hsmd_logf(int level, const char *fmt, ...)
 /* hsmd_fdstore.c: the group and the event table in the service manager's
  * fd store.  take: 1 when a dead daemon's were handed back (the group is
  * marked again), 0 when none, -errno; give: store them (logs when there
- * is no service manager); drop: take them out (a clean stop). */
-int hsmd_fdstore_take(int *group_fd, struct hsm_evtab **t);
+ * is no service manager); drop: take them out (a clean stop).  The change
+ * journal's group (*journal_fd, -1 if none) is taken whatever the rest. */
+int hsmd_fdstore_take(int *group_fd, struct hsm_evtab **t, int *journal_fd);
 void hsmd_fdstore_give(int group_fd, struct hsm_evtab *t);
+void hsmd_fdstore_give_journal(int fd);
 void hsmd_fdstore_drop(void);
 
 void hsmd_policy_init(struct hsmd_opts *o, struct hsmd_policy *p);
@@ -81,6 +84,6 @@ void hsmd_policy_stop(struct hsmd_policy *p);
 
 /* hsmd_supervise.c: hold the group, run and replace the worker. */
 int hsmd_supervise(struct hsmd_opts *o, struct hsm_fs *fs, int group_fd,
-		   struct hsm_evtab *t);
+		   struct hsm_evtab *t, int journal_fd);
 
 #endif

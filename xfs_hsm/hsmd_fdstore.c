@@ -11,6 +11,11 @@
  * takes the group and the table back (sd_listen_fds_with_names(3)) and
  * answers them.  A clean stop takes them out of the store first, so that
  * a stopped daemon's group does not hold every access of the filesystem.
+ *
+ * The change journal's group (a notification group, which holds nobody
+ * up) stays in the store even after a clean stop: while it is there its
+ * queue keeps every change for the next daemon, and the journal's epoch
+ * stays vouched for across the restart.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 
 #define NAME_GROUP	"fanotify"
 #define NAME_EVTAB	"events"
+#define NAME_JOURNAL	"journal"
 
 /*
  * Take the group and its table back, before this process opens anything:
@@ -33,11 +39,13 @@
 int
 hsmd_fdstore_take(
 	int			*group_fd,
-	struct hsm_evtab	**t)
+	struct hsm_evtab	**t,
+	int			*journal_fd)
 {
 	char			**names = NULL;
 	int			n, i, fd, gfd = -1, tfd = -1, error = 0;
 
+	*journal_fd = -1;
 	n = sd_listen_fds_with_names(1, &names);
 	if (n <= 0)
 		return 0;
@@ -47,12 +55,17 @@ hsmd_fdstore_take(
 			gfd = fd;
 		else if (names && !strcmp(names[i], NAME_EVTAB) && tfd < 0)
 			tfd = fd;
+		else if (names && !strcmp(names[i], NAME_JOURNAL) &&
+			 *journal_fd < 0)
+			*journal_fd = fd;
 		else
 			close(fd);	/* not ours: do not leak it */
 	}
 	for (i = 0; names && i < n; i++)
 		free(names[i]);
 	free(names);
+	if (gfd < 0 && tfd < 0)
+		return 0;		/* a clean stop left the journal only */
 	if (gfd < 0 || tfd < 0) {
 		hsmd_logf(LOG_WARNING, "the service manager handed back %s "
 			  "without %s: starting afresh", gfd >= 0 ?
@@ -110,7 +123,7 @@ hsmd_fdstore_give(
 		return;
 	}
 	hsmd_logf(LOG_INFO, "the service manager keeps the fanotify group "
-		  "(FileDescriptorStoreMax= must allow 2)");
+		  "(FileDescriptorStoreMax= must allow 3)");
 }
 
 void
@@ -120,4 +133,18 @@ hsmd_fdstore_drop(void)
 		sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=" NAME_GROUP "\n");
 	if (getenv("NOTIFY_SOCKET"))
 		sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=" NAME_EVTAB "\n");
+}
+
+/* Keep the journal's group in the store (see the top of this file). */
+void
+hsmd_fdstore_give_journal(
+	int			fd)
+{
+	if (!getenv("NOTIFY_SOCKET"))
+		return;
+	if (sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=" NAME_JOURNAL
+				   "\nFDPOLL=0", &fd, 1) <= 0)
+		hsmd_logf(LOG_WARNING, "cannot hand the change journal's group "
+			  "to the service manager: a restart puts a gap in "
+			  "the journal");
 }

@@ -40,6 +40,8 @@ usage(void)
 	       "reader (4)\n"
 	       " -t, --timeout <sec>     a recall not done by then fails "
 	       "with EIO (300)\n"
+	       "     --no-journal        keep no change journal "
+	       "(xfs_hsm changes)\n"
 	       " -v, --verbose           log every range recall too\n"
 	       " -h, --help              display this help\n"
 	       " -V, --version           display version\n\n"
@@ -85,6 +87,7 @@ parse_args(
 		{ "chunk-size",	required_argument, NULL, 'C' },
 		{ "readahead",	required_argument, NULL, 'a' },
 		{ "timeout",	required_argument, NULL, 't' },
+		{ "no-journal",	no_argument,	   NULL, 'J' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "version",	no_argument,	   NULL, 'V' },
@@ -121,6 +124,9 @@ parse_args(
 			break;
 		case 't':
 			set_opt(o, "timeout", "--timeout", optarg, SET_TIMEOUT);
+			break;
+		case 'J':
+			o->no_journal = true;
 			break;
 		case 'v':
 			o->verbose++;
@@ -209,11 +215,11 @@ main(
 	struct hsmd_opts	o = { .cfg.readahead = HSMD_READAHEAD };
 	struct hsm_evtab	*t = NULL;
 	struct hsm_fs		*fs;
-	int			lockfd, group_fd = -1, error;
+	int			lockfd, group_fd = -1, journal_fd = -1, error;
 
 	parse_args(argc, argv, &o);
 	/* first, before any fd of ours could take a number it needs */
-	if (hsmd_fdstore_take(&group_fd, &t) <= 0) {
+	if (hsmd_fdstore_take(&group_fd, &t, &journal_fd) <= 0) {
 		group_fd = -1;
 		t = NULL;
 	}
@@ -256,7 +262,7 @@ main(
 		daemonize();
 		hsmd_log_init(false, o.verbose);
 	}
-	error = hsmd_supervise(&o, fs, group_fd, t);
+	error = hsmd_supervise(&o, fs, group_fd, t, journal_fd);
 	close(lockfd);
 	hsm_fs_free(fs);
 	return error;

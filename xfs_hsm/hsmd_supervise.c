@@ -14,6 +14,11 @@
  * that even the death of both processes lets no reader through, tells
  * systemd READY=1 once the first worker serves, and passes SIGTERM on to
  * the worker.
+ *
+ * The change journal's group is the supervisor's too, for the same
+ * reason: a worker that dies leaves the events it had not read queued
+ * for the next one.  The worker writes the journal (a thread of its own,
+ * libhsm's hsm_journal_open).
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +38,39 @@
 #define STABLE_S	10	/* a worker this old was not crash-looping */
 
 static struct hsm_server *the_server;
+
+/*
+ * The change journal's group: handed back (its mark still there, so the
+ * journal missed nothing while no daemon ran), or a new one.  Sets
+ * *@continuous; -1 when there is none (logged).
+ */
+static int
+journal_group(
+	struct hsmd_opts	*o,
+	struct hsm_fs		*fs,
+	int			fd,
+	bool			*continuous)
+{
+	int			error;
+
+	*continuous = false;
+	if (fd >= 0) {
+		error = hsm_journal_group_adopt(fs, fd);
+		if (error >= 0) {
+			*continuous = error == 0;
+			return fd;
+		}
+		close(fd);
+	}
+	error = hsm_journal_group(fs, &fd);
+	if (error) {
+		hsmd_logf(LOG_ERR, "cannot watch %s for the change journal "
+			  "(%s): it keeps none", o->mnt, strerror(-error));
+		return -1;
+	}
+	hsmd_fdstore_give_journal(fd);
+	return fd;
+}
 
 static void
 on_term(
@@ -77,9 +115,12 @@ worker(
 	struct hsm_fs		*fs,
 	int			group_fd,
 	struct hsm_evtab	*t,
-	int			ready_fd)
+	int			ready_fd,
+	int			journal_fd,
+	bool			continuous)
 {
 	struct sigaction	sa = { .sa_handler = on_term };
+	struct hsm_journal	*j = NULL;
 	sigset_t		none;
 	int			error;
 
@@ -93,6 +134,16 @@ worker(
 	o->cfg.ready_arg = &ready_fd;
 	if (o->policy.on)
 		o->cfg.room = ask_room;
+	/* before the server: its socket answers journal requests */
+	if (journal_fd >= 0) {
+		error = hsm_journal_open(fs, journal_fd, continuous, hsmd_log,
+					 NULL, &j);
+		if (error)
+			hsmd_logf(LOG_ERR, "cannot write the change journal of "
+				  "%s (%s): it keeps none", o->mnt,
+				  strerror(-error));
+		o->cfg.journal = j;
+	}
 	error = hsm_server_new(fs, group_fd, t, &o->cfg, &the_server);
 	if (error) {
 		hsmd_logf(LOG_ERR, "cannot start serving %s: %s", o->mnt,
@@ -105,6 +156,8 @@ worker(
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	error = hsm_server_run(the_server);
 	hsm_server_free(the_server);
+	/* after the server: no request can come in any more */
+	hsm_journal_close(j);
 	_exit(error ? HSM_EX_OPERATIONAL : 0);
 }
 
@@ -141,7 +194,8 @@ hsmd_supervise(
 	struct hsmd_opts	*o,
 	struct hsm_fs		*fs,
 	int			group_fd,
-	struct hsm_evtab	*t)
+	struct hsm_evtab	*t,
+	int			journal_fd)
 {
 	sigset_t		set;
 	siginfo_t		si;
@@ -149,6 +203,7 @@ hsmd_supervise(
 	unsigned		backoff = BACKOFF_MIN_MS;
 	struct hsmd_policy	*policy = &o->policy;
 	bool			notified = false, stopping = false;
+	bool			continuous = false;
 	char			why[128], c;
 	int			pipefd[2], status, error;
 	pid_t			pid;
@@ -188,6 +243,13 @@ hsmd_supervise(
 		}
 		hsmd_fdstore_give(group_fd, t);
 	}
+	if (o->no_journal) {
+		if (journal_fd >= 0)
+			close(journal_fd);
+		journal_fd = -1;
+	} else {
+		journal_fd = journal_group(o, fs, journal_fd, &continuous);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -219,7 +281,8 @@ hsmd_supervise(
 		}
 		if (pid == 0) {
 			close(pipefd[0]);
-			worker(o, fs, group_fd, t, pipefd[1]);
+			worker(o, fs, group_fd, t, pipefd[1], journal_fd,
+			       continuous);
 		}
 		close(pipefd[1]);
 		if (read(pipefd[0], &c, 1) == 1 && !notified) {
@@ -272,6 +335,8 @@ hsmd_supervise(
 				  "holding %s so that no reader gets zeros",
 				  o->mnt);
 		hsm_evtab_note_restart(t);
+		continuous = true;	/* the group is ours; the dead writer's
+					 * unclean stop is the journal's gap */
 		backoff = time(NULL) - started >= STABLE_S ? BACKOFF_MIN_MS :
 			  (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 			   backoff * 2);

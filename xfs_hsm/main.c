@@ -42,6 +42,10 @@ static const struct cmdinfo cmdtab[] = {
 	  "remove pins or a file's recall mode", clear_help },
 	{ "stats", stats_f, "[--json] MOUNT",
 	  "show the counters of the xfs_hsmd serving MOUNT", stats_help },
+	{ "changes", changes_f,
+	  "[--json] [--since EPOCH] [--under PATH] [--files] MOUNT",
+	  "list the directories changed since an epoch (--checkpoint)",
+	  changes_help },
 	{ "policy", policy_f, "[--config FILE] [-n] [--json] [-j N] MOUNT",
 	  "keep a filesystem below its watermarks, once", policy_help },
 };

@@ -44,6 +44,8 @@ int stats_f(int argc, char **argv);
 void stats_help(void);
 int policy_f(int argc, char **argv);
 void policy_help(void);
+int changes_f(int argc, char **argv);
+void changes_help(void);
 
 /* init.c: why binding store @spec to @mnt failed ("cannot VERB ..."). */
 void report_bind_error(const char *verb, const char *mnt, const char *spec,

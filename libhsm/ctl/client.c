@@ -188,3 +188,25 @@ hsm_fs_daemon_running(
 	free(m);
 	return !error;
 }
+
+HSM_EXPORT int
+hsm_fs_journal_request(
+	struct hsm_fs		*fs,
+	unsigned		flags,
+	uint64_t		*epoch)
+{
+	struct hsm_ctl_msg	*m = calloc(1, sizeof(*m));
+	int			error;
+
+	if (!m)
+		return -ENOMEM;
+	m->op = HSM_CTL_JOURNAL;
+	m->flags = flags;
+	error = query(fs, m);
+	if (!error) {
+		error = m->error;
+		*epoch = m->bytes;
+	}
+	free(m);
+	return error;
+}

@@ -26,13 +26,16 @@ void hsm_fs_runpath(const struct hsm_fs *fs, const char *ext, char *buf,
  * bytes outcome, repair action, repair op, flagged lost, le64 bytes,
  * le64 inode, le32 generation, le16 detail length and the detail text.
  * A response's header error is the batch's own (it could not run).
+ * JOURNAL carries its HSM_JOURNAL_* flags in the header's flags and no
+ * payload; the response's bytes field is the epoch (hsm_journal_request).
  */
 enum hsm_ctl_op {
 	HSM_CTL_PING = 1,
 	HSM_CTL_STATS,
 	HSM_CTL_BATCH,
+	HSM_CTL_JOURNAL,
 };
-#define HSM_CTL_OP_MAX		HSM_CTL_BATCH
+#define HSM_CTL_OP_MAX		HSM_CTL_JOURNAL
 #define HSM_CTL_REQ_HDR		16
 #define HSM_CTL_RESP_HDR	32
 #define HSM_CTL_MAX_PAYLOAD	(1U << 20)

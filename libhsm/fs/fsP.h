@@ -336,7 +336,9 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * binding); in xfs_hsmd's recalls: srv-recalling
  * (RECALLING recorded), srv-written (a batch written, not synced),
  * srv-synced (data durable, map not saved), srv-mapped (map durable),
- * srv-finalize (map removed, RELEASED not yet cleared).
+ * srv-finalize (map removed, RELEASED not yet cleared); in the change
+ * journal's writer: journal-written (a flush written, not synced),
+ * journal-flushed (synced).
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
 

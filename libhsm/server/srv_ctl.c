@@ -213,6 +213,12 @@ serve(
 		m->error = 0;
 		m->len = hsm_stats_pack(&st, m->payload);
 		break;
+	case HSM_CTL_JOURNAL:
+		m->len = 0;
+		m->error = c->srv->cfg.journal ?
+			   hsm_journal_request(c->srv->cfg.journal, m->flags,
+					       &m->bytes) : -ENOENT;
+		break;
 	default:
 		m->error = serve_batch(w, cfs, m);
 		break;
