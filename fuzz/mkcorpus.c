@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 #include "ctl/ctlP.h"
+#include "store/store.h"
 #include "fuzz.h"
 
 static const char *outdir;
@@ -371,6 +372,60 @@ scanstates(void)
 	put("scanstate", "index-huge-count", big, sizeof(big) - 1);
 }
 
+/* Object metadata texts, as the stores keep them (store/objmeta.c). */
+static void
+objmetas(void)
+{
+	struct hsm_objmeta m;
+	char		*t;
+	size_t		len;
+
+	memset(&m, 0, sizeof(m));
+	memset(m.oid, 0xa5, HSM_OID_LEN);
+	strcpy(m.fs_uuid, "0b5c0d7e-1f00-4a4a-9c9c-123456789abc");
+	m.ino = 131;
+	m.gen = 7;
+	m.size = 3 << 20;
+	m.mtime_sec = 1700000000;
+	m.mtime_nsec = 5;
+	m.checksum = 0x0123456789abcdefULL;
+	strcpy(m.path, "/data/a dir/caf\xc3\xa9\nname");
+	m.has_inode = true;
+	m.mode = 0104750;
+	m.uid = 12;
+	m.gid = 34;
+	m.nlink = 3;
+	m.atime_sec = -1;
+	m.ctime_sec = 1700000001;
+	hsm_objmeta_add_xattr(&m, "user.color", "blue", 4);
+	hsm_objmeta_add_xattr(&m, "system.posix_acl_access", "\2\0\0\0", 4);
+	hsm_objmeta_add_link(&m, "/data/links/s2");
+	hsm_objmeta_add_link(&m, "/data/a dir/s3");
+	m.chunk_shift = 20;
+	hsm_datamap_add(&m.map, 0, 4096);
+	hsm_datamap_add(&m.map, 2 << 20, 1 << 20);
+	hsm_objmeta_add_sum(&m, 0, 0xabc);
+	hsm_objmeta_add_sum(&m, 2, 0xdef);
+	if (hsm_objmeta_format(&m, &t, &len))
+		exit(1);
+	put("objmeta", "v2-links", t, len);
+	put("objmeta", "v2-torn", t, len / 2);
+	free(t);
+	/* as a store written before metadata v2 holds it */
+	m.has_inode = false;
+	if (hsm_objmeta_format(&m, &t, &len))
+		exit(1);
+	put("objmeta", "v1-links", t, len);
+	free(t);
+	hsm_objmeta_free(&m);
+	put_str("objmeta", "links-over", "xfs-hsm-object 1\n"
+		"oid a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\n"
+		"fs_uuid 0b5c0d7e-1f00-4a4a-9c9c-123456789abc\n"
+		"ino 1\ngen 1\nsize 0\nmtime 0 0\nchecksum 0\npath \n"
+		"links 4097\nlink /x\nextents 0\nchunk_shift 20\nchunks 0\n"
+		"end\n");
+}
+
 int
 main(
 	int		argc,
@@ -387,5 +442,6 @@ main(
 	objpaths();
 	scanparses();
 	scanstates();
+	objmetas();
 	return 0;
 }
