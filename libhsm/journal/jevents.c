@@ -178,11 +178,13 @@ mark_parent_of(
 	return done;
 }
 
-/* One event: the directory it changed, marked. */
+/* One event (@m, its metadata; @ev, its bytes): the directory it
+ * changed, marked. */
 static void
 one_event(
 	struct hsm_journal	*j,
 	const struct fanotify_event_metadata *m,
+	const char		*ev,
 	int64_t			t)
 {
 	const struct fanotify_event_info_header *ih;
@@ -200,7 +202,7 @@ one_event(
 	}
 	for (off = m->metadata_len; off + sizeof(*ih) <= m->event_len;
 	     off += ih->len) {
-		ih = (const void *)((const char *)m + off);
+		ih = (const void *)(ev + off);
 		if (ih->len < sizeof(*ih) || off + ih->len > m->event_len)
 			break;
 		switch (ih->info_type) {
@@ -240,7 +242,8 @@ jw_drain(
 	struct hsm_journal	*j,
 	int64_t			t)
 {
-	const struct fanotify_event_metadata *m;
+	struct fanotify_event_metadata m;
+	const char		*ev;
 	ssize_t			len;
 
 	for (;;) {
@@ -256,11 +259,18 @@ jw_drain(
 			}
 			return;
 		}
-		for (m = (const void *)j->rbuf; FAN_EVENT_OK(m, len);
-		     m = FAN_EVENT_NEXT(m, len)) {
-			one_event(j, m, t);
-			if (m->fd >= 0)
-				close(m->fd);
+		/*
+		 * Events with names are 4-byte aligned, their metadata wants
+		 * 8 (its mask is a u64): read each one's through a copy.
+		 */
+		for (ev = (const char *)j->rbuf; len >= (ssize_t)sizeof(m);
+		     ev += m.event_len, len -= m.event_len) {
+			memcpy(&m, ev, sizeof(m));
+			if (m.event_len < sizeof(m) || m.event_len > len)
+				break;
+			one_event(j, &m, ev, t);
+			if (m.fd >= 0)
+				close(m.fd);
 		}
 	}
 }
