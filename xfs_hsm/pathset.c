@@ -70,7 +70,8 @@ pathset_sort(
 
 	if (s->sorted)
 		return;
-	qsort(s->path, s->n, sizeof(*s->path), cmp);
+	if (s->n)	/* an empty set has no array: qsort wants one */
+		qsort(s->path, s->n, sizeof(*s->path), cmp);
 	for (i = 0, o = 0; i < s->n; i++) {
 		if (o && !strcmp(s->path[o - 1], s->path[i])) {
 			free(s->path[i]);
