@@ -74,20 +74,13 @@ handle_path(
 	int			mntfd,
 	const struct hsm_jhandle *h)
 {
-	struct {
-		struct file_handle fh;
-		unsigned char	b[HSM_JHANDLE_MAX];
-	} u;
 	char			link[64], buf[PATH_MAX];
 	ssize_t			n;
 	int			fd;
 
-	u.fh.handle_bytes = h->len;
-	u.fh.handle_type = h->type;
-	memcpy(u.fh.f_handle, h->bytes, h->len);
 	/* a directory opened by handle is always connected: its path is
 	 * its name now */
-	fd = open_by_handle_at(mntfd, &u.fh, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = hsm_jhandle_open(mntfd, h, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -106,22 +99,16 @@ path_handle(
 	char			*buf,
 	size_t			size)
 {
-	struct {
-		struct file_handle fh;
-		unsigned char	b[HSM_JHANDLE_MAX];
-	} u;
-	unsigned char		hb[HSM_JHANDLE_MAX];
+	struct hsm_jhandle	h;
 	unsigned		i;
-	int			mnt_id, o;
+	int			o;
 
 	buf[0] = '\0';
-	u.fh.handle_bytes = HSM_JHANDLE_MAX;
-	if (name_to_handle_at(AT_FDCWD, path, &u.fh, &mnt_id, 0) < 0)
+	if (hsm_jhandle_get(AT_FDCWD, path, 0, &h))
 		return;
-	memcpy(hb, u.fh.f_handle, u.fh.handle_bytes);
-	o = snprintf(buf, size, "%d:", u.fh.handle_type);
-	for (i = 0; i < u.fh.handle_bytes && o + 3 < (int)size; i++)
-		o += snprintf(buf + o, size - o, "%02x", hb[i]);
+	o = snprintf(buf, size, "%d:", (int)h.type);
+	for (i = 0; i < h.len && o + 3 < (int)size; i++)
+		o += snprintf(buf + o, size - o, "%02x", h.bytes[i]);
 }
 
 static bool

@@ -50,20 +50,7 @@ handle_of(
 	int			fd,
 	struct hsm_jhandle	*h)
 {
-	struct {
-		struct file_handle fh;
-		unsigned char	b[HSM_JHANDLE_MAX];
-	} u;
-	int			mnt_id;
-
-	u.fh.handle_bytes = HSM_JHANDLE_MAX;
-	if (name_to_handle_at(fd, "", &u.fh, &mnt_id, AT_EMPTY_PATH) < 0)
-		return -errno;
-	memset(h, 0, sizeof(*h));
-	h->type = u.fh.handle_type;
-	h->len = u.fh.handle_bytes;
-	memcpy(h->bytes, u.fh.f_handle, h->len);
-	return 0;
+	return hsm_jhandle_get(fd, "", AT_EMPTY_PATH, h);
 }
 
 /*
@@ -79,21 +66,14 @@ mark_dir(
 	const struct hsm_jhandle *h,
 	int64_t			t)
 {
-	struct {
-		struct file_handle fh;
-		unsigned char	b[HSM_JHANDLE_MAX];
-	} u;
 	struct hsm_jhandle	ph;
 	struct stat		st;
 	int			fd, pfd;
 
 	if (!mark_one(j, h, t))
 		return;
-	u.fh.handle_bytes = h->len;
-	u.fh.handle_type = h->type;
-	memcpy(u.fh.f_handle, h->bytes, h->len);
-	fd = open_by_handle_at(j->fs->mntfd, &u.fh,
-			       O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = hsm_jhandle_open(j->fs->mntfd, h,
+			      O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	jw_ignore_dir(j, fd);
@@ -139,10 +119,6 @@ mark_parent_of(
 	const struct hsm_jhandle *h,
 	int64_t			t)
 {
-	struct {
-		struct file_handle fh;
-		unsigned char	b[HSM_JHANDLE_MAX];
-	} u;
 	struct hsm_jhandle	dh;
 	struct stat		st, pst;
 	char			link[64], path[PATH_MAX], *slash;
@@ -150,12 +126,9 @@ mark_parent_of(
 	bool			done = false;
 	int			fd, dfd;
 
-	u.fh.handle_bytes = h->len;
-	u.fh.handle_type = h->type;
-	memcpy(u.fh.f_handle, h->bytes, h->len);
-	fd = open_by_handle_at(j->fs->mntfd, &u.fh, O_PATH | O_CLOEXEC);
+	fd = hsm_jhandle_open(j->fs->mntfd, h, O_PATH | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ESTALE;
+		return fd == -ESTALE;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof(path) - 1);
 	if (n > 0 && fstat(fd, &st) == 0) {
