@@ -507,6 +507,42 @@ made_before(
 	return rc == 0 && hsm_record_names(&rec, f->oid);
 }
 
+/* Count outcome @r (of a stub of @bytes, or a link) in @st. */
+static void
+tally(
+	struct hsm_import_stats	*st,
+	const struct hsm_import_result *r,
+	uint64_t		bytes)
+{
+	switch (r->what) {
+	case HSM_IMPORT_CREATED:
+		st->created++;
+		st->nameless += r->nameless;
+		st->bytes += bytes;
+		break;
+	case HSM_IMPORT_LINKED:
+		st->links++;
+		break;
+	case HSM_IMPORT_PRESENT:
+		st->present++;
+		break;
+	case HSM_IMPORT_CONFLICT:
+		st->conflicts++;
+		break;
+	case HSM_IMPORT_OLDER:
+		st->older++;
+		break;
+	case HSM_IMPORT_OUTSIDE:
+		st->skipped++;
+		break;
+	case HSM_IMPORT_FAILED:
+		st->failed++;
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * The other names of the stub at @path: hard links to it, where nothing
  * else is (a link there already, to this stub, was made by an earlier
@@ -556,25 +592,11 @@ import_links(
 			else
 				r.error = 0;
 		}
-		switch (r.what) {
-		case HSM_IMPORT_LINKED:
-			st->links++;
-			break;
-		case HSM_IMPORT_CONFLICT:
-			st->conflicts++;
-			break;
-		case HSM_IMPORT_FAILED:
-			st->failed++;
-			break;
-		case HSM_IMPORT_OUTSIDE:
-			st->skipped++;
-			break;
-		default:
-			break;
-		}
 		/* one made by an earlier run is not news */
-		if (r.what != HSM_IMPORT_PRESENT)
+		if (r.what != HSM_IMPORT_PRESENT) {
+			tally(st, &r, 0);
 			fn(arg, &r);
+		}
 		free(t);
 	}
 }
@@ -608,7 +630,6 @@ import_one(
 	r.target = path;
 	if (!path) {
 		r.what = HSM_IMPORT_OUTSIDE;
-		st->skipped++;
 	} else if (im->o->dry_run) {
 		r.what = access(path, F_OK) ? HSM_IMPORT_CREATED :
 			 made_before(path, f) ? HSM_IMPORT_PRESENT :
@@ -631,24 +652,7 @@ import_one(
 			r.error = 0;
 		r.detail = r.what == HSM_IMPORT_FAILED ? detail : NULL;
 	}
-	switch (r.what) {
-	case HSM_IMPORT_CREATED:
-		st->created++;
-		st->nameless += r.nameless;
-		st->bytes += f->size;
-		break;
-	case HSM_IMPORT_PRESENT:
-		st->present++;
-		break;
-	case HSM_IMPORT_CONFLICT:
-		st->conflicts++;
-		break;
-	case HSM_IMPORT_FAILED:
-		st->failed++;
-		break;
-	default:
-		break;
-	}
+	tally(st, &r, f->size);
 	fn(arg, &r);
 	if (!r.nameless && (r.what == HSM_IMPORT_CREATED ||
 			    r.what == HSM_IMPORT_PRESENT))
@@ -819,7 +823,7 @@ hsm_fs_import(
 				older.path = im.objs[k].path;
 				older.size = im.objs[k].size;
 				older.what = HSM_IMPORT_OLDER;
-				st->older++;
+				tally(st, &older, 0);
 				fn(arg, &older);
 			}
 		}
