@@ -28,6 +28,8 @@ struct space_policy {
 	uint64_t	max_bytes;
 	uint64_t	check_interval;	/* seconds, for xfs_hsmd */
 	unsigned	copies;		/* a migrate's copies (0: one) */
+	uint64_t	orphan_grace;	/* xfs_hsmscan --gc's, seconds */
+	uint64_t	deleted_retention;
 	uint32_t	excl_uid[POLICY_IDS_MAX], excl_gid[POLICY_IDS_MAX],
 			excl_proj[POLICY_IDS_MAX];
 	unsigned	n_uid, n_gid, n_proj;

@@ -58,6 +58,7 @@ policy_defaults(
 	p->min_age = 86400;
 	p->age_weight = 1;
 	p->check_interval = 600;
+	p->orphan_grace = 86400;
 }
 
 uint64_t
@@ -145,8 +146,6 @@ policy_set(
 	const char		*key,
 	const char		*value)
 {
-	uint64_t		gc_duration;
-
 	if (!strcmp(key, "high_watermark"))
 		return parse_watermark(value, &p->high);
 	if (!strcmp(key, "low_watermark"))
@@ -173,10 +172,11 @@ policy_set(
 		       !p->check_interval ? -EINVAL : 0;
 	if (!strcmp(key, "copies"))
 		return parse_uint(value, 1, HSM_COPIES_MAX, &p->copies);
-	/* xfs_hsmscan --gc's (xfs_hsmscan/gcconfig.c), checked here too */
-	if (!strcmp(key, "orphan_grace") ||
-	    !strcmp(key, "deleted_retention"))
-		return parse_duration(value, &gc_duration);
+	/* xfs_hsmscan --gc's */
+	if (!strcmp(key, "orphan_grace"))
+		return parse_duration(value, &p->orphan_grace);
+	if (!strcmp(key, "deleted_retention"))
+		return parse_duration(value, &p->deleted_retention);
 	if (!strcmp(key, "exclude_uids"))
 		return parse_ids(value, p->excl_uid, &p->n_uid);
 	if (!strcmp(key, "exclude_gids"))

@@ -9,7 +9,9 @@
 #include <hsm.h>
 #include "exitcodes.h"
 
+#ifndef PROGNAME		/* xfs_hsmscan builds the config reader too */
 #define PROGNAME	"xfs_hsm"
+#endif
 #include "usage.h"		/* errtryhelp() */
 
 extern int exitcode;		/* HSM_EX_* bits collected so far */

@@ -25,6 +25,7 @@
 #include "xfs_hsmscan.h"
 #include "closestream.h"
 #include "configfile.h"
+#include "policy.h"
 
 #ifndef HSM_STATEDIR
 #define HSM_STATEDIR	"/var/lib/xfs-hsm"
@@ -403,17 +404,18 @@ main(
 		}
 	}
 	if (o.gc) {
-		int64_t grace = o.grace, retention = o.retention;
+		struct space_policy sp;
 
-		if (gc_config_read(o.config ? o.config : HSM_CONFIG_FILE,
-				   o.config != NULL, hsm_fs_mountpoint(fs),
-				   &grace, &retention))
+		/* xfs_hsm.conf, read and checked as xfs_hsm policy reads it;
+		 * the command line wins over it */
+		if (policy_read(o.config ? o.config : HSM_CONFIG_FILE,
+				o.config != NULL, hsm_fs_mountpoint(fs), &sp,
+				NULL))
 			return HSM_EX_OPERATIONAL;
-		/* the command line wins over the file */
 		if (!o.grace_set)
-			o.grace = grace;
+			o.grace = sp.orphan_grace;
 		if (!o.retention_set)
-			o.retention = retention;
+			o.retention = sp.deleted_retention;
 	}
 	if (o.audit) {
 		error = audit_begin(fs, &audit);

@@ -306,13 +306,6 @@ void upgrade_run(struct hsm_fs *fs, struct scan_result *res,
 void upgrade_report(const struct upgrade_totals *tot);
 struct json_object *upgrade_json(const struct upgrade_totals *tot);
 
-/* gcconfig.c: orphan_grace and deleted_retention from @file ([space],
- * then [@mnt] over it) into *@grace and *@retention, left as they are
- * where not given.  0, or -1 (reported).  No file is fine unless
- * @must_exist. */
-int gc_config_read(const char *file, bool must_exist, const char *mnt,
-		   int64_t *grace, int64_t *retention);
-
 /* refresh.c: --refresh-paths */
 struct refresh_totals {
 	unsigned long	checked;	/* objects */
