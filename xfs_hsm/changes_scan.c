@@ -47,23 +47,23 @@ inoset_add(
 	return 0;
 }
 
+static int
+cmp_ino(
+	const void	*a,
+	const void	*b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static bool
 inoset_has(
 	const struct inoset	*s,
 	uint64_t		ino)
 {
-	size_t			lo = 0, hi = s->n;
-
 	/* bulkstat reports in ascending inode order: sorted already */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->ino[mid] < ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n && s->ino[lo] == ino;
+	return s->n && bsearch(&ino, s->ino, s->n, sizeof(*s->ino), cmp_ino);
 }
 
 /* The changed inodes: directories in @dirs, the others in @files. */

@@ -42,16 +42,12 @@ wanted(
 	const struct walk	*w,
 	uint64_t		ino)
 {
-	size_t			lo = 0, hi = w->n, mid;
+	const struct wanted_ino	*wi;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (w->inos[mid].ino < ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < w->n && w->inos[lo].ino == ino ? (ssize_t)lo : -1;
+	/* cmp_u64 compares the first u64 of each: the key and an ino */
+	wi = w->n ? bsearch(&ino, w->inos, w->n, sizeof(*w->inos), cmp_u64) :
+		    NULL;
+	return wi ? wi - w->inos : -1;
 }
 
 /* @path (taken) is a name of wanted inode @i. */
