@@ -242,8 +242,12 @@ hsm_object_set_names_in(
 	else if (!store->ops->replace_meta)
 		error = -EOPNOTSUPP;
 	changed = !error && set_names(&meta, names, n, &error);
-	if (changed && !error)
+	if (changed && !error) {
+		hsm_fault(fs, "names-pending");
 		error = store->ops->replace_meta(store, oid, &meta);
+		if (!error)
+			hsm_fault(fs, "names-replaced");
+	}
 	hsm_objmeta_free(&meta);
 	return error ? error : changed;
 }

@@ -6,8 +6,8 @@
 # then stop, remount, xfs_hsmscan --repair, read.  No reader gets wrong
 # bytes, nothing is lost, nothing is left behind.  Then the copy operation
 # (a released file's second copy, made store to store) at each of its
-# steps, and import (a removed file's stub made again from the store) at
-# each of its steps, with the power cut only (the other two ways are in
+# steps, import (a removed file's stub made again from the store) and the
+# names a refresh keeps in an object's metadata at each of their steps, with the power cut only (the other two ways are in
 # make check-crash, with the command line's other operations; 010 and
 # 061 run those here).
 
@@ -18,6 +18,7 @@ CRASH_OPS=srvrecall
 _crash_matrix
 CRASH_OPS=copy CRASH_KINDS=shutdown-nolog _crash_matrix
 CRASH_OPS=import CRASH_KINDS=shutdown-nolog _crash_matrix
+CRASH_OPS=names CRASH_KINDS=shutdown-nolog _crash_matrix
 
 status=0
 exit
