@@ -222,7 +222,16 @@ struct hsm_server {
 	struct hsm_fs	*fs;
 	struct hsm_server_config cfg;
 	int		group_fd;
+	int		tree_fd;	/* our private clone of the mount
+					 * (srv_group.c), or -1 */
 	struct hsm_evtab *evtab;
+	/* events read and not answered hold a descriptor each: the loop
+	 * reads no more than the budget allows (0: no budget, see
+	 * srv_fd_budget) */
+	_Atomic int64_t	event_fds;
+	int64_t		fd_budget;
+	bool		fds_short;	/* the loop holds back */
+	int64_t		fds_short_logged;	/* when it last said so */
 	bool		served_before;	/* the group is not new (srv_adopt) */
 	pid_t		pid;
 	int64_t		start_ns;
@@ -282,6 +291,10 @@ void srv_worker_store_failed(struct srv_worker *w, int error);
 /* srv_group.c: fanotify answers and marks */
 int srv_respond(struct hsm_server *s, int fd_number, int error);
 int srv_ignore_add(struct hsm_server *s, int fd);
+/* Our IO through a detached clone of the mount that the group ignores:
+ * 0, or -errno (then our IO raises events the loop answers). */
+int srv_private_mount(struct hsm_server *s);
+void srv_private_mount_close(struct hsm_server *s);
 int srv_ignore_remove(struct hsm_server *s, int fd, uint64_t mask);
 int srv_ignore_access(struct hsm_server *s, int fd);
 

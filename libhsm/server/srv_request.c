@@ -118,8 +118,11 @@ srv_req_answer(
 		/* release the slot before the fd number can be reused */
 		evtab_release(s->evtab, r->slot);
 		r->slot = -1;
-		if (r->fd >= 0)
+		if (r->fd >= 0) {
 			close(r->fd);
+			if (r->kind == REQ_EVENT)
+				atomic_fetch_sub(&s->event_fds, 1);
+		}
 		r->fd = -1;
 		break;
 	case REQ_SYNC:
