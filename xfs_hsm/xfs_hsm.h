@@ -90,6 +90,9 @@ struct batch_run {
 	const char	*config;	/* where that default is (or NULL) */
 	bool		need_store;
 	struct hsm_batch_limits limits;
+	/* recall --range: only the chunks covering these bytes */
+	struct hsm_range ranges[HSM_RANGES_MAX];
+	size_t		nranges;
 	/* what a file that went right prints (with -v, usually) */
 	void		(*report)(struct batch_run *run,
 				  const struct hsm_item_result *r);
