@@ -38,6 +38,8 @@ int forget_f(int argc, char **argv);
 void forget_help(void);
 int status_f(int argc, char **argv);
 void status_help(void);
+/* statusmap.c: status --map of one file (@first: none printed yet) */
+void status_map_file(const char *path, bool named, bool json, bool *first);
 int set_f(int argc, char **argv);
 void set_help(void);
 int clear_f(int argc, char **argv);
