@@ -46,6 +46,8 @@ int clear_f(int argc, char **argv);
 void clear_help(void);
 int stats_f(int argc, char **argv);
 void stats_help(void);
+/* stats_prom.c: stats --prometheus (@st NULL: no daemon serves @fs) */
+void stats_prometheus(struct hsm_fs *fs, const struct hsm_server_stats *st);
 int policy_f(int argc, char **argv);
 void policy_help(void);
 int changes_f(int argc, char **argv);
