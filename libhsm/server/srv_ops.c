@@ -178,9 +178,10 @@ identify(
 }
 
 /*
- * A range recall's file, once its chunks are durable: RECALLING goes at
- * once, not at the next idle tick, so the command's caller sees the file
- * at rest ("partial").  Nothing else runs on it then, or it stays.
+ * A range recall's file, once its chunks are durable: settled at once as
+ * an idle file is (srv_recall.c), not at the next tick, so the command's
+ * caller sees it at rest ("partial").  Only if nobody has it open and
+ * nothing else runs on it: else the tick does it later.
  */
 static void
 settle_ranges(
@@ -193,9 +194,8 @@ settle_ranges(
 	if (!in)
 		return;
 	pthread_mutex_lock(&in->lock);
-	if (in->loaded && in->released && cds_list_empty(&in->waiting) &&
-	    !in->quiesce && !in->op_busy)
-		__srv_end_recalling(s, in, -1);
+	if (cds_list_empty(&in->waiting))
+		__srv_settle_idle(s, in, false);
 	pthread_mutex_unlock(&in->lock);
 	srv_inode_put(s, in);
 }
