@@ -18,7 +18,9 @@
  *  [data]   one syncfs: every file's data durable
  *  seal     the map goes and RELEASED is cleared: a record that says the
  *           data is there is written only once it is durable (DESIGN
- *           invariant 2)
+ *           invariant 2); a range recall (--range) that left chunks in
+ *           the store writes the map of what is back and clears only
+ *           RECALLING: the file stays released, partial
  *  [force]  those records, durable
  */
 #include <errno.h>
@@ -437,11 +439,10 @@ recall_seal(
 	struct hsm_batch	*b,
 	struct hsm_item		*it)
 {
-	struct hsm_result	res;
-	int			error;
-
 	struct hsm_recall	*rs = it->rc;
+	struct hsm_result	res;
 	size_t			i;
+	int			error;
 
 	(void)b;
 	/* a range recall: the chunks written are durable (the batch's sync) */
