@@ -76,6 +76,8 @@ struct srv_req {
 	int64_t		start_ns;
 	int64_t		deadline_ns;
 	bool		need_durable;	/* a writer may follow: wait for sync */
+	bool		range_cmd;	/* recall --range: answered once its
+					 * own chunks are durable */
 	uint64_t	remaining;	/* chunks still awaited */
 	uint64_t	c0, c1;		/* chunks awaited lie in [c0, c1] */
 	uint64_t	bytes;		/* recalled for it (stats, log) */
@@ -396,9 +398,16 @@ void __srv_after_work(struct hsm_server *s, struct srv_inode *in);
 
 /* srv_ops.c: commands from the control socket, run with @w's handle.
  * A recall batch goes through the request machinery, as openers would;
- * results to @fn in the order of @paths. */
-void srv_recall_files(struct srv_worker *w, struct hsm_fs *cfs, char **paths,
-		      size_t n, hsm_result_fn fn, void *arg);
+ * results to @fn in the order of @asks.  A file asked with ranges gets
+ * the chunks covering them only (xfs_hsm recall --range). */
+struct srv_ask {
+	char		*path;
+	struct hsm_range *ranges;	/* or NULL: all of it */
+	size_t		nranges;
+};
+void srv_recall_files(struct srv_worker *w, struct hsm_fs *cfs,
+		      const struct srv_ask *asks, size_t n, hsm_result_fn fn,
+		      void *arg);
 extern const struct hsm_excl_hooks srv_excl_hooks;
 
 /* srv_ctl.c */

@@ -261,8 +261,9 @@ __srv_req_chunk_done(
 		if (c < r->c0 || c > r->c1 || r->need_durable != durable)
 			continue;
 		r->bytes += len;
-		/* one who may write waits for the file to be final */
-		if (--r->remaining == 0 && !durable)
+		/* one who may write waits for the file to be final; a
+		 * range recall, for its chunks to be durable */
+		if (--r->remaining == 0 && (!durable || r->range_cmd))
 			__finish(s, r, 0);
 	}
 }
