@@ -3,7 +3,7 @@
 # symbols: libhsm.so exports only hsm_* functions (libhsm.sym and
 # -fvisibility=hidden), every one that hsm.h declares is documented in
 # libhsm(3) (its NAME line), and those hsm.h does not declare are the
-# store modules' and the fuzz targets' (a private header of libhsm/
+# store modules' and the test helpers' (a private header of libhsm/
 # declares them): no stray symbol becomes ABI by accident.
 
 . "$(dirname "$0")/../common/preamble"
