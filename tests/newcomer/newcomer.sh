@@ -41,7 +41,9 @@
 # "newcomer: N commands of xfs_hsm(7) as documented in T s" or the first
 # difference.
 #
-#   HSM_SRCDIR       the repository to clone (default: this script's)
+#   HSM_SRCDIR       the repository to clone (default: this script's;
+#                    exit 77, skipped, when it is not a git repository,
+#                    as in a release tarball)
 #   NEWCOMER_TREE    a built tree to use instead of a fresh clone and the
 #                    demo (for work on the page: steps 1 and 2 skipped)
 #   NEWCOMER_KEEP    1: leave $WORK (and print where) on failure
@@ -115,8 +117,11 @@ if [ -n "${NEWCOMER_TREE:-}" ]; then
 	TREE=$(readlink -f "$NEWCOMER_TREE")
 	echo "newcomer: using the built tree $TREE (no clone, no demo)"
 else
-	SRC=${HSM_SRCDIR:-$(git -C "$HERE" rev-parse --show-toplevel)} ||
-		die "no repository to clone (set HSM_SRCDIR)"
+	SRC=${HSM_SRCDIR:-$HERE/../..}
+	if ! git -C "$SRC" rev-parse --git-dir > /dev/null 2>&1; then
+		echo "newcomer: $SRC is not a git repository: skipped"
+		exit 77
+	fi
 	TREE=$WORK/xfs-hsm
 	echo "newcomer: git clone $SRC"
 	git clone -q "$SRC" "$TREE" || die "git clone $SRC failed"
