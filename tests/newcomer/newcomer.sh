@@ -90,7 +90,7 @@ cleanup()
 		umount "$m" 2> /dev/null || umount -l "$m"
 	done
 	for m in "$IMG" "$SRVIMG"; do
-		[ -n "$m" ] && [ -e "$m" ] || continue
+		{ [ -n "$m" ] && [ -e "$m" ]; } || continue
 		losetup -j "$m" -O NAME -n 2> /dev/null |
 			while read -r d; do losetup -d "$d"; done
 	done
