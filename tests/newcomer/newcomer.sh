@@ -8,7 +8,8 @@
 #     the repository holding this script: committed work only);
 #  2. run the README's first command there (the line of README.md's
 #     "Try it" section that starts with ./, comment dropped: the demo, which
-#     installs what is missing, builds, and shows the HSM on a loop XFS).
+#     installs what is missing, builds, and shows the HSM on a loop XFS;
+#     XFS_HSM_STATEDIR keeps its daemon's journal in $WORK).
 #     The README's second command (./quickstart.sh test, the test suite) is
 #     not run: it is what CI runs itself, and what runs this check;
 #  3. follow xfs_hsm(7) from top to bottom with the tools built in the
@@ -132,7 +133,10 @@ else
 	[ -n "$FIRST" ] || die "README.md: no command in its \"Try it\" section"
 	echo "newcomer: README's first command: $FIRST"
 	t=$SECONDS
-	(cd "$TREE" && eval "$FIRST") > "$WORK/readme.log" 2>&1 || {
+	# the demo's daemon keeps its change journal here, not in the
+	# system's state directory (xfs_hsmd(8), XFS_HSM_STATEDIR)
+	mkdir -p "$WORK/state"
+	(cd "$TREE" && XFS_HSM_STATEDIR=$WORK/state eval "$FIRST") > "$WORK/readme.log" 2>&1 || {
 		tail -n 40 "$WORK/readme.log"
 		die "README's first command ($FIRST) failed; its log is above"
 	}
