@@ -39,8 +39,8 @@
 # Everything it made is undone in a trap: daemons it started stopped,
 # filesystems unmounted, loop devices detached, $WORK removed.  Root
 # needed.  Prints one line per command run, and at the end
-# "newcomer: N commands of xfs_hsm(7) as documented in T s" or the first
-# difference.
+# "newcomer: N commands of xfs_hsm(7) as documented in T s (T s in all)"
+# or the first difference.
 #
 #   HSM_SRCDIR       the repository to clone (default: this script's;
 #                    exit 77, skipped, when it is not a git repository,
@@ -172,6 +172,7 @@ echo "newcomer: $N commands in $PAGE"
 
 # Run each command in this shell, as typed at a prompt.
 cd "$WORK" || die "cd $WORK failed"
+PAGE_START=$SECONDS
 i=0
 for cmd in "$WORK"/blocks/*.cmd; do
 	b=${cmd%.cmd}
@@ -194,4 +195,5 @@ for cmd in "$WORK"/blocks/*.cmd; do
 done
 cd /
 FAILED=0
-echo "newcomer: $i commands of xfs_hsm(7) as documented in $((SECONDS - START)) s"
+echo "newcomer: $i commands of xfs_hsm(7) as documented in $((SECONDS - PAGE_START)) s" \
+	"($((SECONDS - START)) s in all)"
