@@ -8,7 +8,8 @@
 #   ./quickstart.sh test   install what is missing, build, then the whole
 #                          test suite from the release tarball (make
 #                          distcheck: dist, build, make check, install,
-#                          uninstall), then make check-sanitize; the last
+#                          uninstall), then make check-sanitize and the
+#                          newcomer's check (tests/newcomer); the last
 #                          line is "N passed, N failed[, N skipped]"
 #
 # Needs root (re-executes itself with sudo).  Debian/Ubuntu (apt-get).
@@ -232,6 +233,14 @@ summarize()
 			>> "$CHECK_LOG"
 		err=$((err + 1))
 	fi
+	# ---- the newcomer's check: one more test (see run_newcomer) ----
+	case $NEWCOMER_RC in
+	0)	pass=$((pass + 1)) ;;
+	77)	skip=$((skip + 1)) ;;
+	*)	fail=$((fail + 1))
+		echo "FAIL: tests/newcomer/newcomer.sh" >> "$CHECK_LOG" ;;
+	esac
+	# ---- end of the newcomer's check ----
 	passed=$((pass + xfail))
 	failed=$((fail + xpass + err))
 
@@ -297,8 +306,21 @@ run_tests()
 	[ "$SAN_RC" -eq 0 ] ||
 		echo "==> make check-sanitize exited with status $SAN_RC"
 	echo "==> make check-sanitize took $(took "$t0")"
+	run_newcomer
 	summarize
 }
+
+# ---- the newcomer's check ----------------------------------------------
+# A fresh clone, the README's first command, then xfs_hsm(7)'s examples
+# as the page shows them (tests/newcomer/newcomer.sh; make
+# check-newcomer).  Counted as one test in the last line.
+run_newcomer()
+{
+	step "the newcomer's check (tests/newcomer/newcomer.sh)"
+	bash tests/newcomer/newcomer.sh 2>&1 | tee -a "$CHECK_LOG"
+	NEWCOMER_RC=${PIPESTATUS[0]}
+}
+# ---- end of the newcomer's check ----------------------------------------
 
 # ---- demo mode ------------------------------------------------------------
 
