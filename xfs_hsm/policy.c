@@ -324,51 +324,73 @@ cand_by_ino(
  * journal says changed is read again, and added, updated or dropped.
  * The saved entries are in inode order.
  */
+struct refresh_ctx {
+	struct run		*r;
+	size_t			base, cap;
+	int64_t			now;
+};
+
+/* One inode of a changed directory, as it is now (@in NULL: gone). */
+static int
+refresh_one(
+	void			*arg,
+	uint64_t		ino,
+	const struct hsm_inode	*in)
+{
+	struct refresh_ctx	*x = arg;
+	struct run		*r = x->r;
+	struct candidate	key = { .ino = ino }, c, *at, *m;
+
+	r->examined++;
+	at = bsearch(&key, r->cands, x->base, sizeof(*r->cands), cand_by_ino);
+	/* not changed since the last run read it: as saved (its times
+	 * from here, as they are free), and no record read */
+	if (in && in->ctime_sec * 1000000000LL + in->ctime_nsec <
+		  r->jp.since_ns && (!at || at->gen == in->gen)) {
+		if (at)
+			at->last = in->mtime_sec > in->atime_sec ?
+				   in->mtime_sec : in->atime_sec;
+		return 0;
+	}
+	if (!in || !consider_live(r, x->now, in, &c)) {
+		if (at)
+			at->can = ACT_NONE;	/* dropped */
+		return 0;
+	}
+	c.verified = true;
+	if (at) {
+		*at = c;
+		return 0;
+	}
+	if (r->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 1024;
+		m = realloc(r->cands, x->cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		r->cands = m;
+	}
+	r->cands[r->n++] = c;
+	return 0;
+}
+
+/*
+ * The saved set brought up to date: every entry of the directories the
+ * journal says changed is read again, and added, updated or dropped.
+ * The saved entries are in inode order.
+ */
 static int
 refresh(
 	struct run		*r)
 {
-	struct candidate	key, c, *at, *m;
-	struct hsm_inode	in;
+	struct refresh_ctx	x = { .r = r, .base = r->n, .cap = r->n,
+				      .now = time(NULL) };
 	uint64_t		*inos;
-	int64_t			now = time(NULL);
-	size_t			n, i, base = r->n, cap = r->n;
-	int			error, rc;
+	size_t			n;
+	int			error;
 
 	error = policy_journal_inodes(r->fs, &r->jp, &inos, &n);
-	if (error)
-		return error;
-	for (i = 0; i < n && !error; i++) {
-		r->examined++;
-		key.ino = inos[i];
-		at = bsearch(&key, r->cands, base, sizeof(*r->cands),
-			     cand_by_ino);
-		rc = policy_stat_one(r->fs, inos[i], &in);
-		if (rc < 0) {
-			r->unreadable++;	/* as it was, then */
-			continue;
-		}
-		if (rc || !consider_live(r, now, &in, &c)) {
-			if (at)
-				at->can = ACT_NONE;	/* dropped */
-			continue;
-		}
-		c.verified = true;
-		if (at) {
-			*at = c;
-			continue;
-		}
-		if (r->n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			m = realloc(r->cands, cap * sizeof(*m));
-			if (!m) {
-				error = -ENOMEM;
-				break;
-			}
-			r->cands = m;
-		}
-		r->cands[r->n++] = c;
-	}
+	if (!error)
+		error = policy_stat_each(r->fs, inos, n, refresh_one, &x);
 	free(inos);
 	return error;
 }

@@ -26,6 +26,13 @@
 #include "policy.h"
 #include "policy_journal.h"
 
+/*
+ * The last run read the set after the checkpoint that opened epoch
+ * `from`; a change after that checkpoint stamps a ctime at most this long
+ * before it (a long write stamps at its start; the coarse clock).
+ */
+#define CTIME_MARGIN_NS	(10LL * 1000000000)
+
 static const char *const gap_why[] = {
 	[HSM_JGAP_NONE] = "",
 	[HSM_JGAP_UNCLEAN] = "its writer did not stop cleanly",
@@ -67,9 +74,12 @@ gather_dirs(
 	const struct hsm_jepoch	*e;
 	size_t			i, k, n = 0;
 
-	for (i = 0; i < v->nepochs; i++)
+	for (i = 0; i < v->nepochs; i++) {
+		if (v->epochs[i].epoch == from)
+			jp->since_ns = v->epochs[i].opened_ns - CTIME_MARGIN_NS;
 		if (v->epochs[i].epoch >= from)
 			n += v->epochs[i].nmarks;
+	}
 	jp->dirs = malloc((n ? n : 1) * sizeof(*jp->dirs));
 	if (!jp->dirs)
 		return -ENOMEM;
@@ -309,6 +319,56 @@ policy_stat_one(
 	if (error < 0)
 		return error;
 	return error || in->ino != ino ? 1 : 0;
+}
+
+/*
+ * The entries of a directory were made together, and their inodes sit
+ * together in a few inode chunks of 64: one bulkstat call reads the
+ * wanted inodes that lie within 64 numbers of the first, not one call
+ * each.
+ */
+int
+policy_stat_each(
+	struct hsm_fs		*fs,
+	const uint64_t		*inos,
+	size_t			n,
+	int			(*fn)(void *arg, uint64_t ino,
+				      const struct hsm_inode *in),
+	void			*arg)
+{
+	struct hsm_bulkstat	*bs;
+	struct hsm_inode	in;
+	size_t			i = 0, j;
+	unsigned		batch, got;
+	int			rc = 0, error = 0;
+
+	while (i < n && !error) {
+		for (j = i; j + 1 < n && inos[j + 1] - inos[i] < 64; j++)
+			;
+		batch = inos[j] - inos[i] + 1;
+		error = hsm_bulkstat_open(fs, HSM_BULKSTAT_ALL_AGS, inos[i],
+					  batch, &bs);
+		if (error)
+			break;
+		for (got = 0; i <= j && !error && got < batch; got++) {
+			rc = hsm_bulkstat_next(bs, &in);
+			if (rc)
+				break;
+			while (i <= j && inos[i] < in.ino && !error)
+				error = fn(arg, inos[i++], NULL);	/* gone */
+			if (i <= j && inos[i] == in.ino && !error)
+				error = fn(arg, inos[i++], &in);
+		}
+		hsm_bulkstat_free(bs);
+		if (rc < 0)
+			error = rc;
+		/* past the last inode of the filesystem: gone; otherwise a
+		 * call returns at least one inode at or after inos[i], so
+		 * every turn moves on */
+		while (!error && rc == 1 && i <= j)
+			error = fn(arg, inos[i++], NULL);
+	}
+	return error;
 }
 
 void

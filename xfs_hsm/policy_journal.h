@@ -16,6 +16,8 @@ struct journal_plan {
 	int64_t		created_ns;	/*  the journal's creation */
 	uint64_t	epoch;		/*  and its epoch opened now */
 	uint64_t	from;		/* epochs from..epoch - 1 are read */
+	int64_t		since_ns;	/* an entry whose ctime is older is
+					 * as the saved set has it */
 	struct hsm_jhandle *dirs;	/* the changed directories in them */
 	size_t		ndirs;
 };
@@ -36,5 +38,11 @@ int policy_journal_inodes(struct hsm_fs *fs, const struct journal_plan *jp,
 void policy_journal_free(struct journal_plan *jp);
 /* Inode @ino as bulkstat sees it now: 0, 1 when it is gone, or -errno. */
 int policy_stat_one(struct hsm_fs *fs, uint64_t ino, struct hsm_inode *in);
+/* The same for each of the sorted @inos, to @fn (@in NULL: gone), in
+ * as few bulkstat calls as their spread allows.  0 or the first -errno of
+ * bulkstat or @fn. */
+int policy_stat_each(struct hsm_fs *fs, const uint64_t *inos, size_t n,
+		     int (*fn)(void *arg, uint64_t ino,
+			       const struct hsm_inode *in), void *arg);
 
 #endif

@@ -183,11 +183,12 @@ sleep 3
 echo "xfs_hsm changes --since 1:"
 "$XFS_HSM" changes --since 1 --json $M | python3 -c 'import json, sys
 j = json.load(sys.stdin)
-print("epochs kept from", j["epochs"][0]["epoch"], "| source", j["source"],
+print("epoch 8 pruned:", j["epochs"][0]["epoch"] > 8, "| source", j["source"],
       "|", j["fallback"]["reason"], "| d12 in it:",
       any(d["path"].endswith("/t/d12") for d in j["directories"]))'
 _run r8 $CONF -n
-_show r8
+# which epochs are kept by then depends on how long the runs took
+_show r8 | sed 's/(pruned; it keeps epochs [0-9]*-[0-9]*)/(pruned)/'
 
 echo "== a corrupt saved set"
 f=$(ls $XFS_HSM_STATEDIR/*.policy)
