@@ -73,7 +73,7 @@ jw_prune(
 		error = -errno;
 	if (error)
 		goto out_unlink;
-	hsm_fault(j->fs, "journal-prune-written");
+	hsm_fault(j->fs, "journal-pruning");
 	/* the new file is the one a second writer must find locked */
 	if (flock(out, LOCK_EX | LOCK_NB) < 0 || rename(tmp, path) < 0) {
 		error = -errno;
