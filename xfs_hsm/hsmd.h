@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <hsm.h>
 #include "exitcodes.h"
+#include "policy.h"
 
 #define HSMD_NAME	"xfs_hsmd"
 #define HSMD_CONFIG	"/etc/xfs-hsm/xfs_hsmd.conf"
@@ -23,10 +24,13 @@ struct hsmd_policy {
 	int64_t		interval_ms, next_ms;	/* CLOCK_MONOTONIC */
 	pid_t		pid;			/* the run, or -1 */
 	int		outfd;			/* its output (a memfd) */
+	char		uuid[40];		/* the filesystem's */
+	struct policy_runs runs;		/* for xfs_hsm stats */
 };
 
 struct hsmd_opts {
 	const char	*mnt;
+	const char	*uuid;		/* the filesystem's */
 	const char	*config;	/* NULL: HSMD_CONFIG if it exists */
 	const char	*policy_config;	/* NULL: xfs_hsm.conf if it exists */
 	bool		config_given;

@@ -247,6 +247,7 @@ main(
 	if (!fs)
 		return HSM_EX_OPERATIONAL;
 	o.mnt = hsm_fs_mountpoint(fs);
+	o.uuid = hsm_fs_uuid(fs);
 	o.cfg.log = hsmd_log;
 	hsmd_log_init(true, o.verbose);
 	/* before we leave the terminal: a bad policy file is seen there */

@@ -345,6 +345,7 @@ hsmd_supervise(
 		sleep_ms(backoff);
 	}
 	hsmd_policy_stop(policy);
+	policy_runs_remove(policy->uuid);	/* stats: no daemon, no runs */
 	/* every waiting event was answered: the group may close with us */
 	if (stopping)
 		hsmd_fdstore_drop();

@@ -36,6 +36,24 @@ struct space_policy {
 	unsigned	n_uid, n_gid, n_proj;
 };
 
+/*
+ * What xfs_hsmd's policy runs did (policy_runs.c): kept by its supervisor
+ * in POLICY_RUNS_DIR/<fs-uuid>.policy, read by xfs_hsm stats.  Times are
+ * unix seconds (0: never); last_exit is the run's exit status, 128 + the
+ * signal that killed it.
+ */
+#define POLICY_RUNS_DIR	"/run/xfs-hsm"
+struct policy_runs {
+	uint64_t	runs, failed;	/* started; exit beyond 0 and 1 */
+	int64_t		last_start, last_end;
+	int		last_exit;
+	int		running;	/* 1 while a run runs */
+};
+int policy_runs_write(const char *uuid, const struct policy_runs *r);
+/* 0, or -ENOENT when no daemon keeps one (no policy, or not started) */
+int policy_runs_read(const char *uuid, struct policy_runs *r);
+void policy_runs_remove(const char *uuid);
+
 /* The recall admission rules, [recall NAME] sections (admit_config.c). */
 struct admit_rules {
 	struct hsm_admit_rule rule[HSM_ADMIT_RULES_MAX];

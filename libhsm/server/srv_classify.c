@@ -122,7 +122,7 @@ __srv_need_chunks(
 			atomic_fetch_add(&s->stats.chunks_dedup, 1);
 		count++;
 	}
-	if (!count && !r->need_durable) {
+	if (!count && (!r->need_durable || r->range_cmd)) {
 		__srv_req_quiet(s, in, r);
 		srv_req_done(s, r, 0);	/* a reader: the data is in the file */
 		return;
@@ -419,6 +419,19 @@ __classify_released(
 	r->need_durable = true;
 	c0 = 0;
 	c1 = nch ? nch - 1 : 0;
+	/* xfs_hsm recall --range: the chunks covering the range, durable
+	 * and in the map, and the file stays released for the rest */
+	if (r->kind == REQ_SYNC && r->range_cmd) {
+		if (r->off >= in->rec.size || !r->count || !nch) {
+			srv_req_done(s, r, 0);
+			return;
+		}
+		end = r->off + r->count;
+		if (end > in->rec.size || end < r->off)
+			end = in->rec.size;	/* past the end: clipped */
+		__need(w, in, r, r->off >> shift, (end - 1) >> shift);
+		return;
+	}
 	if (r->kind == REQ_SYNC ||
 	    ((r->mask & FAN_PRE_ACCESS) && (!r->has_range || !r->count))) {
 		__need(w, in, r, c0, c1);
