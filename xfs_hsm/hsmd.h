@@ -14,6 +14,7 @@
 #define HSMD_NAME	"xfs_hsmd"
 #define HSMD_CONFIG	"/etc/xfs-hsm/xfs_hsmd.conf"
 #define HSMD_READAHEAD	4	/* units, range mode */
+#define HSMD_RETENTION	(7 * 86400) /* closed journal epochs kept, s */
 
 /* hsmd_policy.c: `xfs_hsm policy` every check_interval. */
 struct hsmd_policy {
@@ -35,6 +36,7 @@ struct hsmd_opts {
 	bool		config_given;
 	bool		foreground;
 	bool		no_journal;	/* --no-journal */
+	uint64_t	journal_retention; /* seconds, 0: keep every epoch */
 	int		verbose;
 	struct hsm_server_config cfg;
 	/* what the command line set, over the config file */
@@ -48,6 +50,7 @@ enum {
 	SET_CHUNK	= (1U << 2),
 	SET_READAHEAD	= (1U << 3),
 	SET_TIMEOUT	= (1U << 4),
+	SET_RETENTION	= (1U << 5),
 };
 
 /* hsmd_config.c: one "key = value" setting; -EINVAL names nothing, the

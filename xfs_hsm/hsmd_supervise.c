@@ -143,6 +143,8 @@ worker(
 				  "%s (%s): it keeps none", o->mnt,
 				  strerror(-error));
 		o->cfg.journal = j;
+		if (j)
+			hsm_journal_set_retention(j, o->journal_retention);
 	}
 	error = hsm_server_new(fs, group_fd, t, &o->cfg, &the_server);
 	if (error) {

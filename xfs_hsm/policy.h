@@ -30,6 +30,7 @@ struct space_policy {
 	unsigned	copies;		/* a migrate's copies (0: one) */
 	uint64_t	orphan_grace;	/* xfs_hsmscan --gc's, seconds */
 	uint64_t	deleted_retention;
+	uint64_t	full_scan_interval; /* seconds, 0: always a full scan */
 	uint32_t	excl_uid[POLICY_IDS_MAX], excl_gid[POLICY_IDS_MAX],
 			excl_proj[POLICY_IDS_MAX];
 	unsigned	n_uid, n_gid, n_proj;
@@ -91,13 +92,17 @@ struct candidate {
 	bool		dirty;
 	uint64_t	size;
 	uint64_t	resident;	/* bytes a release frees */
-	int64_t		age;		/* seconds since max(atime, mtime) */
+	int64_t		last;		/* max(atime, mtime), seconds */
+	int64_t		age;		/* seconds since then */
 	double		score;
 	enum cand_action can;		/* what it may have */
 	enum cand_action action;	/* what a run chose for it */
 	bool		has_record;
 	int		error;		/* the run's result */
 	bool		done;
+	bool		skip;		/* younger than min_age, or gone:
+					 * known, but no candidate now */
+	bool		verified;	/* read live in this run */
 };
 
 /* policy_select.c */
@@ -117,6 +122,11 @@ bool policy_may_consider(const struct space_policy *p, int64_t now,
 bool policy_consider(const struct space_policy *p, int64_t now,
 		     const struct hsm_inode *in, const struct hsm_status *st,
 		     bool has_status, struct candidate *c);
+/* A policy without min_age: what the saved set keeps (the young files
+ * too, since they age into candidates without any change). */
+void policy_sans_age(const struct space_policy *p, struct space_policy *q);
+/* Age and score of @c at @now; skip if younger than min_age. */
+void policy_age(const struct space_policy *p, int64_t now, struct candidate *c);
 /* Rank @cands and choose what to do (action set on the chosen, ACT_NONE
  * on the rest; those with done or error set are passed over).  Returns
  * the trigger; *@want is the bytes the run aims to free (high) or to
@@ -124,5 +134,29 @@ bool policy_consider(const struct space_policy *p, int64_t now,
 enum trigger policy_choose(const struct space_policy *p,
 			   const struct space_now *sp, uint64_t dual_bytes,
 			   struct candidate *cands, size_t n, uint64_t *want);
+
+/*
+ * policy_cache.c: the candidate set of the last run, saved under the
+ * state directory ("<statedir>/<uuid>.policy") with the change journal's
+ * epoch it is valid from.
+ */
+struct policy_cache {
+	uint64_t	fingerprint;	/* of the filters it was built with */
+	int64_t		journal_created_ns; /* which journal */
+	uint64_t	epoch;		/* changes from this epoch on are not
+					 * in it: read them from the journal */
+	int64_t		scanned_ns;	/* the last full scan */
+	struct candidate *c;
+	size_t		n;
+};
+/* What the saved set depends on besides the files: the filters. */
+uint64_t policy_fingerprint(const struct space_policy *p);
+/* 0; -ENOENT none; -EUCLEAN not ours or corrupt (*@why says how);
+ * other -errno. */
+int policy_cache_load(struct hsm_fs *fs, struct policy_cache *pc,
+		      const char **why);
+/* Write it whole, by rename; 0 or -errno. */
+int policy_cache_save(struct hsm_fs *fs, const struct policy_cache *pc);
+void policy_cache_path(struct hsm_fs *fs, char *buf, size_t size);
 
 #endif

@@ -344,7 +344,9 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * srv-synced (data durable, map not saved), srv-mapped (map durable),
  * srv-finalize (map removed, RELEASED not yet cleared); in the change
  * journal's writer: journal-written (a flush written, not synced),
- * journal-flushed (synced).
+ * journal-flushed (synced), journal-pruning (the pruned copy
+ * durable, not renamed), journal-pruned (renamed over the journal, its
+ * directory not synced).
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
 

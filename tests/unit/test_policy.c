@@ -115,6 +115,14 @@ test_config(void)
 	   "a zero interval");
 	ok(read_text("[space]\nexclude_uids = 1,,x\n", &p) == -1,
 	   "a bad id list");
+	ok(read_text("[space]\n", &p) == 0 && p.full_scan_interval == DAY,
+	   "full_scan_interval: a day by default");
+	ok(read_text("[space]\nfull_scan_interval = 0\n", &p) == 0 &&
+	   !p.full_scan_interval, "full_scan_interval 0: always a full scan");
+	ok(read_text("[space]\nfull_scan_interval = 6h\n", &p) == 0 &&
+	   p.full_scan_interval == 6 * 3600, "full_scan_interval 6h");
+	ok(read_text("[space]\nfull_scan_interval = soon\n", &p) == -1,
+	   "a bad full_scan_interval");
 	ok(read_text("[space\nhigh_watermark = 80%\n", &p) == -1,
 	   "a syntax error");
 }
@@ -264,6 +272,22 @@ test_consider(void)
 	in = inode(3, 4 * MiB, now - 10 * DAY, now - 3600);
 	ok(!policy_consider(&p, now, &in, NULL, false, &c),
 	   "read an hour ago: younger than min_age");
+	{
+		struct space_policy q;
+
+		/* the saved set keeps it, and it ages into a candidate */
+		policy_sans_age(&p, &q);
+		ok(policy_consider(&q, now, &in, NULL, false, &c) &&
+		   c.last == now - 3600, "without min_age: kept, with its time");
+		policy_age(&p, now, &c);
+		ok(c.skip && c.age == 3600, "but no candidate now (skip)");
+		policy_age(&p, now + DAY, &c);
+		ok(!c.skip && c.age == DAY + 3600 && c.score > 1,
+		   "a day later: a candidate, scored by its age then");
+		c.can = ACT_NONE;
+		policy_age(&p, now + DAY, &c);
+		ok(c.skip, "dropped from the set: never a candidate");
+	}
 	in = inode(4, 4 * MiB, now - 10 * DAY, 0);
 	in.uid = 33;
 	ok(!policy_consider(&p, now, &in, NULL, false, &c), "excluded uid");
@@ -499,7 +523,7 @@ main(void)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	plan_tests(17 + 13 + 14 + 8 + 4);
+	plan_tests(21 + 17 + 14 + 8 + 4);
 	test_config();
 	test_example();
 	test_rules();
