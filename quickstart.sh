@@ -8,8 +8,9 @@
 #   ./quickstart.sh test   install what is missing, build, then the whole
 #                          test suite from the release tarball (make
 #                          distcheck: dist, build, make check, install,
-#                          uninstall), then make check-sanitize and the
-#                          newcomer's check (tests/newcomer); the last
+#                          uninstall), then make check-sanitize, make
+#                          check-crash and the newcomer's check
+#                          (tests/newcomer); the last
 #                          line is "N passed, N failed[, N skipped]"
 #
 # Needs root (re-executes itself with sudo).  Debian/Ubuntu (apt-get).
@@ -24,7 +25,8 @@ Usage: $0 [test]
 Without argument: install missing packages, build, and run a guided demo
 on a loop-mounted XFS image.  With 'test': install, build, and run the
 test suite from the release tarball (make distcheck, which runs make
-check there), then make check-sanitize, ending with "N passed, N failed".
+check there), then make check-sanitize, make check-crash and the
+newcomer's check, ending with "N passed, N failed".
 EOF
 }
 
@@ -210,7 +212,8 @@ count_dist()
 }
 
 # Print "N passed, N failed[, N skipped]" from the counts of this run (make
-# distcheck's make check, then make check-sanitize in build-san/obj) and
+# distcheck's make check, make check-sanitize in build-san/obj, make
+# check-crash here, the newcomer's check) and
 # return 0 only when something ran and nothing failed.  A distcheck or a
 # check-sanitize that failed outside its tests (dist, build, install,
 # uninstall, distclean; sanitizer report files) counts as one failure.
@@ -231,6 +234,13 @@ summarize()
 	   [ $((fail + xpass + err)) -eq "$before" ]; then
 		echo "ERROR: check-sanitize (its build, or a sanitizer report)" \
 			>> "$CHECK_LOG"
+		err=$((err + 1))
+	fi
+	before=$((fail + xpass + err))
+	count_run .
+	if [ "$CRASH_RC" -ne 0 ] &&
+	   [ $((fail + xpass + err)) -eq "$before" ]; then
+		echo "ERROR: check-crash (outside its tests)" >> "$CHECK_LOG"
 		err=$((err + 1))
 	fi
 	# ---- the newcomer's check: one more test (see run_newcomer) ----
@@ -306,6 +316,15 @@ run_tests()
 	[ "$SAN_RC" -eq 0 ] ||
 		echo "==> make check-sanitize exited with status $SAN_RC"
 	echo "==> make check-sanitize took $(took "$t0")"
+
+	step "the whole crash matrix and the long crash tests (make check-crash)"
+	t0=$(date +%s)
+	rm -f test-suite.log
+	make check-crash 2>&1 | tee -a "$CHECK_LOG"
+	CRASH_RC=${PIPESTATUS[0]}
+	[ "$CRASH_RC" -eq 0 ] ||
+		echo "==> make check-crash exited with status $CRASH_RC"
+	echo "==> make check-crash took $(took "$t0")"
 	run_newcomer
 	summarize
 }
@@ -393,6 +412,9 @@ demo()
 	IMG=$WORK/xfs.img
 	MNT=$WORK/mnt
 	echo "$WORK"
+	# the daemon's change journal, and what the tools keep, stay here too
+	export XFS_HSM_STATEDIR=$WORK/state
+	mkdir -p "$XFS_HSM_STATEDIR"
 
 	step "creating a sparse 2 GiB image and an XFS filesystem on it"
 	run truncate -s 2G "$IMG" || die "truncate failed"
