@@ -87,7 +87,7 @@ _audit_clean()
 {
 	"$XFS_HSMSCAN" --audit $M > $tmp.audit 2>&1
 	echo "audit exit=$? $(grep -E '^ *(missing|orphans|shared):' $tmp.audit |
-		tr -s ' ' | tr '\n' ' ')"
+		tr -s ' ' | paste -sd ' ')"
 	cat $tmp.audit >> $seqres.full
 }
 
@@ -98,6 +98,7 @@ t1=$(date +%s.%N)
 "$XFS_HSM" status -r $M/d | awk '{ print $1 }' | sort | uniq -c |
 	sed "s/^ *$files /FILES /"
 _pool_counts
+aggs_migrated=$aggs
 echo "heads $heads"
 [ "$aggs" -ge 1 ] && [ $((aggs * 50)) -le "$files" ] &&
 	echo "aggregates far fewer than files"
@@ -136,8 +137,10 @@ done
 "$XFS_HSMSCAN" --gc --grace 0 $M > $tmp.gc 2>&1
 echo "gc again exit=$?"
 cat $tmp.gc >> $seqres.full
+before=$aggs_migrated
 _pool_counts
-_figure "after the repack: $aggs aggregates for $(wc -l < $tmp.kept) files"
+[ "$aggs" -lt "$before" ] && echo "fewer aggregates after the repack"
+_figure "after the repack: $aggs aggregates (of $before) for $(wc -l < $tmp.kept) files"
 _audit_clean
 _scratch_cycle_mount
 _start_daemon --timeout 60
