@@ -24,6 +24,7 @@
 #define AGG_THRESHOLD_DEFAULT	(256ULL << 10)	/* objects up to this */
 #define AGG_MAX_DEFAULT		(64ULL << 20)	/* bytes per aggregate */
 #define AGG_MAX_LIMIT		(64ULL << 20)	/* under the write limit */
+#define AGG_META_MAX		(64U << 10)	/* text in an index value */
 #define AGG_PREFIX		"hsm.agg."
 #define AGG_INDEX_PREFIX	"hsm.aggidx."
 #define AGG_NAME_LEN		48

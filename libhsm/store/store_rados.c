@@ -799,7 +799,8 @@ rados_del(
 	return error;
 }
 
-/* Does @w go into an aggregate?  Small, all of it in its head. */
+/* Does @w go into an aggregate?  Small, all of it in its head, and its
+ * metadata small enough for an index value (many xattrs: a head). */
 static bool
 aggregated(
 	struct hsm_store_writer	*w)
@@ -807,7 +808,7 @@ aggregated(
 	size_t			i;
 
 	if (!w->rs->agg_threshold || !w->meta || w->parts ||
-	    w->size > w->rs->agg_threshold)
+	    w->size > w->rs->agg_threshold || w->meta_len > AGG_META_MAX)
 		return false;
 	for (i = 0; i < w->npieces; i++)
 		if (w->pieces[i].off + w->pieces[i].len > w->size)

@@ -9,9 +9,9 @@
 # members and repacks the aggregates left mostly dead, killed at each of
 # its durable steps (repack-written, repack-repointed, repack-deleted) and
 # run again: every remaining file reads right, no object a record names
-# is gone.  A migrate killed between an aggregate and its index
-# (agg-written) and after the index (agg-indexed) leaves the files right,
-# and gc takes the garbage.  Last, the filesystem is made again and
+# is gone.  aggregate= on a directory store is refused.  A migrate killed
+# between an aggregate and its index (agg-written) and after the index
+# (agg-indexed) leaves the files right, and gc takes the garbage.  Last, the filesystem is made again and
 # xfs_hsm import rebuilds it from the aggregated store.
 # HSM_AGG_FILES=100000 runs it with the 100,000 files.
 
@@ -35,6 +35,12 @@ _ceph_start hsm
 M=$SCRATCH_MNT
 SPEC="rados:hsm?conf=$CEPH_CONF&timeout=30"
 "$XFS_HSM" init --store "$SPEC" $M >> $seqres.full 2>&1 || _fail "init"
+echo "== aggregate= is the rados: store's"
+mkdir -p $TEST_DIR/dirstore
+"$XFS_HSM" store add $M "posix:$TEST_DIR/dirstore?aggregate=1M" 2>&1 |
+	_filter_scratch
+"$XFS_HSM" store add $M "rados:hsm?conf=$CEPH_CONF&aggregate=5M" 2>&1 |
+	_filter_scratch | sed "s|$CEPH_CONF|CONF|"
 
 # N small files of 1 byte to 16 KiB in directories of 500 (an empty file
 # has no object), and two large ones
