@@ -582,8 +582,8 @@ object_size(
 		return error;
 	*size = m.size;
 	hsm_objmeta_free(&m);
-	if (rs->member && rs->loc.len != m.size)
-		return -EUCLEAN;
+	if (rs->member && rs->loc.len != *size)
+		return -EUCLEAN;	/* the index and the metadata disagree */
 	memcpy(rs->size_oid, oid, HSM_OID_LEN);
 	rs->size = *size;
 	rs->size_known = true;
