@@ -6,9 +6,12 @@
 #   ./quickstart.sh        install what is missing, build, then a guided
 #                          end-to-end demo on a loop-mounted XFS
 #   ./quickstart.sh test   install what is missing, build, then the whole
-#                          test suite (make check, make check-sanitize);
-#                          the last line is
-#                          "N passed, N failed[, N skipped]"
+#                          test suite from the release tarball (make
+#                          distcheck: dist, build, make check, install,
+#                          uninstall), then make check-sanitize, make
+#                          check-crash and the newcomer's check
+#                          (tests/newcomer); the last
+#                          line is "N passed, N failed[, N skipped]"
 #
 # Needs root (re-executes itself with sudo).  Debian/Ubuntu (apt-get).
 
@@ -21,8 +24,9 @@ Usage: $0 [test]
 
 Without argument: install missing packages, build, and run a guided demo
 on a loop-mounted XFS image.  With 'test': install, build, and run the
-test suite (make check, then make check-sanitize), ending with
-"N passed, N failed".
+test suite from the release tarball (make distcheck, which runs make
+check there), then make check-sanitize, make check-crash and the
+newcomer's check, ending with "N passed, N failed".
 EOF
 }
 
@@ -146,20 +150,37 @@ build()
 # did not finish), the .trs files this run wrote there (not build-san's).
 count_run()
 {
-	local dir=$1 log=$1/test-suite.log f r
+	local dir=$1 log=$1/test-suite.log
 
 	if [ -f "$log" ]; then
-		get() {
-			local v
-			v=$(sed -n "s/^# $1: *\([0-9][0-9]*\)\$/\1/p" "$log" |
-				head -n 1)
-			echo "${v:-0}"
-		}
-		pass=$((pass + $(get PASS))); fail=$((fail + $(get FAIL)))
-		skip=$((skip + $(get SKIP))); xfail=$((xfail + $(get XFAIL)))
-		xpass=$((xpass + $(get XPASS))); err=$((err + $(get ERROR)))
+		count_summary "$log"
 		return
 	fi
+	count_trs "$dir"
+}
+
+# Add the counts of the "# PASS: N" lines of automake's summary in $1 (the
+# header of a test-suite.log, or the "Testsuite summary" make check prints).
+count_summary()
+{
+	local log=$1
+
+	get() {
+		local v
+		v=$(sed -n "s/^# $1: *\([0-9][0-9]*\)\$/\1/p" "$log" |
+			head -n 1)
+		echo "${v:-0}"
+	}
+	pass=$((pass + $(get PASS))); fail=$((fail + $(get FAIL)))
+	skip=$((skip + $(get SKIP))); xfail=$((xfail + $(get XFAIL)))
+	xpass=$((xpass + $(get XPASS))); err=$((err + $(get ERROR)))
+}
+
+# Add the results of the .trs files written under $1 since $STAMP.
+count_trs()
+{
+	local dir=$1 f r
+
 	while IFS= read -r f; do
 		while IFS= read -r r; do
 			case $r in
@@ -175,16 +196,38 @@ count_run()
 		-newer "$STAMP" -type f -print 2> /dev/null)
 }
 
+# Add the counts of make distcheck's make check.  It runs in
+# $DISTDIR/_build/sub, which distcheck removes once everything passed: then
+# the summary it printed is read from its output ($DIST_LOG); when it
+# failed the directory stays, with its test-suite.log or .trs files.
+count_dist()
+{
+	local sub=$DISTDIR/_build/sub
+
+	if [ -f "$sub/test-suite.log" ] || [ -d "$sub" ]; then
+		count_run "$sub"
+	elif grep -q '^# TOTAL: *[0-9]' "$DIST_LOG"; then
+		count_summary "$DIST_LOG"
+	fi
+}
+
 # Print "N passed, N failed[, N skipped]" from the counts of this run (make
-# check, then make check-sanitize in build-san/obj) and return 0 only when
-# something ran and nothing failed.  A check-sanitize that failed outside
-# its tests (build, sanitizer report files) counts as one failure.
+# distcheck's make check, make check-sanitize in build-san/obj, make
+# check-crash here, the newcomer's check) and
+# return 0 only when something ran and nothing failed.  A distcheck or a
+# check-sanitize that failed outside its tests (dist, build, install,
+# uninstall, distclean; sanitizer report files) counts as one failure.
 summarize()
 {
 	local pass=0 fail=0 skip=0 xfail=0 xpass=0 err=0 before
 	local passed failed
 
-	count_run .
+	count_dist
+	if [ "$DIST_RC" -ne 0 ] && [ $((fail + xpass + err)) -eq 0 ]; then
+		echo "ERROR: distcheck (outside its tests: dist, build," \
+			"install, uninstall or distclean)" >> "$CHECK_LOG"
+		err=$((err + 1))
+	fi
 	before=$((fail + xpass + err))
 	count_run build-san/obj
 	if [ "$SAN_RC" -ne 0 ] &&
@@ -193,6 +236,21 @@ summarize()
 			>> "$CHECK_LOG"
 		err=$((err + 1))
 	fi
+	before=$((fail + xpass + err))
+	count_run .
+	if [ "$CRASH_RC" -ne 0 ] &&
+	   [ $((fail + xpass + err)) -eq "$before" ]; then
+		echo "ERROR: check-crash (outside its tests)" >> "$CHECK_LOG"
+		err=$((err + 1))
+	fi
+	# ---- the newcomer's check: one more test (see run_newcomer) ----
+	case $NEWCOMER_RC in
+	0)	pass=$((pass + 1)) ;;
+	77)	skip=$((skip + 1)) ;;
+	*)	fail=$((fail + 1))
+		echo "FAIL: tests/newcomer/newcomer.sh" >> "$CHECK_LOG" ;;
+	esac
+	# ---- end of the newcomer's check ----
 	passed=$((pass + xfail))
 	failed=$((fail + xpass + err))
 
@@ -213,28 +271,75 @@ summarize()
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
 
+# Seconds since $1 as "Nm Ss".
+took()
+{
+	local s=$(($(date +%s) - $1))
+
+	echo "$((s / 60))m $((s % 60))s"
+}
+
 run_tests()
 {
-	local rc
+	local t0 t
 
-	step "running the test suite (make check)"
+	step "running the test suite from the release tarball (make distcheck)"
 	STAMP=$(mktemp "${TMPDIR:-/tmp}/xfs-hsm-check.XXXXXX") || exit 4
 	CHECK_LOG=$(mktemp "${TMPDIR:-/tmp}/xfs-hsm-check-log.XXXXXX") || exit 4
-	trap 'rm -f "$STAMP" "$CHECK_LOG"' EXIT
+	DIST_LOG=$(mktemp "${TMPDIR:-/tmp}/xfs-hsm-dist-log.XXXXXX") || exit 4
+	trap 'rm -f "$STAMP" "$CHECK_LOG" "$DIST_LOG"' EXIT
+	DISTDIR=$(make -s print-distdir 2> /dev/null | tail -n 1) || DISTDIR=
+	[ -n "$DISTDIR" ] || die "make print-distdir failed"
 	rm -f test-suite.log
 	rm -rf build-san
+	# a failed distcheck leaves its tree, read-only: not this run's results
+	if [ -d "$DISTDIR" ]; then
+		chmod -R u+w "$DISTDIR" && rm -rf "$DISTDIR"
+	fi
 	sleep 1		# .trs files of this run must be newer than $STAMP
-	make check 2>&1 | tee "$CHECK_LOG"
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 0 ] || echo "==> make check exited with status $rc"
+	# make check runs once, inside the unpacked tarball (distcheck)
+	t0=$(date +%s)
+	# XFS_HSM_TESTS="tests/unit/test_record ...": only those (a quick run
+	# of this harness itself); check-sanitize runs its own set regardless
+	make distcheck ${XFS_HSM_TESTS:+TESTS="$XFS_HSM_TESTS"} 2>&1 |
+		tee "$DIST_LOG"
+	DIST_RC=${PIPESTATUS[0]}
+	t=$(took "$t0")
+	cat "$DIST_LOG" >> "$CHECK_LOG"
+	[ "$DIST_RC" -eq 0 ] || echo "==> make distcheck exited with status $DIST_RC"
+	echo "==> make distcheck took $t"
 
 	step "the ASan+UBSan build and its tests (make check-sanitize)"
+	t0=$(date +%s)
 	make check-sanitize 2>&1 | tee -a "$CHECK_LOG"
 	SAN_RC=${PIPESTATUS[0]}
 	[ "$SAN_RC" -eq 0 ] ||
 		echo "==> make check-sanitize exited with status $SAN_RC"
+	echo "==> make check-sanitize took $(took "$t0")"
+
+	step "the whole crash matrix and the long crash tests (make check-crash)"
+	t0=$(date +%s)
+	rm -f test-suite.log
+	make check-crash 2>&1 | tee -a "$CHECK_LOG"
+	CRASH_RC=${PIPESTATUS[0]}
+	[ "$CRASH_RC" -eq 0 ] ||
+		echo "==> make check-crash exited with status $CRASH_RC"
+	echo "==> make check-crash took $(took "$t0")"
+	run_newcomer
 	summarize
 }
+
+# ---- the newcomer's check ----------------------------------------------
+# A fresh clone, the README's first command, then xfs_hsm(7)'s examples
+# as the page shows them (tests/newcomer/newcomer.sh; make
+# check-newcomer).  Counted as one test in the last line.
+run_newcomer()
+{
+	step "the newcomer's check (tests/newcomer/newcomer.sh)"
+	bash tests/newcomer/newcomer.sh 2>&1 | tee -a "$CHECK_LOG"
+	NEWCOMER_RC=${PIPESTATUS[0]}
+}
+# ---- end of the newcomer's check ----------------------------------------
 
 # ---- demo mode ------------------------------------------------------------
 
@@ -307,6 +412,9 @@ demo()
 	IMG=$WORK/xfs.img
 	MNT=$WORK/mnt
 	echo "$WORK"
+	# the daemon's change journal, and what the tools keep, stay here too
+	export XFS_HSM_STATEDIR=$WORK/state
+	mkdir -p "$XFS_HSM_STATEDIR"
 
 	step "creating a sparse 2 GiB image and an XFS filesystem on it"
 	run truncate -s 2G "$IMG" || die "truncate failed"

@@ -12,10 +12,21 @@
 #     above its high mark; the policy run (selection, migrate, release)
 #     against `xfs_hsm migrate` of the same files named by hand, on a copy
 #     of the same filesystem.
+#  3. Candidate discovery from the change journal: J files of 4 KiB in
+#     J/100 directories, every one a candidate, xfs_hsmd running; a dry
+#     run's selection time with a full scan (full_scan_interval = 0)
+#     against the same run from the saved set after files changed in 100
+#     directories (1 new, 1 grown, 1 removed in each).  Every file
+#     carries a 256-byte extended attribute, as a file with a record
+#     does, so a full scan reads each one's attributes by handle
+#     (BENCH_POLICY_XATTR=0: none, the cheapest full scan there is).
 #
 #   BENCH_POLICY_FILES  N of part 1 (default 1000000)
 #   BENCH_POLICY_MOVES  F of part 2 (default 2000), BENCH_POLICY_KIB S (64)
-#   BENCH_POLICY_RUNS   rounds of part 1, the median shown (default 3)
+#   BENCH_POLICY_RUNS   rounds of parts 1 and 3, the median shown (3)
+#   BENCH_POLICY_JOURNAL_FILES  J of part 3 (default 200000)
+#   BENCH_POLICY_PARTS  which parts run (default "1 2 3")
+#   BENCH_POLICY_XATTR  part 3's files carry an attribute (default 1)
 #   HSM_BUILDDIR        build tree (default: this tree)
 set -eu
 
@@ -28,6 +39,11 @@ nfiles=${BENCH_POLICY_FILES:-1000000}
 nmoves=${BENCH_POLICY_MOVES:-2000}
 kib=${BENCH_POLICY_KIB:-64}
 runs=${BENCH_POLICY_RUNS:-3}
+jfiles=${BENCH_POLICY_JOURNAL_FILES:-200000}
+parts=${BENCH_POLICY_PARTS:-"1 2 3"}
+xattr=${BENCH_POLICY_XATTR:-1}
+HSMD=$bdir/xfs_hsm/xfs_hsmd
+hsmd_pid=
 jobs=$(nproc)
 
 if [ "$(id -u)" != 0 ]; then
@@ -41,6 +57,7 @@ done
 tmp=$(mktemp -d /tmp/xfs-hsm-bench-policy.XXXXXX)
 mnt=$tmp/fs
 cleanup() {
+	[ -n "$hsmd_pid" ] && kill "$hsmd_pid" && wait "$hsmd_pid"
 	mountpoint -q "$mnt" && umount "$mnt"
 	rm -rf "$tmp"
 }
@@ -68,6 +85,9 @@ cold() {
 	mount -o loop "$tmp/fs.img" "$mnt"
 }
 
+part() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if part 1; then
 echo "== candidate selection: $nfiles files, -j $jobs, cold, median of $runs"
 fresh 8G
 "$MKFILES" "$mnt" "$nfiles" $((nfiles / 10000 + 10)) 10 50 > /dev/null
@@ -103,6 +123,9 @@ r=$(echo $rs | tr ' ' '\n' | median)
 p=$(echo $ps | tr ' ' '\n' | median)
 echo "  raw bulkstat $r s, selection $p s: selection/raw $(awk -v a="$r" -v b="$p" 'BEGIN { printf "%.2f", a / b }')x"
 
+fi
+
+if part 2; then
 echo "== the moves: $nmoves files of $kib KiB, 30 days old, above the high mark"
 # a filesystem just big enough that the files put it above 50 %
 size=$(( (nmoves * kib / 1024) * 2 + 400 ))M
@@ -136,3 +159,59 @@ sync
 t1=$(now)
 th=$(secs "$t0" "$t1")
 echo "  policy run $tp s, the same files migrated by hand $th s: policy/hand $(awk -v a="$th" -v b="$tp" 'BEGIN { printf "%.2f", a / b }')x"
+fi
+
+if part 3; then
+echo "== discovery: $jfiles files in $((jfiles / 100)) directories (attributes: $xattr), 100 of them changed, median of $runs"
+export XFS_HSM_STATEDIR=$tmp/state
+fresh $(( jfiles * 4 / 1024 * 2 + 1024 ))M
+python3 - "$mnt/t" "$jfiles" "$xattr" <<'PY'
+import os, sys
+top, n, xattr = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+for i in range(n):
+    d = os.path.join(top, "d%05d" % (i // 100))
+    if i % 100 == 0:
+        os.makedirs(d)
+    fd = os.open(os.path.join(d, "f%03d" % (i % 100)), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"x" * 4096)
+    if xattr:
+        os.setxattr(fd, "user.bench", b"y" * 256)
+    os.close(fd)
+PY
+find "$mnt/t" -type f -exec touch -a -m -d "30 days ago" {} +
+sync
+"$HSMD" -f "$mnt" > "$tmp/hsmd.log" 2>&1 &
+hsmd_pid=$!
+for i in $(seq 100); do "$HSM" stats "$mnt" > /dev/null 2>&1 && break; sleep 0.1; done
+printf '[space]\nhigh_watermark = 1%%\nlow_watermark = 0.5%%\nmin_age = 1d\nmax_files = 100\n' \
+	> "$tmp/conf"
+sed 's/^max_files = 100$/max_files = 100\nfull_scan_interval = 0/' "$tmp/conf" > "$tmp/full.conf"
+# one line: seconds, inodes examined, discovery mode
+sel() {
+	"$HSM" policy --config "$1" --dry-run --json -j "$jobs" "$mnt" |
+		python3 -c 'import json, sys
+j = json.load(sys.stdin)
+print("%.3f %d %s" % (j["summary"]["seconds"], j["summary"]["inodes_examined"],
+                      j["discovery"]["mode"]))'
+}
+sel "$tmp/conf" > /dev/null		# the saved set
+fs_="" js=""
+for i in $(seq "$runs"); do
+	f=$(sel "$tmp/full.conf")
+	# 100 directories changed: one file new, one grown, one removed
+	for d in $(seq 0 $(( jfiles / 100 / 100 )) $(( jfiles / 100 - 1 )) | head -100); do
+		dd=$(printf '%s/t/d%05d' "$mnt" "$d")
+		head -c 8192 /dev/zero > "$dd/new$i"
+		touch -a -m -d "40 days ago" "$dd/new$i"
+		head -c 4096 /dev/zero >> "$dd/f001"
+		rm -f "$dd/f00$((i + 1))"
+	done
+	j=$(sel "$tmp/conf")
+	echo "  round $i: full scan ${f% * *} s (${f#* }), journal ${j% * *} s (${j#* })"
+	fs_="$fs_ ${f%% *}"
+	js="$js ${j%% *}"
+done
+f=$(echo $fs_ | tr ' ' '\n' | median)
+j=$(echo $js | tr ' ' '\n' | median)
+echo "  selection: full scan $f s, from the journal $j s: full/journal $(awk -v a="$f" -v b="$j" 'BEGIN { printf "%.1f", a / b }')x"
+fi

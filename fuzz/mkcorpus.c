@@ -253,6 +253,16 @@ ctls(void)
 	ctl_path(&m, "/mnt/data/file");
 	ctl_path(&m, "/mnt/data/other");
 	ctl_one("req-recall", false, &m);
+	hsm_ctl_batch_start(&m, HSM_CMD_RECALL);
+	{
+		struct hsm_ctl_item ri = { .kind = HSM_CTL_ITEM_RANGES,
+			.path = "/mnt/data/big", .plen = 13, .nranges = 2,
+			.ranges = { { 0, 4 << 20 }, { 1ULL << 30, 65536 } } };
+
+		hsm_ctl_put_item(&m, &ri);
+	}
+	ctl_path(&m, "/mnt/data/file");
+	ctl_one("req-recall-range", false, &m);
 	hsm_ctl_batch_start(&m, HSM_CMD_PINS);
 	m.flags = HSM_PINS(HSM_F_NORELEASE, HSM_F_NOARCHIVE);
 	ctl_path(&m, "/mnt/data/file");

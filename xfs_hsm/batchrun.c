@@ -130,8 +130,13 @@ one_file(
 		progress_file(run->progress, 0, true);
 		return;
 	}
-	error = hsm_batch_add(batch_for(run, fs), path,
-			named ? COOKIE_NAMED : COOKIE_FOUND);
+	if (run->nranges)
+		error = hsm_batch_add_ranges(batch_for(run, fs), path,
+				run->ranges, run->nranges,
+				named ? COOKIE_NAMED : COOKIE_FOUND);
+	else
+		error = hsm_batch_add(batch_for(run, fs), path,
+				named ? COOKIE_NAMED : COOKIE_FOUND);
 	if (error)
 		batch_failed(run, fs, error);
 }

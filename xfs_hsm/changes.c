@@ -59,6 +59,7 @@ struct changes_opts {
 
 struct answer {
 	uint64_t	from, to;	/* epochs */
+	uint64_t	first;		/* the first the journal keeps */
 	bool		live;		/* the daemon synced the journal */
 	bool		fallback;
 	int64_t		fb_since_ns;
@@ -174,8 +175,16 @@ build(
 		     O_CLOEXEC);
 	if (mntfd < 0)
 		return -errno;
-	for (i = a->from; i <= a->to && !error; i++) {
-		e = &v->epochs[i - 1];
+	/* pruned epochs: when they opened is gone with them, so the scan
+	 * reaches back to the journal's start */
+	if (a->from < a->first) {
+		a->fallback = true;
+		a->fb_since_ns = v->created_ns - MARGIN_NS;
+		a->fb_why = "the epochs asked for are pruned from the journal";
+	}
+	for (i = a->from < a->first ? a->first : a->from; i <= a->to &&
+	     !error; i++) {
+		e = &v->epochs[i - a->first];
 		if (!e->vouched && (!a->fallback ||
 				    e->gap_since_ns < a->fb_since_ns)) {
 			a->fallback = true;
@@ -193,7 +202,7 @@ build(
 	close(mntfd);
 	/* no daemon brought the journal up to date: what came after its
 	 * last record is unknown */
-	if (!error && !a->live && a->to == v->nepochs &&
+	if (!error && !a->live && a->to == a->first + v->nepochs - 1 &&
 	    (!a->fallback || v->last_ns - MARGIN_NS < a->fb_since_ns)) {
 		a->fallback = true;
 		a->fb_since_ns = v->last_ns - MARGIN_NS;
@@ -210,8 +219,9 @@ build(
 	pathset_sort(&a->dirs);
 	/* the period's start: the first epoch's opening (or the scan's) */
 	for (k = 0; o->files && k < a->dirs.n && !error; k++)
-		error = list_files(a->dirs.path[k],
-				   v->epochs[a->from - 1].opened_ns -
+		error = list_files(a->dirs.path[k], a->from < a->first ?
+				   v->created_ns - FILES_MARGIN_NS :
+				   v->epochs[a->from - a->first].opened_ns -
 				   FILES_MARGIN_NS, &a->files);
 	pathset_sort(&a->files);
 out:
@@ -286,8 +296,9 @@ print_json(
 		json_object_object_add(j, "fallback", d);
 	}
 	arr = json_object_new_array();
-	for (i = a->from; i <= a->to; i++)
-		json_object_array_add(arr, epoch_json(&v->epochs[i - 1]));
+	for (i = a->from < a->first ? a->first : a->from; i <= a->to; i++)
+		json_object_array_add(arr,
+				      epoch_json(&v->epochs[i - a->first]));
 	json_object_object_add(j, "epochs", arr);
 	arr = json_object_new_array();
 	for (k = 0; k < a->dirs.n; k++) {
@@ -367,12 +378,14 @@ query(
 			error == -EUCLEAN ? "bad header" : strerror(-error));
 		return HSM_EX_OPERATIONAL;
 	}
-	a.to = v->nepochs;
+	a.first = v->epochs[0].epoch;
+	a.to = a.first + v->nepochs - 1;
 	a.from = o->since_set ? o->since : a.to;
+	/* an epoch pruned is answered (by the fallback), a future one not */
 	if (a.from < 1 || a.from > a.to) {
 		fprintf(stderr, "%s: no epoch %" PRIu64 " in the journal of %s "
-			"(epochs 1-%" PRIu64 ")\n", PROGNAME, a.from, mnt,
-			a.to);
+			"(epochs %" PRIu64 "-%" PRIu64 ")\n", PROGNAME, a.from,
+			mnt, a.first, a.to);
 		hsm_jview_free(v);
 		return HSM_EX_OPERATIONAL;
 	}

@@ -49,6 +49,35 @@ report(
 	printf("%s %s\n", word, r->path);
 }
 
+/*
+ * "OFFSET:LENGTH", each a size with an optional K, M, G, T suffix (as
+ * --batch-size): one more range for recall --range.  -EINVAL for a
+ * malformed spec, an empty or overflowing range; -E2BIG for too many.
+ */
+static int
+add_range(
+	struct batch_run	*run,
+	const char		*spec)
+{
+	const char		*colon = strchr(spec, ':');
+	char			off[32];
+	uint64_t		o, l;
+
+	if (run->nranges == HSM_RANGES_MAX)
+		return -E2BIG;
+	if (!colon || (size_t)(colon - spec) >= sizeof(off))
+		return -EINVAL;
+	memcpy(off, spec, colon - spec);
+	off[colon - spec] = '\0';
+	if (parse_size(off, &o) || parse_size(colon + 1, &l) || !l ||
+	    o > UINT64_MAX - l)
+		return -EINVAL;
+	run->ranges[run->nranges].off = o;
+	run->ranges[run->nranges].len = l;
+	run->nranges++;
+	return 0;
+}
+
 static int
 fileop_run(
 	enum hsm_command	cmd,
@@ -61,6 +90,7 @@ fileop_run(
 		{ "keep",	no_argument,	NULL, 'k' },
 		{ "copies",	required_argument, NULL, 'c' },
 		{ "config",	required_argument, NULL, 'C' },
+		{ "range",	required_argument, NULL, 'R' },
 		{ "recursive",	no_argument,	NULL, 'r' },
 		{ "verbose",	no_argument,	NULL, 'v' },
 		{ "help",	no_argument,	NULL, 'h' },
@@ -76,7 +106,7 @@ fileop_run(
 	const char		*optstr = cmd == HSM_CMD_MIGRATE ? "kc:rj:vh" :
 								   "rj:vh";
 	bool			recursive = false;
-	int			c;
+	int			c, error;
 
 	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
 		if (batch_option(&run, c, optarg))
@@ -99,6 +129,24 @@ fileop_run(
 			if (cmd != HSM_CMD_MIGRATE)
 				errtryhelp(HSM_EX_USAGE);
 			run.config = optarg;
+			break;
+		case 'R':
+			if (cmd != HSM_CMD_RECALL)
+				errtryhelp(HSM_EX_USAGE);
+			error = add_range(&run, optarg);
+			if (error) {
+				if (error == -E2BIG)
+					fprintf(stderr, "%s: %s: --range '%s': "
+						"at most %d ranges\n", PROGNAME,
+						verb, optarg, HSM_RANGES_MAX);
+				else
+					fprintf(stderr, "%s: %s: bad --range "
+						"'%s': OFFSET:LENGTH expected "
+						"(sizes with K, M, G or T; "
+						"LENGTH above 0)\n", PROGNAME,
+						verb, optarg);
+				errtryhelp(HSM_EX_USAGE);
+			}
 			break;
 		case 'r':
 			recursive = true;
@@ -126,7 +174,8 @@ static void
 fileop_help(
 	const char	*synopsis,
 	const char	*what,
-	bool		keep)
+	bool		keep,
+	bool		range)
 {
 	printf("Usage:\n %s %s\n\n%s\n\nOptions:\n", PROGNAME, synopsis, what);
 	if (keep)
@@ -139,6 +188,12 @@ fileop_help(
 		       "                        all are durable\n"
 		       "     --config <file>    where that default is (%s)\n",
 		       HSM_COPIES_MAX, POLICY_CONFIG);
+	if (range)
+		printf("     --range <off:len>  only the chunks covering those "
+		       "bytes (K, M, G, T\n"
+		       "                        suffixes; several allowed); the "
+		       "file stays released\n"
+		       "                        (partial) for the rest\n");
 	printf(" -r, --recursive        walk directories (one filesystem, "
 	       "no symlinks)\n");
 	batch_options_help();
@@ -153,7 +208,7 @@ migrate_help(void)
 {
 	fileop_help("migrate [-k] [-c <n>] [-r] [-j <n>] [-v] <path>...",
 		"Copy each file to the store, then release its data unless "
-		"--keep is given.", true);
+		"--keep is given.", true, false);
 }
 
 void
@@ -161,22 +216,23 @@ release_help(void)
 {
 	fileop_help("release [-r] [-j <n>] [-v] <path>...",
 		"Free the data blocks of archived files whose data has not "
-		"changed since the copy.", false);
+		"changed since the copy.", false, false);
 }
 
 void
 recall_help(void)
 {
-	fileop_help("recall [-r] [-j <n>] [-v] <path>...",
+	fileop_help("recall [--range <off:len>]... [-r] [-j <n>] [-v] "
+		"<path>...",
 		"Bring released data back from the store; the file stays "
-		"archived (dual-state).", false);
+		"archived (dual-state).", false, true);
 }
 
 void
 forget_help(void)
 {
 	fileop_help("forget [-r] [-j <n>] [-v] <path>...",
-		"Delete the store copy of resident files.", false);
+		"Delete the store copy of resident files.", false, false);
 }
 
 int

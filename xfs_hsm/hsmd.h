@@ -9,10 +9,12 @@
 #include <sys/types.h>
 #include <hsm.h>
 #include "exitcodes.h"
+#include "policy.h"
 
 #define HSMD_NAME	"xfs_hsmd"
 #define HSMD_CONFIG	"/etc/xfs-hsm/xfs_hsmd.conf"
 #define HSMD_READAHEAD	4	/* units, range mode */
+#define HSMD_RETENTION	(7 * 86400) /* closed journal epochs kept, s */
 
 /* hsmd_policy.c: `xfs_hsm policy` every check_interval. */
 struct hsmd_policy {
@@ -22,15 +24,19 @@ struct hsmd_policy {
 	int64_t		interval_ms, next_ms;	/* CLOCK_MONOTONIC */
 	pid_t		pid;			/* the run, or -1 */
 	int		outfd;			/* its output (a memfd) */
+	char		uuid[40];		/* the filesystem's */
+	struct policy_runs runs;		/* for xfs_hsm stats */
 };
 
 struct hsmd_opts {
 	const char	*mnt;
+	const char	*uuid;		/* the filesystem's */
 	const char	*config;	/* NULL: HSMD_CONFIG if it exists */
 	const char	*policy_config;	/* NULL: xfs_hsm.conf if it exists */
 	bool		config_given;
 	bool		foreground;
 	bool		no_journal;	/* --no-journal */
+	uint64_t	journal_retention; /* seconds, 0: keep every epoch */
 	int		verbose;
 	struct hsm_server_config cfg;
 	/* what the command line set, over the config file */
@@ -44,6 +50,7 @@ enum {
 	SET_CHUNK	= (1U << 2),
 	SET_READAHEAD	= (1U << 3),
 	SET_TIMEOUT	= (1U << 4),
+	SET_RETENTION	= (1U << 5),
 };
 
 /* hsmd_config.c: one "key = value" setting; -EINVAL names nothing, the

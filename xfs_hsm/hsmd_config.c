@@ -9,6 +9,7 @@
  *   chunk_size = 1M         a power of two, 4K to 1G
  *   readahead = 4           recall units ahead of a sequential reader
  *   timeout = 300           seconds before a recall fails with EIO
+ *   journal_retention = 7d  closed change journal epochs kept (0: all)
  *
  *   [/srv/data]             the same keys, for one mount point
  */
@@ -81,6 +82,8 @@ key_bit(
 		return SET_READAHEAD;
 	if (!strcmp(key, "timeout"))
 		return SET_TIMEOUT;
+	if (!strcmp(key, "journal_retention"))
+		return SET_RETENTION;
 	return 0;
 }
 
@@ -98,7 +101,11 @@ handler(
 		return 1;		/* another filesystem's section */
 	if (pc->o->set & key_bit(key))
 		return 1;		/* the command line wins */
-	error = hsmd_set(&pc->o->cfg, key, value);
+	if (!strcmp(key, "journal_retention"))
+		error = parse_duration(value, &pc->o->journal_retention) ?
+			-EINVAL : 0;
+	else
+		error = hsmd_set(&pc->o->cfg, key, value);
 	if (error) {
 		fprintf(stderr, "%s: %s: [%s] %s = '%s': %s\n", HSMD_NAME,
 			pc->file, section, key, value, error == -ENOENT ?

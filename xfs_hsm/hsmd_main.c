@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include "hsmd.h"
 #include "policy.h"
+#include "strutils.h"
 
 static void
 usage(void)
@@ -42,6 +43,9 @@ usage(void)
 	       "with EIO (300)\n"
 	       "     --no-journal        keep no change journal "
 	       "(xfs_hsm changes)\n"
+	       "     --journal-retention <time>\n"
+	       "                         drop closed epochs older than "
+	       "<time> (7d; 0: never)\n"
 	       " -v, --verbose           log every range recall too\n"
 	       " -h, --help              display this help\n"
 	       " -V, --version           display version\n\n"
@@ -88,6 +92,7 @@ parse_args(
 		{ "readahead",	required_argument, NULL, 'a' },
 		{ "timeout",	required_argument, NULL, 't' },
 		{ "no-journal",	no_argument,	   NULL, 'J' },
+		{ "journal-retention", required_argument, NULL, 'R' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "version",	no_argument,	   NULL, 'V' },
@@ -127,6 +132,14 @@ parse_args(
 			break;
 		case 'J':
 			o->no_journal = true;
+			break;
+		case 'R':
+			if (parse_duration(optarg, &o->journal_retention)) {
+				fprintf(stderr, "%s: invalid --journal-retention"
+					" '%s'\n", HSMD_NAME, optarg);
+				tryhelp();
+			}
+			o->set |= SET_RETENTION;
 			break;
 		case 'v':
 			o->verbose++;
@@ -212,7 +225,8 @@ main(
 	int			argc,
 	char			**argv)
 {
-	struct hsmd_opts	o = { .cfg.readahead = HSMD_READAHEAD };
+	struct hsmd_opts	o = { .cfg.readahead = HSMD_READAHEAD,
+				      .journal_retention = HSMD_RETENTION };
 	struct hsm_evtab	*t = NULL;
 	struct hsm_fs		*fs;
 	int			lockfd, group_fd = -1, journal_fd = -1, error;
@@ -233,6 +247,7 @@ main(
 	if (!fs)
 		return HSM_EX_OPERATIONAL;
 	o.mnt = hsm_fs_mountpoint(fs);
+	o.uuid = hsm_fs_uuid(fs);
 	o.cfg.log = hsmd_log;
 	hsmd_log_init(true, o.verbose);
 	/* before we leave the terminal: a bad policy file is seen there */

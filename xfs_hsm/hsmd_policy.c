@@ -10,7 +10,8 @@
  * On when the policy file exists (or --policy-config names one) and is
  * valid; a bad file is logged once and the daemon serves without it.
  * The run's output goes to a memfd; its last lines, the summary, go to
- * the log.
+ * the log.  What the runs did (how many, the last one's times and exit)
+ * is kept for xfs_hsm stats (policy_runs.c).
  */
 
 #include <errno.h>
@@ -58,6 +59,34 @@ find_tool(
 	return access(buf, X_OK) < 0 ? -errno : 0;
 }
 
+/* Keep what the runs did where xfs_hsm stats reads it. */
+static void
+note_runs(
+	struct hsmd_policy	*p)
+{
+	int			error = policy_runs_write(p->uuid, &p->runs);
+
+	if (error)
+		hsmd_logf(LOG_WARNING, "space policy: cannot keep the runs' "
+			  "counters in %s: %s", POLICY_RUNS_DIR,
+			  strerror(-error));
+}
+
+/* A run ended with @status (waitpid's). */
+static void
+run_ended(
+	struct hsmd_policy	*p,
+	int			status)
+{
+	p->runs.running = 0;
+	p->runs.last_end = time(NULL);
+	p->runs.last_exit = WIFEXITED(status) ? WEXITSTATUS(status) :
+			    128 + WTERMSIG(status);
+	if (!WIFEXITED(status) || (WEXITSTATUS(status) & ~HSM_EX_PROBLEMS))
+		p->runs.failed++;
+	note_runs(p);
+}
+
 void
 hsmd_policy_init(
 	struct hsmd_opts	*o,
@@ -72,6 +101,8 @@ hsmd_policy_init(
 
 	memset(p, 0, sizeof(*p));
 	p->pid = -1;
+	snprintf(p->uuid, sizeof(p->uuid), "%s", o->uuid);
+	policy_runs_remove(p->uuid);	/* a daemon before us kept it */
 	if (!o->policy_config && access(file, F_OK) < 0)
 		return;			/* not configured: off */
 	if (policy_read(file, true, o->mnt, &sp, &admit)) {
@@ -95,6 +126,7 @@ hsmd_policy_init(
 	p->interval_ms = sp.check_interval * 1000;
 	p->next_ms = mono_ms() + p->interval_ms;
 	p->on = true;
+	note_runs(p);
 	hsmd_logf(LOG_INFO, "space policy '%s': a run every %llu s", file,
 		  (unsigned long long)sp.check_interval);
 }
@@ -146,6 +178,10 @@ hsmd_policy_start(
 	}
 	p->pid = pid;
 	p->outfd = fd;
+	p->runs.runs++;
+	p->runs.running = 1;
+	p->runs.last_start = time(NULL);
+	note_runs(p);
 }
 
 void
@@ -200,6 +236,7 @@ hsmd_policy_reap(
 	if (p->pid <= 0 || waitpid(p->pid, &status, WNOHANG) != p->pid)
 		return false;
 	log_output(p);
+	run_ended(p, status);
 	if (!WIFEXITED(status) || (WEXITSTATUS(status) & ~HSM_EX_PROBLEMS))
 		hsmd_logf(LOG_ERR, "space policy run %s %d", WIFEXITED(status) ?
 			  "exited with status" : "killed by signal",
@@ -223,6 +260,7 @@ hsmd_policy_stop(
 	kill(p->pid, SIGTERM);
 	waitpid(p->pid, &status, 0);
 	log_output(p);
+	run_ended(p, status);
 	hsmd_logf(LOG_INFO, "space policy run stopped with the daemon");
 	close(p->outfd);
 	p->pid = -1;

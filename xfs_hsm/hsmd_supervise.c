@@ -143,6 +143,8 @@ worker(
 				  "%s (%s): it keeps none", o->mnt,
 				  strerror(-error));
 		o->cfg.journal = j;
+		if (j)
+			hsm_journal_set_retention(j, o->journal_retention);
 	}
 	error = hsm_server_new(fs, group_fd, t, &o->cfg, &the_server);
 	if (error) {
@@ -343,6 +345,7 @@ hsmd_supervise(
 		sleep_ms(backoff);
 	}
 	hsmd_policy_stop(policy);
+	policy_runs_remove(policy->uuid);	/* stats: no daemon, no runs */
 	/* every waiting event was answered: the group may close with us */
 	if (stopping)
 		hsmd_fdstore_drop();

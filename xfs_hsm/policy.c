@@ -5,6 +5,13 @@
  * directory walk: a file the record rule says has no record is resident
  * without reading anything, the others are read by handle.  What moves
  * goes through libhsm's batches by inode, as every other command does.
+ *
+ * The set a run found is saved (policy_cache.c); the next run reads only
+ * what the change journal says changed since (policy_journal.c), when it
+ * vouches for the whole period, and a full scan otherwise.  A saved
+ * entry can be stale in what no change event reports (atime, what HSM
+ * operations did to it): every file chosen from the saved set is read
+ * live, and the choice made again, before anything moves.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +26,7 @@
 #include <json-c/json.h>
 #include "xfs_hsm.h"
 #include "policy.h"
+#include "policy_journal.h"
 #include "strutils.h"
 
 static const char *const action_names[] = {
@@ -34,6 +42,7 @@ struct run {
 	const char		*mnt;
 	struct hsm_fs		*fs;
 	struct space_policy	p;
+	struct space_policy	q;		/* p without min_age */
 	bool			dry_run, json;
 	unsigned		jobs;		/* walkers, batch threads */
 	struct candidate	*cands;
@@ -44,6 +53,10 @@ struct run {
 	uint64_t		want;
 	uint64_t		moved[4], moved_bytes[4], failed, in_use;
 	double			t0;
+	struct hsm_record_rule	rule;
+	struct journal_plan	jp;
+	int64_t			scanned_ns;	/* of the set's full scan */
+	uint64_t		verified, dropped;
 };
 
 void
@@ -105,7 +118,7 @@ struct walker {
 	pthread_t		thread;
 	struct candidate	*cands;
 	size_t			n, alloc;
-	uint64_t		examined, unreadable, dual;
+	uint64_t		examined, unreadable;
 	int			error;
 };
 
@@ -157,7 +170,7 @@ walk_ag(
 			w->examined++;
 			/* a record is read only where bulkstat leaves the
 			 * file a candidate, and where one can be */
-			if (!policy_may_consider(&w->r->p, now, &in[i]))
+			if (!policy_may_consider(&w->r->q, now, &in[i]))
 				continue;
 			if (hsm_inode_may_hold_record(w->rule, &in[i])) {
 				int e = hsm_inode_status(w->r->fs, &in[i], &st);
@@ -170,11 +183,9 @@ walk_ag(
 				}
 				has = true;
 			}
-			if (!policy_consider(&w->r->p, now, &in[i], &st, has,
+			if (!policy_consider(&w->r->q, now, &in[i], &st, has,
 					     &c))
 				continue;
-			if (c.can == ACT_RELEASE)
-				w->dual += c.resident;
 			error = push(w, &c);
 		}
 		__atomic_add_fetch(&walk_examined, nr, __ATOMIC_RELAXED);
@@ -213,7 +224,6 @@ static int
 collect(
 	struct run		*r)
 {
-	struct hsm_record_rule	rule;
 	struct hsm_fs_geom	geo;
 	struct walker		*ws;
 	bool			tty = isatty(STDERR_FILENO) && !r->json;
@@ -221,9 +231,7 @@ collect(
 	size_t			total = 0;
 	int			error;
 
-	error = hsm_fs_record_rule(r->fs, &rule);
-	if (!error)
-		error = hsm_fs_geometry(r->fs, &geo);
+	error = hsm_fs_geometry(r->fs, &geo);
 	if (error)
 		return error;
 	walk_agcount = geo.agcount;
@@ -235,7 +243,7 @@ collect(
 	walk_running = n;
 	for (i = 0; i < n; i++) {
 		ws[i].r = r;
-		ws[i].rule = &rule;
+		ws[i].rule = &r->rule;
 		if (pthread_create(&ws[i].thread, NULL, walker_main, &ws[i])) {
 			ws[i].error = -EAGAIN;
 			__atomic_sub_fetch(&walk_running, 1, __ATOMIC_RELEASE);
@@ -268,11 +276,282 @@ collect(
 		}
 		r->examined += ws[i].examined;
 		r->unreadable += ws[i].unreadable;
-		r->dual += ws[i].dual;
 		free(ws[i].cands);
 	}
 	free(ws);
 	return error;
+}
+
+/* @in as a member of the saved set (min_age aside), read live. */
+static bool
+consider_live(
+	struct run		*r,
+	int64_t			now,
+	const struct hsm_inode	*in,
+	struct candidate	*c)
+{
+	struct hsm_status	st;
+	bool			has = false;
+	int			e;
+
+	if (!policy_may_consider(&r->q, now, in))
+		return false;
+	if (hsm_inode_may_hold_record(&r->rule, in)) {
+		e = hsm_inode_status(r->fs, in, &st);
+		if (e == -ESTALE)
+			return false;		/* deleted since */
+		if (e) {
+			r->unreadable++;
+			return false;
+		}
+		has = true;
+	}
+	return policy_consider(&r->q, now, in, &st, has, c);
+}
+
+static int
+cand_by_ino(
+	const void		*a,
+	const void		*b)
+{
+	const struct candidate	*x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/*
+ * The saved set brought up to date: every entry of the directories the
+ * journal says changed is read again, and added, updated or dropped.
+ * The saved entries are in inode order.
+ */
+struct refresh_ctx {
+	struct run		*r;
+	size_t			base, cap;
+	int64_t			now;
+};
+
+/* One inode of a changed directory, as it is now (@in NULL: gone). */
+static int
+refresh_one(
+	void			*arg,
+	uint64_t		ino,
+	const struct hsm_inode	*in)
+{
+	struct refresh_ctx	*x = arg;
+	struct run		*r = x->r;
+	struct candidate	key = { .ino = ino }, c, *at, *m;
+
+	r->examined++;
+	at = bsearch(&key, r->cands, x->base, sizeof(*r->cands), cand_by_ino);
+	/* not changed since the last run read it: as saved (its times
+	 * from here, as they are free), and no record read */
+	if (in && in->ctime_sec * 1000000000LL + in->ctime_nsec <
+		  r->jp.since_ns && (!at || at->gen == in->gen)) {
+		if (at)
+			at->last = in->mtime_sec > in->atime_sec ?
+				   in->mtime_sec : in->atime_sec;
+		return 0;
+	}
+	if (!in || !consider_live(r, x->now, in, &c)) {
+		if (at)
+			at->can = ACT_NONE;	/* dropped */
+		return 0;
+	}
+	c.verified = true;
+	if (at) {
+		*at = c;
+		return 0;
+	}
+	if (r->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 1024;
+		m = realloc(r->cands, x->cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		r->cands = m;
+	}
+	r->cands[r->n++] = c;
+	return 0;
+}
+
+/*
+ * The saved set brought up to date: every entry of the directories the
+ * journal says changed is read again, and added, updated or dropped.
+ * The saved entries are in inode order.
+ */
+static int
+refresh(
+	struct run		*r)
+{
+	struct refresh_ctx	x = { .r = r, .base = r->n, .cap = r->n,
+				      .now = time(NULL) };
+	uint64_t		*inos;
+	size_t			n;
+	int			error;
+
+	error = policy_journal_inodes(r->fs, &r->jp, &inos, &n);
+	if (!error)
+		error = policy_stat_each(r->fs, inos, n, refresh_one, &x);
+	free(inos);
+	return error;
+}
+
+/* The set: saved and brought up to date, or from a full scan. */
+static int
+discover(
+	struct run		*r)
+{
+	struct policy_cache	pc;
+	const char		*why = NULL;
+	int			cerr, error;
+
+	policy_sans_age(&r->p, &r->q);
+	error = hsm_fs_record_rule(r->fs, &r->rule);
+	if (error)
+		return error;
+	cerr = r->p.full_scan_interval ? policy_cache_load(r->fs, &pc, &why) :
+					 -ENOENT;
+	error = policy_journal_plan(r->fs, &r->p, &pc, cerr, why, &r->jp);
+	if (!error && r->jp.use) {
+		r->cands = pc.c;
+		r->n = pc.n;
+		r->scanned_ns = pc.scanned_ns;
+		return refresh(r);
+	}
+	if (!cerr)
+		free(pc.c);
+	if (error)
+		return error;
+	r->scanned_ns = (int64_t)time(NULL) * 1000000000LL;
+	return collect(r);
+}
+
+/* Ages and scores now; the dual-state bytes among the candidates. */
+static void
+weigh(
+	struct run		*r)
+{
+	int64_t			now = time(NULL);
+	size_t			i;
+
+	r->dual = 0;
+	for (i = 0; i < r->n; i++) {
+		policy_age(&r->p, now, &r->cands[i]);
+		if (!r->cands[i].skip && r->cands[i].can == ACT_RELEASE)
+			r->dual += r->cands[i].resident;
+	}
+}
+
+/*
+ * Read every chosen file not read live in this run; true if any of them
+ * is not what the saved set said (gone, changed, younger, busier), and
+ * the choice must be made again.
+ */
+static bool
+verify_chosen(
+	struct run		*r)
+{
+	struct candidate	*c, nc;
+	struct hsm_inode	in;
+	int64_t			now = time(NULL);
+	bool			changed = false;
+	size_t			i;
+	int			rc;
+
+	for (i = 0; i < r->n; i++) {
+		c = &r->cands[i];
+		if (c->action == ACT_NONE || c->verified || c->done)
+			continue;
+		r->verified++;
+		rc = policy_stat_one(r->fs, c->ino, &in);
+		if (rc || !consider_live(r, now, &in, &nc)) {
+			c->can = ACT_NONE;
+			c->action = ACT_NONE;
+			c->skip = true;
+			c->verified = true;
+			r->dropped++;
+			changed = true;
+			continue;
+		}
+		nc.verified = true;
+		policy_age(&r->p, now, &nc);
+		if (nc.skip || nc.can != c->can || nc.gen != c->gen ||
+		    nc.resident != c->resident || nc.score != c->score)
+			changed = true;
+		nc.action = c->action;
+		*c = nc;
+	}
+	return changed;
+}
+
+/* policy_choose(), from files known to be what the choice takes them
+ * for: with a saved set, the chosen are read live first. */
+static enum trigger
+choose(
+	struct run		*r,
+	const struct space_policy *p,
+	const struct space_now	*sp,
+	bool			count_dual,
+	uint64_t		*want)
+{
+	enum trigger		t;
+
+	t = policy_choose(p, sp, count_dual ? r->dual : 0, r->cands, r->n,
+			  want);
+	while (r->jp.use && verify_chosen(r)) {
+		weigh(r);
+		t = policy_choose(p, sp, count_dual ? r->dual : 0, r->cands,
+				  r->n, want);
+	}
+	return t;
+}
+
+/* What the run did, into the saved set; then the set, saved. */
+static void
+save_set(
+	struct run		*r)
+{
+	struct policy_cache	pc = { 0 };
+	struct candidate	*c;
+	size_t			i;
+	int			error;
+
+	if (!r->jp.known)
+		return;			/* no journal position to pin it to */
+	for (i = 0; i < r->n; i++) {
+		c = &r->cands[i];
+		if (!c->done)
+			continue;
+		if (c->action == ACT_PREMIGRATE) {
+			c->can = ACT_RELEASE;
+			c->state = HSM_STATE_ARCHIVED;
+			c->dirty = false;
+			c->has_record = true;
+		} else {
+			c->can = ACT_NONE;	/* released: nothing to free */
+		}
+	}
+	pc.fingerprint = policy_fingerprint(&r->p);
+	pc.journal_created_ns = r->jp.created_ns;
+	pc.epoch = r->jp.epoch;
+	pc.scanned_ns = r->scanned_ns;
+	pc.c = r->cands;
+	pc.n = r->n;
+	error = policy_cache_save(r->fs, &pc);
+	if (error)
+		fprintf(stderr, "%s: policy: warning: cannot save the candidate "
+			"set of %s (%s): the next run scans in full\n",
+			PROGNAME, r->mnt, strerror(-error));
+}
+
+static size_t
+candidates(
+	const struct run	*r)
+{
+	size_t			i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		n += !r->cands[i].skip;
+	return n;
 }
 
 static void
@@ -483,10 +762,20 @@ report(
 		if (r->in_use)
 			printf("left alone: %" PRIu64 " files in use\n",
 			       r->in_use);
+		if (r->jp.use)
+			printf("discovery: journal, %zu changed director%s "
+			       "(epochs %" PRIu64 "-%" PRIu64 "), %" PRIu64
+			       " saved candidates read live, %" PRIu64
+			       " dropped\n", r->jp.ndirs,
+			       r->jp.ndirs == 1 ? "y" : "ies", r->jp.from,
+			       r->jp.epoch - 1, r->verified, r->dropped);
+		else
+			printf("discovery: full scan, because %s\n",
+			       r->jp.why);
 		printf("used %s %.1f%%; %" PRIu64 " inodes examined, %zu "
 		       "candidates, %.2f s\n", r->dry_run ? "would be" :
 		       "now", pct(r->after.used, r->after.total), r->examined,
-		       r->n, secs);
+		       candidates(r), secs);
 		return;
 	}
 	o = json_object_new_object();
@@ -527,11 +816,28 @@ report(
 	json_object_object_add(s, "in_use", json_object_new_uint64(r->in_use));
 	json_object_object_add(s, "inodes_examined",
 			       json_object_new_uint64(r->examined));
-	json_object_object_add(s, "candidates", json_object_new_uint64(r->n));
+	json_object_object_add(s, "candidates",
+			       json_object_new_uint64(candidates(r)));
 	json_object_object_add(s, "unreadable_records",
 			       json_object_new_uint64(r->unreadable));
 	json_object_object_add(s, "seconds", json_object_new_double(secs));
 	json_object_object_add(o, "summary", s);
+	s = json_object_new_object();
+	json_object_object_add(s, "mode", json_object_new_string(
+			       r->jp.use ? "journal" : "full_scan"));
+	json_object_object_add(s, "reason", r->jp.use ? NULL :
+			       json_object_new_string(r->jp.why));
+	json_object_object_add(s, "changed_directories",
+			       json_object_new_uint64(r->jp.ndirs));
+	json_object_object_add(s, "epoch_from", r->jp.use ?
+			       json_object_new_uint64(r->jp.from) : NULL);
+	json_object_object_add(s, "epoch_to", r->jp.use ?
+			       json_object_new_uint64(r->jp.epoch - 1) : NULL);
+	json_object_object_add(s, "verified",
+			       json_object_new_uint64(r->verified));
+	json_object_object_add(s, "dropped",
+			       json_object_new_uint64(r->dropped));
+	json_object_object_add(o, "discovery", s);
 	printf("%s\n", json_object_to_json_string_ext(o,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -611,16 +917,17 @@ policy_f(
 	r.t0 = now_s();
 	error = space_now(r.mnt, &r.before);
 	if (!error)
-		error = collect(&r);
+		error = discover(&r);
 	if (error) {
 		fprintf(stderr, "%s: policy: %s: %s\n", PROGNAME, r.mnt,
 			strerror(-error));
 		exitcode |= HSM_EX_OPERATIONAL;
 		free(r.cands);
+		policy_journal_free(&r.jp);
 		return 0;
 	}
-	r.trigger = policy_choose(&r.p, &r.before, r.dual, r.cands, r.n,
-				  &r.want);
+	weigh(&r);
+	r.trigger = choose(&r, &r.p, &r.before, true, &r.want);
 	r.after = r.before;
 	/*
 	 * A file in use or failing frees nothing: choose again from the
@@ -646,11 +953,13 @@ policy_f(
 			break;
 		/* on to the low mark, from wherever the last round left */
 		cont.high = cont.low;
-		policy_choose(&cont, &r.after, 0, r.cands, r.n, &want);
+		choose(&r, &cont, &r.after, false, &want);
 	}
 	if (r.failed)
 		exitcode |= HSM_EX_PROBLEMS;
 	report(&r);
+	save_set(&r);
 	free(r.cands);
+	policy_journal_free(&r.jp);
 	return 0;
 }

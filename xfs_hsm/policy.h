@@ -30,11 +30,30 @@ struct space_policy {
 	unsigned	copies;		/* a migrate's copies (0: one) */
 	uint64_t	orphan_grace;	/* xfs_hsmscan --gc's, seconds */
 	uint64_t	deleted_retention;
+	uint64_t	full_scan_interval; /* seconds, 0: always a full scan */
 	unsigned	repack_threshold; /* percent live, below: repack */
 	uint32_t	excl_uid[POLICY_IDS_MAX], excl_gid[POLICY_IDS_MAX],
 			excl_proj[POLICY_IDS_MAX];
 	unsigned	n_uid, n_gid, n_proj;
 };
+
+/*
+ * What xfs_hsmd's policy runs did (policy_runs.c): kept by its supervisor
+ * in POLICY_RUNS_DIR/<fs-uuid>.policy, read by xfs_hsm stats.  Times are
+ * unix seconds (0: never); last_exit is the run's exit status, 128 + the
+ * signal that killed it.
+ */
+#define POLICY_RUNS_DIR	"/run/xfs-hsm"
+struct policy_runs {
+	uint64_t	runs, failed;	/* started; exit beyond 0 and 1 */
+	int64_t		last_start, last_end;
+	int		last_exit;
+	int		running;	/* 1 while a run runs */
+};
+int policy_runs_write(const char *uuid, const struct policy_runs *r);
+/* 0, or -ENOENT when no daemon keeps one (no policy, or not started) */
+int policy_runs_read(const char *uuid, struct policy_runs *r);
+void policy_runs_remove(const char *uuid);
 
 /* The recall admission rules, [recall NAME] sections (admit_config.c). */
 struct admit_rules {
@@ -74,13 +93,17 @@ struct candidate {
 	bool		dirty;
 	uint64_t	size;
 	uint64_t	resident;	/* bytes a release frees */
-	int64_t		age;		/* seconds since max(atime, mtime) */
+	int64_t		last;		/* max(atime, mtime), seconds */
+	int64_t		age;		/* seconds since then */
 	double		score;
 	enum cand_action can;		/* what it may have */
 	enum cand_action action;	/* what a run chose for it */
 	bool		has_record;
 	int		error;		/* the run's result */
 	bool		done;
+	bool		skip;		/* younger than min_age, or gone:
+					 * known, but no candidate now */
+	bool		verified;	/* read live in this run */
 };
 
 /* policy_select.c */
@@ -100,6 +123,11 @@ bool policy_may_consider(const struct space_policy *p, int64_t now,
 bool policy_consider(const struct space_policy *p, int64_t now,
 		     const struct hsm_inode *in, const struct hsm_status *st,
 		     bool has_status, struct candidate *c);
+/* A policy without min_age: what the saved set keeps (the young files
+ * too, since they age into candidates without any change). */
+void policy_sans_age(const struct space_policy *p, struct space_policy *q);
+/* Age and score of @c at @now; skip if younger than min_age. */
+void policy_age(const struct space_policy *p, int64_t now, struct candidate *c);
 /* Rank @cands and choose what to do (action set on the chosen, ACT_NONE
  * on the rest; those with done or error set are passed over).  Returns
  * the trigger; *@want is the bytes the run aims to free (high) or to
@@ -107,5 +135,29 @@ bool policy_consider(const struct space_policy *p, int64_t now,
 enum trigger policy_choose(const struct space_policy *p,
 			   const struct space_now *sp, uint64_t dual_bytes,
 			   struct candidate *cands, size_t n, uint64_t *want);
+
+/*
+ * policy_cache.c: the candidate set of the last run, saved under the
+ * state directory ("<statedir>/<uuid>.policy") with the change journal's
+ * epoch it is valid from.
+ */
+struct policy_cache {
+	uint64_t	fingerprint;	/* of the filters it was built with */
+	int64_t		journal_created_ns; /* which journal */
+	uint64_t	epoch;		/* changes from this epoch on are not
+					 * in it: read them from the journal */
+	int64_t		scanned_ns;	/* the last full scan */
+	struct candidate *c;
+	size_t		n;
+};
+/* What the saved set depends on besides the files: the filters. */
+uint64_t policy_fingerprint(const struct space_policy *p);
+/* 0; -ENOENT none; -EUCLEAN not ours or corrupt (*@why says how);
+ * other -errno. */
+int policy_cache_load(struct hsm_fs *fs, struct policy_cache *pc,
+		      const char **why);
+/* Write it whole, by rename; 0 or -errno. */
+int policy_cache_save(struct hsm_fs *fs, const struct policy_cache *pc);
+void policy_cache_path(struct hsm_fs *fs, char *buf, size_t size);
 
 #endif

@@ -10,6 +10,7 @@
  *   age_weight = 1           size_weight = 0.01
  *   max_files = 100000       max_bytes = 1T
  *   check_interval = 10m
+ *   full_scan_interval = 1d  a full scan at least this often (0: always)
  *   copies = 2               stores each migrate writes a copy to
  *   exclude_uids = 0,33      exclude_gids = ...   exclude_projects = ...
  *   orphan_grace = 1d        deleted_retention = 30d   (xfs_hsmscan --gc)
@@ -60,6 +61,7 @@ policy_defaults(
 	p->age_weight = 1;
 	p->check_interval = 600;
 	p->orphan_grace = 86400;
+	p->full_scan_interval = 86400;
 	p->repack_threshold = 50;
 }
 
@@ -189,6 +191,8 @@ policy_set(
 	if (!strcmp(key, "check_interval"))
 		return parse_duration(value, &p->check_interval) ||
 		       !p->check_interval ? -EINVAL : 0;
+	if (!strcmp(key, "full_scan_interval"))
+		return parse_duration(value, &p->full_scan_interval);
 	if (!strcmp(key, "copies"))
 		return parse_uint(value, 1, HSM_COPIES_MAX, &p->copies);
 	/* xfs_hsmscan --gc's */

@@ -75,6 +75,7 @@ policy_consider(
 	c->gen = in->gen;
 	c->size = in->size;
 	c->resident = in->blocks * 512;
+	c->last = last;
 	c->age = now - last;
 	c->state = has_status ? st->state : HSM_STATE_RESIDENT;
 	c->dirty = has_status && st->dirty;
@@ -94,9 +95,29 @@ policy_consider(
 	} else {
 		return false;
 	}
+	policy_age(p, now, c);
+	return true;
+}
+
+void
+policy_sans_age(
+	const struct space_policy *p,
+	struct space_policy	*q)
+{
+	*q = *p;
+	q->min_age = 0;
+}
+
+void
+policy_age(
+	const struct space_policy *p,
+	int64_t			now,
+	struct candidate	*c)
+{
+	c->age = now - c->last;
+	c->skip = c->can == ACT_NONE || c->age < (int64_t)p->min_age;
 	c->score = p->age_weight * (double)c->age / 86400 +
 		   p->size_weight * (double)c->size / (1 << 20);
-	return true;
 }
 
 /* Highest score first; then more to free; then inode order. */
@@ -149,7 +170,7 @@ take(
 
 	for (i = 0; i < n && got < want; i++) {
 		if (chosen[i] || cands[i].can != from || cands[i].done ||
-		    cands[i].error || !fits(b, &cands[i]))
+		    cands[i].skip || cands[i].error || !fits(b, &cands[i]))
 			continue;
 		chosen[i] = true;
 		cands[i].action = to;

@@ -138,13 +138,16 @@ print_text(
 void
 stats_help(void)
 {
-	printf("Usage:\n %s stats [--json] <mount>\n\n"
+	printf("Usage:\n %s stats [--json | --prometheus] <mount>\n\n"
 	       "Show the counters of the xfs_hsmd serving <mount>: events, "
 	       "recalls, bytes,\nchunks read and deduplicated, failures, what "
 	       "waits now, recall latency, and\nwhat each recall admission rule "
 	       "decided.\nExits 4 when no daemon serves "
 	       "<mount>.\n\nOptions:\n"
 	       "     --json       one JSON object\n"
+	       "     --prometheus the Prometheus text format (node_exporter's "
+	       "textfile\n"
+	       "                  collector), with xfs_hsmd's policy runs\n"
 	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n",
 	       PROGNAME);
 }
@@ -156,12 +159,13 @@ stats_f(
 {
 	static const struct option longopts[] = {
 		{ "json",	no_argument,	NULL, 'J' },
+		{ "prometheus",	no_argument,	NULL, 'P' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hsm_server_stats	st;
 	struct hsm_fs		*fs;
-	bool			json = false;
+	bool			json = false, prom = false;
 	int			c, error;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -169,12 +173,20 @@ stats_f(
 		case 'J':
 			json = true;
 			break;
+		case 'P':
+			prom = true;
+			break;
 		case 'h':
 			stats_help();
 			return 0;
 		default:
 			errtryhelp(HSM_EX_USAGE);
 		}
+	}
+	if (json && prom) {
+		fprintf(stderr, "%s: stats: --json or --prometheus, not both\n",
+			PROGNAME);
+		errtryhelp(HSM_EX_USAGE);
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "%s: stats: %s\n", PROGNAME, optind >= argc ?
@@ -186,6 +198,8 @@ stats_f(
 	if (!fs)
 		return 0;		/* reported, exitcode set */
 	error = hsm_fs_daemon_stats(fs, &st);
+	if (prom)
+		stats_prometheus(fs, error ? NULL : &st);
 	if (error) {
 		if (error == -ENOTCONN)
 			fprintf(stderr, "%s: no daemon serves %s\n", PROGNAME,
@@ -196,7 +210,9 @@ stats_f(
 		exitcode |= HSM_EX_OPERATIONAL;
 		return 0;
 	}
-	if (json)
+	if (prom)
+		;
+	else if (json)
 		print_json(hsm_fs_mountpoint(fs), &st);
 	else
 		print_text(hsm_fs_mountpoint(fs), &st);

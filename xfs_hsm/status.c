@@ -17,6 +17,7 @@
 
 struct status_ctx {
 	bool		json;
+	bool		map;		/* --map: byte ranges, not states */
 	bool		first;
 	bool		first_fs;
 	struct seen_fs {
@@ -152,6 +153,10 @@ one_file(
 	char			flags[5];
 	int			error;
 
+	if (ctx->map) {
+		status_map_file(path, named, ctx->json, &ctx->first);
+		return;
+	}
 	fs = fs_for_path(path, false);
 	if (!fs)
 		return;
@@ -184,7 +189,7 @@ one_file(
 void
 status_help(void)
 {
-	printf("Usage:\n %s status [-r] [--json] <path>...\n\n"
+	printf("Usage:\n %s status [-r] [--json] [--map] <path>...\n\n"
 	       "Show the HSM state of files: resident, archived (dual-state),"
 	       " released or\npartial, with the flags D (dirty), L (lost), "
 	       "R (norelease pin), A (noarchive\npin), the pending operation,"
@@ -192,6 +197,9 @@ status_help(void)
 	       " -r, --recursive  walk directories (one filesystem, no "
 	       "symlinks)\n"
 	       "     --json       one JSON document {\"files\": [...]}\n"
+	       "     --map        the byte ranges of each file: resident, "
+	       "released (in the\n"
+	       "                  store only) or hole\n"
 	       " -h, --help       display this help\n\nSee xfs_hsm(8).\n",
 	       PROGNAME);
 }
@@ -281,6 +289,7 @@ status_f(
 	static const struct option longopts[] = {
 		{ "recursive",	no_argument,	NULL, 'r' },
 		{ "json",	no_argument,	NULL, 'J' },
+		{ "map",	no_argument,	NULL, 'M' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -298,6 +307,9 @@ status_f(
 			break;
 		case 'J':
 			ctx.json = true;
+			break;
+		case 'M':
+			ctx.map = true;
 			break;
 		case 'h':
 			status_help();
@@ -318,15 +330,15 @@ status_f(
 		exit(HSM_EX_OPERATIONAL);
 	}
 	if (ctx.json)
-		printf("{\"filesystems\": [");
+		printf(ctx.map ? "{\"files\": [" : "{\"filesystems\": [");
 	for (i = optind; i < argc; i++) {
-		fs = recursive ? NULL : mount_root(argv[i]);
+		fs = recursive || ctx.map ? NULL : mount_root(argv[i]);
 		if (fs)
 			fs_summary(&ctx, fs);
 		else
 			paths[n++] = argv[i];
 	}
-	if (ctx.json)
+	if (ctx.json && !ctx.map)
 		printf("%s],\n \"files\": [", ctx.first_fs ? "" : "\n");
 	walk_paths("status", paths, n, recursive, one_file, &ctx);
 	free(paths);

@@ -38,12 +38,16 @@ int forget_f(int argc, char **argv);
 void forget_help(void);
 int status_f(int argc, char **argv);
 void status_help(void);
+/* statusmap.c: status --map of one file (@first: none printed yet) */
+void status_map_file(const char *path, bool named, bool json, bool *first);
 int set_f(int argc, char **argv);
 void set_help(void);
 int clear_f(int argc, char **argv);
 void clear_help(void);
 int stats_f(int argc, char **argv);
 void stats_help(void);
+/* stats_prom.c: stats --prometheus (@st NULL: no daemon serves @fs) */
+void stats_prometheus(struct hsm_fs *fs, const struct hsm_server_stats *st);
 int policy_f(int argc, char **argv);
 void policy_help(void);
 int changes_f(int argc, char **argv);
@@ -90,6 +94,9 @@ struct batch_run {
 	const char	*config;	/* where that default is (or NULL) */
 	bool		need_store;
 	struct hsm_batch_limits limits;
+	/* recall --range: only the chunks covering these bytes */
+	struct hsm_range ranges[HSM_RANGES_MAX];
+	size_t		nranges;
 	/* what a file that went right prints (with -v, usually) */
 	void		(*report)(struct batch_run *run,
 				  const struct hsm_item_result *r);

@@ -43,6 +43,8 @@ usage(void)
 " -j, --jobs <n>              allocation groups scanned at once (default:\n"
 "                             the number of CPUs)\n"
 "     --json                  one JSON document on stdout\n"
+" -R, --report                files and bytes per state by age (mtime) and\n"
+"                             by size, to size a space policy\n"
 " -l, --list <states>         list the files in these states, a comma list\n"
 "                             of: resident archived released partial dirty\n"
 "                             lost pending migrating releasing recalling\n"
@@ -148,6 +150,7 @@ parse_options(
 		{ "upgrade",		no_argument,	   NULL, OPT_UPGRADE },
 		{ "probe-all",		no_argument,	   NULL,
 		  OPT_PROBE_ALL },
+		{ "report",		no_argument,	   NULL, 'R' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
@@ -163,7 +166,7 @@ parse_options(
 	o->repack = 50;
 	o->time_limit = -1;
 	o->state_dir = HSM_STATEDIR;
-	while ((c = getopt_long(argc, argv, "j:l:c:prqavhV", longopts,
+	while ((c = getopt_long(argc, argv, "j:l:c:prqavRhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -238,6 +241,9 @@ parse_options(
 		case OPT_PROBE_ALL:
 			o->probe_all = true;
 			break;
+		case 'R':
+			o->report = true;
+			break;
 		case 'h':
 			usage();
 			exit(HSM_EX_OK);
@@ -269,6 +275,9 @@ parse_options(
 	if (o->time_limit >= 0 && !o->resume)
 		conflict("--time-limit goes with --resume (a stopped scan "
 			 "continues from its checkpoint)");
+	if (o->report && (o->resume || (o->changed && !o->list)))
+		conflict("--report counts what one whole scan finds: it cannot "
+			 "be combined with --resume or --changed-since");
 	if (o->audit && o->resume)
 		conflict("--audit needs one whole scan: it cannot be combined "
 			 "with --resume");
@@ -489,6 +498,8 @@ main(
 		else
 			refresh_report(&ref);
 	}
+	if (o.report && res.complete)
+		histo_report(&res.histo);
 	if (!res.complete && !res.failed)
 		fprintf(stderr, "%s: the scan stopped before its end: run "
 			"'%s --resume %s' to continue it\n", PROGNAME,

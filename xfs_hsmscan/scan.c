@@ -41,6 +41,7 @@ struct scan_ctx {
 	struct checkpoint	*cp;
 	struct record_index	*ix;
 	int64_t			epoch;
+	int64_t			histo_now;	/* --report's ages from it */
 	double			t0;
 	double			deadline;	/* 0: none */
 	pthread_mutex_t		lock;
@@ -64,6 +65,7 @@ struct worker {
 	struct vec		copies;
 	struct vec		tagged;
 	struct vec		v1;		/* struct tagged: --upgrade */
+	struct histo		histo;		/* --report */
 	size_t			cp_pending;	/* entries already in the */
 	size_t			cp_tagged;	/* checkpoint */
 	unsigned long		batches;	/* done by this run */
@@ -278,11 +280,15 @@ scan_inode(
 		if (in->forkoff)
 			c->c[C_FORK_SKIPPED]++;
 		c->c[C_RES_NOREC]++;
+		if (opts->report)
+			histo_add(&w->histo, RS_RESIDENT, in);
 		return;
 	}
 	if (w->ctx->ix && in->ctime_sec < w->ctx->epoch &&
 	    !index_has(w->ctx->ix, ixpos, in->ino)) {
 		c->c[C_RES_NOREC]++;
+		if (opts->report)
+			histo_add(&w->histo, RS_RESIDENT, in);
 		return;
 	}
 	c->c[C_PROBED]++;
@@ -291,6 +297,8 @@ scan_inode(
 	error = hsm_inode_status(w->fs, in, &e.st);
 	if (!error && !e.st.has_record) {
 		c->c[C_RES_NOREC]++;
+		if (opts->report)
+			histo_add(&w->histo, RS_RESIDENT, in);
 		return;
 	}
 	if (error == -ESTALE) {
@@ -318,6 +326,8 @@ scan_inode(
 		return;
 	}
 	account_record(w, c, &e);
+	if (opts->report)
+		histo_add(&w->histo, histo_state(&e.st), in);
 	if (opts->list && (!opts->changed || changed) && selected(&e))
 		list_file(w, &e);
 }
@@ -522,6 +532,8 @@ worker_start(
 	vec_init(&w->copies, sizeof(struct pending));
 	vec_init(&w->tagged, sizeof(struct tagged));
 	vec_init(&w->v1, sizeof(struct tagged));
+	memset(&w->histo, 0, sizeof(w->histo));
+	w->histo.now = ctx->histo_now;
 	/* a struct hsm_fs serves one thread at a time: one each */
 	error = hsm_fs_open(hsm_fs_mountpoint(ctx->fs), 0, &w->fs);
 	if (error) {
@@ -632,6 +644,7 @@ merge_workers(
 		vec_free(&ws[i].pending);
 		vec_free(&ws[i].copies);
 		vec_free(&ws[i].tagged);
+		histo_merge(&res->histo, &ws[i].histo);
 		hsm_fs_free(ws[i].fs);
 	}
 	res->complete = !ctx->error;
@@ -663,6 +676,7 @@ scan_run(
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.fs = fs;
+	ctx.histo_now = res->histo.now = time(NULL);
 	ctx.geom = geom;
 	ctx.ags = calloc(geom->agcount, sizeof(*ctx.ags));
 	if (!ctx.ags)

@@ -47,6 +47,7 @@ struct options {
 	bool		verbose;
 	bool		upgrade;	/* rewrite v1 records as v2 */
 	bool		probe_all;	/* read records whatever the fork size */
+	bool		report;		/* --report: the histograms */
 	bool		records;	/* read records (not --changed-since
 					 * alone) */
 	unsigned	list;		/* SEL_* to list, 0: no list */
@@ -160,6 +161,25 @@ struct tagged {
 	uint64_t	gen;
 };
 
+/* histo.c: --report, files and bytes per state by age and by size */
+enum { RS_RESIDENT, RS_ARCHIVED, RS_RELEASED, RS_PARTIAL, RS_NR };
+#define AGE_BUCKETS	8
+#define SIZE_BUCKETS	10
+struct histo_cell {
+	uint64_t	files, bytes, disk;
+};
+struct histo {
+	int64_t		now;		/* ages are taken from it */
+	struct histo_cell total[RS_NR];
+	struct histo_cell age[RS_NR][AGE_BUCKETS];
+	struct histo_cell size[RS_NR][SIZE_BUCKETS];
+};
+unsigned histo_state(const struct hsm_status *st);	/* RS_* */
+void histo_add(struct histo *h, unsigned state, const struct hsm_inode *in);
+void histo_merge(struct histo *to, const struct histo *from);
+/* the report, text or (--json) its section */
+void histo_report(const struct histo *h);
+
 /* Everything a scan found, merged from the workers. */
 struct scan_result {
 	struct counts	total;
@@ -178,6 +198,7 @@ struct scan_result {
 	struct vec	v1;		/* struct tagged: v1 records, with
 					 * --upgrade */
 	struct hsm_record_rule rule;	/* what decided C_FORK_SKIPPED */
+	struct histo	histo;		/* --report */
 };
 
 /* report.c: shared by every part; main.c sets opts */

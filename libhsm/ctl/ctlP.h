@@ -21,7 +21,9 @@ void hsm_fs_runpath(const struct hsm_fs *fs, const char *ext, char *buf,
  * BATCH carries a batch: the command (a byte, enum hsm_command), three
  * zero bytes, the number of items (le32), then each item: a kind byte,
  * and for a path le16 length and its bytes, for an inode le64 number,
- * le32 generation and the 16 bytes of an object id.  Its response is the
+ * le32 generation and the 16 bytes of an object id, for a path with
+ * ranges (a range recall) a path's bytes then le16 count and each range's
+ * le64 offset and le64 length.  Its response is the
  * number of results (le32) and each result: le32 error (0 or -errno),
  * bytes outcome, repair action, repair op, flagged lost, le64 bytes,
  * le64 inode, le32 generation, le16 detail length and the detail text.
@@ -44,6 +46,7 @@ enum hsm_ctl_op {
 enum {
 	HSM_CTL_ITEM_PATH = 1,
 	HSM_CTL_ITEM_INODE,
+	HSM_CTL_ITEM_RANGES,		/* a path, and ranges of it */
 };
 
 struct hsm_ctl_msg {
@@ -65,6 +68,8 @@ struct hsm_ctl_item {
 	uint64_t	ino;
 	uint32_t	gen;
 	uint8_t		oid[HSM_OID_LEN];
+	uint16_t	nranges;	/* HSM_CTL_ITEM_RANGES: 1 to MAX */
+	struct hsm_range ranges[HSM_RANGES_MAX];
 };
 
 /* One result of a batch response (detail points into the payload). */

@@ -344,15 +344,29 @@ hsm_ctl_put_item(
 {
 	uint8_t			*p = (uint8_t *)m->payload + m->len;
 
-	if (it->kind == HSM_CTL_ITEM_PATH) {
+	if (it->kind == HSM_CTL_ITEM_PATH || it->kind == HSM_CTL_ITEM_RANGES) {
+		size_t n = it->kind == HSM_CTL_ITEM_RANGES ?
+			   2 + 16 * (size_t)it->nranges : 0, i;
+
 		if (!it->plen || memchr(it->path, '\0', it->plen))
 			return -EINVAL;
-		if (!room(m, 3 + it->plen))
+		if (it->kind == HSM_CTL_ITEM_RANGES &&
+		    (!it->nranges || it->nranges > HSM_RANGES_MAX))
+			return -EINVAL;
+		if (!room(m, 3 + it->plen + n))
 			return -ENOSPC;
 		p[0] = it->kind;
 		put16(p + 1, it->plen);
 		memcpy(p + 3, it->path, it->plen);
-		m->len += 3 + it->plen;
+		p += 3 + it->plen;
+		if (n) {
+			put16(p, it->nranges);
+			for (i = 0; i < it->nranges; i++) {
+				put64(p + 2 + 16 * i, it->ranges[i].off);
+				put64(p + 10 + 16 * i, it->ranges[i].len);
+			}
+		}
+		m->len += 3 + it->plen + n;
 	} else if (it->kind == HSM_CTL_ITEM_INODE) {
 		if (!room(m, 1 + 12 + HSM_OID_LEN))
 			return -ENOSPC;
@@ -406,6 +420,29 @@ hsm_ctl_get_item(
 			return -EBADMSG;
 		it->path = (const char *)p + at + 3;
 		*pos = at + 3 + it->plen;
+		return 0;
+	}
+	if (it->kind == HSM_CTL_ITEM_RANGES) {
+		size_t i, left;
+
+		if (m->len - at < 3)
+			return -EBADMSG;
+		it->plen = get16(p + at + 1);
+		if (!it->plen || m->len - at - 3 < it->plen + 2u ||
+		    memchr(p + at + 3, '\0', it->plen))
+			return -EBADMSG;
+		it->path = (const char *)p + at + 3;
+		at += 3 + it->plen;
+		it->nranges = get16(p + at);
+		left = m->len - at - 2;
+		if (!it->nranges || it->nranges > HSM_RANGES_MAX ||
+		    left < 16 * (size_t)it->nranges)
+			return -EBADMSG;
+		for (i = 0; i < it->nranges; i++) {
+			it->ranges[i].off = get64(p + at + 2 + 16 * i);
+			it->ranges[i].len = get64(p + at + 10 + 16 * i);
+		}
+		*pos = at + 2 + 16 * it->nranges;
 		return 0;
 	}
 	if (it->kind == HSM_CTL_ITEM_INODE) {

@@ -118,7 +118,7 @@ hsm_fileref_open(
 	error = hsm_xfs_handle(path, &h, &hlen);
 	if (error)
 		return error;
-	f->fd = hsm_xfs_open_handle(h, hlen, oflags | O_CLOEXEC);
+	f->fd = hsm_xfs_open_handle(fs, h, hlen, oflags | O_CLOEXEC);
 	free_handle(h, hlen);
 	if (f->fd < 0) {
 		error = f->fd;

@@ -429,6 +429,7 @@ hsm_fs_open(
 	if (!fs)
 		return -ENOMEM;
 	fs->mntfd = -1;
+	fs->iofd = -1;
 	fs->lockfd = -1;
 	pthread_mutex_init(&fs->own_lock, NULL);
 	fs->ctlfd = -1;

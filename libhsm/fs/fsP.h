@@ -29,6 +29,10 @@ struct hsm_store_set {
 struct hsm_fs {
 	char		*mnt;		/* mount point, canonical */
 	int		mntfd;
+	/* a directory of a detached clone of the mount whose IO our own
+	 * fanotify group ignores (server only, see srv_group.c), or -1:
+	 * opens by handle go through it */
+	int		iofd;
 	dev_t		dev;
 	void		*fshandle;	/* libhandle's, for open_by_handle */
 	size_t		fshandle_len;
@@ -319,8 +323,9 @@ void hsm_fileref_abandon(struct hsm_fileref *f);
 int hsm_xfs_fshandle(const char *mnt, void **hp, size_t *lenp);
 /* Handle of @path (free with free_handle). */
 int hsm_xfs_handle(const char *path, void **hp, size_t *lenp);
-/* Open by handle: invisible IO on XFS.  Returns the fd or -errno. */
-int hsm_xfs_open_handle(void *h, size_t len, int oflags);
+/* Open by handle: invisible IO on XFS, through fs->iofd if set.
+ * Returns the fd or -errno. */
+int hsm_xfs_open_handle(struct hsm_fs *fs, void *h, size_t len, int oflags);
 /* Open inode @ino of generation @gen by handle (-ESTALE if it is gone). */
 int hsm_xfs_open_ino(struct hsm_fs *fs, uint64_t ino, uint32_t gen,
 		     int oflags);
@@ -331,6 +336,7 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * Crash here when LIBHSM_FAULT names @step (for crash tests, fault.c).
  * Steps: migrate-pending, migrate-copied, migrate-archived,
  * release-pending, release-punched, recall-pending, recall-chunk,
+ * recall-range-mapped (a range recall's map durable, RECALLING kept),
  * forget-pending, forget-deleted, upgrade-written (a v1 record rewritten,
  * not forced), upgrade-mark (before "records 2" is written to the
  * binding); in xfs_hsmd's recalls: srv-recalling
@@ -338,7 +344,9 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * srv-synced (data durable, map not saved), srv-mapped (map durable),
  * srv-finalize (map removed, RELEASED not yet cleared); in the change
  * journal's writer: journal-written (a flush written, not synced),
- * journal-flushed (synced).
+ * journal-flushed (synced), journal-pruning (the pruned copy
+ * durable, not renamed), journal-pruned (renamed over the journal, its
+ * directory not synced).
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
 

@@ -188,14 +188,20 @@ one_event(
 			break;
 		}
 	}
+	/*
+	 * Our own IO to a file: recall, release, the records of commands we
+	 * run.  It moves data and changes neither mtime nor the file's
+	 * content (DESIGN invariant 5): no change to report, whether the
+	 * event names the file's directory or not (opened on the private
+	 * clone of the mount, it does).  Names made or removed are reported.
+	 */
+	if (m->pid == j->pid && !(m->mask & FAN_ONDIR) &&
+	    !(m->mask & ~(FAN_MODIFY | FAN_ATTRIB | FAN_CLOSE_WRITE)))
+		return;
 	if (have_dir)
 		mark_dir(j, &dir, t);
 	else if (have_obj && (m->mask & FAN_ONDIR))
 		mark_dir(j, &obj, t);	/* the root itself */
-	else if (have_obj && m->pid == j->pid)
-		;	/* our own IO by handle: recall, release; it moves data
-			 * and changes neither mtime nor ctime (DESIGN
-			 * invariant 5): no change to report */
 	else if (!have_obj || !mark_parent_of(j, &obj, t)) {
 		if (j->vouched)
 			jw_log(j, LOG_WARNING, "a change by pid %d to a file "

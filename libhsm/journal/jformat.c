@@ -112,7 +112,9 @@ void
 jr_put_header(
 	unsigned char		*p,
 	const unsigned char	*uuid,
-	int64_t			created_ns)
+	int64_t			created_ns,
+	uint64_t		first,
+	int64_t			first_ns)
 {
 	memset(p, 0, JR_HDR_SIZE);
 	memcpy(p, JR_MAGIC, 8);
@@ -120,6 +122,8 @@ jr_put_header(
 	put32(p + 12, JR_HDR_SIZE);
 	memcpy(p + 16, uuid, 16);
 	put64(p + 32, created_ns);
+	put64(p + 40, first);
+	put64(p + 48, first_ns);
 	put64(p + 56, XXH3_64bits(p, 56));
 }
 
@@ -127,13 +131,25 @@ int
 jr_check_header(
 	const unsigned char	*p,
 	const unsigned char	*uuid,
-	int64_t			*created_ns)
+	int64_t			*created_ns,
+	uint64_t		*first,
+	int64_t			*first_ns)
 {
-	if (memcmp(p, JR_MAGIC, 8) || get32(p + 8) != JR_VERSION ||
-	    get32(p + 12) != JR_HDR_SIZE ||
+	uint32_t		version = get32(p + 8);
+
+	if (memcmp(p, JR_MAGIC, 8) || version < JR_VERSION_MIN ||
+	    version > JR_VERSION || get32(p + 12) != JR_HDR_SIZE ||
 	    get64(p + 56) != XXH3_64bits(p, 56) || memcmp(p + 16, uuid, 16))
 		return -EUCLEAN;
 	*created_ns = get64(p + 32);
+	*first = get64(p + 40);
+	*first_ns = get64(p + 48);
+	if (*first > (1ULL << 62) || (version == 1 && (*first || *first_ns)))
+		return -EUCLEAN;
+	if (!*first)
+		*first = 1;
+	if (!*first_ns)
+		*first_ns = *created_ns;
 	return 0;
 }
 
@@ -229,11 +245,12 @@ epoch_add_mark(
 	return 0;
 }
 
-/* Open epoch @n (1-based) in @v at @t; -ENOMEM. */
+/* Open the next epoch in @v (the first: @first) at @t; -ENOMEM. */
 static int
 view_open_epoch(
 	struct hsm_jview	*v,
 	size_t			*cap,
+	uint64_t		first,
 	int64_t			t)
 {
 	struct hsm_jepoch	*e;
@@ -244,7 +261,7 @@ view_open_epoch(
 	v->epochs = e;
 	e = &v->epochs[v->nepochs++];
 	memset(e, 0, sizeof(*e));
-	e->epoch = v->nepochs;
+	e->epoch = first + v->nepochs - 1;
 	e->opened_ns = t;
 	e->vouched = true;
 	*cap = 0;
@@ -264,6 +281,8 @@ jr_load(
 	unsigned char		*buf;
 	struct jrec		r;
 	size_t			off, n, cap = 0;
+	uint64_t		first;
+	int64_t			first_ns;
 	ssize_t			got;
 	int			error;
 
@@ -287,18 +306,18 @@ jr_load(
 			break;
 	}
 	n = off;
-	error = jr_check_header(buf, uuid, &v->created_ns);
+	error = jr_check_header(buf, uuid, &v->created_ns, &first, &first_ns);
 	if (error)
 		goto out_free;
-	error = view_open_epoch(v, &cap, v->created_ns);
+	error = view_open_epoch(v, &cap, first, first_ns);
 	if (error)
 		goto out_free;
-	v->last_ns = v->created_ns;
+	v->last_ns = first_ns;
 	for (off = JR_HDR_SIZE; off < n; ) {
 		size_t len = jr_get(buf + off, n - off, &r);
 
 		/* an epoch out of order is as bad as a bad checksum */
-		if (!len || r.epoch != v->nepochs)
+		if (!len || r.epoch != first + v->nepochs - 1)
 			break;
 		e = &v->epochs[v->nepochs - 1];
 		e->bytes += len;
@@ -319,7 +338,7 @@ jr_load(
 			break;
 		case JR_CHECKPOINT:
 			e->closed_ns = r.time_ns;
-			error = view_open_epoch(v, &cap, r.time_ns);
+			error = view_open_epoch(v, &cap, first, r.time_ns);
 			break;
 		}
 		if (error)
@@ -336,6 +355,72 @@ jr_load(
 out_free:
 	free(buf);
 	hsm_jview_free(v);
+	return error;
+}
+
+int
+jr_prune_copy(
+	int			fd,
+	const unsigned char	*uuid,
+	uint64_t		keep,
+	int			out)
+{
+	unsigned char		*buf, hdr[JR_HDR_SIZE];
+	struct stat		st;
+	struct jrec		r;
+	uint64_t		first;
+	int64_t			created_ns, first_ns, keep_ns = 0;
+	size_t			off, len, from = 0, n;
+	ssize_t			got;
+	int			error = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size < JR_HDR_SIZE)
+		return -EUCLEAN;
+	buf = malloc(st.st_size);
+	if (!buf)
+		return -ENOMEM;
+	for (off = 0; off < (size_t)st.st_size; off += got) {
+		got = pread(fd, buf + off, st.st_size - off, off);
+		if (got <= 0) {
+			error = got < 0 ? -errno : -EIO;
+			goto out;
+		}
+	}
+	n = off;
+	error = jr_check_header(buf, uuid, &created_ns, &first, &first_ns);
+	if (error)
+		goto out;
+	/* epoch @keep opens at the checkpoint that closes @keep - 1 */
+	for (off = JR_HDR_SIZE; off < n && !from; off += len) {
+		len = jr_get(buf + off, n - off, &r);
+		if (!len)
+			break;
+		if (r.type == JR_CHECKPOINT && r.epoch == keep - 1) {
+			keep_ns = r.time_ns;
+			from = off + len;
+		}
+	}
+	if (!from || keep <= first) {
+		error = -ENOENT;
+		goto out;
+	}
+	jr_put_header(hdr, uuid, created_ns, keep, keep_ns);
+	memmove(buf + from - JR_HDR_SIZE, hdr, JR_HDR_SIZE);
+	for (off = from - JR_HDR_SIZE; off < n; off += got) {
+		got = write(out, buf + off, n - off);
+		if (got < 0 && errno == EINTR) {
+			got = 0;
+			continue;
+		}
+		if (got <= 0) {
+			error = got < 0 ? -errno : -EIO;
+			break;
+		}
+	}
+out:
+	free(buf);
 	return error;
 }
 

@@ -5,7 +5,9 @@
  * by handle, that hold a changed entry, with all their ancestors.
  *
  * Invariants the readers rely on:
- *  - The file is append-only.  Each record carries its own XXH3-64; the
+ *  - The file is append-only, but for pruning: the writer drops whole
+ *    closed epochs from its start by writing the rest to a new file and
+ *    renaming it over (a reader sees the old file or the new one).  Each record carries its own XXH3-64; the
  *    first record that fails its check ends the log (a torn tail), and
  *    the writer cuts it off before it appends.
  *  - A record is durable before anything relies on it: every group of
@@ -33,9 +35,13 @@
 
 /*
  * File header, 64 bytes, little endian:
- *   0 magic "XHSMJRN1"      8 le32 version (1)     12 le32 header size (64)
- *  16 filesystem uuid      32 le64 created (ns)    40 zero
+ *   0 magic "XHSMJRN1"      8 le32 version (2)     12 le32 header size (64)
+ *  16 filesystem uuid      32 le64 created (ns)
+ *  40 le64 first epoch in the file (version 1, or 0: epoch 1)
+ *  48 le64 when it opened (ns; 0: created)
  *  56 XXH3-64 of bytes 0..55
+ * Version 2 only adds the fields at 40 and 48, zero in a version 1
+ * file: both are read, a new or pruned file is written as version 2.
  *
  * Record, 24 + len + 8 bytes:
  *   0 type   1 flags   2 le16 len (payload)   4 le32 zero
@@ -47,7 +53,8 @@
  * none.  CHECKPOINT closes its epoch; epoch + 1 opens at its time.
  */
 #define JR_MAGIC		"XHSMJRN1"
-#define JR_VERSION		1
+#define JR_VERSION		2
+#define JR_VERSION_MIN		1
 #define JR_HDR_SIZE		64
 #define JR_REC_HDR		24
 #define JR_REC_MAX		(JR_REC_HDR + 4 + HSM_JHANDLE_MAX + 8)
@@ -82,11 +89,12 @@ struct jrec {
 
 /* jformat.c */
 void jr_put_header(unsigned char *p, const unsigned char *uuid,
-		   int64_t created_ns);
+		   int64_t created_ns, uint64_t first, int64_t first_ns);
 /* 0, or -EUCLEAN for a header that is not ours (wrong magic, version,
- * size, checksum or filesystem). */
+ * size, checksum or filesystem).  *@first, *@first_ns: the file's first
+ * epoch and its opening. */
 int jr_check_header(const unsigned char *p, const unsigned char *uuid,
-		    int64_t *created_ns);
+		    int64_t *created_ns, uint64_t *first, int64_t *first_ns);
 /* Encode one record at @p; returns its length. */
 size_t jr_put(unsigned char *p, uint8_t type, uint8_t flags, uint64_t epoch,
 	      int64_t time_ns, const void *payload, uint16_t len);
@@ -97,6 +105,13 @@ size_t jr_get(const unsigned char *p, size_t avail, struct jrec *r);
  * good log (where a writer appends).  -EUCLEAN for a bad header. */
 int jr_load(int fd, const unsigned char *uuid, struct hsm_jview **vp,
 	    uint64_t *valid);
+/*
+ * Write to @out the journal @fd without its epochs before @keep: the
+ * header saying so, then its records from the first of epoch @keep on,
+ * unchanged.  0, or -ENOENT when @keep is not in it, other -errno.
+ */
+int jr_prune_copy(int fd, const unsigned char *uuid, uint64_t keep,
+		  int out);
 const char *jr_statedir(void);
 void jr_path(const struct hsm_fs *fs, char *buf, size_t size);
 int64_t jr_now(void);
@@ -150,6 +165,8 @@ struct hsm_journal {
 	bool		broken;		/* a write failed: write no more */
 	bool		closing;	/* a checkpoint's drain: no ignore
 					 * mark, it would outlive the epoch */
+	int64_t		retention_ns;	/* closed epochs older: pruned */
+	int64_t		oldest_closed_ns; /* of the first epoch, 0: open */
 	/* requests, under lock */
 	pthread_mutex_t	lock;
 	pthread_cond_t	done_cond;
@@ -171,6 +188,9 @@ int jw_flush(struct hsm_journal *j);
 /* A gap in the current epoch since @since_ns, once per epoch. */
 void jw_gap(struct hsm_journal *j, int64_t since_ns, uint32_t reason,
 	    int64_t t);
+/* jprune.c: drop the closed epochs older than the retention; 0 or
+ * -errno (the journal is then as it was). */
+int jw_prune(struct hsm_journal *j, int64_t now);
 /* jevents.c: read the group until its queue is empty, marking. */
 void jw_drain(struct hsm_journal *j, int64_t t);
 /* jgroup.c: the ignore marks of the epoch's directories. */

@@ -226,11 +226,17 @@ writer_main(
 				j->epoch++;
 				j->vouched = true;
 				jset_clear(&j->set);
+				if (!j->oldest_closed_ns)
+					j->oldest_closed_ns = t;
 			}
 		} else if (!error && (flags & HSM_JOURNAL_CHECKPOINT)) {
 			error = -ESHUTDOWN;	/* stopping: not closed */
 		}
 		j->closing = false;
+		/* before the answer: a consumer that closed an epoch sees
+		 * the retention applied */
+		if (!stop)
+			jw_prune(j, t);
 		if (seq != done) {
 			answer(j, seq, epoch, error);
 			done = seq;
@@ -299,7 +305,7 @@ again:
 		return -errno;
 	*fresh = st.st_size == 0;
 	if (*fresh) {
-		jr_put_header(hdr, j->fs->uuid, jr_now());
+		jr_put_header(hdr, j->fs->uuid, jr_now(), 1, 0);
 		if (pwrite(j->fd, hdr, JR_HDR_SIZE, 0) != JR_HDR_SIZE ||
 		    fdatasync(j->fd) < 0)
 			return errno ? -errno : -EIO;
@@ -340,6 +346,7 @@ again:
 	j->epoch = e->epoch;
 	j->vouched = e->vouched;
 	j->safe_ns = v->last_ns;
+	j->oldest_closed_ns = v->epochs[0].closed_ns;
 	*clean = v->clean;
 	for (i = 0; i < e->nmarks; i++) {
 		if (jset_add(&j->set, &e->marks[i]) < 0) {

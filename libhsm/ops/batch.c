@@ -137,6 +137,7 @@ item_free(
 	if (it->rc)
 		hsm_recall_free(it->rc);
 	hsm_objmeta_free(&it->meta);
+	free(it->ranges);
 	free(it->path);
 	free(it);
 }
@@ -758,13 +759,15 @@ has_ino(
 	return false;
 }
 
-int
-hsm_batch_add_item(
+static int
+add_item(
 	struct hsm_batch	*b,
 	const char		*path,
 	uint64_t		ino,
 	uint32_t		gen,
 	const uint8_t		*oid,
+	const struct hsm_range	*ranges,
+	size_t			nranges,
 	void			*cookie)
 {
 	struct hsm_item		*it, **p;
@@ -772,10 +775,16 @@ hsm_batch_add_item(
 	int			error = 0;
 
 	it = calloc(1, sizeof(*it));
-	if (!it || (path && !(it->path = strdup(path)))) {
+	if (!it || (path && !(it->path = strdup(path))) ||
+	    (nranges && !(it->ranges = calloc(nranges, sizeof(*ranges))))) {
+		if (it)
+			free(it->path);
 		free(it);
 		return -ENOMEM;
 	}
+	if (nranges)
+		memcpy(it->ranges, ranges, nranges * sizeof(*ranges));
+	it->nranges = nranges;
 	it->f.fd = -1;
 	it->f.fs = b->fs;
 	it->op = b->op;
@@ -818,6 +827,31 @@ hsm_batch_add_item(
 	b->items[b->nitems++] = it;
 	b->bytes += it->size;
 	return error;
+}
+
+int
+hsm_batch_add_item(
+	struct hsm_batch	*b,
+	const char		*path,
+	uint64_t		ino,
+	uint32_t		gen,
+	const uint8_t		*oid,
+	void			*cookie)
+{
+	return add_item(b, path, ino, gen, oid, NULL, 0, cookie);
+}
+
+HSM_EXPORT int
+hsm_batch_add_ranges(
+	struct hsm_batch	*b,
+	const char		*path,
+	const struct hsm_range	*ranges,
+	size_t			n,
+	void			*cookie)
+{
+	if (b->op->code != HSM_CMD_RECALL || !n || n > HSM_RANGES_MAX)
+		return -EINVAL;
+	return add_item(b, path, 0, 0, NULL, ranges, n, cookie);
 }
 
 HSM_EXPORT int

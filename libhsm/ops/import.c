@@ -578,8 +578,11 @@ import_links(
 			r.error = make_parents(im, t, strlen(im->fs->mnt));
 			if (!r.error && link(path, t) < 0)
 				r.error = -errno;
-			if (!r.error)
+			if (!r.error) {
+				/* a crash here: the next run makes the rest */
+				hsm_fault(im->fs, "import-linked");
 				r.what = HSM_IMPORT_LINKED;
+			}
 			else if (r.error == -EEXIST && !lstat(path, &a) &&
 				 !lstat(t, &b) && a.st_ino == b.st_ino)
 				r.what = HSM_IMPORT_PRESENT;

@@ -97,6 +97,8 @@ struct hsm_item {
 	bool		from_file;	/* the data from the file, not a copy */
 	/* recall */
 	struct hsm_recall *rc;
+	struct hsm_range *ranges;	/* only these bytes (--range), or NULL */
+	size_t		nranges;
 	/* mark lost */
 	bool		copy_only;	/* one copy flagged, others remain */
 };

@@ -18,7 +18,9 @@
  *  [data]   one syncfs: every file's data durable
  *  seal     the map goes and RELEASED is cleared: a record that says the
  *           data is there is written only once it is durable (DESIGN
- *           invariant 2)
+ *           invariant 2); a range recall (--range) that left chunks in
+ *           the store writes the map of what is back and clears only
+ *           RECALLING: the file stays released, partial
  *  [force]  those records, durable
  */
 #include <errno.h>
@@ -44,6 +46,8 @@ struct hsm_recall {
 	uint64_t		moved;
 	struct hsm_lease_guard	guard;		/* the caller's F_WRLCK */
 	unsigned		from;		/* the readable copy read */
+	const struct hsm_range	*ranges;	/* only these bytes, or all */
+	size_t			nranges;
 };
 
 static int
@@ -129,6 +133,32 @@ recall_chunk(
 	if (rs->unsynced >= rs->sync_every || rs->ndone >= rs->max_done)
 		return sync_done(rs);
 	return 0;
+}
+
+/* Does chunk @c hold a byte of the ranges asked for (all: no ranges)? */
+static bool
+chunk_wanted(
+	const struct hsm_recall	*rs,
+	uint64_t		c)
+{
+	uint64_t		start = c << rs->meta.chunk_shift;
+	uint64_t		end = start + (1ULL << rs->meta.chunk_shift);
+	uint64_t		size = rs->f->rec.size;
+	size_t			i;
+
+	if (!rs->nranges)
+		return true;
+	for (i = 0; i < rs->nranges; i++) {
+		uint64_t off = rs->ranges[i].off, len = rs->ranges[i].len;
+
+		if (off >= size || !len)
+			continue;
+		if (len > size - off)
+			len = size - off;	/* past the end: clipped */
+		if (off < end && start < off + len)
+			return true;
+	}
+	return false;
 }
 
 /* The file must still be what was archived, or recall would clobber it. */
@@ -258,7 +288,7 @@ recall_copy(
 
 		if ((c << rs->meta.chunk_shift) >= f->rec.size)
 			break;		/* truncated away while released */
-		if (hsm_chunkmap_test(&rs->map, c))
+		if (hsm_chunkmap_test(&rs->map, c) || !chunk_wanted(rs, c))
 			continue;
 		error = recall_chunk(rs, b, c);
 	}
@@ -273,6 +303,59 @@ recall_copy(
 		hsm_fileref_abandon(f);		/* resumable from the map */
 	}
 	return error;
+}
+
+/*
+ * A range recall left chunks in the store: the ones it wrote are durable
+ * now (the batch's sync), so their bits go in the map, then the record
+ * says no recall is under way.  The file stays released, "partial", as
+ * one xfs_hsmd recalled by range and left idle (srv_recall.c); the rest
+ * comes back by reads through xfs_hsmd or a whole recall.  A crash before
+ * the record leaves RECALLING and a map that is true: the next recall
+ * resumes from it.
+ */
+static int
+recall_end_partial(
+	struct hsm_recall	*rs,
+	struct hsm_result	*res)
+{
+	struct hsm_fileref	*f = rs->f;
+	int			error;
+
+	error = hsm_dur_map(f->fd, &rs->map, HSM_DUR_ORDERED, NULL);
+	if (error) {
+		hsm_fileref_abandon(f);
+		return error;
+	}
+	hsm_fault(f->fs, "recall-range-mapped");
+	f->rec.pending = HSM_OP_NONE;
+	error = hsm_fileref_commit(f, HSM_DUR_BATCH);
+	if (error) {
+		f->rec.pending = HSM_OP_RECALLING;
+		hsm_fileref_abandon(f);
+		return error;
+	}
+	res->outcome = rs->moved ? HSM_DONE : HSM_NOOP;
+	res->bytes = rs->moved;
+	return 0;
+}
+
+/* Every chunk with data in the copy (within the file) is resident. */
+static bool
+all_resident(
+	const struct hsm_recall	*rs)
+{
+	size_t			i;
+
+	for (i = 0; i < rs->meta.nsums; i++) {
+		uint64_t c = rs->meta.sums[i].chunk;
+
+		if ((c << rs->meta.chunk_shift) >= rs->f->rec.size)
+			break;
+		if (!hsm_chunkmap_test(&rs->map, c))
+			return false;
+	}
+	return true;
 }
 
 /* All data is back and durable: the file is dual-state again. */
@@ -331,6 +414,10 @@ recall_prepare(
 	if (!error)
 		error = recall_begin(f, b->limits.bytes < RECALL_SYNC_EVERY ?
 				b->limits.bytes : RECALL_SYNC_EVERY, &it->rc);
+	if (!error) {
+		it->rc->ranges = it->ranges;
+		it->rc->nranges = it->nranges;
+	}
 	return error;
 }
 
@@ -352,11 +439,21 @@ recall_seal(
 	struct hsm_batch	*b,
 	struct hsm_item		*it)
 {
+	struct hsm_recall	*rs = it->rc;
 	struct hsm_result	res;
+	size_t			i;
 	int			error;
 
 	(void)b;
-	error = recall_end(it->rc, &res);
+	/* a range recall: the chunks written are durable (the batch's sync) */
+	for (i = 0; rs->nranges && i < rs->ndone; i++)
+		hsm_chunkmap_set(&rs->map, rs->done[i]);
+	if (rs->nranges)
+		rs->ndone = 0;
+	if (rs->nranges && !all_resident(rs))
+		error = recall_end_partial(rs, &res);
+	else
+		error = recall_end(rs, &res);
 	if (error)
 		return error;
 	it->outcome = res.outcome;

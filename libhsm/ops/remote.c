@@ -32,6 +32,12 @@ put_item(
 		ci.kind = HSM_CTL_ITEM_PATH;
 		ci.path = abs;
 		ci.plen = strlen(abs);
+		if (it->nranges) {
+			ci.kind = HSM_CTL_ITEM_RANGES;
+			ci.nranges = it->nranges;
+			memcpy(ci.ranges, it->ranges,
+			       it->nranges * sizeof(*it->ranges));
+		}
 	} else {
 		ci.ino = it->ino;
 		ci.gen = it->gen;

@@ -110,6 +110,43 @@ hsm_recall(
 }
 
 HSM_EXPORT int
+hsm_recall_range(
+	struct hsm_fs		*fs,
+	const char		*path,
+	const struct hsm_range	*ranges,
+	size_t			n,
+	struct hsm_result	*res)
+{
+	struct hsm_batch	*b;
+	struct one		o;
+	int			error;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if (!n || n > HSM_RANGES_MAX || !ranges)
+		return -EINVAL;
+	memset(&o, 0, sizeof(o));
+	hsm_fs_clear_detail(fs);
+	error = hsm_batch_new(fs, HSM_CMD_RECALL, 0, keep_result, &o, &b);
+	if (error)
+		return error;
+	error = hsm_batch_add_ranges(b, path, ranges, n, NULL);
+	if (!error)
+		error = hsm_batch_flush(b);
+	hsm_batch_free(b);
+	if (o.got) {
+		error = o.r.error;
+		if (o.detail[0])
+			hsm_fs_set_detail(fs, "%s", o.detail);
+	}
+	if (!error && res) {
+		res->outcome = o.r.outcome;
+		res->bytes = o.r.bytes;
+	}
+	return error;
+}
+
+HSM_EXPORT int
 hsm_forget(
 	struct hsm_fs		*fs,
 	const char		*path,

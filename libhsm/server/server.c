@@ -2,10 +2,16 @@
 /*
  * server.c - the recall service: its event loop and its workers.
  *
- * The event loop reads the group and never touches the filesystem: our
- * own IO (every recall write raises an event with our pid) is answered at
- * once, everything else becomes a request for a worker.  A loop that
- * waited on IO would deadlock on its own writes.
+ * The event loop reads the group and never touches the filesystem:
+ * every event becomes a request for a worker.  Our own IO goes through a
+ * private clone of the mount the group ignores (srv_group.c); where that
+ * cannot be had, it raises events with our pid that the loop answers at
+ * once.  A loop that waited on IO would deadlock on such writes.
+ *
+ * Each event read holds a descriptor until it is answered.  The kernel
+ * denies (EPERM) an event it cannot open a descriptor for, so the loop
+ * reads no more events than the descriptor limit leaves room for: the
+ * rest wait in the kernel's queue, their readers blocked, not failed.
  *
  * The kernel lets every pending event through when the group is closed,
  * and a reader of a released file would then read zeros, so stopping
@@ -24,6 +30,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <linux/fs.h>
 #include "server/serverP.h"
@@ -294,7 +301,40 @@ dispatch(
 	r->ino = st.st_ino;
 	r->gen = gen;
 	r->slot = evtab_alloc(s->evtab, r);
+	atomic_fetch_add(&s->event_fds, 1);	/* srv_req_done closes it */
 	srv_queue_event(s, r);
+}
+
+/*
+ * How many bytes of events the loop may read now: each event takes a
+ * descriptor, and the smallest event is FAN_EVENT_METADATA_LEN bytes.  0
+ * while the budget is spent: the events wait in the kernel's queue.
+ */
+static size_t
+read_room(
+	struct hsm_server	*s)
+{
+	int64_t			room;
+
+	if (!s->fd_budget)
+		return EVENT_BUF;
+	room = s->fd_budget - atomic_load(&s->event_fds);
+	if (room < 2) {
+		/* once a minute at most: a storm flips this many times */
+		if (!s->fds_short &&
+		    srv_now_ns() - s->fds_short_logged > 60000000000LL) {
+			srv_log(s, LOG_NOTICE, "%lld accesses wait for a "
+				"recall: new ones wait in the kernel until "
+				"some are done (descriptor limit)",
+				(long long)atomic_load(&s->event_fds));
+			s->fds_short_logged = srv_now_ns();
+		}
+		s->fds_short = true;
+		return 0;
+	}
+	s->fds_short = false;
+	room *= FAN_EVENT_METADATA_LEN;
+	return room < EVENT_BUF ? (size_t)room : EVENT_BUF;
 }
 
 /* Read and dispatch what is queued; -errno on a broken group. */
@@ -305,9 +345,13 @@ read_events(
 {
 	const struct fanotify_event_metadata *md;
 	ssize_t			len;
+	size_t			room;
 
 	for (;;) {
-		len = read(s->group_fd, buf, EVENT_BUF);
+		room = s->leaving ? EVENT_BUF : read_room(s);
+		if (!room)
+			return 0;
+		len = read(s->group_fd, buf, room);
 		if (len < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
@@ -427,11 +471,13 @@ hsm_server_run(
 	if (!error && pthread_create(&starter, NULL, starter_main, s) == 0)
 		started = true;
 	while (!error) {
-		pfd[0].fd = s->group_fd;
+		/* short of descriptors: look again soon, not at the group */
+		pfd[0].fd = s->fds_short ? -1 : s->group_fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = s->stop_pipe[0];
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, TICK_MS) < 0 && errno != EINTR) {
+		if (poll(pfd, 2, s->fds_short ? 5 : TICK_MS) < 0 &&
+		    errno != EINTR) {
 			error = -errno;
 			break;
 		}
@@ -505,7 +551,7 @@ hsm_server_stop(
 }
 
 /* Let the worker open as many event fds as the kernel allows; the limit
- * it got (read_events stays under it). */
+ * it got (read_room stays under it). */
 static unsigned long
 raise_nofile(void)
 {
@@ -542,6 +588,41 @@ raise_nofile(void)
 	return rl.rlim_cur == RLIM_INFINITY ? (1UL << 20) : rl.rlim_cur;
 }
 
+/* Descriptors this process holds now. */
+static int64_t
+open_fds(void)
+{
+	DIR			*d = opendir("/proc/self/fd");
+	struct dirent		*de;
+	int64_t			n = 0;
+
+	if (!d)
+		return 64;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * The events the loop may hold at once: the limit, less what we hold now
+ * and what workers, stores and connections may open.  Only with our own
+ * IO out of the group's sight: were our writes to raise events, a loop
+ * that stopped reading would stall its own recalls.
+ */
+static int64_t
+fd_budget(
+	struct hsm_server	*s,
+	unsigned long		limit)
+{
+	int64_t			budget;
+
+	if (s->tree_fd < 0)
+		return 0;
+	budget = (int64_t)limit - open_fds() - 64 - 16 * s->cfg.workers;
+	return budget < 16 ? 16 : budget;
+}
+
 HSM_EXPORT int
 hsm_server_new(
 	struct hsm_fs		*fs,
@@ -567,6 +648,7 @@ hsm_server_new(
 	if (!s->cfg.timeout_ms)
 		s->cfg.timeout_ms = SRV_TIMEOUT_DEFAULT_MS;
 	s->group_fd = group_fd;
+	s->tree_fd = -1;
 	s->evtab = t;
 	s->pid = getpid();
 	s->start_ns = srv_now_ns();
@@ -599,7 +681,13 @@ hsm_server_new(
 	s->nworkers = s->cfg.workers;
 	for (i = 0; i < s->nworkers; i++)
 		s->workers[i].srv = s;
-	raise_nofile();
+	error = srv_private_mount(s);
+	if (error)
+		srv_log(s, LOG_WARNING, "no private clone of %s (%s): our own "
+			"IO raises events, and a recall storm wider than the "
+			"descriptor limit gets EPERM", s->fs->mnt,
+			strerror(-error));
+	s->fd_budget = fd_budget(s, raise_nofile());
 	*sp = s;
 	return 0;
 out_free:
@@ -634,5 +722,6 @@ hsm_server_free(
 		close(s->stop_pipe[1]);
 	}
 	srv_admit_free(s);
+	srv_private_mount_close(s);
 	free(s);
 }

@@ -76,6 +76,8 @@ struct srv_req {
 	int64_t		start_ns;
 	int64_t		deadline_ns;
 	bool		need_durable;	/* a writer may follow: wait for sync */
+	bool		range_cmd;	/* recall --range: answered once its
+					 * own chunks are durable */
 	uint64_t	remaining;	/* chunks still awaited */
 	uint64_t	c0, c1;		/* chunks awaited lie in [c0, c1] */
 	uint64_t	bytes;		/* recalled for it (stats, log) */
@@ -222,7 +224,16 @@ struct hsm_server {
 	struct hsm_fs	*fs;
 	struct hsm_server_config cfg;
 	int		group_fd;
+	int		tree_fd;	/* our private clone of the mount
+					 * (srv_group.c), or -1 */
 	struct hsm_evtab *evtab;
+	/* events read and not answered hold a descriptor each: the loop
+	 * reads no more than the budget allows (0: no budget, see
+	 * srv_fd_budget) */
+	_Atomic int64_t	event_fds;
+	int64_t		fd_budget;
+	bool		fds_short;	/* the loop holds back */
+	int64_t		fds_short_logged;	/* when it last said so */
 	bool		served_before;	/* the group is not new (srv_adopt) */
 	pid_t		pid;
 	int64_t		start_ns;
@@ -282,6 +293,10 @@ void srv_worker_store_failed(struct srv_worker *w, int error);
 /* srv_group.c: fanotify answers and marks */
 int srv_respond(struct hsm_server *s, int fd_number, int error);
 int srv_ignore_add(struct hsm_server *s, int fd);
+/* Our IO through a detached clone of the mount that the group ignores:
+ * 0, or -errno (then our IO raises events the loop answers). */
+int srv_private_mount(struct hsm_server *s);
+void srv_private_mount_close(struct hsm_server *s);
 int srv_ignore_remove(struct hsm_server *s, int fd, uint64_t mask);
 int srv_ignore_access(struct hsm_server *s, int fd);
 
@@ -383,9 +398,16 @@ void __srv_after_work(struct hsm_server *s, struct srv_inode *in);
 
 /* srv_ops.c: commands from the control socket, run with @w's handle.
  * A recall batch goes through the request machinery, as openers would;
- * results to @fn in the order of @paths. */
-void srv_recall_files(struct srv_worker *w, struct hsm_fs *cfs, char **paths,
-		      size_t n, hsm_result_fn fn, void *arg);
+ * results to @fn in the order of @asks.  A file asked with ranges gets
+ * the chunks covering them only (xfs_hsm recall --range). */
+struct srv_ask {
+	char		*path;
+	struct hsm_range *ranges;	/* or NULL: all of it */
+	size_t		nranges;
+};
+void srv_recall_files(struct srv_worker *w, struct hsm_fs *cfs,
+		      const struct srv_ask *asks, size_t n, hsm_result_fn fn,
+		      void *arg);
 extern const struct hsm_excl_hooks srv_excl_hooks;
 
 /* srv_ctl.c */

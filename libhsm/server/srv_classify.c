@@ -122,7 +122,7 @@ __srv_need_chunks(
 			atomic_fetch_add(&s->stats.chunks_dedup, 1);
 		count++;
 	}
-	if (!count && !r->need_durable) {
+	if (!count && (!r->need_durable || r->range_cmd)) {
 		__srv_req_quiet(s, in, r);
 		srv_req_done(s, r, 0);	/* a reader: the data is in the file */
 		return;
@@ -419,6 +419,19 @@ __classify_released(
 	r->need_durable = true;
 	c0 = 0;
 	c1 = nch ? nch - 1 : 0;
+	/* xfs_hsm recall --range: the chunks covering the range, durable
+	 * and in the map, and the file stays released for the rest */
+	if (r->kind == REQ_SYNC && r->range_cmd) {
+		if (r->off >= in->rec.size || !r->count || !nch) {
+			srv_req_done(s, r, 0);
+			return;
+		}
+		end = r->off + r->count;
+		if (end > in->rec.size || end < r->off)
+			end = in->rec.size;	/* past the end: clipped */
+		__need(w, in, r, r->off >> shift, (end - 1) >> shift);
+		return;
+	}
 	if (r->kind == REQ_SYNC ||
 	    ((r->mask & FAN_PRE_ACCESS) && (!r->has_range || !r->count))) {
 		__need(w, in, r, c0, c1);
@@ -497,6 +510,22 @@ __defer(
 	cds_list_add_tail(&r->in_link, &in->deferred);
 }
 
+/*
+ * A file with no name yet (O_TMPFILE): import and undelete make a stub so,
+ * writing its size and then its RELEASED record before they name it.  Its
+ * events before the record show a resident file; remembered, or silenced
+ * with an ignore mark, they would let readers of the named stub through to
+ * zeros.  Nobody else can open it, so letting it through costs nothing.
+ */
+static bool
+__nameless(
+	int			fd)
+{
+	struct stat		st;
+
+	return fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
 void
 srv_classify(
 	struct srv_worker	*w,
@@ -530,6 +559,10 @@ srv_classify(
 		srv_log(s, LOG_ERR, "inode %llu: cannot read its HSM state: %s",
 			(unsigned long long)r->ino, strerror(-error));
 		srv_req_done(s, r, error == -ENOLINK ? -EIO : error);
+	} else if (!in->released && r->kind == REQ_EVENT &&
+		   __nameless(r->fd)) {
+		in->loaded = false;	/* its record may come next */
+		srv_req_done(s, r, 0);
 	} else if (!in->released) {
 		if (r->kind == REQ_EVENT && srv_ignore_add(s, r->fd) == 0)
 			atomic_fetch_add(&s->stats.ignored, 1);

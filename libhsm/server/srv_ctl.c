@@ -117,7 +117,7 @@ serve_batch(
 	struct hsm_batch	*b = NULL;
 	struct reply		rp;
 	struct hsm_ctl_msg	*req;
-	char			**paths = NULL;
+	struct srv_ask		*asks = NULL;
 	unsigned		cmd;
 	uint32_t		count, n = 0;
 	size_t			pos = 0;
@@ -136,11 +136,11 @@ serve_batch(
 	hsm_ctl_results_start(m);
 	m->op = HSM_CTL_BATCH;
 	if (cmd == HSM_CMD_RECALL)
-		paths = calloc(count ? count : 1, sizeof(*paths));
+		asks = calloc(count ? count : 1, sizeof(*asks));
 	else
 		error = hsm_batch_new(cfs, cmd, req->flags, put_result, &rp,
 				&b);
-	if (!error && !b && !paths)
+	if (!error && !b && !asks)
 		error = -ENOMEM;
 	if (b) {
 		lim.files = count;
@@ -149,7 +149,8 @@ serve_batch(
 	while (!error && (rc = hsm_ctl_get_item(req, &pos, &it)) == 0) {
 		char path[PATH_MAX];
 
-		if (it.kind == HSM_CTL_ITEM_PATH) {
+		if (it.kind == HSM_CTL_ITEM_PATH ||
+		    it.kind == HSM_CTL_ITEM_RANGES) {
 			if (it.plen >= sizeof(path)) {
 				error = -ENAMETOOLONG;
 				break;
@@ -157,13 +158,28 @@ serve_batch(
 			memcpy(path, it.path, it.plen);
 			path[it.plen] = '\0';
 		}
-		if (paths) {
-			if (it.kind != HSM_CTL_ITEM_PATH || n == count ||
-			    !(paths[n] = strdup(path))) {
+		if (asks) {
+			struct srv_ask *a = &asks[n];
+
+			if (it.kind == HSM_CTL_ITEM_INODE || n == count ||
+			    !(a->path = strdup(path))) {
 				error = -EINVAL;
 				break;
 			}
 			n++;
+			if (it.kind == HSM_CTL_ITEM_RANGES) {
+				a->ranges = calloc(it.nranges,
+						   sizeof(*a->ranges));
+				if (!a->ranges) {
+					error = -ENOMEM;
+					break;
+				}
+				memcpy(a->ranges, it.ranges,
+				       it.nranges * sizeof(*a->ranges));
+				a->nranges = it.nranges;
+			}
+		} else if (it.kind == HSM_CTL_ITEM_RANGES) {
+			error = -EINVAL;	/* ranges: recall only */
 		} else if (it.kind == HSM_CTL_ITEM_PATH) {
 			error = hsm_batch_add_item(b, path, 0, 0, NULL, NULL);
 		} else {
@@ -173,14 +189,17 @@ serve_batch(
 	}
 	if (!error && rc < 0)
 		error = rc;
-	if (!error && paths)
-		srv_recall_files(w, cfs, paths, n, put_result, &rp);
+	if (!error && asks)
+		srv_recall_files(w, cfs, asks, n, put_result, &rp);
 	else if (!error)
 		error = hsm_batch_flush(b);
 	hsm_batch_free(b);
-	while (paths && n)
-		free(paths[--n]);
-	free(paths);
+	while (asks && n) {
+		n--;
+		free(asks[n].path);
+		free(asks[n].ranges);
+	}
+	free(asks);
 	free(req);
 	if (error) {
 		m->len = 0;

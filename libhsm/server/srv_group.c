@@ -9,11 +9,15 @@
  * open that meets our own release lease fails and the kernel denies the
  * opener.  FAN_REPORT_FD_ERROR turns a failed event fd into an error in
  * the event (the kernel then denies it itself) instead of failing read().
+ *
+ * Our own IO goes through a private clone of the mount that the group
+ * ignores (srv_private_mount), so it raises no event at all.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include "server/serverP.h"
 #include "server/fanotify_compat.h"
 
@@ -157,4 +161,54 @@ srv_ignore_remove(
 			  mask, fd, NULL) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+/*
+ * A detached clone of the mount (open_tree OPEN_TREE_CLONE) is a mount
+ * nobody else can reach: it is in no namespace, only our descriptors hold
+ * it.  An ignore mark on it makes the group deaf to IO through it, while
+ * the filesystem mark still sees every other mount (KERNEL-FACTS, p9).
+ * Opens by handle through a directory of the clone land on it
+ * (fs->iofd), so the recall's writes, punches and record writes raise no
+ * event: the loop need not answer them, and may stop reading while
+ * descriptors run short without stalling our own recalls.  The mark goes
+ * with the clone when its last descriptor closes.
+ */
+int
+srv_private_mount(
+	struct hsm_server	*s)
+{
+	int			tree, dir, error;
+
+	tree = open_tree(AT_FDCWD, s->fs->mnt,
+			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return -errno;
+	if (fanotify_mark(s->group_fd, FAN_MARK_ADD | FAN_MARK_MOUNT |
+			  FAN_MARK_IGNORE_SURV, SRV_MARK_MASK, tree, ".") < 0) {
+		error = -errno;
+		close(tree);
+		return error;
+	}
+	dir = openat(tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		error = -errno;
+		close(tree);
+		return error;
+	}
+	s->tree_fd = tree;
+	s->fs->iofd = dir;
+	return 0;
+}
+
+void
+srv_private_mount_close(
+	struct hsm_server	*s)
+{
+	if (s->tree_fd < 0)
+		return;
+	close(s->fs->iofd);
+	s->fs->iofd = -1;
+	close(s->tree_fd);
+	s->tree_fd = -1;
 }

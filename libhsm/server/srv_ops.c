@@ -178,64 +178,121 @@ identify(
 }
 
 /*
+ * A range recall's file, once its chunks are durable: settled at once as
+ * an idle file is (srv_recall.c), not at the next tick, so the command's
+ * caller sees it at rest ("partial").  Only if nobody has it open and
+ * nothing else runs on it: else the tick does it later.
+ */
+static void
+settle_ranges(
+	struct hsm_server	*s,
+	uint64_t		ino,
+	uint32_t		gen)
+{
+	struct srv_inode	*in = srv_inode_get(s, ino, gen);
+
+	if (!in)
+		return;
+	pthread_mutex_lock(&in->lock);
+	if (cds_list_empty(&in->waiting))
+		__srv_settle_idle(s, in, false);
+	pthread_mutex_unlock(&in->lock);
+	srv_inode_put(s, in);
+}
+
+/*
  * Recall files for a command, through the request machinery as openers
  * would: every file's request is queued at once, so the workers recall
- * them side by side, and each answer comes once its file is final.
- * Results go to @fn in the order of @paths.
+ * them side by side, and each answer comes once its file is final.  A
+ * file asked with ranges gets one request per range, answered once the
+ * chunks covering it are durable (srv_classify.c).  Results go to @fn in
+ * the order of @asks.
  */
 void
 srv_recall_files(
 	struct srv_worker	*w,
 	struct hsm_fs		*cfs,
-	char			**paths,
+	const struct srv_ask	*asks,
 	size_t			n,
 	hsm_result_fn		fn,
 	void			*arg)
 {
 	struct one {
-		struct srv_req		*req;
+		struct srv_req		**req;
+		size_t			nreq;
 		struct hsm_item_result	res;
 		char			detail[256];
 	} *ones = calloc(n, sizeof(*ones));
 	uint64_t		ino = 0;
 	uint32_t		gen = 0;
-	size_t			i;
+	size_t			i, k;
 	int			error;
 
 	for (i = 0; i < n; i++) {
 		struct one *o = ones ? &ones[i] : NULL;
-		struct hsm_item_result r = { .path = paths[i] };
+		const struct srv_ask *a = &asks[i];
+		struct hsm_item_result r = { .path = a->path };
 
 		hsm_fs_clear_detail(cfs);
-		error = o ? identify(cfs, paths[i], &ino, &gen) : -ENOMEM;
-		if (!error && !(o->req = srv_req_new(REQ_SYNC)))
-			error = -ENOMEM;
+		error = o ? identify(cfs, a->path, &ino, &gen) : -ENOMEM;
 		if (!o) {
 			r.error = error;
 			fn(arg, &r);
 			continue;
 		}
-		o->res.path = paths[i];
+		o->res.path = a->path;
+		if (!error) {
+			o->nreq = a->nranges ? a->nranges : 1;
+			o->req = calloc(o->nreq, sizeof(*o->req));
+			if (!o->req)
+				error = -ENOMEM;
+		}
+		for (k = 0; !error && k < o->nreq; k++)
+			if (!(o->req[k] = srv_req_new(REQ_SYNC)))
+				error = -ENOMEM;
 		o->res.error = error;
 		if (error) {
 			snprintf(o->detail, sizeof(o->detail), "%s",
 				 hsm_fs_errdetail(cfs) ?
 				 hsm_fs_errdetail(cfs) : "");
+			for (k = 0; o->req && k < o->nreq; k++)
+				if (o->req[k])
+					srv_req_free(o->req[k]);
+			o->nreq = 0;
 			continue;
 		}
-		o->res.ino = o->req->ino = ino;
-		o->res.gen = o->req->gen = gen;
-		srv_classify(w, o->req);
+		o->res.ino = ino;
+		o->res.gen = gen;
+		for (k = 0; k < o->nreq; k++) {
+			struct srv_req *q = o->req[k];
+
+			q->ino = ino;
+			q->gen = gen;
+			if (a->nranges) {
+				q->has_range = true;
+				q->range_cmd = true;
+				q->off = a->ranges[k].off;
+				q->count = a->ranges[k].len;
+			}
+			srv_classify(w, q);
+		}
 	}
 	for (i = 0; ones && i < n; i++) {
 		struct one *o = &ones[i];
 
-		if (o->req) {
-			o->res.error = srv_req_wait(o->req);
-			o->res.bytes = o->req->bytes;
-			o->res.outcome = o->req->bytes ? HSM_DONE : HSM_NOOP;
-			srv_req_free(o->req);
+		for (k = 0; k < o->nreq; k++) {
+			error = srv_req_wait(o->req[k]);
+			if (error && !o->res.error)
+				o->res.error = error;
+			o->res.bytes += o->req[k]->bytes;
+			srv_req_free(o->req[k]);
 		}
+		if (o->nreq) {
+			o->res.outcome = o->res.bytes ? HSM_DONE : HSM_NOOP;
+			if (asks[i].nranges)
+				settle_ranges(w->srv, o->res.ino, o->res.gen);
+		}
+		free(o->req);
 		o->res.detail = o->res.error && o->detail[0] ? o->detail :
 				NULL;
 		fn(arg, &o->res);

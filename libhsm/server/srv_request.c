@@ -118,8 +118,11 @@ srv_req_answer(
 		/* release the slot before the fd number can be reused */
 		evtab_release(s->evtab, r->slot);
 		r->slot = -1;
-		if (r->fd >= 0)
+		if (r->fd >= 0) {
 			close(r->fd);
+			if (r->kind == REQ_EVENT)
+				atomic_fetch_sub(&s->event_fds, 1);
+		}
 		r->fd = -1;
 		break;
 	case REQ_SYNC:
@@ -258,8 +261,9 @@ __srv_req_chunk_done(
 		if (c < r->c0 || c > r->c1 || r->need_durable != durable)
 			continue;
 		r->bytes += len;
-		/* one who may write waits for the file to be final */
-		if (--r->remaining == 0 && !durable)
+		/* one who may write waits for the file to be final; a
+		 * range recall, for its chunks to be durable */
+		if (--r->remaining == 0 && (!durable || r->range_cmd))
 			__finish(s, r, 0);
 	}
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# man-lint: the man pages format without a single groff or man warning
+# man-lint: every man page (each under man/, each that make install
+# installs) formats without a single groff or man warning
 # (`man --warnings -l PAGE`, STYLE.md section 7), xfs_hsm(8) documents
 # every command that `xfs_hsm --help` lists and every long option that
 # `xfs_hsm --help` and `xfs_hsm CMD --help` print, and xfs_hsmscan(8) every
@@ -16,8 +17,11 @@ if [ "$(id -u)" -ne 0 ] && ! "$XFS_HSM" --help > /dev/null 2>&1; then
 	_notrun "xfs_hsm --help needs root"
 fi
 
-pages="man/man8/xfs_hsm.8 man/man8/xfs_hsmd.8 man/man8/xfs_hsmscan.8
-	man/man3/libhsm.3 man/man5/xfs_hsm.conf.5 man/man7/xfs_hsm.7"
+# every page of the source tree, and every page that make install installs
+# (man/Makemodule.am): each must be the other
+pages=$( (cd "$HSM_SRCDIR" && ls man/man[1-9]/*.[1-9]
+	  sed -e 's/\\$//' man/Makemodule.am | tr ' \t' '\n\n' |
+		grep -E '^man/man[1-9]/') | sort -u)
 
 echo "== lint"
 for p in $pages; do
@@ -25,6 +29,8 @@ for p in $pages; do
 		echo "$p: missing"
 		continue
 	fi
+	grep -qE "(^|[[:space:]])$p([[:space:]]|\$)" "$HSM_SRCDIR/man/Makemodule.am" ||
+		echo "$p: not installed (not in man/Makemodule.am)"
 	# stdout (the formatted page) is dropped; anything left is a warning
 	w=$(MANWIDTH=80 man --warnings -l "$HSM_SRCDIR/$p" 2>&1 > /dev/null)
 	if [ -z "$w" ]; then

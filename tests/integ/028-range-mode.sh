@@ -76,12 +76,13 @@ echo "failures: $(_stat failures)"
 _stop_daemon
 
 # The first read of a sequential reader waits for its own unit only: its
-# readahead is queued after it.  One worker, 200 ms a store read: the
-# reader's batch is chunks 0-3, and 4-7 take 800 ms more (the count is
-# taken from the daemon: a probe's open would wait for that worker).
+# readahead is queued after it.  One worker, 1 s a store read: the
+# reader's batch is chunks 0-3, and 4-7 take 4 s more, time enough for a
+# busy machine to run the count (taken from the daemon: a probe's open
+# would wait for that worker).
 echo "== a first read at 0 waits for its own chunks, not the readahead"
 "$XFS_HSM" release $M/r 2>> $seqres.full
-HSMD_ENV="LIBHSM_DELAY=store-get=200"
+HSMD_ENV="LIBHSM_DELAY=store-get=1000"
 _start_daemon --mode range --readahead 8 --workers 1
 HSMD_ENV=
 cmp -s <(dd if=$M/r bs=4k count=1 status=none) \

@@ -3,15 +3,13 @@
 # 036-recall-storm: 3,000 readers of distinct released files at once, and
 # the daemon under a hard limit of 1,024 descriptors (as in many
 # containers).  Every event the daemon reads holds a descriptor until it
-# is answered.  Root raises its hard limit when it may (CAP_SYS_RESOURCE),
-# and then every reader gets its bytes.  Where it may not (this machine,
-# many containers) the kernel denies (EPERM) the events it cannot open a
-# descriptor for: not reading them instead would not help, since the
-# daemon's own recall writes raise events too, queued behind the readers'
-# (that stalled every reader, measured).  Workers wait for a descriptor
-# rather than fail.  Asserted: no reader gets wrong bytes and none hangs,
-# and with descriptors enough none gets an error; how many did here, and
-# the time, are figures.
+# is answered, and the kernel denies (EPERM) an event it cannot open one
+# for.  So the daemon reads no more events than its limit leaves room for:
+# the others wait in the kernel's queue, their readers blocked, until
+# recalls finish.  That cannot stall the daemon's own recalls: its IO goes
+# through a private clone of the mount its group ignores.  Asserted: every
+# reader gets its bytes, none an error, none hangs; the time is a figure.
+# STORM_READERS=5000 for a wider storm (golden output is for 3,000).
 
 . "$(dirname "$0")/../common/preamble"
 
@@ -70,8 +68,8 @@ _figure "$N readers, $(head -1 $TEST_DIR/errors) got an error, in $(awk -v s=$st
 cat $TEST_DIR/errors >> $seqres.full
 _daemon_idle
 _figure "daemon: $(_stat failures) failures, $(_stat timeouts) timeouts"
-[ $hard -gt 3000 ] && [ "$(head -1 $TEST_DIR/errors)" != 0 ] &&
-	echo "errors with descriptors enough for every reader"
+echo "events of the daemon's own IO: $(_stat own_events)"
+echo "readers that got an error: $(head -1 $TEST_DIR/errors)"
 echo "afterwards, every file: $(python3 - $M/d $N <<'PY'
 import sys
 d, n = sys.argv[1], int(sys.argv[2])

@@ -22,6 +22,10 @@ echo t > $M/d/e/t
 echo u > $M/d/e/u
 echo x > $M/g/h/x
 mkdir $M/d/e/gone
+# a released file: the daemon's recall of it, for a reader, is no change
+_init_store
+head -c 1M /dev/urandom > $M/a/b/r
+"$XFS_HSM" migrate $M/a/b/r >> $seqres.full 2>&1 || _fail "migrate"
 _start_daemon
 
 # _changes [OPTIONS...]: xfs_hsm changes, paths filtered
@@ -42,7 +46,9 @@ _epoch()
 	"$XFS_HSM" changes --checkpoint $M | sed 's/^/# /'
 }
 
-echo "== nothing changed"
+echo "== nothing changed (a released file read and recalled)"
+cat $M/a/b/r > /dev/null
+_daemon_idle
 _changes
 "$XFS_HSM" changes --checkpoint $M | sed 's/^/# /'
 

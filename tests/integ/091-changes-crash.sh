@@ -150,17 +150,23 @@ echo "== the consistent read protocol"
 _start_daemon
 mkdir $M/p
 "$XFS_HSM" changes --checkpoint $M > /dev/null
-# a writer: half the file, a pause, the rest, then close
-python3 - $M/p/f > $tmp.writer 2>&1 <<'PY' &
+# a writer: half the file, then the rest only once the first consumer
+# pass is done (told by a file, not a sleep: the machine may be slow)
+python3 - $M/p/f $tmp.half $tmp.go > $tmp.writer 2>&1 <<'PY' &
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
 os.write(fd, b"a" * 4096)
-time.sleep(3)
+open(sys.argv[2], "w").close()
+deadline = time.time() + 120
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+    time.sleep(0.05)
 os.write(fd, b"b" * 4096)
 os.close(fd)
 PY
 WRITER=$!
-sleep 1
+while [ ! -e $tmp.half ] && kill -0 $WRITER 2> /dev/null; do
+	sleep 0.05
+done
 # _consume: one pass of a consumer: close the epoch, list its changed
 # files, read each under a read lease (xfs_hsm(7)); prints what it took
 _consume()
@@ -199,6 +205,7 @@ for f in j["files"]:
 '
 }
 _consume
+touch $tmp.go
 wait $WRITER
 _consume
 _stop_daemon

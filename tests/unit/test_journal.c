@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <endian.h>
+#include <xxhash.h>
 
 #include "journal/journalP.h"
 #include "tap.h"
@@ -83,15 +85,24 @@ static void
 test_header(void)
 {
 	unsigned char	h[JR_HDR_SIZE];
-	int64_t		created = 0;
+	int64_t		created = 0, first_ns = 0;
+	uint64_t	first = 0, one = htole32(1);
 
-	jr_put_header(h, uuid, 42);
-	ok(jr_check_header(h, uuid, &created) == 0 && created == 42,
-	   "header round trip");
-	ok(jr_check_header(h, other, &created) == -EUCLEAN,
-	   "header of another filesystem refused");
+	jr_put_header(h, uuid, 42, 7, 99);
+	ok(jr_check_header(h, uuid, &created, &first, &first_ns) == 0 &&
+	   created == 42 && first == 7 && first_ns == 99,
+	   "header round trip, with its first epoch");
+	ok(jr_check_header(h, other, &created, &first, &first_ns) ==
+	   -EUCLEAN, "header of another filesystem refused");
+	/* a version 1 header: no first epoch, epoch 1 opened at creation */
+	jr_put_header(h, uuid, 42, 0, 0);
+	memcpy(h + 8, &one, 4);
+	one = htole64(XXH3_64bits(h, 56));
+	memcpy(h + 56, &one, 8);
+	ok(jr_check_header(h, uuid, &created, &first, &first_ns) == 0 &&
+	   first == 1 && first_ns == 42, "a version 1 header read");
 	h[9] ^= 1;
-	ok(jr_check_header(h, uuid, &created) == -EUCLEAN,
+	ok(jr_check_header(h, uuid, &created, &first, &first_ns) == -EUCLEAN,
 	   "header with a flipped byte refused");
 }
 
@@ -113,6 +124,33 @@ app(
 	return n;
 }
 
+/* Epoch 1 of @fd (epochs 1 and 2, see test_load) pruned into a copy. */
+static void
+test_prune(
+	int		fd)
+{
+	char		path[] = "/tmp/test_journal.XXXXXX";
+	struct hsm_jview *v = NULL;
+	uint64_t	valid;
+	int		out;
+
+	out = mkstemp(path);
+	if (out < 0)
+		abort();
+	unlink(path);
+	ok(jr_prune_copy(fd, uuid, 1, out) == -ENOENT,
+	   "nothing to prune before the first epoch");
+	ok(jr_prune_copy(fd, uuid, 3, out) == -ENOENT,
+	   "an epoch not closed is not pruned");
+	ok(jr_prune_copy(fd, uuid, 2, out) == 0, "epoch 1 pruned");
+	ok(jr_load(out, uuid, &v, &valid) == 0 && v->nepochs == 1 &&
+	   v->epochs[0].epoch == 2 && v->epochs[0].opened_ns == 2000 &&
+	   v->epochs[0].nmarks == 1 && !v->epochs[0].vouched && v->clean,
+	   "the copy starts at epoch 2, opened at its checkpoint, whole");
+	hsm_jview_free(v);
+	close(out);
+}
+
 static void
 test_load(void)
 {
@@ -129,7 +167,7 @@ test_load(void)
 	if (fd < 0)
 		abort();
 	unlink(path);
-	jr_put_header(h, uuid, 1000);
+	jr_put_header(h, uuid, 1000, 1, 0);
 	if (write(fd, h, sizeof(h)) != sizeof(h))
 		abort();
 	memcpy(gap, &since, 8);		/* le64: this test runs on LE */
@@ -181,6 +219,7 @@ test_load(void)
 	v = NULL;
 	ok(jr_load(fd, other, &v, &valid) == -EUCLEAN,
 	   "another filesystem's journal refused");
+	test_prune(fd);
 	close(fd);
 }
 

@@ -122,6 +122,14 @@ test_config(void)
 	   "a zero interval");
 	ok(read_text("[space]\nexclude_uids = 1,,x\n", &p) == -1,
 	   "a bad id list");
+	ok(read_text("[space]\n", &p) == 0 && p.full_scan_interval == DAY,
+	   "full_scan_interval: a day by default");
+	ok(read_text("[space]\nfull_scan_interval = 0\n", &p) == 0 &&
+	   !p.full_scan_interval, "full_scan_interval 0: always a full scan");
+	ok(read_text("[space]\nfull_scan_interval = 6h\n", &p) == 0 &&
+	   p.full_scan_interval == 6 * 3600, "full_scan_interval 6h");
+	ok(read_text("[space]\nfull_scan_interval = soon\n", &p) == -1,
+	   "a bad full_scan_interval");
 	ok(read_text("[space\nhigh_watermark = 80%\n", &p) == -1,
 	   "a syntax error");
 }
@@ -271,6 +279,22 @@ test_consider(void)
 	in = inode(3, 4 * MiB, now - 10 * DAY, now - 3600);
 	ok(!policy_consider(&p, now, &in, NULL, false, &c),
 	   "read an hour ago: younger than min_age");
+	{
+		struct space_policy q;
+
+		/* the saved set keeps it, and it ages into a candidate */
+		policy_sans_age(&p, &q);
+		ok(policy_consider(&q, now, &in, NULL, false, &c) &&
+		   c.last == now - 3600, "without min_age: kept, with its time");
+		policy_age(&p, now, &c);
+		ok(c.skip && c.age == 3600, "but no candidate now (skip)");
+		policy_age(&p, now + DAY, &c);
+		ok(!c.skip && c.age == DAY + 3600 && c.score > 1,
+		   "a day later: a candidate, scored by its age then");
+		c.can = ACT_NONE;
+		policy_age(&p, now + DAY, &c);
+		ok(c.skip, "dropped from the set: never a candidate");
+	}
 	in = inode(4, 4 * MiB, now - 10 * DAY, 0);
 	in.uid = 33;
 	ok(!policy_consider(&p, now, &in, NULL, false, &c), "excluded uid");
@@ -409,6 +433,93 @@ test_choose(void)
 	free(c);
 }
 
+/* The policy @p read from @text equals the defaults in every key the
+ * example gives its default for. */
+static bool
+same_as_defaults(
+	const struct space_policy *p)
+{
+	struct space_policy	d;
+
+	policy_defaults(&d);
+	return p->high.percent == d.high.percent &&
+	       p->high.value == d.high.value &&
+	       p->low.percent == d.low.percent &&
+	       p->low.value == d.low.value && p->min_age == d.min_age &&
+	       p->min_size == d.min_size && p->age_weight == d.age_weight &&
+	       p->size_weight == d.size_weight &&
+	       p->max_files == d.max_files && p->max_bytes == d.max_bytes &&
+	       p->check_interval == d.check_interval &&
+	       (p->copies ? p->copies : 1) == (d.copies ? d.copies : 1) &&
+	       p->orphan_grace == d.orphan_grace &&
+	       p->deleted_retention == d.deleted_retention;
+}
+
+/*
+ * doc/examples/xfs_hsm.conf.example, installed beside the docs: as shipped
+ * (every key commented out) it changes nothing; with every key line and
+ * section uncommented it is valid, and the defaults it shows are the
+ * defaults.
+ */
+static void
+test_example(void)
+{
+	const char		*srcdir = getenv("HSM_SRCDIR");
+	char			path[4096], line[512];
+	struct space_policy	p;
+	struct admit_rules	ar;
+	size_t			len = 0;
+	char			*text;
+	FILE			*f;
+	int			rc;
+
+	if (!srcdir) {
+		skip(4, "HSM_SRCDIR is not set");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/doc/examples/xfs_hsm.conf.example",
+		 srcdir);
+	f = fopen(path, "r");
+	text = calloc(1, 1 << 16);
+	if (!f || !text) {
+		skip(4, "cannot read %s", path);
+		free(text);
+		if (f)
+			fclose(f);
+		return;
+	}
+	rc = policy_read(path, true, "/m", &p, &ar);
+	ok(rc == 0 && same_as_defaults(&p) && !p.premigrate_set &&
+	   !p.n_uid && ar.n == 0, "the example as shipped: the defaults");
+	admit_rules_free(&ar);
+
+	/* "#key = value" and "#[section]" lose their '#' */
+	while (fgets(line, sizeof(line), f)) {
+		const char	*l = line;
+		size_t		n;
+
+		if (line[0] == '#' && (line[1] == '[' ||
+		    (line[1] >= 'a' && line[1] <= 'z' && strstr(line, " = "))))
+			l = line + 1;
+		n = strlen(l);
+		if (len + n < (1 << 16) - 1) {
+			memcpy(text + len, l, n);
+			len += n;
+		}
+	}
+	fclose(f);
+	rc = read_conf(text, &p, &ar);
+	ok(rc == 0, "the example uncommented is valid (%d)", rc);
+	ok(rc == 0 && same_as_defaults(&p),
+	   "the defaults it shows are the defaults");
+	ok(rc == 0 && p.premigrate_set && p.n_uid == 2 && p.n_gid == 1 &&
+	   p.n_proj == 1 && ar.n == 2,
+	   "premigrate, the exclusions and two recall rules (%u rules)", ar.n);
+	if (rc == 0)
+		admit_rules_free(&ar);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -419,8 +530,9 @@ main(void)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	plan_tests(20 + 13 + 14 + 8);
+	plan_tests(24 + 17 + 14 + 8 + 4);
 	test_config();
+	test_example();
 	test_rules();
 	test_consider();
 	test_choose();
