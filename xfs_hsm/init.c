@@ -100,6 +100,11 @@ report_bind_error(
 			"credentials file must belong to root and be readable "
 			"by nobody else\n", PROGNAME, verb, mnt, spec);
 		break;
+	case -EOPNOTSUPP:
+		fprintf(stderr, "%s: cannot %s '%s': store '%s': only rados: "
+			"stores take aggregate= (this kind keeps one object "
+			"per file)\n", PROGNAME, verb, mnt, spec);
+		break;
 	case -EPROTONOSUPPORT:
 		fprintf(stderr, "%s: cannot %s '%s': unknown store '%s' "
 			"(posix:DIR; rados:POOL and s3://BUCKET where their "

@@ -31,6 +31,7 @@ struct space_policy {
 	uint64_t	orphan_grace;	/* xfs_hsmscan --gc's, seconds */
 	uint64_t	deleted_retention;
 	uint64_t	full_scan_interval; /* seconds, 0: always a full scan */
+	unsigned	repack_threshold; /* percent live, below: repack */
 	uint32_t	excl_uid[POLICY_IDS_MAX], excl_gid[POLICY_IDS_MAX],
 			excl_proj[POLICY_IDS_MAX];
 	unsigned	n_uid, n_gid, n_proj;

@@ -14,6 +14,7 @@
  *   copies = 2               stores each migrate writes a copy to
  *   exclude_uids = 0,33      exclude_gids = ...   exclude_projects = ...
  *   orphan_grace = 1d        deleted_retention = 30d   (xfs_hsmscan --gc)
+ *   repack_threshold = 50%   (xfs_hsmscan --gc: aggregates of a store)
  *
  *   [/srv/data]              the same keys, over [space], for one mount
  *
@@ -61,6 +62,7 @@ policy_defaults(
 	p->check_interval = 600;
 	p->orphan_grace = 86400;
 	p->full_scan_interval = 86400;
+	p->repack_threshold = 50;
 }
 
 uint64_t
@@ -71,6 +73,23 @@ watermark_bytes(
 	if (!w->percent)
 		return w->value < total ? (uint64_t)w->value : total;
 	return (uint64_t)((double)total * w->value / 100);
+}
+
+/* "N%" or "N", N in [0, 100]. */
+static int
+parse_percent(
+	const char		*s,
+	unsigned		*out)
+{
+	char			buf[16];
+	size_t			len = strlen(s);
+
+	if (len && s[len - 1] == '%' && len < sizeof(buf)) {
+		memcpy(buf, s, len - 1);
+		buf[len - 1] = '\0';
+		s = buf;
+	}
+	return parse_uint(s, 0, 100, out);
 }
 
 static int
@@ -181,6 +200,8 @@ policy_set(
 		return parse_duration(value, &p->orphan_grace);
 	if (!strcmp(key, "deleted_retention"))
 		return parse_duration(value, &p->deleted_retention);
+	if (!strcmp(key, "repack_threshold"))
+		return parse_percent(value, &p->repack_threshold);
 	if (!strcmp(key, "exclude_uids"))
 		return parse_ids(value, p->excl_uid, &p->n_uid);
 	if (!strcmp(key, "exclude_gids"))

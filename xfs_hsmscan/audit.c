@@ -21,6 +21,9 @@
  * An orphan whose file (inode and generation) is gone was a deleted
  * file's: listed as "deleted" with its last path, kept by --gc for
  * --retention after the deletion (xfs_hsm undelete brings it back).
+ * --gc then repacks the stores' aggregates of small objects (a store's
+ * own business: no record changes, hsm_store_repack_in), below
+ * repack_threshold percent live.
  * Every store of the filesystem is listed, and each copy a record names
  * is checked in its own store: a missing copy is flagged lost on its own,
  * the file only with its last one.  Files with a copy lost or never
@@ -86,6 +89,8 @@ struct audit {
 	const char	*gc_refused;	/* why --gc removed nothing */
 	unsigned long	missing, corrupt, removed, kept, unverified;
 	unsigned long	deleted;	/* of the orphans */
+	struct hsm_repack_info repack;	/* summed over the stores */
+	bool		repack_failed;
 };
 
 static int
@@ -394,13 +399,16 @@ find_orphans(
 	}
 }
 
+static void gc_orphans(struct audit *a, struct hsm_fs *fs,
+		       struct scan_result *res);
+static void repack(struct audit *a, struct hsm_fs *fs);
+
 void
 audit_run(
 	struct audit		*a,
 	struct hsm_fs		*fs,
 	struct scan_result	*res)
 {
-	const uint64_t		*c = res->total.c;
 	struct named		*n;
 	size_t			i;
 
@@ -428,8 +436,53 @@ audit_run(
 	jobs_run(hsm_fs_mountpoint(fs), opts->jobs, &a->orphans, classify_one,
 		 NULL);
 
-	if (!opts->gc || !a->orphans.nr)
+	if (!opts->gc)
 		return;
+	if (a->orphans.nr)
+		gc_orphans(a, fs, res);
+	repack(a, fs);
+}
+
+/* The aggregates of each store, once the orphans are gone. */
+static void
+repack(
+	struct audit		*a,
+	struct hsm_fs		*fs)
+{
+	struct hsm_store_info	si[HSM_STORES_MAX];
+	struct hsm_repack_info	r;
+	int			n, i, error;
+
+	n = hsm_fs_stores(fs, si, HSM_STORES_MAX);
+	for (i = 0; i < n; i++) {
+		error = hsm_store_repack_in(fs, si[i].id, opts->repack,
+					    opts->grace, &r);
+		a->repack.aggregates += r.aggregates;
+		a->repack.repacked += r.repacked;
+		a->repack.deleted += r.deleted;
+		a->repack.written += r.written;
+		a->repack.moved += r.moved;
+		a->repack.freed += r.freed;
+		a->repack.rewritten += r.rewritten;
+		a->repack.kept += r.kept;
+		if (error) {
+			fprintf(stderr, "%s: cannot repack the aggregates of "
+				"store %u '%s': %s\n", PROGNAME, si[i].id,
+				si[i].spec, strerror(-error));
+			a->repack_failed = true;
+			exitcode |= HSM_EX_PROBLEMS;
+		}
+	}
+}
+
+static void
+gc_orphans(
+	struct audit		*a,
+	struct hsm_fs		*fs,
+	struct scan_result	*res)
+{
+	const uint64_t		*c = res->total.c;
+
 	if (!res->complete)
 		a->gc_refused = "the scan did not complete";
 	else if (c[C_BAD])
@@ -641,6 +694,12 @@ audit_summary_text(
 	if (opts->gc) {
 		summary_line(out, "removed:", a->removed);
 		summary_line(out, "kept:", a->kept);
+		if (!a->repack.aggregates)
+			return;		/* no store aggregates */
+		summary_line(out, "aggregates:", a->repack.aggregates);
+		summary_line(out, "repacked:", a->repack.repacked);
+		summary_line(out, "members moved:", a->repack.moved);
+		summary_line(out, "aggregates freed:", a->repack.deleted);
 	}
 }
 
@@ -749,6 +808,29 @@ audit_json(
 	json_object_object_add(o, "kept", json_object_new_uint64(a->kept));
 	json_object_object_add(o, "gc_refused", a->gc_refused ?
 			       json_object_new_string(a->gc_refused) : NULL);
+	if (opts->gc) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "aggregates",
+				json_object_new_uint64(a->repack.aggregates));
+		json_object_object_add(r, "repacked",
+				json_object_new_uint64(a->repack.repacked));
+		json_object_object_add(r, "deleted",
+				json_object_new_uint64(a->repack.deleted));
+		json_object_object_add(r, "written",
+				json_object_new_uint64(a->repack.written));
+		json_object_object_add(r, "moved",
+				json_object_new_uint64(a->repack.moved));
+		json_object_object_add(r, "kept",
+				json_object_new_uint64(a->repack.kept));
+		json_object_object_add(r, "bytes_freed",
+				json_object_new_uint64(a->repack.freed));
+		json_object_object_add(r, "bytes_rewritten",
+				json_object_new_uint64(a->repack.rewritten));
+		json_object_object_add(r, "failed",
+				json_object_new_boolean(a->repack_failed));
+		json_object_object_add(o, "repack", r);
+	}
 	return o;
 }
 

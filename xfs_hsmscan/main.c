@@ -163,6 +163,7 @@ parse_options(
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	o->jobs = cpus > 0 ? cpus : 1;
 	o->grace = 86400;
+	o->repack = 50;
 	o->time_limit = -1;
 	o->state_dir = HSM_STATEDIR;
 	while ((c = getopt_long(argc, argv, "j:l:c:prqavRhV", longopts,
@@ -425,6 +426,7 @@ main(
 			o.grace = sp.orphan_grace;
 		if (!o.retention_set)
 			o.retention = sp.deleted_retention;
+		o.repack = sp.repack_threshold;
 	}
 	if (o.audit) {
 		error = audit_begin(fs, &audit);

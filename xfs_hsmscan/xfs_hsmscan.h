@@ -56,6 +56,7 @@ struct options {
 	uint32_t	changed_nsec;
 	int64_t		grace;		/* seconds */
 	int64_t		retention;	/* of a deleted file's object */
+	unsigned	repack;		/* repack_threshold, percent */
 	bool		grace_set, retention_set;	/* on the command
 							 * line */
 	const char	*config;	/* --config, or NULL */

@@ -133,6 +133,9 @@ int hsm_hexval(int c);
 
 /* Sleep at @step when LIBHSM_DELAY="<step>=<ms>" (slow-store tests). */
 void hsm_fault_delay(const char *step);
+/* SIGKILL ourselves at @step when LIBHSM_FAULT names it: a store's
+ * durable steps (the operations' are fs/fault.c's hsm_fault). */
+void hsm_fault_kill(const char *step);
 
 /* Debug output behind LIBHSM_DEBUG=all. */
 void hsm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -463,3 +463,23 @@ hsm_orphan_remove(
 {
 	return hsm_orphan_remove_in(fs, 0, oid, grace_sec, info);
 }
+
+HSM_EXPORT int
+hsm_store_repack_in(
+	struct hsm_fs		*fs,
+	uint32_t		store_id,
+	unsigned		min_live_pct,
+	int64_t			grace_sec,
+	struct hsm_repack_info	*info)
+{
+	struct hsm_store	*store;
+	int			error;
+
+	memset(info, 0, sizeof(*info));
+	store = audit_store(fs, store_id, &error);
+	if (!store)
+		return error;
+	if (!store->ops->repack)
+		return 0;		/* one object per file */
+	return store->ops->repack(store, min_live_pct, grace_sec, info);
+}

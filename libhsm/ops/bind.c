@@ -37,6 +37,9 @@ canonical_spec(
 			return -ENAMETOOLONG;
 		return 0;
 	}
+	/* options are the object stores'; a directory has none */
+	if (strstr(colon, "?aggregate") || strstr(colon, "&aggregate"))
+		return -EOPNOTSUPP;
 	dir = realpath(colon + 1, NULL);
 	if (!dir)
 		return -errno;

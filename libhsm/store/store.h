@@ -117,14 +117,19 @@ struct hsm_store_ops {
 	int (*del)(struct hsm_store *s, const uint8_t *oid);
 	/* Make every delete and write so far durable. */
 	int (*sync)(struct hsm_store *s);
-	/* Call @fn for each committed object id; stops on non-zero. */
 	/* Hint that [off, off + len) of @oid will be read soon (may be
 	 * NULL): the recall of one file by several workers reads it in
 	 * strides no readahead guesses. */
 	void (*prefetch)(struct hsm_store *s, const uint8_t *oid, uint64_t off,
 			 uint64_t len);
+	/* Call @fn for each committed object id; stops on non-zero. */
 	int (*list)(struct hsm_store *s,
 		    int (*fn)(const uint8_t *oid, void *arg), void *arg);
+	/* Rewrite the aggregates of small objects whose live share is
+	 * below @min_live_pct, delete those with none once @grace_sec old
+	 * (NULL: the store does not aggregate).  hsm_store_repack_in(). */
+	int (*repack)(struct hsm_store *s, unsigned min_live_pct,
+		      int64_t grace_sec, struct hsm_repack_info *info);
 };
 
 struct hsm_store {

@@ -186,6 +186,9 @@ posix_open(
 	bool			made;
 	int			error;
 
+	/* a directory keeps one file per object: nothing to aggregate */
+	if (strstr(dir, "?aggregate") || strstr(dir, "&aggregate"))
+		return -EOPNOTSUPP;
 	ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return -ENOMEM;

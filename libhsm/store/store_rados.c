@@ -2,7 +2,8 @@
 /*
  * store_rados.c - a Ceph RADOS pool as a store (librados).
  *
- *   rados:POOL[?conf=PATH&id=CLIENT&namespace=NS&timeout=SECONDS]
+ *   rados:POOL[?conf=PATH&id=CLIENT&namespace=NS&timeout=SECONDS
+ *              &aggregate=SIZE&aggregate_max=SIZE]
  *
  *   xfs-hsm-store        marker: "xfs-hsm-store 1\nfs_uuid U\n"
  *   <oid>                the head: the first HEAD_BYTES of the data, and
@@ -18,13 +19,18 @@
  * and each write under its write size limit (90 MiB); holes are not
  * written, so objects stay sparse.  Every operation fails within the
  * timeout (default 30 s) when the cluster does not answer.
+ *
+ * Objects of up to aggregate= bytes (default 256 KiB, 0: none) are packed
+ * by publish into aggregates of up to aggregate_max= bytes (default and
+ * limit 64 MiB) and found through an index (rados_agg.c): their oid stays
+ * theirs, every call below keeps its meaning for them.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <rados/librados.h>
-#include "store/store.h"
+#include "store/rados_agg.h"
 
 #define MARKER		"xfs-hsm-store"
 #define META_XATTR	"hsm.meta"
@@ -39,9 +45,13 @@ struct rados_store {
 	rados_ioctx_t	io;
 	bool		connected;
 	bool		has_io;
+	uint64_t	agg_threshold;		/* aggregate=, 0: off */
+	uint64_t	agg_max;		/* aggregate_max= */
 	uint8_t		size_oid[HSM_OID_LEN];	/* the last object read */
 	uint64_t	size;			/* and its size */
 	bool		size_known;
+	bool		member;			/* it is in an aggregate */
+	struct agg_loc	loc;			/* there */
 };
 
 /* The head's data, kept until publish writes it with the metadata. */
@@ -61,6 +71,7 @@ struct hsm_store_writer {
 	uint64_t	parts;		/* highest part written */
 	uint8_t		*cleared;	/* parts emptied before the first write */
 	size_t		ncleared;
+	uint64_t	size;		/* of the object, after put_finish */
 };
 
 #define RS(s)	((struct rados_store *)(s))
@@ -112,7 +123,32 @@ part_room(
 struct rados_opts {
 	char		**conf, **id, **ns;
 	unsigned	*timeout;
+	uint64_t	*agg_threshold, *agg_max;
 };
+
+/* "SIZE[KMG]" (powers of 1024). */
+static int
+parse_size(
+	const char	*value,
+	uint64_t	*out)
+{
+	char		*end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno || end == value)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
 
 static int
 rados_opt(
@@ -131,6 +167,13 @@ rados_opt(
 		to = o->ns;
 	else if (!strcmp(key, "timeout"))
 		return (*o->timeout = strtoul(value, NULL, 10)) ? 0 : -EINVAL;
+	else if (!strcmp(key, "aggregate"))
+		return parse_size(value, o->agg_threshold) ||
+		       *o->agg_threshold > HEAD_BYTES ? -EINVAL : 0;
+	else if (!strcmp(key, "aggregate_max"))
+		return parse_size(value, o->agg_max) ||
+		       *o->agg_max < (1ULL << 20) ||
+		       *o->agg_max > AGG_MAX_LIMIT ? -EINVAL : 0;
 	else
 		return -EINVAL;
 	free(*to);
@@ -147,9 +190,12 @@ parse_spec(
 	char		**conf,
 	char		**id,
 	char		**ns,
-	unsigned	*timeout)
+	unsigned	*timeout,
+	uint64_t	*agg_threshold,
+	uint64_t	*agg_max)
 {
-	struct rados_opts o = { conf, id, ns, timeout };
+	struct rados_opts o = { conf, id, ns, timeout, agg_threshold,
+				agg_max };
 	const char	*q = strchr(arg, '?');
 	size_t		len = q ? (size_t)(q - arg) : strlen(arg);
 
@@ -203,10 +249,12 @@ rados_store_open(
 	char			pool[256], secs[16];
 	char			*conf = NULL, *id = NULL, *ns = NULL;
 	unsigned		timeout = TIMEOUT_DEFAULT;
+	uint64_t		agg_threshold = AGG_THRESHOLD_DEFAULT;
+	uint64_t		agg_max = AGG_MAX_DEFAULT;
 	int			error;
 
 	error = parse_spec(arg, pool, sizeof(pool), &conf, &id, &ns,
-			   &timeout);
+			   &timeout, &agg_threshold, &agg_max);
 	if (error)
 		goto out_free;
 	rs = calloc(1, sizeof(*rs));
@@ -215,6 +263,8 @@ rados_store_open(
 		goto out_free;
 	}
 	rs->base.ops = &hsm_store_rados_ops;
+	rs->agg_threshold = agg_threshold < agg_max ? agg_threshold : agg_max;
+	rs->agg_max = agg_max;
 	error = rados_create(&rs->cluster, id);
 	if (error) {
 		free(rs);
@@ -437,6 +487,7 @@ rados_put_finish(
 	struct hsm_store_writer	*w,
 	const struct hsm_objmeta *meta)
 {
+	w->size = meta->size;
 	return hsm_objmeta_format(meta, &w->meta, &w->meta_len);
 }
 
@@ -460,7 +511,7 @@ head_op(
 
 /* Every head at once, then wait for all: one round trip for the batch. */
 static int
-rados_publish(
+publish_heads(
 	struct hsm_store	*s,
 	struct hsm_store_writer	**ws,
 	size_t			n,
@@ -506,7 +557,12 @@ rados_publish(
 	return 0;
 }
 
-/* Size of @oid's data, from its metadata (kept for the next reads). */
+static int stat_where(struct rados_store *rs, const uint8_t *oid,
+		      struct hsm_objmeta *meta, bool *member,
+		      struct agg_loc *loc);
+
+/* Size of @oid's data, from its metadata (kept for the next reads), and
+ * where it is when it is in an aggregate. */
 static int
 object_size(
 	struct rados_store	*rs,
@@ -521,11 +577,13 @@ object_size(
 		return 0;
 	}
 	memset(&m, 0, sizeof(m));
-	error = rs->base.ops->stat(&rs->base, oid, &m);
+	error = stat_where(rs, oid, &m, &rs->member, &rs->loc);
 	if (error)
 		return error;
 	*size = m.size;
 	hsm_objmeta_free(&m);
+	if (rs->member && rs->loc.len != *size)
+		return -EUCLEAN;	/* the index and the metadata disagree */
 	memcpy(rs->size_oid, oid, HSM_OID_LEN);
 	rs->size = *size;
 	rs->size_known = true;
@@ -553,6 +611,8 @@ rados_get(
 		return 0;
 	if (len > size - off)
 		len = size - off;
+	if (rs->member)
+		return agg_read(rs->io, oid, &rs->loc, buf, len, off);
 	while (done < len) {
 		n = part_room(off + done);
 		if (n > len - done)
@@ -574,13 +634,44 @@ rados_get(
 	return done;
 }
 
+/* The metadata of aggregate member @oid, from its index value. */
 static int
-rados_store_stat(
-	struct hsm_store	*s,
+member_stat(
+	struct rados_store	*rs,
 	const uint8_t		*oid,
-	struct hsm_objmeta	*meta)
+	struct hsm_objmeta	*meta,
+	struct agg_loc		*loc)
 {
-	struct rados_store	*rs = RS(s);
+	char			*val;
+	size_t			len, off;
+	int			error;
+
+	error = agg_index_get(rs->io, oid, &val, &len);
+	if (error)
+		return error;
+	error = agg_value_parse(val, len, loc, &off);
+	if (!error)
+		error = hsm_objmeta_parse(val + off, len - off, meta);
+	free(val);
+	if (error)
+		return error;
+	if (memcmp(meta->oid, oid, HSM_OID_LEN)) {
+		hsm_objmeta_free(meta);
+		return -EUCLEAN;
+	}
+	meta->stored_sec = loc->stored;
+	return 0;
+}
+
+/* The metadata of @oid; *@member and @loc when it is in an aggregate. */
+static int
+stat_where(
+	struct rados_store	*rs,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta,
+	bool			*member,
+	struct agg_loc		*loc)
+{
 	char			name[NAME_LEN];
 	char			*text = NULL;
 	uint64_t		hsize;
@@ -588,8 +679,13 @@ rados_store_stat(
 	size_t			cap = 8192;
 	int			n, error;
 
+	*member = false;
 	head_name(oid, name);
 	error = rados_stat(rs->io, name, &hsize, &mtime);
+	if (error == -ENOENT) {
+		*member = true;
+		return member_stat(rs, oid, meta, loc);
+	}
 	if (error)
 		return error;
 	for (;;) {
@@ -625,6 +721,18 @@ rados_store_stat(
 	return 0;
 }
 
+static int
+rados_store_stat(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta)
+{
+	struct agg_loc		loc;
+	bool			member;
+
+	return stat_where(RS(s), oid, meta, &member, &loc);
+}
+
 /* New metadata: one operation on the head, which must be there. */
 static int
 rados_replace_meta(
@@ -651,6 +759,8 @@ rados_replace_meta(
 	rados_write_op_setxattr(op, META_XATTR, text, len);
 	error = rados_write_op_operate(op, rs->io, name, NULL, 0);
 	rados_release_write_op(op);
+	if (error == -ENOENT)	/* not a head: a member? */
+		error = agg_replace_meta(rs->io, oid, text, len);
 	free(text);
 	return error;
 }
@@ -663,9 +773,15 @@ rados_del(
 	struct rados_store	*rs = RS(s);
 	struct hsm_objmeta	m;
 	char			name[NAME_LEN];
-	uint64_t		last = 0, in;
+	uint64_t		last = 0, in, hsize;
+	time_t			mtime;
 	int			error;
 
+	rs->size_known = false;
+	head_name(oid, name);
+	error = rados_stat(rs->io, name, &hsize, &mtime);
+	if (error == -ENOENT)
+		return agg_del(rs->io, oid);
 	memset(&m, 0, sizeof(m));
 	if (!rados_store_stat(s, oid, &m)) {
 		if (m.size > HEAD_BYTES)
@@ -681,6 +797,95 @@ rados_del(
 	if (remove_parts(rs, oid, last))
 		return -EIO;
 	return error;
+}
+
+/* Does @w go into an aggregate?  Small, all of it in its head, and its
+ * metadata small enough for an index value (many xattrs: a head). */
+static bool
+aggregated(
+	struct hsm_store_writer	*w)
+{
+	size_t			i;
+
+	if (!w->rs->agg_threshold || !w->meta || w->parts ||
+	    w->size > w->rs->agg_threshold || w->meta_len > AGG_META_MAX)
+		return false;
+	for (i = 0; i < w->npieces; i++)
+		if (w->pieces[i].off + w->pieces[i].len > w->size)
+			return false;
+	return true;
+}
+
+/* @w's bytes, holes as zeros (freed by the caller). */
+static char *
+member_bytes(
+	struct hsm_store_writer	*w)
+{
+	char			*data = calloc(1, w->size ? w->size : 1);
+	size_t			i;
+
+	for (i = 0; data && i < w->npieces; i++)
+		memcpy(data + w->pieces[i].off, w->pieces[i].data,
+		       w->pieces[i].len);
+	return data;
+}
+
+/* Small objects into aggregates (rados_agg.c), the others as heads. */
+static int
+rados_publish(
+	struct hsm_store	*s,
+	struct hsm_store_writer	**ws,
+	size_t			n,
+	int			*errors)
+{
+	struct rados_store	*rs = RS(s);
+	struct hsm_store_writer	**big = calloc(n ? n : 1, sizeof(*big));
+	struct agg_member	*m = calloc(n ? n : 1, sizeof(*m));
+	size_t			*mi = calloc(n ? n : 1, sizeof(*mi));
+	size_t			*bi = calloc(n ? n : 1, sizeof(*bi));
+	int			*berr = calloc(n ? n : 1, sizeof(*berr));
+	size_t			i, nm = 0, nb = 0;
+
+	if (!big || !m || !mi || !bi || !berr) {
+		free(big);
+		free(m);
+		free(mi);
+		free(bi);
+		free(berr);
+		return publish_heads(s, ws, n, errors);
+	}
+	for (i = 0; i < n; i++) {
+		char *data = aggregated(ws[i]) ? member_bytes(ws[i]) : NULL;
+
+		if (!data) {
+			bi[nb] = i;
+			big[nb++] = ws[i];
+			continue;
+		}
+		m[nm].oid = ws[i]->oid;
+		m[nm].data = data;
+		m[nm].len = ws[i]->size;
+		m[nm].meta = ws[i]->meta;
+		m[nm].meta_len = ws[i]->meta_len;
+		mi[nm++] = i;
+	}
+	if (nm)
+		agg_publish(rs->io, rs->agg_max, m, nm);
+	if (nb)
+		publish_heads(s, big, nb, berr);
+	for (i = 0; i < nb; i++)
+		errors[bi[i]] = berr[i];
+	for (i = 0; i < nm; i++) {
+		errors[mi[i]] = m[i].error;
+		free((char *)m[i].data);
+		free_writer(ws[mi[i]]);	/* no parts: nothing to abort */
+	}
+	free(big);
+	free(m);
+	free(mi);
+	free(bi);
+	free(berr);
+	return 0;
 }
 
 static int
@@ -701,6 +906,8 @@ rados_list(
 	rados_list_ctx_t	ctx;
 	const char		*entry;
 	uint8_t			oid[HSM_OID_LEN];
+	char			(*shards)[AGG_NAME_LEN] = NULL;
+	size_t			nshards = 0, i;
 	int			error, ret = 0;
 
 	error = rados_nobjects_list_open(rs->io, &ctx);
@@ -717,9 +924,37 @@ rados_list(
 		/* heads only: committed objects */
 		if (strlen(entry) == 32 && !hsm_oid_parse(entry, oid))
 			ret = fn(oid, arg);
+		else if (agg_is_shard(entry) && strlen(entry) < AGG_NAME_LEN) {
+			void *p = realloc(shards, (nshards + 1) *
+					  sizeof(*shards));
+
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			shards = p;
+			strcpy(shards[nshards++], entry);
+		}
 	}
 	rados_nobjects_list_close(ctx);
+	/* and the members of aggregates, from the index */
+	for (i = 0; !ret && i < nshards; i++)
+		ret = agg_list_shard(rs->io, shards[i], fn, arg);
+	free(shards);
 	return ret;
+}
+
+static int
+rados_repack(
+	struct hsm_store	*s,
+	unsigned		min_live_pct,
+	int64_t			grace_sec,
+	struct hsm_repack_info	*info)
+{
+	struct rados_store	*rs = RS(s);
+
+	rs->size_known = false;
+	return agg_repack(rs->io, rs->agg_max, min_live_pct, grace_sec, info);
 }
 
 HSM_EXPORT const struct hsm_store_ops hsm_store_rados_ops = {
@@ -738,4 +973,5 @@ HSM_EXPORT const struct hsm_store_ops hsm_store_rados_ops = {
 	.sync		= rados_sync,
 	.prefetch	= NULL,
 	.list		= rados_list,
+	.repack		= rados_repack,
 };

@@ -25,9 +25,10 @@ _test_cleanup()
 _scratch_setup 1g
 _ceph_start hsm
 M=$SCRATCH_MNT
-SPEC="rados:hsm?conf=$CEPH_CONF&timeout=5"
+# one object per file: the layout of heads and parts (086 aggregates)
+SPEC="rados:hsm?conf=$CEPH_CONF&timeout=5&aggregate=0"
 "$XFS_HSM" init --store "$SPEC" $M >> $seqres.full 2>&1 || _fail "init"
-echo "bound: $("$XFS_HSM" init --store "$SPEC" $M | sed "s|$M|MNT|; s|$CEPH_CONF|CONF|")"
+echo "bound: $("$XFS_HSM" init --store "$SPEC" $M | sed "s|$M|MNT|; s|$CEPH_CONF|CONF|; s|&aggregate=0||")"
 
 mkdir $M/d
 for i in 1 2 3 4 5; do head -c $((i * 37))K /dev/urandom > $M/d/small$i; done

@@ -30,7 +30,8 @@ _copies_delete()
 }
 
 _ceph_start hsm
-COPIES_SPEC="rados:hsm?conf=$CEPH_CONF&timeout=5"
+# one object per file (aggregate=0): _copies_delete removes a head
+COPIES_SPEC="rados:hsm?conf=$CEPH_CONF&timeout=5&aggregate=0"
 _copies_run
 echo "objects in the pool: $(_rados ls | grep -c '^[0-9a-f]\{32\}$')"
 status=0

@@ -95,6 +95,13 @@ test_config(void)
 	   watermark_bytes(&p.high, 1ULL << 30) == 1ULL << 30,
 	   "a size watermark, capped at the filesystem size");
 
+	ok(p.repack_threshold == 50, "repack_threshold: 50%% by default");
+	ok(read_text("[space]\nrepack_threshold = 30%\n[/m]\n"
+		     "repack_threshold = 0\n", &p) == 0 &&
+	   p.repack_threshold == 0, "repack_threshold: with or without %%");
+	ok(read_text("[space]\nrepack_threshold = 101%\n", &p) == -1 &&
+	   read_text("[space]\nrepack_threshold = half\n", &p) == -1,
+	   "repack_threshold: 0 to 100 only");
 	ok(read_text("[space]\nbogus = 1\n", &p) == -1, "unknown key");
 	ok(read_text("[rules]\nx = 1\n", &p) == -1, "unknown section");
 	ok(read_text("[/other]\nbogus = 1\n", &p) == -1,
@@ -523,7 +530,7 @@ main(void)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	plan_tests(21 + 17 + 14 + 8 + 4);
+	plan_tests(24 + 17 + 14 + 8 + 4);
 	test_config();
 	test_example();
 	test_rules();
