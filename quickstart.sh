@@ -9,7 +9,7 @@
 #                          test suite from the release tarball (make
 #                          distcheck: dist, build, make check, install,
 #                          uninstall), then make check-sanitize, make
-#                          check-crash and the newcomer's check
+#                          check-extra and the newcomer's check
 #                          (tests/newcomer); the last
 #                          line is "N passed, N failed[, N skipped]"
 #
@@ -25,8 +25,8 @@ Usage: $0 [test]
 Without argument: install missing packages, build, and run a guided demo
 on a loop-mounted XFS image.  With 'test': install, build, and run the
 test suite from the release tarball (make distcheck, which runs make
-check there), then make check-sanitize, make check-crash and the
-newcomer's check, ending with "N passed, N failed".
+check there), then make check-sanitize, make check-extra (the crash
+matrix, long crash and load tests) and the newcomer's check, ending with "N passed, N failed".
 EOF
 }
 
@@ -213,7 +213,7 @@ count_dist()
 
 # Print "N passed, N failed[, N skipped]" from the counts of this run (make
 # distcheck's make check, make check-sanitize in build-san/obj, make
-# check-crash here, the newcomer's check) and
+# check-extra here, the newcomer's check) and
 # return 0 only when something ran and nothing failed.  A distcheck or a
 # check-sanitize that failed outside its tests (dist, build, install,
 # uninstall, distclean; sanitizer report files) counts as one failure.
@@ -240,7 +240,7 @@ summarize()
 	count_run .
 	if [ "$CRASH_RC" -ne 0 ] &&
 	   [ $((fail + xpass + err)) -eq "$before" ]; then
-		echo "ERROR: check-crash (outside its tests)" >> "$CHECK_LOG"
+		echo "ERROR: check-extra (outside its tests)" >> "$CHECK_LOG"
 		err=$((err + 1))
 	fi
 	# ---- the newcomer's check: one more test (see run_newcomer) ----
@@ -317,14 +317,14 @@ run_tests()
 		echo "==> make check-sanitize exited with status $SAN_RC"
 	echo "==> make check-sanitize took $(took "$t0")"
 
-	step "the whole crash matrix and the long crash tests (make check-crash)"
+	step "the whole crash matrix, the long crash and load tests (make check-extra)"
 	t0=$(date +%s)
 	rm -f test-suite.log
-	make check-crash 2>&1 | tee -a "$CHECK_LOG"
+	make check-extra 2>&1 | tee -a "$CHECK_LOG"
 	CRASH_RC=${PIPESTATUS[0]}
 	[ "$CRASH_RC" -eq 0 ] ||
-		echo "==> make check-crash exited with status $CRASH_RC"
-	echo "==> make check-crash took $(took "$t0")"
+		echo "==> make check-extra exited with status $CRASH_RC"
+	echo "==> make check-extra took $(took "$t0")"
 	run_newcomer
 	summarize
 }

@@ -79,7 +79,7 @@ _case()
 	rm -f "$f"
 }
 
-# make check: kill -9 and the power cut; the shutdown that flushes the
+# kill -9 and the power cut; the shutdown that flushes the
 # log first, the mildest, with CRASH_KINDS (061 and make check-crash
 # crash every step that way too, recovering with --repair)
 for action in ${CRASH_KINDS:-kill shutdown-nolog}; do
