@@ -336,6 +336,7 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * Crash here when LIBHSM_FAULT names @step (for crash tests, fault.c).
  * Steps: migrate-pending, migrate-copied, migrate-archived,
  * release-pending, release-punched, recall-pending, recall-chunk,
+ * recall-sealed (a whole recall's record written, not forced),
  * recall-range-mapped (a range recall's map durable, RECALLING kept),
  * forget-pending, forget-deleted, upgrade-written (a v1 record rewritten,
  * not forced), upgrade-mark (before "records 2" is written to the

@@ -383,6 +383,9 @@ recall_end(
 		hsm_fileref_abandon(f);
 		return error;
 	}
+	/* sealed, not forced: the log may go out now (anyone's fsync); the
+	 * data must already be durable */
+	hsm_fault(f->fs, "recall-sealed");
 	res->outcome = HSM_DONE;
 	res->bytes = rs->moved;
 	return 0;
@@ -429,8 +432,12 @@ recall_work(
 	int			error;
 
 	error = recall_copy(it->rc, b);
-	if (!error)
-		it->wrote_data = true;	/* the batch's sync */
+	if (!error) {
+		/* the batch's syncfs makes it durable before any seal says
+		 * it is there (DESIGN invariant 2): it must know to run */
+		it->wrote_data = true;
+		error = hsm_dur_data(it->f.fd, HSM_DUR_BATCH, &b->commit);
+	}
 	return error;
 }
 
