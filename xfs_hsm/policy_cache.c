@@ -31,44 +31,13 @@
 #include <xxhash.h>
 #include "xfs_hsm.h"
 #include "policy.h"
+#include "lebytes.h"
 
 #define PC_MAGIC	"XHSMPOL1"
 #define PC_VERSION	1
 #define PC_HDR		80
 #define PC_ENT		48
 #define PC_MAX		(1ULL << 32)	/* entries: beyond it, not ours */
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, 8);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	uint32_t	v;
-
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t	v;
-
-	memcpy(&v, p, 8);
-	return le64toh(v);
-}
 
 uint64_t
 policy_fingerprint(

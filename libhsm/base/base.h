@@ -136,6 +136,8 @@ void hsm_fault_delay(const char *step);
 /* SIGKILL ourselves at @step when LIBHSM_FAULT names it: a store's
  * durable steps (the operations' are fs/fault.c's hsm_fault). */
 void hsm_fault_kill(const char *step);
+/* LIBHSM_FAULT names @step, and LIBHSM_FAULT_ONCE lets it fire. */
+bool hsm_fault_armed(const char *step);
 
 /* Debug output behind LIBHSM_DEBUG=all. */
 void hsm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,8 +13,13 @@
 #include <unistd.h>
 #include "base/base.h"
 
-HSM_EXPORT void
-hsm_fault_kill(
+/*
+ * Is the crash test asking for a crash at @step now?  LIBHSM_FAULT names
+ * it, and LIBHSM_FAULT_ONCE, if set, is a file only the first crash may
+ * create.  Shared with fs/fault.c, which has more ways to crash.
+ */
+bool
+hsm_fault_armed(
 	const char	*step)
 {
 	const char	*want = getenv("LIBHSM_FAULT");
@@ -22,13 +27,22 @@ hsm_fault_kill(
 	int		fd;
 
 	if (!want || strcmp(want, step))
-		return;
+		return false;
 	if (once) {
 		fd = open(once, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return;		/* fired already */
+			return false;	/* fired already */
 		close(fd);
 	}
+	return true;
+}
+
+HSM_EXPORT void
+hsm_fault_kill(
+	const char	*step)
+{
+	if (!hsm_fault_armed(step))
+		return;
 	hsm_debug("fault injected at %s (kill)", step);
 	kill(getpid(), SIGKILL);
 	pause();

@@ -29,6 +29,7 @@
 #include <endian.h>
 #include <xxhash.h>
 #include "base/base.h"
+#include "lebytes.h"
 
 #define REC_MAGIC	"XHSM"
 #define V1_CSUM_OFF	120
@@ -36,10 +37,6 @@
 #define V2_COPY_OFF	80
 #define V2_COPY_SIZE	24
 
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
 static bool
 all_zero(

@@ -14,17 +14,12 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include "ctl/ctlP.h"
+#include "lebytes.h"
 
 #define REQ_MAGIC	0x51534858u	/* "XHSQ" */
 #define RESP_MAGIC	0x41534858u	/* "XHSA" */
 #define CTL_VERSION	2
 
-static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
 /* Fields of struct hsm_server_stats, in wire order (after pid, restarts). */
 static const size_t stats_fields[] = {

@@ -28,20 +28,11 @@ hsm_fault(
 	struct hsm_fs	*fs,
 	const char	*step)
 {
-	const char	*want = getenv("LIBHSM_FAULT");
 	const char	*action = getenv("LIBHSM_FAULT_ACTION");
-	const char	*once = getenv("LIBHSM_FAULT_ONCE");
 	uint32_t	how;
-	int		fd;
 
-	if (!want || strcmp(want, step))
+	if (!hsm_fault_armed(step))
 		return;
-	if (once) {
-		fd = open(once, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return;		/* fired already */
-		close(fd);
-	}
 	hsm_debug("fault injected at %s (%s)", step, action ? action : "kill");
 	if (action && !strncmp(action, "shutdown", 8)) {
 		how = strcmp(action, "shutdown-nolog") ?

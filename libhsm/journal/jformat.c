@@ -19,54 +19,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 #include "journal/journalP.h"
-
-static void
-put16(unsigned char *p, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(p, &v, 2);
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, 8);
-}
-
-static uint16_t
-get16(const unsigned char *p)
-{
-	uint16_t	v;
-
-	memcpy(&v, p, 2);
-	return le16toh(v);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	uint32_t	v;
-
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t	v;
-
-	memcpy(&v, p, 8);
-	return le64toh(v);
-}
+#include "lebytes.h"
 
 /* CLOCK_REALTIME in ns: the clock ctime is stamped from. */
 int64_t
