@@ -300,6 +300,7 @@ dispatch(
 	ioctl(md->fd, FS_IOC_GETVERSION, &gen);
 	r->ino = st.st_ino;
 	r->gen = gen;
+	r->nameless = st.st_nlink == 0;
 	r->slot = evtab_alloc(s->evtab, r);
 	atomic_fetch_add(&s->event_fds, 1);	/* srv_req_done closes it */
 	srv_queue_event(s, r);

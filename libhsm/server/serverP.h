@@ -69,6 +69,8 @@ struct srv_req {
 	uint64_t	mask;		/* FAN_OPEN_PERM or FAN_PRE_ACCESS */
 	uint64_t	off, count;	/* the range; count 0: all of it */
 	bool		has_range;
+	bool		nameless;	/* no link yet (O_TMPFILE): a stub
+					 * in the making, srv_classify.c */
 	int32_t		pid;
 	int		slot;		/* evtab slot, or -1 */
 	uint64_t	ino;
@@ -116,6 +118,7 @@ struct srv_inode {
 	/* what the file is, once loaded */
 	bool		loaded;
 	bool		released;	/* recall needed somewhere */
+	bool		has_rec;	/* a trusted.hsm record was read */
 	struct hsm_record rec;
 	struct hsm_objmeta meta;	/* the store copy's map and sums */
 	_Atomic unsigned from;		/* the readable copy to read first */

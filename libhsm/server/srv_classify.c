@@ -510,22 +510,6 @@ __defer(
 	cds_list_add_tail(&r->in_link, &in->deferred);
 }
 
-/*
- * A file with no name yet (O_TMPFILE): import and undelete make a stub so,
- * writing its size and then its RELEASED record before they name it.  Its
- * events before the record show a resident file; remembered, or silenced
- * with an ignore mark, they would let readers of the named stub through to
- * zeros.  Nobody else can open it, so letting it through costs nothing.
- */
-static bool
-__nameless(
-	int			fd)
-{
-	struct stat		st;
-
-	return fstat(fd, &st) == 0 && st.st_nlink == 0;
-}
-
 void
 srv_classify(
 	struct srv_worker	*w,
@@ -559,12 +543,19 @@ srv_classify(
 		srv_log(s, LOG_ERR, "inode %llu: cannot read its HSM state: %s",
 			(unsigned long long)r->ino, strerror(-error));
 		srv_req_done(s, r, error == -ENOLINK ? -EIO : error);
-	} else if (!in->released && r->kind == REQ_EVENT &&
-		   __nameless(r->fd)) {
-		in->loaded = false;	/* its record may come next */
-		srv_req_done(s, r, 0);
 	} else if (!in->released) {
-		if (r->kind == REQ_EVENT && srv_ignore_add(s, r->fd) == 0)
+		/*
+		 * A file with no record may get one next: import and undelete
+		 * make a stub nameless (O_TMPFILE), its size and then its
+		 * RELEASED record before its name.  So "no record" is never
+		 * remembered, and a nameless file is not silenced with an
+		 * ignore mark, or readers of the named stub would read
+		 * zeros.  Nobody else can open a nameless file.
+		 */
+		if (!in->has_rec)
+			in->loaded = false;
+		if (r->kind == REQ_EVENT && !r->nameless &&
+		    srv_ignore_add(s, r->fd) == 0)
 			atomic_fetch_add(&s->stats.ignored, 1);
 		srv_req_done(s, r, 0);
 	} else if ((error = srv_admit_match(s, r, in->ino))) {

@@ -389,6 +389,7 @@ __srv_inode_load(
 		return fd;
 	memset(&in->rec, 0, sizeof(in->rec));
 	error = hsm_fd_read_record(fd, &in->rec);
+	in->has_rec = !error;
 	if (error == 1) {
 		error = 0;
 		in->released = false;
