@@ -17,32 +17,12 @@
 #   HSM_BUILDDIR   build tree (default: this tree)
 set -eu
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-bdir=${HSM_BUILDDIR:-$here}
-XFS_HSM=$bdir/xfs_hsm/xfs_hsm
+. "$(dirname "$0")/cephbench"
+_cephbench aggregate 991 rados ceph-mon ceph-osd rados
 nfiles=${BENCH_AGG_FILES:-100000}
 size=${BENCH_AGG_SIZE:-4096}
 nrecall=${BENCH_AGG_RECALL:-2000}
 sample=${BENCH_AGG_SAMPLE:-200}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "aggregate: needs root (loop devices, mount)" >&2
-	exit 77
-fi
-for b in ceph-mon ceph-osd rados; do
-	command -v $b > /dev/null || { echo "aggregate: no $b (apt-get install ceph-mon ceph-osd ceph-common)" >&2; exit 77; }
-done
-export LIBHSM_STORE_MODULES=${LIBHSM_STORE_MODULES:-$bdir/libhsm/.libs}
-[ -e "$LIBHSM_STORE_MODULES/store_rados.so" ] ||
-	{ echo "aggregate: the rados store was not built" >&2; exit 77; }
-
-tmp=$(mktemp -d /tmp/xfs-hsm-bench-agg.XXXXXX)
-# what tests/common/ceph expects of a test
-TEST_DIR=$tmp
-seqres=$tmp/bench
-seqnum=991
-_fail() { echo "aggregate: $*" >&2; exit 1; }
-. "$here/tests/common/ceph"
 cleanup() {
 	local m
 

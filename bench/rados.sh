@@ -16,32 +16,12 @@
 #   HSM_BUILDDIR   build tree (default: this tree)
 set -eu
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-bdir=${HSM_BUILDDIR:-$here}
-XFS_HSM=$bdir/xfs_hsm/xfs_hsm
+. "$(dirname "$0")/cephbench"
+_cephbench rados 990 rados ceph-mon ceph-osd rados
 nlarge=${BENCH_RADOS_LARGE:-4}
 mb=${BENCH_RADOS_MB:-128}
 nsmall=${BENCH_RADOS_SMALL:-10000}
 sample=${BENCH_RADOS_SAMPLE:-200}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "rados: needs root (loop devices, mount)" >&2
-	exit 77
-fi
-for b in ceph-mon ceph-osd rados; do
-	command -v $b > /dev/null || { echo "rados: no $b (apt-get install ceph-mon ceph-osd ceph-common)" >&2; exit 77; }
-done
-export LIBHSM_STORE_MODULES=${LIBHSM_STORE_MODULES:-$bdir/libhsm/.libs}
-[ -e "$LIBHSM_STORE_MODULES/store_rados.so" ] ||
-	{ echo "rados: the rados store was not built" >&2; exit 77; }
-
-tmp=$(mktemp -d /tmp/xfs-hsm-bench-rados.XXXXXX)
-# what tests/common/ceph expects of a test
-TEST_DIR=$tmp
-seqres=$tmp/bench
-seqnum=990
-_fail() { echo "rados: $*" >&2; exit 1; }
-. "$here/tests/common/ceph"
 cleanup() {
 	mountpoint -q "$tmp/fs" && umount "$tmp/fs"
 	_ceph_stop

@@ -16,31 +16,12 @@
 #   HSM_BUILDDIR   build tree (default: this tree)
 set -eu
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-bdir=${HSM_BUILDDIR:-$here}
-XFS_HSM=$bdir/xfs_hsm/xfs_hsm
+. "$(dirname "$0")/cephbench"
+_cephbench s3 991 s3 ceph-mon ceph-osd radosgw radosgw-admin curl
 nlarge=${BENCH_S3_LARGE:-4}
 mb=${BENCH_S3_MB:-128}
 nsmall=${BENCH_S3_SMALL:-10000}
 sample=${BENCH_S3_SAMPLE:-200}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "s3: needs root (loop devices, mount)" >&2
-	exit 77
-fi
-for b in ceph-mon ceph-osd radosgw radosgw-admin curl; do
-	command -v $b > /dev/null || { echo "s3: no $b (apt-get install ceph-mon ceph-osd ceph-common radosgw curl)" >&2; exit 77; }
-done
-export LIBHSM_STORE_MODULES=${LIBHSM_STORE_MODULES:-$bdir/libhsm/.libs}
-[ -e "$LIBHSM_STORE_MODULES/store_s3.so" ] ||
-	{ echo "s3: the s3 store was not built" >&2; exit 77; }
-
-tmp=$(mktemp -d /tmp/xfs-hsm-bench-s3.XXXXXX)
-TEST_DIR=$tmp
-seqres=$tmp/bench
-seqnum=991
-_fail() { echo "s3: $*" >&2; exit 1; }
-. "$here/tests/common/ceph"
 cleanup() {
 	mountpoint -q "$tmp/fs" && umount "$tmp/fs"
 	_ceph_stop
