@@ -87,6 +87,7 @@ struct audit {
 	struct vec	shared;		/* struct shared_item */
 	struct vec	named;		/* the scan's, sorted by oid */
 	const char	*gc_refused;	/* why --gc removed nothing */
+	char		gc_refused_buf[128];
 	unsigned long	missing, corrupt, removed, kept, unverified;
 	unsigned long	deleted;	/* of the orphans */
 	struct hsm_repack_info repack;	/* summed over the stores */
@@ -482,6 +483,7 @@ gc_orphans(
 	struct scan_result	*res)
 {
 	const uint64_t		*c = res->total.c;
+	int			error;
 
 	if (!res->complete)
 		a->gc_refused = "the scan did not complete";
@@ -492,6 +494,15 @@ gc_orphans(
 		a->gc_refused = "some records could not be read";
 	if (a->gc_refused)
 		return;
+	/* deletions the scan saw are made durable before any object goes */
+	error = hsm_fs_sync(fs);
+	if (error) {
+		snprintf(a->gc_refused_buf, sizeof(a->gc_refused_buf),
+			 "the filesystem could not be synced (%s)",
+			 strerror(-error));
+		a->gc_refused = a->gc_refused_buf;
+		return;
+	}
 	jobs_run(hsm_fs_mountpoint(fs), opts->jobs, &a->orphans, gc_one,
 		 NULL);
 }

@@ -239,6 +239,19 @@ hsm_dur_fs_note(
 	return fsync(fs->mntfd) < 0 ? -errno : 0;
 }
 
+/*
+ * Everything done to the filesystem so far, durable: its data written
+ * back and its log forced.  gc calls it between its scan and the first
+ * deletion: a file deletion the scan saw must outlive a crash before the
+ * file's object goes, or the file would come back without its data.
+ */
+HSM_EXPORT int
+hsm_fs_sync(
+	struct hsm_fs		*fs)
+{
+	return syncfs(fs->mntfd) < 0 ? -errno : 0;
+}
+
 int
 hsm_dur_objects(
 	struct hsm_store	*store,

@@ -347,7 +347,9 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * journal's writer: journal-written (a flush written, not synced),
  * journal-flushed (synced), journal-pruning (the pruned copy
  * durable, not renamed), journal-pruned (renamed over the journal, its
- * directory not synced).
+ * directory not synced); in gc: orphan-removed (an orphan deleted from
+ * its store).  The store modules' steps (agg-*, repack-*) only kill:
+ * hsm_fault_kill.
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
 

@@ -449,8 +449,11 @@ hsm_orphan_remove_in(
 	}
 	if (error < 0 && error != -ESTALE)
 		return error;
-	/* DESIGN invariant 4: named by no record */
+	/* DESIGN invariant 4: named by no record (and, the caller's
+	 * hsm_fs_sync made sure, by none a crash could bring back) */
 	error = hsm_store_del_sync(store, oid);
+	if (!error)
+		hsm_fault(fs, "orphan-removed");
 	return error == -ENOENT ? 1 : error;
 }
 
