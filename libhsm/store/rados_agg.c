@@ -11,7 +11,10 @@
  * not indexed is garbage that gc's repack deletes after the grace.
  * Index values change only by a write that compares the old value first
  * (omap cmp): a delete, a metadata change and a repack never undo each
- * other, and none brings back an entry removed meanwhile.
+ * other, and none brings back an entry removed meanwhile.  Delete: the
+ * index entry (agg-unindexed), then the aggregate's own member list
+ * (agg-unlisted), then the aggregate once that list is empty; a crash
+ * between leaves an aggregate no index value names, which repack deletes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -573,6 +576,7 @@ agg_del(
 	error = index_update(io, oid, removed, NULL, &was);
 	if (error)
 		return error;
+	hsm_fault_kill("agg-unindexed");
 	/* no longer a member of its aggregate; the last one takes it */
 	op = rados_create_write_op();
 	if (!op)
@@ -582,6 +586,7 @@ agg_del(
 	rados_write_op_omap_rm_keys(op, keys, 1);
 	error = rados_write_op_operate(op, io, was.agg, NULL, 0);
 	rados_release_write_op(op);
+	hsm_fault_kill("agg-unlisted");
 	if (!error && agg_omap_walk(io, was.agg, false, count_one,
 				    &left) >= 0 && !left)
 		rados_remove(io, was.agg);
