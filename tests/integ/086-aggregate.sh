@@ -11,8 +11,10 @@
 # run again: every remaining file reads right, no object a record names
 # is gone.  aggregate= on a directory store is refused.  A migrate killed
 # between an aggregate and its index (agg-written) and after the index
-# (agg-indexed) leaves the files right, and gc takes the garbage.  Last, the filesystem is made again and
-# xfs_hsm import rebuilds it from the aggregated store.
+# (agg-indexed) leaves the files right, and gc takes the garbage.  Then
+# the filesystem is made again and xfs_hsm import rebuilds it from the
+# aggregated store.  Last, a small file removed is undeleted from its
+# member and reads right after a gc.
 # HSM_AGG_FILES=100000 runs it with the issue's 100,000 files.
 
 . "$(dirname "$0")/../common/preamble"
@@ -187,5 +189,24 @@ grep -E "^(stubs made|conflicts|failed):" $tmp.out | sed 's/ ([^)]*)//' |
 _start_daemon --timeout 60
 _check $tmp.kept
 _stop_daemon
+
+echo "== undelete of an aggregated member"
+# a small kept file: its bytes live in an aggregate, not an object of
+# its own; removed, undeleted by its oid at its path, gc run, read back
+p=$(grep -v big $tmp.kept | shuf -n 1 --random-source=<(yes))
+oid=$(_scan_oid $M/$p)
+_rados stat $oid > /dev/null 2>&1 && echo "$p has an object of its own"
+rm $M/$p
+"$XFS_HSM" undelete $oid $M/$p > $tmp.out 2>&1
+echo "undelete exit=$?"
+cat $tmp.out >> $seqres.full
+_state $M/$p
+"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1
+echo "gc exit=$?"
+echo "$p" > $tmp.one
+_start_daemon --timeout 60
+_check $tmp.one
+_stop_daemon
+_audit_clean
 status=0
 exit
