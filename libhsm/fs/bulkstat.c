@@ -214,6 +214,30 @@ hsm_bulkstat_batch(
 	return 0;
 }
 
+int
+hsm_xfs_ino_gen(
+	struct hsm_fs		*fs,
+	uint64_t		ino,
+	uint32_t		*gen)
+{
+	struct xfs_bulkstat_req	*req;
+	int			error = 0;
+
+	req = calloc(1, XFS_BULKSTAT_REQ_SIZE(1));
+	if (!req)
+		return -ENOMEM;
+	req->hdr.ino = ino;
+	req->hdr.icount = 1;
+	if (ioctl(fs->mntfd, XFS_IOC_BULKSTAT, req) < 0)
+		error = -errno;
+	else if (!req->hdr.ocount || req->bulkstat[0].bs_ino != ino)
+		error = -ENOENT;	/* the next inode in use is another */
+	else
+		*gen = req->bulkstat[0].bs_gen;
+	free(req);
+	return error;
+}
+
 HSM_EXPORT uint64_t
 hsm_bulkstat_cursor(
 	const struct hsm_bulkstat *bs)

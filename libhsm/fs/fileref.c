@@ -102,8 +102,7 @@ hsm_fileref_open(
 	struct hsm_fileref	*f)
 {
 	struct stat		lst;
-	void			*h = NULL;
-	size_t			hlen;
+	uint32_t		gen;
 	int			error;
 
 	fileref_init(f, fs, path, oflags);
@@ -115,15 +114,22 @@ hsm_fileref_open(
 		return -EINVAL;
 	if (lst.st_dev != fs->dev)
 		return -EXDEV;
-	error = hsm_xfs_handle(path, &h, &hlen);
+	/*
+	 * The handle from the inode's number and generation, never from
+	 * opening the path (libhandle's path_to_handle opens it): an open
+	 * raises a permission event on a watched mount, and xfs_hsmd, doing
+	 * a command it was given, would wait on its own event loop, which
+	 * can itself be waiting on a lease the command holds.
+	 */
+	error = hsm_xfs_ino_gen(fs, lst.st_ino, &gen);
 	if (error)
 		return error;
-	f->fd = hsm_xfs_open_handle(fs, h, hlen, oflags | O_CLOEXEC);
-	free_handle(h, hlen);
+	f->fd = hsm_xfs_open_ino(fs, lst.st_ino, gen, oflags | O_CLOEXEC);
 	if (f->fd < 0) {
-		error = f->fd;
+		error = f->fd == -ENOENT || f->fd == -EINVAL ||
+			f->fd == -ESTALE ? -ENOENT : f->fd;
 		f->fd = -1;
-		return error;
+		return error;	/* gone since the lstat */
 	}
 	return fileref_opened(f, lst.st_ino, tolerate_bad);
 }

@@ -321,8 +321,6 @@ void hsm_fileref_abandon(struct hsm_fileref *f);
 
 /* Filesystem handle of @mnt; caches the fs fd open_by_handle needs. */
 int hsm_xfs_fshandle(const char *mnt, void **hp, size_t *lenp);
-/* Handle of @path (free with free_handle). */
-int hsm_xfs_handle(const char *path, void **hp, size_t *lenp);
 /* Open by handle: invisible IO on XFS, through fs->iofd if set.
  * Returns the fd or -errno. */
 int hsm_xfs_open_handle(struct hsm_fs *fs, void *h, size_t len, int oflags);
@@ -354,6 +352,10 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
 void hsm_fault(struct hsm_fs *fs, const char *step);
 
 /* ---- scanner support (bulkstat.c, status.c) ------------------------- */
+
+/* The generation of inode @ino, by a bulkstat of that one inode:
+ * -ENOENT when it is not in use. */
+int hsm_xfs_ino_gen(struct hsm_fs *fs, uint64_t ino, uint32_t *gen);
 
 /*
  * Set st->state and st->dirty from st->rec and the size and mtime already

@@ -37,22 +37,6 @@ hsm_xfs_fshandle(
 	return ret < 0 ? ret : 0;
 }
 
-int
-hsm_xfs_handle(
-	const char	*path,
-	void		**hp,
-	size_t		*lenp)
-{
-	int		ret;
-
-	pthread_mutex_lock(&handle_lock);
-	ret = path_to_handle((char *)path, hp, lenp);
-	if (ret < 0)
-		ret = -errno;
-	pthread_mutex_unlock(&handle_lock);
-	return ret < 0 ? ret : 0;
-}
-
 /* XFS_IOC_OPEN_BY_HANDLE through @dirfd: the file is on @dirfd's mount. */
 static int
 open_handle_at(

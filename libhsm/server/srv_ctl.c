@@ -8,6 +8,7 @@
  * thread); requests on it run one after the other.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stddef.h>
@@ -260,9 +261,19 @@ conn_main(
 		cfs->route = HSM_ROUTE_SERVER;
 		cfs->excl_hooks = &srv_excl_hooks;
 		cfs->hooks_arg = s;
+		/*
+		 * A command's IO goes through the private mount too, so it
+		 * raises no event: the loop would have to answer it, and the
+		 * loop can be waiting on a lease this very command holds
+		 * (reading an event opens its file, which breaks the lease).
+		 */
+		if (s->fs->iofd >= 0)
+			cfs->iofd = fcntl(s->fs->iofd, F_DUPFD_CLOEXEC, 0);
 		while (serve(c, &w, cfs, m))
 			;
 	}
+	if (cfs && cfs->iofd >= 0)
+		close(cfs->iofd);
 	hsm_fs_free(cfs);
 	hsm_store_set_close(&w.set);
 	free(w.buf);
