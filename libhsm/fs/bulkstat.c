@@ -220,21 +220,19 @@ hsm_xfs_ino_gen(
 	uint64_t		ino,
 	uint32_t		*gen)
 {
-	struct xfs_bulkstat_req	*req;
-	int			error = 0;
+	struct hsm_bulkstat	*bs;
+	struct hsm_inode	in;
+	int			error;
 
-	req = calloc(1, XFS_BULKSTAT_REQ_SIZE(1));
-	if (!req)
-		return -ENOMEM;
-	req->hdr.ino = ino;
-	req->hdr.icount = 1;
-	if (ioctl(fs->mntfd, XFS_IOC_BULKSTAT, req) < 0)
-		error = -errno;
-	else if (!req->hdr.ocount || req->bulkstat[0].bs_ino != ino)
+	error = hsm_bulkstat_open(fs, HSM_BULKSTAT_ALL_AGS, ino, 1, &bs);
+	if (error)
+		return error;
+	error = hsm_bulkstat_next(bs, &in);
+	if (error == 1 || (!error && in.ino != ino))
 		error = -ENOENT;	/* the next inode in use is another */
-	else
-		*gen = req->bulkstat[0].bs_gen;
-	free(req);
+	else if (!error)
+		*gen = in.gen;
+	hsm_bulkstat_free(bs);
 	return error;
 }
 
