@@ -214,28 +214,6 @@ hsm_bulkstat_batch(
 	return 0;
 }
 
-int
-hsm_xfs_ino_gen(
-	struct hsm_fs		*fs,
-	uint64_t		ino,
-	uint32_t		*gen)
-{
-	struct hsm_bulkstat	*bs;
-	struct hsm_inode	in;
-	int			error;
-
-	error = hsm_bulkstat_open(fs, HSM_BULKSTAT_ALL_AGS, ino, 1, &bs);
-	if (error)
-		return error;
-	error = hsm_bulkstat_next(bs, &in);
-	if (error == 1 || (!error && in.ino != ino))
-		error = -ENOENT;	/* the next inode in use is another */
-	else if (!error)
-		*gen = in.gen;
-	hsm_bulkstat_free(bs);
-	return error;
-}
-
 HSM_EXPORT uint64_t
 hsm_bulkstat_cursor(
 	const struct hsm_bulkstat *bs)

@@ -116,10 +116,10 @@ hsm_commit_release(
 void
 hsm_commit_forget_fd(
 	struct hsm_commit	*c,
-	int			fd)
+	int			fd,
+	uint64_t		ino,
+	uint32_t		gen)
 {
-	struct stat		st;
-	int			gen = 0;
 	size_t			i;
 
 	pthread_mutex_lock(&c->lock);
@@ -128,12 +128,9 @@ hsm_commit_forget_fd(
 			continue;
 		/* forced by handle, unless a later fd of the file is */
 		c->fds[i].fd = -1;
-		if (fstat(fd, &st) == 0 &&
-		    ioctl(fd, FS_IOC_GETVERSION, &gen) == 0) {
-			c->fds[i].ino = st.st_ino;
-			c->fds[i].gen = gen;
-			c->nclosed++;
-		}
+		c->fds[i].ino = ino;
+		c->fds[i].gen = gen;
+		c->nclosed++;
 	}
 	pthread_mutex_unlock(&c->lock);
 }

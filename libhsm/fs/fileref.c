@@ -102,7 +102,7 @@ hsm_fileref_open(
 	struct hsm_fileref	*f)
 {
 	struct stat		lst;
-	uint32_t		gen;
+	xfs_handle_t		h;
 	int			error;
 
 	fileref_init(f, fs, path, oflags);
@@ -114,23 +114,20 @@ hsm_fileref_open(
 		return -EINVAL;
 	if (lst.st_dev != fs->dev)
 		return -EXDEV;
-	/*
-	 * The handle from the inode's number and generation, never from
-	 * opening the path (libhandle's path_to_handle opens it): an open
-	 * raises a permission event on a watched mount, and xfs_hsmd, doing
-	 * a command it was given, would wait on its own event loop, which
-	 * can itself be waiting on a lease the command holds.
-	 */
-	error = hsm_xfs_ino_gen(fs, lst.st_ino, &gen);
+	/* the path is never opened: see hsm_xfs_path_handle */
+	error = hsm_xfs_path_handle(fs, path, &h);
 	if (error)
 		return error;
-	f->fd = hsm_xfs_open_ino(fs, lst.st_ino, gen, oflags | O_CLOEXEC);
+	if (h.ha_fid.fid_ino != lst.st_ino)
+		return -ENOENT;	/* renamed over since the lstat */
+	f->fd = hsm_xfs_open_handle(fs, &h, sizeof(h), oflags | O_CLOEXEC);
 	if (f->fd < 0) {
 		error = f->fd == -ENOENT || f->fd == -EINVAL ||
 			f->fd == -ESTALE ? -ENOENT : f->fd;
 		f->fd = -1;
-		return error;	/* gone since the lstat */
+		return error;	/* gone since the lookup */
 	}
+	f->gen = h.ha_fid.fid_gen;
 	return fileref_opened(f, lst.st_ino, tolerate_bad);
 }
 
@@ -150,6 +147,7 @@ hsm_fileref_open_ino(
 	if (fd < 0)
 		return fd == -ENOENT || fd == -EINVAL ? -ESTALE : fd;
 	f->fd = fd;
+	f->gen = gen;
 	return fileref_opened(f, ino, tolerate_bad);
 }
 
@@ -235,7 +233,7 @@ hsm_fileref_close(
 		return;
 	hsm_fileref_unlease(f);
 	if (f->commit)
-		hsm_commit_forget_fd(f->commit, f->fd);
+		hsm_commit_forget_fd(f->commit, f->fd, f->st.st_ino, f->gen);
 	close(f->fd);
 	f->fd = -1;
 	f->leased = false;
@@ -301,7 +299,7 @@ hsm_fileref_del_object(
 {
 	struct hsm_store	*store;
 	struct hsm_objmeta	meta;
-	int			gen = 0, error;
+	int			error;
 	bool			mine;
 
 	store = hsm_fileref_store(f, store_id, &error);
@@ -319,9 +317,7 @@ hsm_fileref_del_object(
 	 * file's copy, and deleting it would lose that file's data.
 	 */
 	mine = meta.ino == (uint64_t)f->st.st_ino &&
-	       !strcmp(meta.fs_uuid, f->fs->uuid_str) &&
-	       (ioctl(f->fd, FS_IOC_GETVERSION, &gen) < 0 ||
-		meta.gen == (uint32_t)gen);
+	       !strcmp(meta.fs_uuid, f->fs->uuid_str) && meta.gen == f->gen;
 	hsm_objmeta_free(&meta);
 	if (!mine)
 		return 0;

@@ -178,8 +178,10 @@ struct hsm_commit {
 
 void hsm_commit_init(struct hsm_commit *c, struct hsm_fs *fs);
 void hsm_commit_release(struct hsm_commit *c);
-/* @fd is closing: the force opens the file by handle instead. */
-void hsm_commit_forget_fd(struct hsm_commit *c, int fd);
+/* @fd of inode @ino, generation @gen, is closing: the force opens the
+ * file by handle instead. */
+void hsm_commit_forget_fd(struct hsm_commit *c, int fd, uint64_t ino,
+			  uint32_t gen);
 /* Make every file's data written so far durable (syncfs), and the log. */
 int hsm_commit_data(struct hsm_commit *c);
 /* Force the log over every record of the batch. */
@@ -236,6 +238,7 @@ struct hsm_fileref {
 	struct hsm_commit *commit;	/* the batch's, or NULL: durable now */
 	const char	*path;
 	int		fd;		/* open_by_handle fd, or -1 */
+	uint32_t	gen;		/* the inode's generation */
 	int		oflags;
 	struct stat	st;		/* fstat at open */
 	bool		has_rec;
@@ -317,10 +320,16 @@ bool hsm_owner_alive(const struct hsm_fs *fs, const struct hsm_record *r);
  */
 void hsm_fileref_abandon(struct hsm_fileref *f);
 
-/* ---- libhandle, under one lock (xfshandle.c) ------------------------- */
+/* ---- XFS handles (xfshandle.c) --------------------------------------- */
 
-/* Filesystem handle of @mnt; caches the fs fd open_by_handle needs. */
+struct xfs_handle;
+
+/* Filesystem handle of @mnt (libhandle's, under its lock). */
 int hsm_xfs_fshandle(const char *mnt, void **hp, size_t *lenp);
+/* The handle of @path (not followed if a symlink) without opening it:
+ * 0, -EXDEV if it is on another filesystem than @fs, or -errno. */
+int hsm_xfs_path_handle(struct hsm_fs *fs, const char *path,
+			struct xfs_handle *h);
 /* Open by handle: invisible IO on XFS, through fs->iofd if set.
  * Returns the fd or -errno. */
 int hsm_xfs_open_handle(struct hsm_fs *fs, void *h, size_t len, int oflags);
@@ -352,10 +361,6 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
 void hsm_fault(struct hsm_fs *fs, const char *step);
 
 /* ---- scanner support (bulkstat.c, status.c) ------------------------- */
-
-/* The generation of inode @ino, by a bulkstat of that one inode:
- * -ENOENT when it is not in use. */
-int hsm_xfs_ino_gen(struct hsm_fs *fs, uint64_t ino, uint32_t *gen);
 
 /*
  * Set st->state and st->dirty from st->rec and the size and mtime already

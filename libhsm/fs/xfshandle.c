@@ -4,11 +4,11 @@
  *
  * libhandle keeps a global, unlocked list of filesystem handles and fds
  * (filled by path_to_fshandle, walked by open_by_handle) and resolves some
- * paths in a static buffer.  Every libhsm call into it goes through here,
- * under one lock; the calls are single ioctls, so the lock costs nothing
- * measurable even with many workers.  Where the server gave the
- * filesystem a private clone of its mount (fs->iofd), opens by handle go
- * through that instead: the same XFS ioctl libhandle makes, on its fd.
+ * paths in a static buffer: path_to_fshandle goes through here, under one
+ * lock.  Opens by handle do not use that list: they make the XFS ioctl
+ * libhandle makes, on an fd of our own, so that the workers of a batch
+ * open their files in parallel.  The fd is the private clone of the mount
+ * the server gave the filesystem (fs->iofd), or else the mount's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -56,6 +56,35 @@ open_handle_at(
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * XFS_IOC_PATH_TO_HANDLE looks the path up and encodes the handle; it
+ * opens nothing (libhandle's path_to_handle opens the path first, for an
+ * fd to make the ioctl on).  An open would raise a permission event on a
+ * watched mount, and xfs_hsmd, doing a command it was given, would wait
+ * on its own event loop, which can itself be waiting on a lease the
+ * command holds.
+ */
+int
+hsm_xfs_path_handle(
+	struct hsm_fs		*fs,
+	const char		*path,
+	struct xfs_handle	*h)
+{
+	__u32			len = sizeof(*h);
+	xfs_fsop_handlereq_t	hreq = {
+		.path		= (void *)path,
+		.ohandle	= h,
+		.ohandlen	= &len,
+	};
+
+	if (ioctl(fs->mntfd, XFS_IOC_PATH_TO_HANDLE, &hreq) < 0)
+		return -errno;
+	if (len != sizeof(*h) || fs->fshandle_len != sizeof(h->ha_fsid) ||
+	    memcmp(&h->ha_fsid, fs->fshandle, sizeof(h->ha_fsid)))
+		return -EXDEV;
+	return 0;
+}
+
 int
 hsm_xfs_open_handle(
 	struct hsm_fs	*fs,
@@ -63,16 +92,8 @@ hsm_xfs_open_handle(
 	size_t		len,
 	int		oflags)
 {
-	int		fd;
-
-	if (fs->iofd >= 0)
-		return open_handle_at(fs->iofd, h, len, oflags);
-	pthread_mutex_lock(&handle_lock);
-	fd = open_by_handle(h, len, oflags);
-	if (fd < 0)
-		fd = -errno;
-	pthread_mutex_unlock(&handle_lock);
-	return fd;
+	return open_handle_at(fs->iofd >= 0 ? fs->iofd : fs->mntfd, h, len,
+			oflags);
 }
 
 int
@@ -91,19 +112,11 @@ hsm_xfs_open_ino(
 	memset(&bs, 0, sizeof(bs));
 	bs.bs_ino = ino;
 	bs.bs_gen = gen;
-	if (fs->iofd >= 0) {
-		h = NULL;
-		jdm_new_filehandle(&h, &hlen, fs->fshandle, &bs);
-		if (!h)
-			return -ENOMEM;
-		fd = open_handle_at(fs->iofd, h, hlen, oflags);
-		jdm_delete_filehandle(h, hlen);
-		return fd;
-	}
-	pthread_mutex_lock(&handle_lock);
-	fd = jdm_open(fs->fshandle, &bs, oflags);
-	if (fd < 0)
-		fd = -errno;
-	pthread_mutex_unlock(&handle_lock);
+	h = NULL;
+	jdm_new_filehandle(&h, &hlen, fs->fshandle, &bs);
+	if (!h)
+		return -ENOMEM;
+	fd = hsm_xfs_open_handle(fs, h, hlen, oflags);
+	jdm_delete_filehandle(h, hlen);
 	return fd;
 }

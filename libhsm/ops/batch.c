@@ -226,7 +226,7 @@ item_open(
 	struct hsm_batch	*b,
 	struct hsm_item		*it)
 {
-	int			gen = 0, error;
+	int			error;
 
 	if (it->op->flags & HSM_OPD_NOOPEN)
 		return 0;
@@ -240,8 +240,7 @@ item_open(
 		return error;
 	it->f.commit = &b->commit;
 	it->ino = it->f.st.st_ino;
-	if (ioctl(it->f.fd, FS_IOC_GETVERSION, &gen) == 0)
-		it->gen = gen;
+	it->gen = it->f.gen;
 	return 0;
 }
 
@@ -255,12 +254,12 @@ hsm_item_reopen(
 	int			error;
 
 	hsm_fileref_close(&it->f);
-	if (it->path)
-		error = hsm_fileref_open(b->fs, it->path, oflags, false,
-				&it->f);
-	else
-		error = hsm_fileref_open_ino(b->fs, it->ino, it->gen, oflags,
-				false, &it->f);
+	/* the inode the batch opened, whatever its path names now */
+	error = hsm_fileref_open_ino(b->fs, it->ino, it->gen, oflags, false,
+			&it->f);
+	if (error == -ESTALE && it->path)
+		error = -ENOENT;	/* a name given: it is gone */
+	it->f.path = it->path;
 	it->f.set = set;
 	it->f.commit = &b->commit;
 	return error;

@@ -150,12 +150,9 @@ fill_meta(
 	struct hsm_fileref	*f,
 	struct hsm_objmeta	*meta)
 {
-	int			gen = 0;
-
 	strcpy(meta->fs_uuid, f->fs->uuid_str);
 	meta->ino = f->st.st_ino;
-	if (ioctl(f->fd, FS_IOC_GETVERSION, &gen) == 0)
-		meta->gen = gen;
+	meta->gen = f->gen;
 	meta->size = f->st.st_size;
 	meta->mtime_sec = f->st.st_mtim.tv_sec;
 	meta->mtime_nsec = f->st.st_mtim.tv_nsec;
@@ -255,8 +252,10 @@ hsm_copy_from_file(
 	error = hsm_datamap_read_written(f->fd, meta->size, &map);
 	if (error)
 		return error;
-	/* one pass front to back: ask for the larger readahead */
-	posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* one pass front to back: ask for the larger readahead (a file
+	 * within the default window is read whole anyway) */
+	if (meta->size > COPY_BUF)
+		posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	cs.buf = malloc(COPY_BUF);
 	cs.file_sum = hsm_csum_new();
 	if (!cs.buf || !cs.file_sum) {

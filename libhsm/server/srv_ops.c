@@ -162,17 +162,15 @@ identify(
 	uint32_t		*gen)
 {
 	struct hsm_fileref	f;
-	int			g = 0, error;
+	int			error;
 
 	error = hsm_fileref_open(cfs, path, O_RDONLY, true, &f);
 	if (error && error != -EUCLEAN && error != -EPROTONOSUPPORT)
 		return error;
 	if (f.fd < 0)
 		return error;
-	if (ioctl(f.fd, FS_IOC_GETVERSION, &g) < 0)
-		error = -errno;
 	*ino = f.st.st_ino;
-	*gen = g;
+	*gen = f.gen;
 	hsm_fileref_close(&f);
 	return error == -EUCLEAN || error == -EPROTONOSUPPORT ? 0 : error;
 }
