@@ -540,14 +540,24 @@ int
 hsm_fs_note_release(
 	struct hsm_fs	*fs)
 {
-	int64_t		now = time(NULL), last = 0;
+	int64_t		now = time(NULL), last;
 	uint64_t	v = htole64((uint64_t)now);
 	int		error;
 
-	error = hsm_fs_last_release(fs, &last);
-	if (!error && last <= now && now - last < RELEASE_NOTE_EVERY)
+	/* what this process saw is as good as a read: a scan removes only
+	 * a note older than RELEASE_NOTE_EVERY before it started */
+	last = atomic_load(&fs->release_noted);
+	if (last && last <= now && now - last < RELEASE_NOTE_EVERY)
 		return 0;
-	return hsm_dur_fs_note(fs, HSM_XATTR_RELEASED, &v, sizeof(v));
+	error = hsm_fs_last_release(fs, &last);
+	if (!error && last <= now && now - last < RELEASE_NOTE_EVERY) {
+		atomic_store(&fs->release_noted, last);
+		return 0;
+	}
+	error = hsm_dur_fs_note(fs, HSM_XATTR_RELEASED, &v, sizeof(v));
+	if (!error)
+		atomic_store(&fs->release_noted, now);
+	return error;
 }
 
 HSM_EXPORT int
@@ -568,6 +578,7 @@ hsm_fs_note_scan(
 	 * because the last was recent, may have been missed */
 	if (last >= scan_start - RELEASE_NOTE_EVERY)
 		return 0;
+	atomic_store(&fs->release_noted, 0);
 	return hsm_dur_fs_note(fs, HSM_XATTR_RELEASED, NULL, 0);
 }
 

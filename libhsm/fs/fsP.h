@@ -52,6 +52,8 @@ struct hsm_fs {
 	uint8_t		boot_id[16];
 	hsm_progress_fn	progress_fn;
 	void		*progress_arg;
+	/* the time of the release note last read or written here */
+	_Atomic int64_t	release_noted;
 	/* who moves data: see ctl.c */
 	int		route;		/* HSM_ROUTE_* */
 	int		lockfd;		/* shared daemon lock (direct) */

@@ -9,8 +9,8 @@
  *
  * Threads: the phases marked parallel run on up to limits.threads
  * threads, each with its own store handle and its own error detail; an
- * item is touched by one thread at a time.  The barriers, seal and done
- * run on the caller's thread.
+ * item is touched by one thread at a time.  The barriers and done run on
+ * the caller's thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -218,7 +218,7 @@ item_undo(
 
 /* ---- the phases ------------------------------------------------------ */
 
-enum phase { PH_OPEN, PH_PREPARE, PH_WORK };
+enum phase { PH_OPEN, PH_PREPARE, PH_WORK, PH_SEAL };
 
 /* Open the item's file as its operation wants it, and identify it. */
 static int
@@ -318,8 +318,11 @@ run_one(
 	case PH_PREPARE:
 		rc = item_prepare(b, it);
 		break;
-	default:
+	case PH_WORK:
 		rc = it->op->work ? it->op->work(b, it) : 0;
+		break;
+	default:
+		rc = it->op->seal ? it->op->seal(b, it) : 0;
 		break;
 	}
 	item_result(it, rc);
@@ -381,24 +384,6 @@ run_phase(
 	for (i = 0; i < n; i++)
 		pthread_join(tids[i], NULL);
 	pthread_mutex_destroy(&pr.lock);
-}
-
-/* Serial phases: seal and done. */
-static void
-run_seal(
-	struct hsm_batch	*b)
-{
-	size_t			i;
-
-	for (i = 0; i < b->nitems; i++) {
-		struct hsm_item *it = b->items[i];
-
-		if (it->finished || !it->op->seal)
-			continue;
-		hsm_fs_clear_detail(b->fs);
-		it->f.set = &b->fs->own;
-		item_result(it, it->op->seal(b, it));
-	}
 }
 
 /* Sort by inode: holds are taken in one order by every batch. */
@@ -484,6 +469,12 @@ static bool
 wants_data(const struct hsm_item *it)
 {
 	return it->wrote_data;
+}
+
+static bool
+wants_seal(const struct hsm_item *it)
+{
+	return it->op->seal != NULL;
 }
 
 /* Barrier after prepare: the records prepare wrote, durable. */
@@ -682,7 +673,8 @@ hsm_batch_run_here(
 		force_prepared(b);
 		run_phase(b, PH_WORK);
 		publish(b);
-		run_seal(b);
+		if (any_live(b, wants_seal))
+			run_phase(b, PH_SEAL);
 		force_sealed(b);
 	}
 	for (i = 0; i < b->nitems; i++) {

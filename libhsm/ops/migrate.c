@@ -533,6 +533,30 @@ migrate_seal(
 	return hsm_release_sealed(b, it);
 }
 
+/* The copy slots of the sealed record this batch made: the ones its
+ * record did not name as durable before. */
+static unsigned
+fresh_copies(
+	const struct hsm_item	*it)
+{
+	const struct hsm_record	*rec = &it->f.rec;
+	unsigned		k, j, fresh = 0;
+
+	for (k = 0; k < HSM_COPIES_MAX; k++) {
+		bool old = false;
+
+		if (rec->copy[k].state != HSM_COPY_DURABLE)
+			continue;
+		for (j = 0; j < HSM_COPIES_MAX && !old; j++)
+			old = it->orig.copy[j].state == HSM_COPY_DURABLE &&
+			      !memcmp(it->orig.copy[j].oid, rec->copy[k].oid,
+				      HSM_OID_LEN);
+		if (!old)
+			fresh |= 1U << k;
+	}
+	return fresh;
+}
+
 int
 hsm_release_sealed(
 	struct hsm_batch	*b,
@@ -554,7 +578,8 @@ hsm_release_sealed(
 	}
 	error = hsm_fileref_restat(f);
 	if (!error)
-		error = hsm_release_check(f, &it->sealed_ctime, &rres);
+		error = hsm_release_check(f, &it->sealed_ctime,
+				fresh_copies(it), &rres);
 	if (!error)
 		error = hsm_release_punch(f, &rres);
 	return error;

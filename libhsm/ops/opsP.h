@@ -15,7 +15,7 @@
  *   work      data moves: copy, punch, recall, delete (parallel)
  *   [publish] store objects durable and visible, all together
  *   [data]    file data durable, all together (syncfs)
- *   seal      the records that rely on what is durable now (one thread)
+ *   seal      the records that rely on what is durable now (parallel)
  *   [force]   one log force for the batch
  *   done      what may happen only once that is durable; results
  *
@@ -159,10 +159,12 @@ int hsm_settle_pending(struct hsm_fileref *f);
 
 /* Release @f (opened O_RDWR, WRLCK held).  @sealed_ctime, when not NULL,
  * is the ctime observed right after this process sealed the copy; if
- * the file still has it, the data is known unchanged without re-reading.
+ * the file still has it, the data is known unchanged without re-reading,
+ * and the copy slots in @fresh (a bit each), which that seal made
+ * durable, need not be asked of their stores.
  */
 int hsm_release_check(struct hsm_fileref *f,
-		      const struct timespec *sealed_ctime,
+		      const struct timespec *sealed_ctime, unsigned fresh,
 		      struct hsm_result *res);
 int hsm_release_punch(struct hsm_fileref *f, struct hsm_result *res);
 

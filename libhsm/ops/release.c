@@ -96,11 +96,14 @@ verify_unchanged(
  * Check each store still holds the copy the record names, and that every
  * copy wanted is there: a file is released only once all are durable.  A
  * copy found gone or wrong is flagged lost (the file too, if it was the
- * last), for xfs_hsmscan --repair to make again.
+ * last), for xfs_hsmscan --repair to make again.  The copies in @fresh
+ * (a bit per slot) were made durable by this process's batch a moment
+ * ago, from the data the file still has: the store need not be asked.
  */
 static int
 check_store_copies(
-	struct hsm_fileref	*f)
+	struct hsm_fileref	*f,
+	unsigned		fresh)
 {
 	struct hsm_store	*store;
 	struct hsm_objmeta	meta;
@@ -119,6 +122,10 @@ check_store_copies(
 					cp->state == HSM_COPY_LOST ? "lost" :
 					"not made yet");
 			return cp->state == HSM_COPY_LOST ? -ENOLINK : -EAGAIN;
+		}
+		if (fresh & (1U << k)) {
+			durable++;
+			continue;
 		}
 		store = hsm_fileref_store(f, cp->store_id, &error);
 		if (!store)
@@ -225,6 +232,7 @@ int
 hsm_release_check(
 	struct hsm_fileref	*f,
 	const struct timespec	*sealed,
+	unsigned		fresh,
 	struct hsm_result	*res)
 {
 	bool			resumed = f->rec.pending == HSM_OP_RELEASING;
@@ -266,7 +274,7 @@ hsm_release_check(
 		if (error)
 			return error;
 	}
-	return check_store_copies(f);
+	return check_store_copies(f, sealed ? fresh : 0);
 }
 
 static int
@@ -293,7 +301,7 @@ release_prepare(
 	}
 	error = hsm_fileref_restat(f);
 	if (!error)
-		error = hsm_release_check(f, NULL, &res);
+		error = hsm_release_check(f, NULL, 0, &res);
 	if (error == HSM_ITEM_DONE)
 		it->outcome = res.outcome;
 	return error;

@@ -75,7 +75,7 @@ repair_releasing(
 	}
 	error = hsm_fileref_restat(f);
 	if (!error)
-		error = hsm_release_check(f, NULL, &r);
+		error = hsm_release_check(f, NULL, 0, &r);
 	if (error == -ENOLINK) {
 		error = undo_release(f);
 		if (error)
