@@ -16,6 +16,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "store/store.h"
 
 #define MARKER		".xfs-hsm-store"
+#define RENAME_THREADS	3	/* besides the caller's */
 
 struct posix_store {
 	struct hsm_store base;
@@ -256,13 +259,8 @@ posix_put_begin(
 	struct hsm_store_writer	**wp)
 {
 	struct hsm_store_writer	*w;
-	char			hex[33], data[HSM_OBJ_DATA_NAME];
-	struct stat		st;
+	char			hex[33];
 
-	/* never replace a committed object: ids are never reused */
-	hsm_posix_object_names(oid, data, NULL);
-	if (fstatat(PS(s)->objfd, data, &st, 0) == 0)
-		return -EEXIST;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -365,36 +363,96 @@ posix_put_finish(
 	return error;
 }
 
-/* Move a finished object from tmp/ into objects/XX/.  0 or -errno. */
+/* The directory objects/XX of @oid, made if we have not seen it. */
+static int
+make_subdir(
+	struct posix_store	*ps,
+	const uint8_t		*oid)
+{
+	char			sub[3];
+	bool			made;
+	int			error;
+
+	if (ps->subdirs[oid[0] / 8] & (1U << (oid[0] % 8)))
+		return 0;
+	snprintf(sub, sizeof(sub), "%02x", oid[0]);
+	error = mkdir_sync(ps->objfd, sub, &made);
+	if (!error)
+		ps->subdirs[oid[0] / 8] |= 1U << (oid[0] % 8);
+	return error;
+}
+
+/* Move a finished object from tmp/ into objects/XX/ (made already).
+ * 0 or -errno. */
 static int
 publish_one(
 	struct hsm_store_writer	*w)
 {
 	struct posix_store	*ps = w->ps;
-	char			tmeta[64], sub[3];
+	char			tmeta[64];
 	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
-	bool			made;
 	int			error;
 
 	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
 	hsm_posix_object_names(w->oid, data, mname);
-	memcpy(sub, data, 2);
-	sub[2] = '\0';
-	if (!(ps->subdirs[w->oid[0] / 8] & (1U << (w->oid[0] % 8)))) {
-		error = mkdir_sync(ps->objfd, sub, &made);
-		if (error)
-			return error;
-		ps->subdirs[w->oid[0] / 8] |= 1U << (w->oid[0] % 8);
-	}
-	/* meta first: a data file without meta would look committed */
-	if (renameat(ps->tmpfd, tmeta, ps->objfd, mname) < 0)
+	/*
+	 * Meta first: a data file without meta would look committed.  Never
+	 * over a committed object (ids are never reused): EEXIST, and the
+	 * meta we put there goes again.
+	 */
+	if (renameat2(ps->tmpfd, tmeta, ps->objfd, mname,
+		      RENAME_NOREPLACE) < 0)
 		return -errno;
-	if (renameat(ps->tmpfd, w->name, ps->objfd, data) < 0) {
+	if (renameat2(ps->tmpfd, w->name, ps->objfd, data,
+		      RENAME_NOREPLACE) < 0) {
 		error = -errno;
 		unlinkat(ps->objfd, mname, 0);
 		return error;
 	}
 	return 0;
+}
+
+struct rename_run {
+	struct hsm_store_writer	**ws;
+	int			*errors;
+	size_t			n;
+	_Atomic size_t		next;
+};
+
+static void *
+rename_some(
+	void			*arg)
+{
+	struct rename_run	*rr = arg;
+	size_t			i;
+
+	while ((i = atomic_fetch_add(&rr->next, 1)) < rr->n)
+		if (!rr->errors[i])
+			rr->errors[i] = publish_one(rr->ws[i]);
+	return NULL;
+}
+
+/* publish_one for each writer not failed yet, on a few threads: the
+ * renames go to 256 directories, and each waits on its own locks. */
+static void
+rename_all(
+	struct hsm_store_writer	**ws,
+	size_t			n,
+	int			*errors)
+{
+	struct rename_run	rr = { .ws = ws, .errors = errors, .n = n };
+	pthread_t		tids[RENAME_THREADS];
+	unsigned		nt = 0, want = n / 64, i;
+
+	atomic_init(&rr.next, 0);
+	if (want > RENAME_THREADS)
+		want = RENAME_THREADS;
+	for (i = 0; i < want; i++)
+		if (pthread_create(&tids[nt], NULL, rename_some, &rr) == 0)
+			nt++;
+	rename_some(&rr);
+	for (i = 0; i < nt; i++)
+		pthread_join(tids[i], NULL);
 }
 
 /*
@@ -418,10 +476,11 @@ posix_publish(
 
 	if (n && syncfs(ps->tmpfd) < 0)
 		error = -errno;
-	for (i = 0; i < n; i++) {
-		errors[i] = error ? error : publish_one(ws[i]);
+	for (i = 0; i < n; i++)
+		errors[i] = error ? error : make_subdir(ps, ws[i]->oid);
+	rename_all(ws, n, errors);
+	for (i = 0; i < n; i++)
 		ok += !errors[i];
-	}
 	if (ok && syncfs(ps->objfd) < 0) {
 		error = -errno;
 		for (i = 0; i < n; i++)
