@@ -225,7 +225,7 @@ batch_options_help(void)
 {
 	printf(" -j, --jobs <n>         files copied at once (default 4, at "
 	       "most 64)\n"
-	       "     --batch-files <n>  files per batch (default 256)\n"
+	       "     --batch-files <n>  files per batch (default 1024)\n"
 	       "     --batch-size <size>  data per batch (default 1G)\n"
 	       "     --batch-time <secs>  a batch runs at the latest this "
 	       "long after its\n"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include "xfs_hsm.h"
 #include "closestream.h"
 
@@ -111,6 +112,19 @@ help_f(
 	return 0;
 }
 
+/* A batch holds its files open: let it have what the hard limit allows
+ * (a soft limit of 1024 is for select(2), which we do not use). */
+static void
+raise_nofile(void)
+{
+	struct rlimit		rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int
 main(
 	int			argc,
@@ -126,6 +140,7 @@ main(
 	int			c;
 
 	atexit(close_stdout);
+	raise_nofile();
 	argv[0] = (char *)PROGNAME;	/* getopt's message prefix */
 	while ((c = getopt_long(argc, argv, "+vhV", longopts, NULL)) != -1) {
 		switch (c) {

@@ -24,7 +24,7 @@
 #include <linux/fs.h>
 #include "ops/opsP.h"
 
-#define BATCH_FILES_DEFAULT	256
+#define BATCH_FILES_DEFAULT	1024
 #define BATCH_BYTES_DEFAULT	(1ULL << 30)
 #define BATCH_MS_DEFAULT	5000
 #define BATCH_THREADS_DEFAULT	4
