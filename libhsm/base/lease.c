@@ -10,11 +10,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 #include "base/base.h"
 
 #define LEASE_BREAK_DEFAULT_S	45	/* the kernel's default */
+#define LEASE_BREAK_REREAD_NS	(5 * 1000000000LL)
 
 int
 hsm_lease_take(
@@ -51,18 +54,29 @@ now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Seconds an opener waits for a lease holder (fs.lease-break-time). */
+/* Seconds an opener waits for a lease holder (fs.lease-break-time),
+ * read again once the last reading is a few seconds old: a recall of
+ * many small files asks for every file. */
 static long
 lease_break_time(void)
 {
-	FILE		*f = fopen("/proc/sys/fs/lease-break-time", "re");
-	long		s = LEASE_BREAK_DEFAULT_S;
+	static _Atomic long	cached = -1;
+	static _Atomic int64_t	read_ns;
+	int64_t			now = now_ns();
+	long			s = atomic_load(&cached);
+	FILE			*f;
 
+	if (s >= 0 && now - atomic_load(&read_ns) < LEASE_BREAK_REREAD_NS)
+		return s;
+	s = LEASE_BREAK_DEFAULT_S;
+	f = fopen("/proc/sys/fs/lease-break-time", "re");
 	if (f) {
 		if (fscanf(f, "%ld", &s) != 1 || s < 0)
 			s = LEASE_BREAK_DEFAULT_S;
 		fclose(f);
 	}
+	atomic_store(&cached, s);
+	atomic_store(&read_ns, now);
 	return s;
 }
 

@@ -121,10 +121,12 @@ recall_chunk(
 	/*
 	 * Start writing the chunk back now, without waiting: reading the
 	 * next chunk overlaps the write-out, and the sync finds little left
-	 * to do.  Durability still comes from that sync.
+	 * to do.  Durability still comes from that sync.  The last chunk
+	 * is left to it: small files are written back together.
 	 */
-	sync_file_range(f->fd, c << shift, 1ULL << shift,
-			SYNC_FILE_RANGE_WRITE);
+	if (((c + 1) << shift) < f->rec.size)
+		sync_file_range(f->fd, c << shift, 1ULL << shift,
+				SYNC_FILE_RANGE_WRITE);
 	rs->done[rs->ndone++] = c;
 	if (b)
 		hsm_batch_progress(b, n);
