@@ -14,6 +14,10 @@
 #   BENCH_SMALL_N    files of 64 KiB (default 10000)
 #   BENCH_TINY_N     files of 4 KiB (default 100000)
 #   BENCH_LARGE_MB   size of each of the 8 large files (default 128)
+#   BENCH_LARGE_ROUNDS  rounds of the large files (default 5): this VM's
+#                    disk moves 1 GiB in 1.3 to 5.5 s from one run to the
+#                    next, so each round pairs the HSM with cp, and the
+#                    median of the rounds' ratios is shown
 #   BENCH_PARTS      which parts to run (default "small tiny large daemon
 #                    tar")
 #   HSM_BUILDDIR     build tree holding the tools (default: this tree)
@@ -26,6 +30,7 @@ XFS_HSMD=$bdir/xfs_hsm/xfs_hsmd
 small_n=${BENCH_SMALL_N:-10000}
 tiny_n=${BENCH_TINY_N:-100000}
 large_mb=${BENCH_LARGE_MB:-128}
+large_rounds=${BENCH_LARGE_ROUNDS:-5}
 parts=${BENCH_PARTS:-"small tiny large daemon tar"}
 
 if [ "$(id -u)" != 0 ]; then
@@ -95,14 +100,17 @@ make_set() {
 	done
 }
 
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 report() {	# label files hsm-seconds cp-seconds
 	printf '%-34s hsm %7.2f s  cp %7.2f s  ratio %s  %s\n' "$1" "$3" \
 		"$4" "$(ratio "$4" "$3")" "$(rate "$2" "$3")"
 }
 
-# migrate and recall of set NAME (COUNT files) against cp, both ways
+# migrate and recall of set NAME (COUNT files) against cp, both ways:
+# the seconds in cp_out, mig, rec and cp_in
 measure() {	# name count
-	local set=$1 n=$2 t cp_out mig rec cp_in
+	local set=$1 n=$2 t
 
 	cold
 	t=$(now)
@@ -120,9 +128,25 @@ measure() {	# name count
 	t=$(now)
 	cp -r "$tmp/store/cp/$set" "$tmp/fs/cpback" && sync -f "$tmp/fs"
 	cp_in=$(since "$t")
-	report "migrate $set" "$n" "$mig" "$cp_out"
-	report "recall $set" "$n" "$rec" "$cp_in"
 	rm -rf "$tmp/fs/cpback" "$tmp/store/cp/$set"
+}
+
+# measure, ROUNDS times: each round, and the median of the rounds' ratios
+measure_rounds() {	# name count rounds
+	local r ratios_out= ratios_in=
+
+	for r in $(seq "$3"); do
+		measure "$1" "$2"
+		printf '  round %s: migrate %s s, cp %s s; recall %s s, cp %s s\n' \
+			"$r" "$mig" "$cp_out" "$rec" "$cp_in"
+		ratios_out="$ratios_out $(ratio "$cp_out" "$mig")"
+		ratios_in="$ratios_in $(ratio "$cp_in" "$rec")"
+		"$XFS_HSM" forget -r "$tmp/fs/$1" 2> /dev/null
+	done
+	printf '%-34s median of %s rounds: ratio %s\n' "migrate $1" "$3" \
+		"$(echo $ratios_out | tr ' ' '\n' | median)"
+	printf '%-34s median of %s rounds: ratio %s\n' "recall $1" "$3" \
+		"$(echo $ratios_in | tr ' ' '\n' | median)"
 }
 
 mkfs_mount fs 32G
@@ -136,10 +160,14 @@ for p in $parts; do
 	small)
 		make_set small "$small_n" 64
 		measure small "$small_n"
+		report "migrate small" "$small_n" "$mig" "$cp_out"
+		report "recall small" "$small_n" "$rec" "$cp_in"
 		;;
 	tiny)
 		make_set tiny "$tiny_n" 4
 		measure tiny "$tiny_n"
+		report "migrate tiny" "$tiny_n" "$mig" "$cp_out"
+		report "recall tiny" "$tiny_n" "$rec" "$cp_in"
 		# release of archived files (their copies are durable)
 		cold
 		t=$(now)
@@ -154,7 +182,7 @@ for p in $parts; do
 			head -c $((large_mb << 20)) /dev/urandom \
 				> "$tmp/fs/large/f$i"
 		done
-		measure large 8
+		measure_rounds large 8 "$large_rounds"
 		;;
 	daemon)
 		# the same migrate, with a daemon serving: the commands send
@@ -185,21 +213,23 @@ for p in $parts; do
 		;;
 	tar)
 		# a reader of a released tree, through the daemon, against cp
-		# of the store objects that hold its data
+		# of the store objects that hold its data into the same
+		# filesystem (before the daemon watches it: it would make
+		# cp's new files pay for its events)
 		[ -d "$tmp/fs/small" ] || make_set small "$small_n" 64
 		"$XFS_HSM" migrate -r "$tmp/fs/small" 2> /dev/null
-		"$XFS_HSMD" -f "$tmp/fs" 2> "$tmp/hsmd.log" &
-		hsmd=$!
-		for i in $(seq 100); do
-			"$XFS_HSM" stats "$tmp/fs" > /dev/null 2>&1 && break
-			sleep 0.1
-		done
 		cold
 		t=$(now)
 		cp -r "$tmp/store/hsm/objects" "$tmp/fs/objcopy" &&
 			sync -f "$tmp/fs"
 		cp_obj=$(since "$t")
 		rm -rf "$tmp/fs/objcopy"
+		"$XFS_HSMD" -f "$tmp/fs" 2> "$tmp/hsmd.log" &
+		hsmd=$!
+		for i in $(seq 100); do
+			"$XFS_HSM" stats "$tmp/fs" > /dev/null 2>&1 && break
+			sleep 0.1
+		done
 		cold
 		t=$(now)
 		tar c -C "$tmp/fs" small | cat > /dev/null
