@@ -16,9 +16,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +382,27 @@ make_subdir(
 	return error;
 }
 
+/* rename, failing with EEXIST where @to exists.  A filesystem without
+ * RENAME_NOREPLACE (NFS) gets a look first, which a racing creator could
+ * beat: object ids are random, and only a planted object is refused. */
+static int
+rename_noreplace(
+	int			fromfd,
+	const char		*from,
+	int			tofd,
+	const char		*to)
+{
+	struct stat		st;
+
+	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	return renameat(fromfd, from, tofd, to) < 0 ? -errno : 0;
+}
+
 /* Move a finished object from tmp/ into objects/XX/ (made already).
  * 0 or -errno. */
 static int
@@ -400,12 +421,11 @@ publish_one(
 	 * over a committed object (ids are never reused): EEXIST, and the
 	 * meta we put there goes again.
 	 */
-	if (renameat2(ps->tmpfd, tmeta, ps->objfd, mname,
-		      RENAME_NOREPLACE) < 0)
-		return -errno;
-	if (renameat2(ps->tmpfd, w->name, ps->objfd, data,
-		      RENAME_NOREPLACE) < 0) {
-		error = -errno;
+	error = rename_noreplace(ps->tmpfd, tmeta, ps->objfd, mname);
+	if (error)
+		return error;
+	error = rename_noreplace(ps->tmpfd, w->name, ps->objfd, data);
+	if (error) {
 		unlinkat(ps->objfd, mname, 0);
 		return error;
 	}
