@@ -213,16 +213,26 @@ for p in $parts; do
 		;;
 	tar)
 		# a reader of a released tree, through the daemon, against cp
-		# of the store objects that hold its data into the same
-		# filesystem (before the daemon watches it: it would make
-		# cp's new files pay for its events)
+		# of the store objects that hold its data (theirs only: the
+		# other parts leave objects too) into the same filesystem,
+		# before the daemon watches it (it would make cp's new files
+		# pay for its events)
 		[ -d "$tmp/fs/small" ] || make_set small "$small_n" 64
+		"$XFS_HSM" recall -r "$tmp/fs/small" 2> /dev/null
+		"$XFS_HSM" forget -r "$tmp/fs/small" 2> /dev/null
+		objs=$tmp/store/hsm/objects
+		find "$objs" -type f | sort > "$tmp/objs.before"
 		"$XFS_HSM" migrate -r "$tmp/fs/small" 2> /dev/null
+		find "$objs" -type f | sort |
+			comm -13 "$tmp/objs.before" - |
+			sed "s|^$objs/||" > "$tmp/objs.small"
+		mkdir "$tmp/fs/objcopy"
 		cold
 		t=$(now)
-		cp -r "$tmp/store/hsm/objects" "$tmp/fs/objcopy" &&
-			sync -f "$tmp/fs"
+		(cd "$objs" && xargs -d '\n' cp --parents -t "$tmp/fs/objcopy" \
+			< "$tmp/objs.small") && sync -f "$tmp/fs"
 		cp_obj=$(since "$t")
+		echo "  ($(wc -l < "$tmp/objs.small") object files copied)"
 		rm -rf "$tmp/fs/objcopy"
 		"$XFS_HSMD" -f "$tmp/fs" 2> "$tmp/hsmd.log" &
 		hsmd=$!
