@@ -83,8 +83,9 @@ struct hsm_store_ops {
 	int (*open)(const char *arg, const char *fs_uuid, bool create,
 		    struct hsm_store **sp);
 	void (*close)(struct hsm_store *s);
-	/* Start a new object; nothing is visible until commit.
-	 * -EEXIST if @oid is already committed. */
+	/* Start a new object; nothing is visible until commit.  An @oid
+	 * already committed is refused with -EEXIST, here or at the
+	 * publish, and the committed object is left as it was. */
 	int (*put_begin)(struct hsm_store *s, const uint8_t *oid,
 			 struct hsm_store_writer **wp);
 	/* Write data at @off; offsets need not be contiguous (holes). */

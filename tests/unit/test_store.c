@@ -588,13 +588,34 @@ test_objects(void)
 		fail("put_begin for a failing commit (%d)", rc);
 	}
 
-	/* put_begin of an oid that is already committed */
+	/* an oid that is already committed: refused at the publish (the
+	 * rename never replaces), and the object stays as it was */
 	if (objs[2].committed) {
+		struct obj	other = { .name = "other", .nw = 1,
+					  .w = { { 0, 4096 } }, .size = 4096 };
+		struct hsm_objmeta was, now;
+
+		memset(&was, 0, sizeof(was));
+		memset(&now, 0, sizeof(now));
+		memcpy(other.oid, objs[2].oid, HSM_OID_LEN);
+		s->ops->stat(s, objs[2].oid, &was);
 		rc = s->ops->put_begin(s, objs[2].oid, &w);
-		ok(rc == -EEXIST, "put_begin of a committed oid: -EEXIST (%d)",
-		   rc);
 		if (!rc)
-			s->ops->put_abort(w);
+			rc = s->ops->put_write(w, buf, sizeof(buf), 0);
+		if (!rc) {
+			fill_meta(&other, HSM_CHUNK_SHIFT_DEFAULT, &m);
+			rc = hsm_store_commit_one(s, w, &m);
+			hsm_objmeta_free(&m);
+		}
+		after = walk(sdir);
+		ok(rc == -EEXIST && !s->ops->stat(s, objs[2].oid, &now) &&
+		   now.size == was.size && now.checksum == was.checksum &&
+		   before && after && !strcmp(before, after),
+		   "a second object of a committed oid: -EEXIST, the first "
+		   "as it was (%d)", rc);
+		hsm_objmeta_free(&was);
+		hsm_objmeta_free(&now);
+		free(after);
 	} else {
 		skip(1, "no committed object");
 	}
