@@ -143,7 +143,7 @@ stats_help(void)
 	       "recalls, bytes,\nchunks read and deduplicated, failures, what "
 	       "waits now, recall latency, and\nwhat each recall admission rule "
 	       "decided.\nExits 4 when no daemon serves "
-	       "<mount>.\n\nOptions:\n"
+	       "<mount>, or while it starts.\n\nOptions:\n"
 	       "     --json       one JSON object\n"
 	       "     --prometheus the Prometheus text format (node_exporter's "
 	       "textfile\n"
@@ -204,6 +204,10 @@ stats_f(
 		if (error == -ENOTCONN)
 			fprintf(stderr, "%s: no daemon serves %s\n", PROGNAME,
 				hsm_fs_mountpoint(fs));
+		else if (error == -EAGAIN)
+			fprintf(stderr, "%s: the xfs_hsmd of %s is starting: "
+				"it recalls the files opened before it\n",
+				PROGNAME, hsm_fs_mountpoint(fs));
 		else
 			fprintf(stderr, "%s: stats of %s: %s\n", PROGNAME,
 				hsm_fs_mountpoint(fs), strerror(-error));

@@ -432,6 +432,7 @@ starter_main(
 	hsm_store_set_close(&w.set);
 	free(w.buf);
 	urcu_memb_unregister_thread();
+	atomic_store(&s->ready, true);
 	if (s->cfg.ready)
 		s->cfg.ready(s->cfg.ready_arg);
 	return NULL;

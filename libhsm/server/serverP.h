@@ -238,6 +238,8 @@ struct hsm_server {
 	bool		fds_short;	/* the loop holds back */
 	int64_t		fds_short_logged;	/* when it last said so */
 	bool		served_before;	/* the group is not new (srv_adopt) */
+	_Atomic bool	ready;		/* the files opened before it are
+					 * recalled: stats answer */
 	pid_t		pid;
 	int64_t		start_ns;
 

@@ -229,6 +229,14 @@ serve(
 		m->len = 0;
 		break;
 	case HSM_CTL_STATS:
+		/* scripts wait for stats to know the daemon is ready: a file
+		 * opened before that may be taken for one opened before the
+		 * daemon watched, and recalled whole */
+		if (!atomic_load(&c->srv->ready)) {
+			m->error = -EAGAIN;
+			m->len = 0;
+			break;
+		}
 		srv_stats_get(c->srv, &st);
 		m->error = 0;
 		m->len = hsm_stats_pack(&st, m->payload);
