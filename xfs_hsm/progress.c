@@ -3,6 +3,7 @@
  * progress.c - a progress line on a terminal while a batch runs, and a
  * summary (files, bytes, seconds) at its end.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -19,6 +20,9 @@ struct progress {
 	double		last_draw;
 	bool		tty;
 	bool		drawn;
+	/* the bytes come from the threads of the runs in flight, the
+	 * files from the caller's */
+	pthread_mutex_t	lock;
 };
 
 static double
@@ -62,6 +66,7 @@ progress_start(
 		exit(HSM_EX_OPERATIONAL);
 	}
 	p->verb = verb;
+	pthread_mutex_init(&p->lock, NULL);
 	p->t0 = now();
 	p->tty = isatty(STDERR_FILENO);
 	return p;
@@ -90,8 +95,10 @@ progress_bytes(
 {
 	struct progress	*p = arg;
 
+	pthread_mutex_lock(&p->lock);
 	p->cur = bytes;
 	draw(p, false);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -100,12 +107,14 @@ progress_file(
 	uint64_t	bytes,
 	bool		failed)
 {
+	pthread_mutex_lock(&p->lock);
 	p->files++;
 	if (failed)
 		p->failed++;
 	p->bytes += bytes;
 	p->cur = 0;
 	draw(p, false);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -113,8 +122,10 @@ progress_refused(
 	struct progress	*p,
 	unsigned long	n)
 {
+	pthread_mutex_lock(&p->lock);
 	p->files += n;
 	p->failed += n;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -136,5 +147,6 @@ progress_end(
 			fprintf(stderr, ", %lu failed", p->failed);
 		fputc('\n', stderr);
 	}
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

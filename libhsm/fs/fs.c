@@ -278,6 +278,22 @@ hsm_fs_reload_binding(
 	return error < 0 ? error : 0;
 }
 
+bool
+hsm_fs_binding_changed(
+	struct hsm_fs		*fs)
+{
+	struct hsm_binding	*b;
+	bool			changed;
+
+	if (read_binding(fs, &b) != 0)
+		return false;	/* none, or unreadable: the reload says */
+	pthread_mutex_lock(&fs->own_lock);
+	changed = !fs->binding || memcmp(fs->binding, b, sizeof(*b));
+	pthread_mutex_unlock(&fs->own_lock);
+	free(b);
+	return changed;
+}
+
 int
 hsm_fs_write_binding(
 	struct hsm_fs		*fs,

@@ -137,6 +137,9 @@ int hsm_fs_store_index(const struct hsm_fs *fs, uint32_t id);
 /* Read the binding again if it changed (xfs_hsm store add, drain, remove
  * by another process): 0 or -errno. */
 int hsm_fs_reload_binding(struct hsm_fs *fs);
+/* Does the binding on disk differ from fs's?  (A reload replaces
+ * fs->binding; the one replaced stays readable until fs is closed.) */
+bool hsm_fs_binding_changed(struct hsm_fs *fs);
 /*
  * @set's handle to store @id, opened on first use (fs->own: the caller
  * thread's, under fs->own_lock).  NULL and *@errp: -ENOENT when no such

@@ -10,7 +10,17 @@
  * Threads: the phases marked parallel run on up to limits.threads
  * threads, each with its own store handle and its own error detail; an
  * item is touched by one thread at a time.  The barriers and done run on
- * the caller's thread.
+ * the run's thread.
+ *
+ * Runs: a full batch is cut into a run, which runs on a thread of its
+ * own while the caller fills the next; two runs at most are in flight,
+ * so one run's CPU work overlaps the other's barriers (syncs and log
+ * forces, where both CPUs would otherwise wait).  Their files are
+ * disjoint: a file of a run in flight waits for it.  The results are
+ * delivered on the caller's thread, run after run in the order added.
+ * In the daemon (hold hooks), when the batch goes to the daemon, and
+ * for the last run (the flush) when none is in flight, a run runs on the
+ * caller's thread, alone, with fs's own store handles.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +39,9 @@
 #define BATCH_MS_DEFAULT	5000
 #define BATCH_THREADS_DEFAULT	4
 #define BATCH_THREADS_MAX	64
+#define BATCH_RUNS		2	/* runs in flight at once */
+/* A run thread's own store handles: phase threads take 0 to MAX - 2. */
+#define RUN_SET			(BATCH_THREADS_MAX - 1)
 
 static int64_t
 now_ns(void)
@@ -50,18 +63,24 @@ hsm_batch_set(
 	return thread_set ? thread_set : &b->fs->own;
 }
 
+/* The runs in flight report together, under the batch's lock. */
 void
 hsm_batch_progress(
 	struct hsm_batch	*b,
 	uint64_t		bytes)
 {
-	pthread_mutex_lock(&b->lock);
+	struct hsm_batch	*top = b->parent ? b->parent : b;
+
+	pthread_mutex_lock(&top->lock);
 	b->moved += bytes;
-	hsm_fs_progress(b->fs, b->moved);
-	pthread_mutex_unlock(&b->lock);
+	if (top != b)
+		top->moved += bytes;
+	hsm_fs_progress(b->fs, top->moved);
+	pthread_mutex_unlock(&top->lock);
 }
 
-/* Files a batch may hold open at once: half the descriptors we have. */
+/* Files the runs of a batch may hold open at once: half the descriptors
+ * we have. */
 static unsigned
 fd_budget(void)
 {
@@ -111,8 +130,8 @@ hsm_batch_set_limits(
 	if (lim)
 		l = *lim;
 	b->limits.files = l.files ? l.files : BATCH_FILES_DEFAULT;
-	if (b->limits.files > budget)
-		b->limits.files = budget;
+	if (b->limits.files > budget / BATCH_RUNS)
+		b->limits.files = budget / BATCH_RUNS;
 	b->limits.bytes = l.bytes ? l.bytes : BATCH_BYTES_DEFAULT;
 	b->limits.ms = l.ms ? l.ms : BATCH_MS_DEFAULT;
 	b->limits.threads = l.threads ? l.threads : BATCH_THREADS_DEFAULT;
@@ -509,7 +528,7 @@ abort_writers(
 	for (k = 0; k < HSM_COPIES_MAX; k++) {
 		if (!it->w[k])
 			continue;
-		store = hsm_fs_store_get(b->fs, &b->fs->own,
+		store = hsm_fs_store_get(b->fs, hsm_batch_set(b),
 				it->f.rec.copy[k].store_id, &e);
 		if (store)
 			store->ops->put_abort(it->w[k]);
@@ -521,9 +540,8 @@ abort_writers(
 static void
 publish_store(
 	struct hsm_batch	*b,
-	unsigned		si)
+	uint32_t		id)
 {
-	uint32_t		id = b->fs->binding->store[si].id;
 	struct hsm_store_writer	**ws;
 	struct hsm_item		**owners;
 	struct hsm_store	*store;
@@ -531,7 +549,7 @@ publish_store(
 	size_t			i, n = 0;
 	unsigned		k;
 
-	store = hsm_fs_store_get(b->fs, &b->fs->own, id, &error);
+	store = hsm_fs_store_get(b->fs, hsm_batch_set(b), id, &error);
 	ws = calloc(b->nitems * HSM_COPIES_MAX, sizeof(*ws));
 	owners = calloc(b->nitems * HSM_COPIES_MAX, sizeof(*owners));
 	errors = calloc(b->nitems * HSM_COPIES_MAX, sizeof(*errors));
@@ -574,17 +592,17 @@ static int
 sync_stores(
 	struct hsm_batch	*b)
 {
+	const struct hsm_binding *bind = b->fs->binding;
 	unsigned		dirty, si;
 	struct hsm_store	*store;
 	int			error = 0, e;
 
 	dirty = atomic_exchange(&b->commit.store_dirty, 0);
-	for (si = 0; dirty && b->fs->binding && si < b->fs->binding->nstores;
-	     si++) {
+	for (si = 0; dirty && bind && si < bind->nstores; si++) {
 		if (!(dirty & (1U << si)))
 			continue;
-		store = hsm_fs_store_get(b->fs, &b->fs->own,
-				b->fs->binding->store[si].id, &e);
+		store = hsm_fs_store_get(b->fs, hsm_batch_set(b),
+				bind->store[si].id, &e);
 		if (store)
 			e = hsm_dur_store_sync(store);
 		b->stats.store_syncs++;
@@ -599,15 +617,27 @@ static void
 publish(
 	struct hsm_batch	*b)
 {
+	/* one binding throughout: a reload replaces fs->binding, and keeps
+	 * the one replaced readable */
+	const struct hsm_binding *bind = b->fs->binding;
 	size_t			i;
-	unsigned		si;
+	unsigned		si, k;
 	int			error;
 
 	for (i = 0; i < b->nitems; i++)
 		if (b->items[i]->finished)
 			abort_writers(b, b->items[i]);
-	for (si = 0; b->fs->binding && si < b->fs->binding->nstores; si++)
-		publish_store(b, si);
+	for (si = 0; bind && si < bind->nstores; si++)
+		publish_store(b, bind->store[si].id);
+	/* a writer no bound store took: its file must not be sealed */
+	for (i = 0; i < b->nitems; i++)
+		for (k = 0; k < HSM_COPIES_MAX; k++)
+			if (b->items[i]->w[k]) {
+				item_undo(b, b->items[i], -ENOENT,
+					  "store publish");
+				abort_writers(b, b->items[i]);
+				break;
+			}
 	error = sync_stores(b);
 	if (error)
 		for (i = 0; i < b->nitems; i++)
@@ -658,8 +688,6 @@ hsm_batch_run_here(
 
 	hsm_commit_init(&b->commit, b->fs);
 	b->moved = 0;
-	/* the stores may have changed since (xfs_hsm store, elsewhere) */
-	hsm_fs_reload_binding(b->fs);
 	if ((b->op->flags & HSM_OPD_STORE) && !b->fs->store) {
 		hsm_fs_clear_detail(b->fs);
 		error = hsm_fs_open_store(b->fs);
@@ -697,43 +725,277 @@ hsm_batch_run_here(
 
 /* ---- where it runs, and when --------------------------------------- */
 
-/* Run the queued items: here, or in the daemon.  0 or -errno (route). */
+/* A run of @b: the batch's settings, its own items, commit and handles. */
+static struct hsm_batch *
+run_get(
+	struct hsm_batch	*b,
+	unsigned		i)
+{
+	struct hsm_batch	*r = b->runs[i];
+
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fs = b->fs;
+	r->op = b->op;
+	r->flags = b->flags;
+	r->fn = b->fn;
+	r->arg = b->arg;
+	r->parent = b;
+	pthread_mutex_init(&r->lock, NULL);
+	b->runs[i] = r;
+	return r;
+}
+
+static void
+run_free(
+	struct hsm_batch	*r)
+{
+	size_t			i;
+
+	for (i = 0; i < r->nitems; i++)
+		item_free(r->items[i]);
+	for (i = 0; i < BATCH_THREADS_MAX; i++)
+		hsm_store_set_close(&r->sets[i]);
+	free(r->items);
+	free(r->inos);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/* Run @r here, or in the daemon: 0 or -errno (route, store). */
 static int
-batch_run(
-	struct hsm_batch	*b)
+run_exec(
+	struct hsm_batch	*r)
+{
+	if (r->fs->route == HSM_ROUTE_DAEMON)
+		return hsm_batch_run_remote(r);
+	return hsm_batch_run_here(r);
+}
+
+static void *
+run_thread(
+	void			*arg)
+{
+	struct hsm_batch	*r = arg;
+
+	thread_set = &r->sets[RUN_SET];
+	r->run_error = run_exec(r);
+	thread_set = NULL;
+	return NULL;
+}
+
+/* Wait for run @r and deliver its results: its error, or 0. */
+static int
+run_reap(
+	struct hsm_batch	*b,
+	struct hsm_batch	*r)
 {
 	size_t			i;
 	int			error;
 
+	if (r->threaded)
+		pthread_join(r->tid, NULL);
+	r->threaded = false;
+	error = r->run_error;
+	/* what the run could not run at all: its own error */
+	if (error)
+		for (i = 0; i < r->nitems; i++)
+			if (!r->items[i]->finished && !r->items[i]->error)
+				hsm_item_fail(r->items[i], error);
+	pthread_mutex_lock(&b->lock);
+	for (i = 0; i < r->nitems; i++) {
+		deliver(r, r->items[i]);
+		item_free(r->items[i]);
+	}
+	b->moved -= r->moved;
+	pthread_mutex_unlock(&b->lock);
+	b->stats.batches++;
+	b->stats.files += r->nitems;
+	b->stats.log_forces += r->stats.log_forces;
+	b->stats.data_syncs += r->stats.data_syncs;
+	b->stats.store_syncs += r->stats.store_syncs;
+	memset(&r->stats, 0, sizeof(r->stats));
+	r->nitems = 0;
+	r->ninos = 0;
+	r->moved = 0;
+	r->run_error = 0;
+	r->inflight = false;
+	return error;
+}
+
+/* The oldest run in flight, or NULL. */
+static struct hsm_batch *
+run_oldest(
+	struct hsm_batch	*b)
+{
+	struct hsm_batch	*o = NULL;
+	unsigned		i;
+
+	for (i = 0; i < BATCH_RUNS; i++)
+		if (b->runs[i] && b->runs[i]->inflight &&
+		    (!o || b->runs[i]->seq < o->seq))
+			o = b->runs[i];
+	return o;
+}
+
+/* Deliver every run in flight: the first error, or 0. */
+static int
+reap_all(
+	struct hsm_batch	*b)
+{
+	struct hsm_batch	*r;
+	int			error = 0, e;
+
+	while ((r = run_oldest(b))) {
+		e = run_reap(b, r);
+		if (e && !error)
+			error = e;
+	}
+	return error;
+}
+
+static int
+cmp_ino(
+	const void		*a,
+	const void		*b)
+{
+	uint64_t		x = *(const uint64_t *)a;
+	uint64_t		y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* May a run start while another is in flight? */
+static bool
+may_overlap(
+	struct hsm_batch	*b)
+{
+	if (b->drain || b->fs->excl_hooks || b->fs->route != HSM_ROUTE_DIRECT)
+		return false;
+	/* the store is opened (and fs->store set) by a run alone */
+	if ((b->op->flags & HSM_OPD_STORE) && !b->fs->store)
+		return false;
+	/* the stores changed since (xfs_hsm store, elsewhere): reloaded
+	 * with no run in flight */
+	return !hsm_fs_binding_changed(b->fs);
+}
+
+/* Hand the items added so far to a run and start it (@last: no more
+ * will be added): an error of a run delivered meanwhile, or 0. */
+static int
+batch_run(
+	struct hsm_batch	*b,
+	bool			last)
+{
+	struct hsm_batch	*r = NULL;
+	struct hsm_item		**items;
+	size_t			alloc, i;
+	unsigned		k;
+	bool			overlap;
+	int			error = 0, e;
+
 	if (!b->nitems)
 		return 0;
 	hsm_fs_clear_detail(b->fs);
-	error = hsm_fs_route(b->fs);
-	if (!error && b->fs->route == HSM_ROUTE_DAEMON)
-		error = hsm_batch_run_remote(b);
-	else if (!error)
-		error = hsm_batch_run_here(b);
-	/* what the batch could not run at all: its own error */
-	if (error)
-		for (i = 0; i < b->nitems; i++)
-			if (!b->items[i]->finished && !b->items[i]->error)
-				hsm_item_fail(b->items[i], error);
-	b->stats.batches++;
-	b->stats.files += b->nitems;
-	for (i = 0; i < b->nitems; i++) {
-		deliver(b, b->items[i]);
-		item_free(b->items[i]);
+	e = hsm_fs_route(b->fs);
+	/* the last run overlaps only a run in flight */
+	overlap = !e && (!last || run_oldest(b)) && may_overlap(b);
+	if (!overlap) {
+		error = reap_all(b);
+		hsm_fs_reload_binding(b->fs);
 	}
+	for (k = 0; k < BATCH_RUNS && !r; k++)
+		if (!b->runs[k] || !b->runs[k]->inflight)
+			r = run_get(b, k);
+	if (!r && (r = run_oldest(b))) {
+		int e2 = run_reap(b, r);
+
+		if (e2 && !error)
+			error = e2;
+	}
+	if (!r) {
+		/* no memory for a run: the batch's own files fail */
+		pthread_mutex_lock(&b->lock);
+		for (i = 0; i < b->nitems; i++) {
+			hsm_item_fail(b->items[i], -ENOMEM);
+			deliver(b, b->items[i]);
+			item_free(b->items[i]);
+		}
+		pthread_mutex_unlock(&b->lock);
+		b->nitems = 0;
+		b->bytes = 0;
+		return -ENOMEM;
+	}
+	/* the items move to the run; its empty array comes back */
+	items = r->items;
+	alloc = r->alloc;
+	r->items = b->items;
+	r->alloc = b->alloc;
+	r->nitems = b->nitems;
+	b->items = items;
+	b->alloc = alloc;
 	b->nitems = 0;
 	b->bytes = 0;
-	return error;
+	b->drain = false;
+	r->limits = b->limits;
+	r->seq = b->seq++;
+	r->run_error = e;
+	free(r->inos);
+	r->inos = malloc(r->nitems * sizeof(*r->inos));
+	r->ninos = r->inos ? r->nitems : 0;
+	for (i = 0; i < r->ninos; i++)
+		r->inos[i] = r->items[i]->ino;
+	qsort(r->inos, r->ninos, sizeof(*r->inos), cmp_ino);
+	if (!e && overlap &&
+	    pthread_create(&r->tid, NULL, run_thread, r) == 0) {
+		r->threaded = true;
+		r->inflight = true;
+		return error;
+	}
+	if (!e) {
+		/* alone, on this thread (no thread to be had: the others
+		 * first) */
+		e = reap_all(b);
+		if (e && !error)
+			error = e;
+		hsm_fs_reload_binding(b->fs);
+		r->run_error = run_exec(r);
+	}
+	r->inflight = true;
+	e = run_reap(b, r);
+	return error ? error : e;
 }
 
 HSM_EXPORT int
 hsm_batch_flush(
 	struct hsm_batch	*b)
 {
-	return batch_run(b);
+	int			error, e;
+
+	error = batch_run(b, true);
+	e = reap_all(b);
+	return error ? error : e;
+}
+
+/* Is inode @ino in a run in flight? */
+static bool
+ino_in_flight(
+	const struct hsm_batch	*b,
+	uint64_t		ino)
+{
+	unsigned		k;
+
+	for (k = 0; k < BATCH_RUNS; k++) {
+		const struct hsm_batch *r = b->runs[k];
+
+		if (r && r->inflight && (!r->inos ||
+		    bsearch(&ino, r->inos, r->ninos, sizeof(ino), cmp_ino)))
+			return true;
+	}
+	return false;
 }
 
 /* Is inode @ino in the batch already? */
@@ -789,19 +1051,24 @@ add_item(
 		if (lstat(path, &st) < 0) {
 			hsm_fs_set_detail(b->fs, "%s", strerror(errno));
 			hsm_item_fail(it, -errno);
+			pthread_mutex_lock(&b->lock);
 			deliver(b, it);
+			pthread_mutex_unlock(&b->lock);
 			item_free(it);
 			return 0;
 		}
 		it->ino = st.st_ino;
 		it->size = S_ISREG(st.st_mode) ? st.st_size : 0;
 	}
-	/* one inode once per batch: a second name waits for the next */
+	/* one inode once per run: a second name waits for the next */
 	if (has_ino(b, it->ino) || b->nitems >= b->limits.files ||
 	    (b->nitems && b->bytes + it->size > b->limits.bytes) ||
 	    (b->nitems && now_ns() - b->first_ns >
 			  (int64_t)b->limits.ms * 1000000))
-		error = batch_run(b);
+		error = batch_run(b, false);
+	/* ...and for the run that has the first */
+	if (ino_in_flight(b, it->ino))
+		b->drain = true;
 	if (b->nitems == b->alloc) {
 		size_t n = b->alloc ? 2 * b->alloc : 64;
 
@@ -874,6 +1141,11 @@ hsm_batch_free(
 
 	if (!b)
 		return;
+	/* the runs in flight have acted: their results are delivered */
+	reap_all(b);
+	for (i = 0; i < BATCH_RUNS; i++)
+		if (b->runs[i])
+			run_free(b->runs[i]);
 	for (i = 0; i < b->nitems; i++)
 		item_free(b->items[i]);
 	for (i = 0; i < BATCH_THREADS_MAX; i++)

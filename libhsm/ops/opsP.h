@@ -120,8 +120,27 @@ struct hsm_batch {
 
 	struct hsm_commit commit;
 	struct hsm_store_set sets[64];	/* the helper threads' (batch.c) */
-	pthread_mutex_t	lock;		/* progress, commit from threads */
-	uint64_t	moved;		/* bytes moved, all items */
+	pthread_mutex_t	lock;		/* progress and results (the batch's) */
+	uint64_t	moved;		/* bytes moved: a run's items; the
+					 * batch's: of its runs in flight */
+
+	/*
+	 * Runs: the files added so far are cut into a run, which runs on its
+	 * own thread while the next is filled, two at most (batch.c).  A run
+	 * is a struct hsm_batch too, so the phase functions see one kind.
+	 */
+	struct hsm_batch *parent;	/* a run: the batch it belongs to */
+	struct hsm_batch *runs[2];	/* the batch: its runs, kept for their
+					 * store handles */
+	uint64_t	seq;		/* a run: its place; the batch: the next */
+	bool		inflight;	/* a run: started, results not delivered */
+	bool		threaded;	/* a run: on its own thread (tid) */
+	pthread_t	tid;
+	int		run_error;	/* a run: its own error (route, store) */
+	uint64_t	*inos;		/* a run: its inodes, sorted, for the */
+	size_t		ninos;		/* caller's thread only */
+	bool		drain;		/* the batch: a file added is in a run
+					 * in flight: wait for the runs first */
 };
 
 /* The table (optable.c), and the descriptor of a command. */

@@ -64,29 +64,27 @@ _slow_hsm()
 	[ -n "$victim" ] || _fail "xfs_hsm did not start under strace"
 }
 
-# _wait_call NRS REGEX: wait (up to 20 s) until $victim is in one of the
-# syscalls NRS (x86_64 numbers: fsync 74, fdatasync 75, fsetxattr 190,
-# syncfs 306) on
+# _wait_call NRS REGEX: wait (up to 20 s) until a thread of $victim (a
+# batch runs on a thread of its own) is in one of the syscalls NRS
+# (x86_64 numbers: fsync 74, fdatasync 75, fsetxattr 190, syncfs 306) on
 # an fd whose path matches REGEX
 _wait_call()
 {
-	local nrs=$1 i nr fd path
+	local nrs=$1 i nr fd path task
 
 	for i in $(seq 400); do
-		# reading fails at times (exec, ptrace stops): retry while
-		# xfs_hsm lives
-		if ! read -r nr fd _ < /proc/$victim/syscall 2> /dev/null; then
-			kill -0 $victim 2> /dev/null || break
-			sleep 0.05
-			continue
-		fi
-		if [[ " $nrs " == *" $nr "* ]]; then
+		kill -0 $victim 2> /dev/null || break
+		for task in /proc/$victim/task/*; do
+			# reading fails at times (exec, ptrace stops, a thread
+			# gone): the next poll tries again
+			read -r nr fd _ < $task/syscall 2> /dev/null || continue
+			[[ " $nrs " == *" $nr "* ]] || continue
 			path=$(readlink /proc/$victim/fd/$((fd)) 2> /dev/null)
 			if [[ $path =~ $2 ]]; then
 				echo "held in syscall $nr on $path" >> "$seqres.full"
 				return 0
 			fi
-		fi
+		done
 		sleep 0.05
 	done
 	echo "xfs_hsm never reached syscall $nrs on $2" | _filter_scratch

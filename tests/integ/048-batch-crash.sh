@@ -12,7 +12,9 @@
 # remount, xfs_hsmscan --repair, start the daemon.  Each file may end
 # done or as it was (that depends on where the crash fell), but every
 # byte and every mtime must be the original, nothing may stay pending,
-# and the store may hold no orphan and miss no copy.
+# and the store may hold no orphan and miss no copy.  Four of the steps
+# again with 5 files a batch (rows "op/5"): two batches run at once, so
+# the crash finds the next batch under way.
 
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/scanrc"
@@ -68,7 +70,49 @@ _states()
 		sort | uniq -c | xargs
 }
 
+# _case OP STEP KIND [OPTION...]: one crash, the recovery, the checks
 n=0
+_case()
+{
+	local op=$1 step=$2 kind=$3 d res="" bad rc label=$1
+
+	shift 3
+	[ $# = 0 ] || label="$op/${*: -1}"
+	n=$((n + 1))
+	d=$M/b$n
+	_mkset "$d"
+	case $op in
+	release|forget)
+		"$XFS_HSM" migrate --keep -r "$d" ;;
+	recall)	"$XFS_HSM" migrate -r "$d" ;;
+	esac >> "$seqres.full" 2>&1
+	(LIBHSM_FAULT=$step LIBHSM_FAULT_ACTION=$kind \
+		exec "$XFS_HSM" $op "$@" -r "$d") >> "$seqres.full" 2>&1
+	rc=$?
+	[ $rc = 137 ] || res="$res no-crash(exit=$rc)"
+	_scratch_cycle_mount
+	"$XFS_HSMSCAN" --repair "$M" >> "$seqres.full" 2>&1
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 2 ] || res="$res repair-exit=$rc"
+	echo "$label $step $kind: $(_states "$d")" >> "$seqres.full"
+	_start_daemon
+	bad=$(_check "$d")
+	[ -z "$bad" ] || res="$res$bad"
+	_stop_daemon
+	[ -z "$("$XFS_HSM" status "$d"/* 2> /dev/null |
+		awk '$3 != "-"')" ] || res="$res pending"
+	"$XFS_HSMSCAN" --audit "$M" > "$tmp.audit" 2>&1 ||
+		res="$res audit-exit"
+	cat "$tmp.audit" >> "$seqres.full"
+	[ "$(grep -cE '^(orphans|missing|shared): +0$' \
+		"$tmp.audit")" = 3 ] || res="$res audit"
+	printf '%-8s %-17s %-15s %s\n' "$label" $step $kind "${res:-pass}"
+	# removing archived files would orphan their objects
+	"$XFS_HSM" recall -r "$d" >> "$seqres.full" 2>&1
+	"$XFS_HSM" forget -r "$d" >> "$seqres.full" 2>&1
+	rm -rf "$d" "$d.sums"
+}
+
 k=0
 for op in migrate release recall forget; do
 	for step in ${STEPS[$op]}; do
@@ -78,42 +122,23 @@ for op in migrate release recall forget; do
 			[ $((k % 2)) = 1 ] && kinds=kill || kinds=shutdown-nolog
 		fi
 		for kind in $kinds; do
-			n=$((n + 1))
-			d=$M/b$n
-			res=""
-			_mkset "$d"
-			case $op in
-			release|forget)
-				"$XFS_HSM" migrate --keep -r "$d" ;;
-			recall)	"$XFS_HSM" migrate -r "$d" ;;
-			esac >> "$seqres.full" 2>&1
-			(LIBHSM_FAULT=$step LIBHSM_FAULT_ACTION=$kind \
-				exec "$XFS_HSM" $op -r "$d") >> "$seqres.full" 2>&1
-			rc=$?
-			[ $rc = 137 ] || res="$res no-crash(exit=$rc)"
-			_scratch_cycle_mount
-			"$XFS_HSMSCAN" --repair "$M" >> "$seqres.full" 2>&1
-			rc=$?
-			[ $rc = 0 ] || [ $rc = 2 ] || res="$res repair-exit=$rc"
-			echo "$op $step $kind: $(_states "$d")" >> "$seqres.full"
-			_start_daemon
-			bad=$(_check "$d")
-			[ -z "$bad" ] || res="$res$bad"
-			_stop_daemon
-			[ -z "$("$XFS_HSM" status "$d"/* 2> /dev/null |
-				awk '$3 != "-"')" ] || res="$res pending"
-			"$XFS_HSMSCAN" --audit "$M" > "$tmp.audit" 2>&1 ||
-				res="$res audit-exit"
-			cat "$tmp.audit" >> "$seqres.full"
-			[ "$(grep -cE '^(orphans|missing|shared): +0$' \
-				"$tmp.audit")" = 3 ] || res="$res audit"
-			printf '%-8s %-17s %-15s %s\n' $op $step $kind \
-				"${res:-pass}"
-			# removing archived files would orphan their objects
-			"$XFS_HSM" recall -r "$d" >> "$seqres.full" 2>&1
-			"$XFS_HSM" forget -r "$d" >> "$seqres.full" 2>&1
-			rm -rf "$d" "$d.sums"
+			_case $op $step $kind
 		done
+	done
+done
+
+# Two batches in flight: 5 files a batch, so the crash at one batch's
+# step finds the next one under way (and the hard link's two names in
+# two batches: the second waits for the first)
+for c in "migrate batch-published" "migrate batch-forced" \
+	 "release batch-forced" "recall batch-synced"; do
+	kinds="kill shutdown-nolog"
+	if [ -z "$CRASH_ALL" ]; then
+		k=$((k + 1))
+		[ $((k % 2)) = 1 ] && kinds=kill || kinds=shutdown-nolog
+	fi
+	for kind in $kinds; do
+		_case $c $kind --batch-files 5
 	done
 done
 
