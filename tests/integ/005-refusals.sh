@@ -144,6 +144,27 @@ _hsm migrate "$M/x" "$M/y" | grep -v ': migrate: '
 _hsm status "$M/x" "$M/y"
 _new_objects
 
+# one file a batch: two batches run at once, and the names of one inode
+# fall in several (the later ones wait for the batch that has the first)
+echo "== hard links, a batch a file"
+mkdir "$M/hl"
+for i in 1 2 3 4 5 6; do
+	_mkfile hl/f$i $((i * 5000))
+done
+ln "$M/hl/f1" "$M/hl/g1"
+ln "$M/hl/f1" "$M/hl/h1"
+ln "$M/hl/f4" "$M/hl/g4"
+(cd "$M/hl" && sha256sum -- *) > "$tmp.hl.sums"
+_hsm migrate --keep --batch-files 1 -r "$M/hl" | grep -v ': migrate: '
+_hsm status "$M/hl"/* | awk '/^exit=/ { print; next } { print $1, $NF }'
+_new_objects
+_hsm release --batch-files 2 -r "$M/hl" | grep -v ': release: '
+_hsm status "$M/hl"/* | grep -v '^xfs_hsm: warning' |
+	awk '/^exit=/ { print; next } { print $1, $NF }'
+_hsm recall --batch-files 1 -r "$M/hl" | grep -v ': recall: '
+_hsm status "$M/hl"/* | awk '/^exit=/ { print; next } { print $1, $NF }'
+(cd "$M/hl" && sha256sum --quiet -c "$tmp.hl.sums") && echo "hl: bytes intact"
+
 echo "== pins"
 _mkfile p1 65536
 _mkfile p2 65536
