@@ -733,36 +733,12 @@ run_get(
 {
 	struct hsm_batch	*r = b->runs[i];
 
-	if (r)
-		return r;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	r->fs = b->fs;
-	r->op = b->op;
-	r->flags = b->flags;
-	r->fn = b->fn;
-	r->arg = b->arg;
-	r->parent = b;
-	pthread_mutex_init(&r->lock, NULL);
-	b->runs[i] = r;
+	if (!r && hsm_batch_new(b->fs, b->op->code, b->flags, b->fn, b->arg,
+				&r) == 0) {
+		r->parent = b;
+		b->runs[i] = r;
+	}
 	return r;
-}
-
-static void
-run_free(
-	struct hsm_batch	*r)
-{
-	size_t			i;
-
-	for (i = 0; i < r->nitems; i++)
-		item_free(r->items[i]);
-	for (i = 0; i < BATCH_THREADS_MAX; i++)
-		hsm_store_set_close(&r->sets[i]);
-	free(r->items);
-	free(r->inos);
-	pthread_mutex_destroy(&r->lock);
-	free(r);
 }
 
 /* Run @r here, or in the daemon: 0 or -errno (route, store). */
@@ -1144,13 +1120,13 @@ hsm_batch_free(
 	/* the runs in flight have acted: their results are delivered */
 	reap_all(b);
 	for (i = 0; i < BATCH_RUNS; i++)
-		if (b->runs[i])
-			run_free(b->runs[i]);
+		hsm_batch_free(b->runs[i]);
 	for (i = 0; i < b->nitems; i++)
 		item_free(b->items[i]);
 	for (i = 0; i < BATCH_THREADS_MAX; i++)
 		hsm_store_set_close(&b->sets[i]);
 	free(b->items);
+	free(b->inos);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
