@@ -257,6 +257,15 @@ out:
 	return error;
 }
 
+/* Is @b other than the binding @fs holds?  Under own_lock. */
+static bool
+binding_differs(
+	struct hsm_fs		*fs,
+	const struct hsm_binding *b)
+{
+	return !fs->binding || memcmp(fs->binding, b, sizeof(*b));
+}
+
 int
 hsm_fs_reload_binding(
 	struct hsm_fs		*fs)
@@ -268,7 +277,7 @@ hsm_fs_reload_binding(
 	if (error)
 		return error < 0 ? error : 0;
 	pthread_mutex_lock(&fs->own_lock);
-	if (fs->binding && !memcmp(fs->binding, b, sizeof(*b)))
+	if (!binding_differs(fs, b))
 		error = 1;			/* unchanged */
 	else
 		error = set_binding(fs, b);
@@ -288,7 +297,7 @@ hsm_fs_binding_changed(
 	if (read_binding(fs, &b) != 0)
 		return false;	/* none, or unreadable: the reload says */
 	pthread_mutex_lock(&fs->own_lock);
-	changed = !fs->binding || memcmp(fs->binding, b, sizeof(*b));
+	changed = binding_differs(fs, b);
 	pthread_mutex_unlock(&fs->own_lock);
 	free(b);
 	return changed;

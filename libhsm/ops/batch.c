@@ -879,10 +879,8 @@ batch_run(
 	e = hsm_fs_route(b->fs);
 	/* the last run overlaps only a run in flight */
 	overlap = !e && (!last || run_oldest(b)) && may_overlap(b);
-	if (!overlap) {
-		error = reap_all(b);
-		hsm_fs_reload_binding(b->fs);
-	}
+	if (!overlap)
+		error = reap_all(b);	/* the binding is reloaded below */
 	for (k = 0; k < BATCH_RUNS && !r; k++)
 		if (!b->runs[k] || !b->runs[k]->inflight)
 			r = run_get(b, k);
