@@ -471,8 +471,9 @@ demo()
 	step "the store now holds the data"
 	(cd "$WORK/store" && find . -type f | sort | head -n 20)
 	du -sh "$WORK/store"
-	echo "one object's recovery metadata (.meta):"
-	find "$WORK/store/objects" -name '*.meta' | head -n 1 | xargs cat
+	echo "one object's recovery metadata (its xattr user.xfs-hsm.meta):"
+	find "$WORK/store/objects" -type f | head -n 1 |
+		xargs getfattr --only-values -n user.xfs-hsm.meta
 
 	step "without the daemon a released file reads as zeros"
 	run od -A d -t x1 -N 16 "$MNT/project/data/random.bin"

@@ -79,8 +79,9 @@ hsm_batch_progress(
 	pthread_mutex_unlock(&top->lock);
 }
 
-/* Files the runs of a batch may hold open at once: half the descriptors
- * we have. */
+/* Files the runs of a batch may hold open at once: a third of the
+ * descriptors we have, since a file may hold a second one, its new store
+ * object (an unnamed file until published, store_posix.c). */
 static unsigned
 fd_budget(void)
 {
@@ -88,7 +89,7 @@ fd_budget(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		return BATCH_FILES_DEFAULT;
-	return rl.rlim_cur > 128 ? (rl.rlim_cur - 64) / 2 : 32;
+	return rl.rlim_cur > 128 ? (rl.rlim_cur - 64) / 3 : 32;
 }
 
 HSM_EXPORT int

@@ -3,16 +3,20 @@
  * store_posix.c - the POSIX directory store.
  *
  *   DIR/.xfs-hsm-store          marker: "xfs-hsm-store 1\nfs_uuid U\n"
- *   DIR/objects/XX/<oid>        the data, sparse, at the file's offsets
- *   DIR/objects/XX/<oid>.meta   metadata text (hsm_objmeta_format)
- *   DIR/tmp/<oid>.{data,meta}   objects being written
+ *   DIR/objects/XX/<oid>        the data, sparse, at the file's offsets;
+ *                               its xattr user.xfs-hsm.meta holds the
+ *                               metadata text (hsm_objmeta_format)
+ *   DIR/objects/XX/<oid>.meta   the text instead, where the xattr cannot
+ *                               hold it (and objects of older versions)
+ *   DIR/tmp/<oid>.{data,meta}   objects being written, where the
+ *                               filesystem cannot make unnamed files
  *
- * An object becomes visible only by rename after its data and metadata
- * are durable, and the renames are made durable before publish returns:
- * the record may say ARCHIVED only after that (DESIGN invariant 1).
- * Objects are published in batches, with one syncfs before the renames
- * and one after.  Everything is 0700/0600: objects hold other users'
- * data.
+ * An object is written as an unnamed file (O_TMPFILE) in tmp/ and becomes
+ * visible by a link, or a named one by rename, only after its data and
+ * metadata are durable; the links are made durable before publish
+ * returns: the record may say ARCHIVED only after that (DESIGN invariant
+ * 1).  Objects are published in batches, with one syncfs before the links
+ * and one after.  Everything is 0700/0600: objects hold other users' data.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,13 +31,15 @@
 #include "store/store.h"
 
 #define MARKER		".xfs-hsm-store"
-#define RENAME_THREADS	3	/* besides the caller's */
+#define PLACE_THREADS	3	/* besides the caller's */
 
 struct posix_store {
 	struct hsm_store base;
 	int		dirfd;		/* DIR */
 	int		objfd;		/* DIR/objects */
 	int		tmpfd;		/* DIR/tmp */
+	_Atomic int	unnamed;	/* O_TMPFILE + link: 1 works, -1 not,
+					 * 0 not tried yet */
 	uint8_t		cached_oid[HSM_OID_LEN];
 	int		cached_fd;	/* last object read */
 	uint8_t		subdirs[256 / 8];	/* objects/XX known to exist */
@@ -42,8 +48,11 @@ struct posix_store {
 struct hsm_store_writer {
 	struct posix_store *ps;
 	uint8_t		oid[HSM_OID_LEN];
-	char		name[64];	/* tmp data name */
-	int		fd;
+	char		name[64];	/* tmp data name, if named */
+	bool		named;		/* data is tmp/<name>, not unnamed */
+	bool		meta_file;	/* metadata is tmp/<oid>.meta */
+	int		fd;		/* data; open until published if
+					 * unnamed (closing frees it) */
 	uint64_t	end;		/* furthest byte written */
 };
 
@@ -252,6 +261,49 @@ posix_close(
 	free(ps);
 }
 
+/*
+ * Open the data file of new object @w: unnamed where the store's
+ * filesystem can make and link such files (a crash leaves nothing of
+ * them), named tmp/<oid>.data elsewhere.  The first object of a handle
+ * shows which: its unnamed file is linked to its tmp name at once, and
+ * is a named one from then on.
+ */
+static int
+open_data(
+	struct hsm_store_writer	*w)
+{
+	struct posix_store	*ps = w->ps;
+	int			unnamed = atomic_load(&ps->unnamed);
+	int			error;
+
+	if (unnamed >= 0) {
+		w->fd = openat(ps->tmpfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+			       0600);
+		if (w->fd >= 0 && unnamed > 0)
+			return 0;
+		if (w->fd >= 0) {
+			error = hsm_objfile_link(w->fd, ps->tmpfd, w->name);
+			if (!error) {
+				atomic_store(&ps->unnamed, 1);
+				w->named = true;
+				return 0;
+			}
+			close(w->fd);
+			w->fd = -1;
+			if (error == -EEXIST)
+				return error;
+		} else if (errno != EOPNOTSUPP && errno != EISDIR &&
+			   errno != EINVAL) {
+			return -errno;
+		}
+		atomic_store(&ps->unnamed, -1);
+	}
+	w->named = true;
+	w->fd = openat(ps->tmpfd, w->name,
+			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	return w->fd < 0 ? -errno : 0;
+}
+
 static int
 posix_put_begin(
 	struct hsm_store	*s,
@@ -260,6 +312,7 @@ posix_put_begin(
 {
 	struct hsm_store_writer	*w;
 	char			hex[33];
+	int			error;
 
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -268,11 +321,8 @@ posix_put_begin(
 	memcpy(w->oid, oid, HSM_OID_LEN);
 	hsm_oid_hex(oid, hex);
 	snprintf(w->name, sizeof(w->name), "%s.data", hex);
-	w->fd = openat(w->ps->tmpfd, w->name,
-			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		int error = -errno;
-
+	error = open_data(w);
+	if (error) {
 		free(w);
 		return error;
 	}
@@ -308,35 +358,66 @@ posix_put_write(
 }
 
 static void
+writer_free(
+	struct hsm_store_writer	*w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+}
+
+static void
 posix_put_abort(
 	struct hsm_store_writer	*w)
 {
 	char			meta[64];
 
-	if (w->fd >= 0)
-		close(w->fd);
-	unlinkat(w->ps->tmpfd, w->name, 0);
-	snprintf(meta, sizeof(meta), "%.32s.meta", w->name);
-	unlinkat(w->ps->tmpfd, meta, 0);
-	free(w);
+	if (w->named)
+		unlinkat(w->ps->tmpfd, w->name, 0);
+	if (w->meta_file) {
+		snprintf(meta, sizeof(meta), "%.32s.meta", w->name);
+		unlinkat(w->ps->tmpfd, meta, 0);
+	}
+	writer_free(w);
+}
+
+/* The metadata text in its own file tmp/<oid>.meta, for a data file that
+ * cannot hold it. */
+static int
+write_meta_file(
+	struct hsm_store_writer	*w,
+	const char		*text,
+	size_t			len)
+{
+	char			tmeta[64];
+	int			fd, error;
+
+	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
+	w->meta_file = true;
+	fd = openat(w->ps->tmpfd, tmeta,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	error = write_all(fd, text, len);
+	if (close(fd) < 0 && !error)
+		error = -errno;
+	return error;
 }
 
 /*
- * The data is all written: size it, write the metadata beside it in tmp/
- * and close.  Nothing is durable or visible yet (posix_publish).
+ * The data is all written: size it, give it its metadata and close it if
+ * named (an unnamed one stays open until linked: closing would free it).
+ * Nothing is durable or visible yet (posix_publish).
  */
 static int
 posix_put_finish(
 	struct hsm_store_writer	*w,
 	const struct hsm_objmeta *meta)
 {
-	struct posix_store	*ps = w->ps;
-	char			tmeta[64];
 	char			*text = NULL;
 	size_t			len;
-	int			fd, error;
+	int			error;
 
-	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
 	/* metadata that stat would refuse later must not be committed */
 	if (meta->map.nr && meta->map.ext[meta->map.nr - 1].off +
 			    meta->map.ext[meta->map.nr - 1].len > meta->size)
@@ -347,19 +428,15 @@ posix_put_finish(
 	error = hsm_objmeta_format(meta, &text, &len);
 	if (error)
 		return error;
-	fd = openat(ps->tmpfd, tmeta, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0600);
-	if (fd < 0) {
-		error = -errno;
-	} else {
-		error = write_all(fd, text, len);
-		if (close(fd) < 0 && !error)
-			error = -errno;
-	}
+	error = hsm_objfile_set_meta(w->fd, text, len);
+	if (error == -EOPNOTSUPP)
+		error = write_meta_file(w, text, len);
 	free(text);
-	if (!error && close(w->fd) < 0)
-		error = -errno;
-	w->fd = -1;
+	if (!error && w->named) {
+		if (close(w->fd) < 0)
+			error = -errno;
+		w->fd = -1;
+	}
 	return error;
 }
 
@@ -403,8 +480,8 @@ rename_noreplace(
 	return renameat(fromfd, from, tofd, to) < 0 ? -errno : 0;
 }
 
-/* Move a finished object from tmp/ into objects/XX/ (made already).
- * 0 or -errno. */
+/* Put a finished object into objects/XX/ (made already): link its
+ * unnamed data file, or rename its named files.  0 or -errno. */
 static int
 publish_one(
 	struct hsm_store_writer	*w)
@@ -417,22 +494,25 @@ publish_one(
 	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
 	hsm_posix_object_names(w->oid, data, mname);
 	/*
-	 * Meta first: a data file without meta would look committed.  Never
-	 * over a committed object (ids are never reused): EEXIST, and the
-	 * meta we put there goes again.
+	 * A .meta file first: a data file without its metadata would look
+	 * committed.  Never over a committed object (ids are never reused):
+	 * EEXIST, and the meta we put there goes again.
 	 */
-	error = rename_noreplace(ps->tmpfd, tmeta, ps->objfd, mname);
-	if (error)
-		return error;
-	error = rename_noreplace(ps->tmpfd, w->name, ps->objfd, data);
-	if (error) {
-		unlinkat(ps->objfd, mname, 0);
-		return error;
+	if (w->meta_file) {
+		error = rename_noreplace(ps->tmpfd, tmeta, ps->objfd, mname);
+		if (error)
+			return error;
 	}
-	return 0;
+	if (w->named)
+		error = rename_noreplace(ps->tmpfd, w->name, ps->objfd, data);
+	else
+		error = hsm_objfile_link(w->fd, ps->objfd, data);
+	if (error && w->meta_file)
+		unlinkat(ps->objfd, mname, 0);
+	return error;
 }
 
-struct rename_run {
+struct place_run {
 	struct hsm_store_writer	**ws;
 	int			*errors;
 	size_t			n;
@@ -440,10 +520,10 @@ struct rename_run {
 };
 
 static void *
-rename_some(
+place_some(
 	void			*arg)
 {
-	struct rename_run	*rr = arg;
+	struct place_run	*rr = arg;
 	size_t			i;
 
 	while ((i = atomic_fetch_add(&rr->next, 1)) < rr->n)
@@ -453,24 +533,24 @@ rename_some(
 }
 
 /* publish_one for each writer not failed yet, on a few threads: the
- * renames go to 256 directories, and each waits on its own locks. */
+ * links go to 256 directories, and each waits on its own locks. */
 static void
-rename_all(
+place_all(
 	struct hsm_store_writer	**ws,
 	size_t			n,
 	int			*errors)
 {
-	struct rename_run	rr = { .ws = ws, .errors = errors, .n = n };
-	pthread_t		tids[RENAME_THREADS];
+	struct place_run	rr = { .ws = ws, .errors = errors, .n = n };
+	pthread_t		tids[PLACE_THREADS];
 	unsigned		nt = 0, want = n / 64, i;
 
 	atomic_init(&rr.next, 0);
-	if (want > RENAME_THREADS)
-		want = RENAME_THREADS;
+	if (want > PLACE_THREADS)
+		want = PLACE_THREADS;
 	for (i = 0; i < want; i++)
-		if (pthread_create(&tids[nt], NULL, rename_some, &rr) == 0)
+		if (pthread_create(&tids[nt], NULL, place_some, &rr) == 0)
 			nt++;
-	rename_some(&rr);
+	place_some(&rr);
 	for (i = 0; i < nt; i++)
 		pthread_join(tids[i], NULL);
 }
@@ -478,7 +558,7 @@ rename_all(
 /*
  * Make finished objects durable and visible, all together: one syncfs of
  * the store's filesystem makes their data and metadata durable, the
- * renames make them visible, and a second syncfs makes the renames
+ * links (or renames) make them visible, and a second syncfs makes those
  * durable.  An object is never visible before its bytes are durable, and
  * the caller writes no record naming one before this returns (DESIGN
  * invariant 1).  Frees every writer; @errors[i] says how each fared.
@@ -498,7 +578,7 @@ posix_publish(
 		error = -errno;
 	for (i = 0; i < n; i++)
 		errors[i] = error ? error : make_subdir(ps, ws[i]->oid);
-	rename_all(ws, n, errors);
+	place_all(ws, n, errors);
 	for (i = 0; i < n; i++)
 		ok += !errors[i];
 	if (ok && syncfs(ps->objfd) < 0) {
@@ -518,7 +598,7 @@ posix_publish(
 		if (errors[i])
 			posix_put_abort(ws[i]);
 		else
-			free(ws[i]);
+			writer_free(ws[i]);
 	}
 	return error;
 }
@@ -596,6 +676,24 @@ posix_prefetch(
 		posix_fadvise(fd, off, len, POSIX_FADV_WILLNEED);
 }
 
+/* The metadata text of object @oid, whose data file is open as @fd: in
+ * its xattr, or else in its .meta file.  Length, or -errno. */
+static ssize_t
+read_meta(
+	struct posix_store	*ps,
+	int			fd,
+	const char		*mname,
+	char			**text)
+{
+	ssize_t			n;
+
+	n = hsm_objfile_get_meta(fd, text);
+	if (n != -ENODATA)
+		return n;
+	n = read_small_file(ps->objfd, mname, text);
+	return n == -ENOENT ? -EUCLEAN : n;
+}
+
 static int
 posix_stat(
 	struct hsm_store	*s,
@@ -607,14 +705,16 @@ posix_stat(
 	char			*text;
 	struct stat		st;
 	ssize_t			n;
-	int			error;
+	int			fd, error;
 
 	hsm_posix_object_names(oid, data, mname);
-	if (fstatat(ps->objfd, data, &st, 0) < 0)
+	fd = openat(ps->objfd, data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	n = read_small_file(ps->objfd, mname, &text);
+	n = fstat(fd, &st) < 0 ? -errno : read_meta(ps, fd, mname, &text);
+	close(fd);
 	if (n < 0)
-		return n == -ENOENT ? -EUCLEAN : (int)n;
+		return n;
 	error = hsm_objmeta_parse(text, n, meta);
 	free(text);
 	if (error)
@@ -624,41 +724,30 @@ posix_stat(
 		hsm_objmeta_free(meta);
 		return -EUCLEAN;
 	}
-	/* written, then renamed into place by commit: the later of the two */
+	/* written, then linked into place by commit: the later of the two */
 	meta->stored_sec = st.st_mtime > st.st_ctime ? st.st_mtime :
 			   st.st_ctime;
 	return 0;
 }
 
-/*
- * New metadata for a committed object: written in tmp/ and made durable,
- * renamed over the old text, and the rename made durable.  An object
- * deleted meanwhile loses the text again (a text without data would be
- * left for good: the listing goes by data files).
- */
+/* New metadata text for a .meta file: written in tmp/ and made durable,
+ * renamed over the old text, and the rename made durable. */
 static int
-posix_replace_meta(
-	struct hsm_store	*s,
+replace_meta_file(
+	struct posix_store	*ps,
 	const uint8_t		*oid,
-	const struct hsm_objmeta *meta)
+	const char		*text,
+	size_t			len)
 {
-	struct posix_store	*ps = PS(s);
 	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
-	char			hex[33], tmp[64], sub[3], *text;
+	char			hex[33], tmp[64], sub[3];
 	struct stat		st;
-	size_t			len;
 	int			fd, error;
 
 	hsm_posix_object_names(oid, data, mname);
-	if (fstatat(ps->objfd, data, &st, 0) < 0)
-		return -errno;
-	error = hsm_objmeta_format(meta, &text, &len);
-	if (error)
-		return error;
 	hsm_oid_hex(oid, hex);
 	snprintf(tmp, sizeof(tmp), "%s.meta-new", hex);
 	error = write_file_sync(ps->tmpfd, tmp, text, len);
-	free(text);
 	if (error)
 		return error;
 	if (renameat(ps->tmpfd, tmp, ps->objfd, mname) < 0) {
@@ -678,6 +767,54 @@ posix_replace_meta(
 	if (fd < 0)
 		return -errno;
 	error = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return error;
+}
+
+/*
+ * New metadata for a committed object, durably: a crash leaves the old
+ * text or the new one.  Where the object keeps it (xattr or .meta file),
+ * unless the new text is too large for the xattr: then the .meta file
+ * is written first, and the xattr, which readers prefer, removed after.
+ * An object deleted meanwhile loses a .meta file again (a text without
+ * data would be left for good: the listing goes by data files).
+ */
+static int
+posix_replace_meta(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	const struct hsm_objmeta *meta)
+{
+	struct posix_store	*ps = PS(s);
+	char			data[HSM_OBJ_DATA_NAME];
+	char			*text;
+	size_t			len;
+	int			fd, has, error;
+
+	hsm_posix_object_names(oid, data, NULL);
+	fd = openat(ps->objfd, data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	error = hsm_objmeta_format(meta, &text, &len);
+	if (error)
+		goto out;
+	has = hsm_objfile_has_meta(fd);
+	if (has < 0) {
+		error = has;
+	} else if (has) {
+		error = hsm_objfile_set_meta(fd, text, len);
+		if (error == -EOPNOTSUPP) {
+			error = replace_meta_file(ps, oid, text, len);
+			if (!error)
+				error = hsm_objfile_drop_meta(fd);
+		}
+		if (!error && fsync(fd) < 0)
+			error = -errno;
+	} else {
+		error = replace_meta_file(ps, oid, text, len);
+	}
+	free(text);
+out:
 	close(fd);
 	return error;
 }
@@ -717,7 +854,8 @@ posix_del(
 	}
 	if (unlinkat(ps->objfd, data, 0) < 0)
 		error = -errno;
-	if (unlinkat(ps->objfd, mname, 0) < 0 && !error)
+	/* most objects have none (objfile.c) */
+	if (unlinkat(ps->objfd, mname, 0) < 0 && errno != ENOENT && !error)
 		error = -errno;
 	if (error && error != -ENOENT)
 		return error;

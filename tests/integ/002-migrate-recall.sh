@@ -77,13 +77,16 @@ freed=$((used_before - $(_used)))
 echo "freed $freed bytes" >> "$seqres.full"
 [ "$freed" -ge $((6295677 * 9 / 10)) ] && echo "space freed"
 _store_ls > "$tmp.objects1"
-# the posix store's own format: metadata as a text file beside the object
-(cd "$STORE" && find objects -type f | sort) > "$tmp.files1"
-for f in $(grep '\.meta$' "$tmp.files1"); do
-	grep -Iq . "$STORE/$f" || echo "$f is not text"
-	[ -f "$STORE/${f%.meta}" ] || echo "$f has no object"
+# the posix store's own format: one file an object, its metadata text in
+# its xattr user.xfs-hsm.meta; no .meta file beside it, nothing in tmp/
+(cd "$STORE" && find objects tmp -type f | sort) > "$tmp.files1"
+for f in $(cat "$tmp.files1"); do
+	getfattr --only-values -n user.xfs-hsm.meta "$STORE/$f" \
+		> "$tmp.meta" 2> /dev/null || echo "$f has no metadata"
+	head -n 1 "$tmp.meta" | grep -q '^xfs-hsm-object ' ||
+		echo "$f: its metadata is not an object's text"
 done
-echo "meta files: $(grep -c '\.meta$' "$tmp.files1")"
+echo "objects with their metadata: $(wc -l < "$tmp.files1")"
 
 echo "== recall"
 _hsm -v recall "$D/one" "$D/odd" "$D/mib" "$D/big"

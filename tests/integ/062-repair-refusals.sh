@@ -24,9 +24,10 @@ _scan_scratch 1g
 echo "== A. a live owner"
 head -c $((16 << 20)) /dev/urandom > $M/live
 sum=$(_sha $M/live)
-# hold the migrate 4 s at its second fsetxattr (the ARCHIVED record)
+# hold the migrate 4 s at its third fsetxattr (the ARCHIVED record; the
+# second gives the store object its metadata)
 strace -f --seccomp-bpf -o $tmp.strace -e trace=fsetxattr \
-	-e inject=fsetxattr:delay_enter=4000000:when=2 \
+	-e inject=fsetxattr:delay_enter=4000000:when=3 \
 	"$XFS_HSM" migrate --keep $M/live >> $seqres.full 2>&1 &
 tracer=$!
 _bg_track $tracer

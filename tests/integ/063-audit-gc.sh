@@ -71,10 +71,11 @@ _store_has "$orphan" && echo "orphan kept"
 
 echo "== gc --grace 0, while a migrate is held after its commit"
 head -c $((8 << 20)) /dev/urandom > $M/running
-# the migrate's second fsetxattr is its ARCHIVED record: until then
+# the migrate's third fsetxattr is its ARCHIVED record (the first its
+# MIGRATING record, the second the store object's metadata): until then
 # only the MIGRATING record names the committed object
 strace -f --seccomp-bpf -o $tmp.strace -e trace=fsetxattr \
-	-e inject=fsetxattr:delay_enter=4000000:when=2 \
+	-e inject=fsetxattr:delay_enter=4000000:when=3 \
 	"$XFS_HSM" migrate --keep $M/running >> $seqres.full 2>&1 &
 tracer=$!
 _bg_track $tracer

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "store/store.h"
 #include "tap.h"
@@ -990,6 +991,145 @@ test_objmeta(void)
 	free(text);
 }
 
+
+/* ---- where an object keeps its metadata text --------------------------- */
+
+/* Does object @oid have a .meta file, and its data file the xattr? */
+static void
+meta_places(
+	const uint8_t		*oid,
+	bool			*file,
+	bool			*xattr)
+{
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			path[256];
+
+	hsm_posix_object_names(oid, data, mname);
+	snprintf(path, sizeof(path), "%s/objects/%s", sdir, mname);
+	*file = access(path, F_OK) == 0;
+	snprintf(path, sizeof(path), "%s/objects/%s", sdir, data);
+	*xattr = getxattr(path, HSM_OBJFILE_META, NULL, 0) >= 0;
+}
+
+/* Commit object @o with an extra xattr of @bulk bytes in its metadata,
+ * then stat it back: 0 if the text read is the text written. */
+static int
+put_meta(
+	struct hsm_store	*s,
+	struct obj		*o,
+	size_t			bulk,
+	bool			replace)
+{
+	struct hsm_store_writer	*w;
+	struct hsm_objmeta	m, got;
+	char			*big;
+	int			rc;
+
+	fill_meta(o, HSM_CHUNK_SHIFT_DEFAULT, &m);
+	big = calloc(1, bulk + 1);
+	if (bulk)
+		hsm_objmeta_add_xattr(&m, "user.bulk", big, bulk);
+	free(big);
+	if (replace) {
+		rc = s->ops->replace_meta(s, o->oid, &m);
+	} else {
+		rc = s->ops->put_begin(s, o->oid, &w);
+		if (!rc)
+			rc = hsm_store_commit_one(s, w, &m);
+	}
+	memset(&got, 0, sizeof(got));
+	if (!rc)
+		rc = s->ops->stat(s, o->oid, &got);
+	if (!rc && !meta_equal(&got, &m))
+		rc = -EBADMSG;
+	if (!rc)
+		hsm_objmeta_free(&got);
+	hsm_objmeta_free(&m);
+	return rc;
+}
+
+#define NR_META_TESTS	7
+
+static void
+test_meta_places(void)
+{
+	struct obj		o = { "meta", { { 0 } }, 0, 0, "/mnt/m" };
+	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
+	char			path[256], *text = NULL;
+	struct hsm_objmeta	m;
+	struct hsm_store	*s;
+	bool			file, xattr;
+	ssize_t			n;
+	int			rc, fd;
+
+	rc = hsm_store_open(spec, U1, false, &s);
+	if (rc) {
+		skip(NR_META_TESTS, "cannot open the store (%d)", rc);
+		return;
+	}
+	hsm_oid_new(o.oid);
+	rc = put_meta(s, &o, 0, false);
+	meta_places(o.oid, &file, &xattr);
+	ok(rc == 0 && xattr && !file,
+	   "a new object keeps its text in its xattr, no .meta (%d)", rc);
+	rc = put_meta(s, &o, 60000, true);
+	meta_places(o.oid, &file, &xattr);
+	ok(rc == 0 && !xattr && file,
+	   "a text grown past one xattr moves to a .meta file (%d)", rc);
+	rc = put_meta(s, &o, 0, true);
+	meta_places(o.oid, &file, &xattr);
+	ok(rc == 0 && !xattr && file,
+	   "and a smaller one replaces it there (%d)", rc);
+
+	hsm_oid_new(o.oid);
+	rc = put_meta(s, &o, 60000, false);
+	meta_places(o.oid, &file, &xattr);
+	ok(rc == 0 && !xattr && file,
+	   "a new object with a text too large for an xattr has a .meta (%d)",
+	   rc);
+
+	/* an object as older versions wrote it: the text in a .meta file */
+	hsm_oid_new(o.oid);
+	rc = put_meta(s, &o, 0, false);
+	hsm_posix_object_names(o.oid, data, mname);
+	snprintf(path, sizeof(path), "%s/objects/%s", sdir, data);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -errno : hsm_objfile_get_meta(fd, &text);
+	if (n > 0) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/objects/%s", sdir, mname);
+		f = fopen(path, "w");
+		if (f) {
+			fwrite(text, 1, n, f);
+			fclose(f);
+		}
+		hsm_objfile_drop_meta(fd);
+	}
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	memset(&m, 0, sizeof(m));
+	rc = s->ops->stat(s, o.oid, &m);
+	meta_places(o.oid, &file, &xattr);
+	ok(rc == 0 && file && !xattr && !memcmp(m.oid, o.oid, HSM_OID_LEN),
+	   "an object with a .meta file of an older version reads (%d)", rc);
+	if (!rc)
+		hsm_objmeta_free(&m);
+	rc = s->ops->del(s, o.oid);
+	meta_places(o.oid, &file, &xattr);
+	ok(rc == 0 && !file, "del removes its data and .meta (%d)", rc);
+
+	hsm_oid_new(o.oid);
+	rc = put_meta(s, &o, 0, false);
+	if (!rc)
+		rc = s->ops->del(s, o.oid);
+	memset(&m, 0, sizeof(m));
+	ok(rc == 0 && s->ops->stat(s, o.oid, &m) == -ENOENT,
+	   "del of an object without .meta: 0, and it is gone (%d)", rc);
+	hsm_store_close(s);
+}
+
 int
 main(void)
 {
@@ -997,7 +1137,8 @@ main(void)
 
 	plan_tests(NR_OPEN_TESTS + 3 * ARRAY_SIZE(objs) + 18 +
 		   ARRAY_SIZE(oid_hex) + 1 +
-		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 7);
+		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 7 +
+		   NR_META_TESTS);
 
 	snprintf(base, sizeof(base), "%s/test_store.XXXXXX",
 		 tmp && *tmp && strlen(tmp) < 30 ? tmp : "/tmp");
@@ -1012,6 +1153,7 @@ main(void)
 
 	test_open();
 	test_objects();
+	test_meta_places();
 	test_oid();
 	test_objmeta();
 

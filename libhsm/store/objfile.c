@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * objfile.c - the data file of a posix store object: its metadata text,
+ * kept in an extended attribute of the file itself, and the link that
+ * puts a file made with O_TMPFILE into place.
+ *
+ * One file per object instead of two (data and .meta) halves the inodes
+ * and directory entries a migrate makes in the store, and a link of an
+ * unnamed file replaces a create and a rename; an object appears whole,
+ * its metadata with it.  Filesystems without user xattrs, and texts too
+ * large for one, keep the .meta file (store_posix.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/xattr.h>
+#include "store/store.h"
+
+/*
+ * Give @fd the metadata text @text, new or in place of the old one (an
+ * xattr set is atomic: a crash leaves one text or the other).  0, or
+ * -EOPNOTSUPP where the file cannot hold it (no user xattrs, or a text
+ * larger than one xattr: E2BIG, or ENOSPC from ext4 past a block; a full
+ * disk fails the .meta file next), or another -errno.
+ */
+int
+hsm_objfile_set_meta(
+	int		fd,
+	const char	*text,
+	size_t		len)
+{
+	if (fsetxattr(fd, HSM_OBJFILE_META, text, len, 0) == 0)
+		return 0;
+	switch (errno) {
+	case ENOTSUP:
+	case E2BIG:
+	case ERANGE:
+	case ENOSPC:
+		return -EOPNOTSUPP;
+	default:
+		return -errno;
+	}
+}
+
+/* The metadata text of @fd, NUL-terminated in *@out: its length, -ENODATA
+ * if the file holds none (a .meta file may), or another -errno. */
+ssize_t
+hsm_objfile_get_meta(
+	int		fd,
+	char		**out)
+{
+	ssize_t		n, want;
+	char		*buf;
+
+	for (;;) {
+		want = fgetxattr(fd, HSM_OBJFILE_META, NULL, 0);
+		if (want < 0)
+			return errno == ENOTSUP ? -ENODATA : -errno;
+		buf = malloc(want + 1);
+		if (!buf)
+			return -ENOMEM;
+		n = fgetxattr(fd, HSM_OBJFILE_META, buf, want);
+		if (n >= 0) {
+			buf[n] = '\0';
+			*out = buf;
+			return n;
+		}
+		free(buf);
+		if (errno != ERANGE)	/* ERANGE: replaced by a longer one */
+			return -errno;
+	}
+}
+
+/* Does @fd hold its metadata text?  1, 0, or -errno. */
+int
+hsm_objfile_has_meta(
+	int		fd)
+{
+	if (fgetxattr(fd, HSM_OBJFILE_META, NULL, 0) >= 0)
+		return 1;
+	return errno == ENODATA || errno == ENOTSUP ? 0 : -errno;
+}
+
+/* Remove the metadata text of @fd (it moved to a .meta file).  0 or -errno. */
+int
+hsm_objfile_drop_meta(
+	int		fd)
+{
+	return fremovexattr(fd, HSM_OBJFILE_META) < 0 ? -errno : 0;
+}
+
+/*
+ * Link the unnamed file @fd (O_TMPFILE) as @name in @dfd; -EEXIST if the
+ * name is taken.  AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the
+ * /proc/self/fd path is what anyone else uses (open(2)).
+ */
+int
+hsm_objfile_link(
+	int		fd,
+	int		dfd,
+	const char	*name)
+{
+	char		path[32];
+
+	if (linkat(fd, "", dfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, path, dfd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	return -errno;
+}
