@@ -1048,7 +1048,7 @@ put_meta(
 	return rc;
 }
 
-#define NR_META_TESTS	7
+#define NR_META_TESTS	8
 
 static void
 test_meta_places(void)
@@ -1087,6 +1087,14 @@ test_meta_places(void)
 	ok(rc == 0 && !xattr && file,
 	   "a new object with a text too large for an xattr has a .meta (%d)",
 	   rc);
+
+	/* ext4 refuses an xattr past a block with ENOSPC: a .meta there */
+	hsm_oid_new(o.oid);
+	rc = put_meta(s, &o, 3000, false);
+	meta_places(o.oid, &file, &xattr);
+	ok(rc == 0 && xattr != file,
+	   "a text of some 6 KiB goes to one place or the other (%d: %s)", rc,
+	   xattr ? "xattr" : file ? ".meta" : "none");
 
 	/* an object as older versions wrote it: the text in a .meta file */
 	hsm_oid_new(o.oid);
