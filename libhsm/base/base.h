@@ -75,6 +75,11 @@ int hsm_punch_unwritten_holes(int fd, const struct hsm_datamap *keep,
 /* End of @fd's furthest extent, blocks preallocated past EOF included. */
 int hsm_extents_end(int fd, uint64_t *end);
 uint64_t hsm_datamap_bytes(const struct hsm_datamap *map);
+/* A buffer for reading @map's extents through, @max bytes at a time: no
+ * larger than its longest extent, at least 1.  A 1 MiB malloc and free
+ * for each small file kept glibc's thread arenas growing and trimming
+ * (mmap, munmap, page faults): a quarter of a recall's CPU. */
+size_t hsm_datamap_buf_len(const struct hsm_datamap *map, size_t max);
 
 /*
  * The content checksum of a file: XXH3-64 over its data segments in

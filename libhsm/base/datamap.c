@@ -69,6 +69,20 @@ hsm_datamap_bytes(
 	return sum;
 }
 
+size_t
+hsm_datamap_buf_len(
+	const struct hsm_datamap *map,
+	size_t			max)
+{
+	uint64_t		longest = 1;
+	size_t			i;
+
+	for (i = 0; i < map->nr && longest < max; i++)
+		if (map->ext[i].len > longest)
+			longest = map->ext[i].len;
+	return longest < max ? longest : max;
+}
+
 int
 hsm_datamap_read(
 	int			fd,
@@ -171,7 +185,7 @@ hsm_csum_fd(
 	int			error = 0;
 
 	c = hsm_csum_new();
-	buf = malloc(CSUM_BUF);
+	buf = malloc(hsm_datamap_buf_len(map, CSUM_BUF));
 	if (!c || !buf) {
 		free(buf);
 		if (c)

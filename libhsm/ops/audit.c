@@ -273,7 +273,7 @@ object_sum(
 	size_t			i;
 	int			error = 0;
 
-	buf = malloc(VERIFY_BUF);
+	buf = malloc(hsm_datamap_buf_len(&m->map, VERIFY_BUF));
 	c = hsm_csum_new();
 	if (!buf || !c) {
 		error = -ENOMEM;

@@ -281,7 +281,7 @@ copy_from_copies(
 	error = hsm_copies_stat(f->fs, f->set, &it->orig, &it->meta, &from);
 	if (error)
 		return error;
-	buf = malloc((size_t)1 << it->meta.chunk_shift);
+	buf = malloc(hsm_chunk_buf_len(&it->meta));
 	if (!buf)
 		return -ENOMEM;
 	error = hsm_begin_writers(f, slots, w, store);

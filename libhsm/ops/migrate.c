@@ -46,6 +46,7 @@ struct copy_state {
 	uint64_t		cur_chunk;
 	uint64_t		moved;
 	char			*buf;
+	size_t			buflen;
 };
 
 /* Close the running chunk checksum into the metadata. */
@@ -75,7 +76,7 @@ copy_piece(
 
 	hsm_csum_segment(cs->chunk_sum, off, len);
 	while (len) {
-		size_t want = len < COPY_BUF ? len : COPY_BUF;
+		size_t want = len < cs->buflen ? len : cs->buflen;
 		ssize_t n = pread(cs->f->fd, cs->buf, want, off);
 
 		if (n < 0 && errno == EINTR)
@@ -256,7 +257,11 @@ hsm_copy_from_file(
 	 * within the default window is read whole anyway) */
 	if (meta->size > COPY_BUF)
 		posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	cs.buf = malloc(COPY_BUF);
+	/* no more than the file: a 1 MiB malloc and free for each small
+	 * file kept glibc's thread arenas growing and trimming */
+	cs.buflen = meta->size && meta->size < COPY_BUF ? meta->size :
+		    COPY_BUF;
+	cs.buf = malloc(cs.buflen);
 	cs.file_sum = hsm_csum_new();
 	if (!cs.buf || !cs.file_sum) {
 		error = -ENOMEM;

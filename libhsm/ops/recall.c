@@ -255,7 +255,7 @@ recall_begin(
 	rs->sync_every = sync_every;
 	rs->max_done = (sync_every >> rs->meta.chunk_shift) + 1;
 	rs->done = calloc(rs->max_done + 1, sizeof(*rs->done));
-	rs->buf = malloc(1ULL << rs->meta.chunk_shift);
+	rs->buf = malloc(hsm_chunk_buf_len(&rs->meta));
 	if (!rs->done || !rs->buf) {
 		error = -ENOMEM;
 		goto out_free;

@@ -70,8 +70,8 @@ hsm_verify_written(
 	error = hsm_datamap_read_written(f->fd, f->st.st_size, &dmap);
 	if (error)
 		return error;
-	a = malloc(VERIFY_BUF);
-	b = malloc(VERIFY_BUF);
+	a = malloc(hsm_datamap_buf_len(&dmap, VERIFY_BUF));
+	b = malloc(hsm_datamap_buf_len(&dmap, VERIFY_BUF));
 	error = a && b ? 0 : -ENOMEM;
 	for (i = 0; i < dmap.nr && !error; i++)
 		error = compare_range(f, store, cp, dmap.ext[i].off,

@@ -123,6 +123,16 @@ hsm_chunk_write(
 	return moved;
 }
 
+size_t
+hsm_chunk_buf_len(
+	const struct hsm_objmeta *meta)
+{
+	uint64_t		chunk = 1ULL << meta->chunk_shift;
+
+	/* data never lies past the size (put_finish refuses such maps) */
+	return meta->size && meta->size < chunk ? meta->size : chunk;
+}
+
 uint64_t
 hsm_chunk_data_len(
 	const struct hsm_objmeta *meta,

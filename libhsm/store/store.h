@@ -196,6 +196,10 @@ int hsm_chunk_fetch(struct hsm_store *store, const uint8_t *oid,
 int64_t hsm_chunk_write(int fd, const struct hsm_objmeta *meta, uint64_t c,
 			uint64_t count, const void *buf, uint64_t limit,
 			size_t *hint);
+/* The buffer hsm_chunk_fetch needs for any chunk of @meta: a chunk, or
+ * the object's size if smaller (a 1 MiB malloc and free for each small
+ * file kept glibc's thread arenas growing and trimming). */
+size_t hsm_chunk_buf_len(const struct hsm_objmeta *meta);
 /* Bytes of data chunk @c holds below @limit. */
 uint64_t hsm_chunk_data_len(const struct hsm_objmeta *meta, uint64_t c,
 			    uint64_t limit);
