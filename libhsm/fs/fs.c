@@ -384,8 +384,10 @@ hsm_fs_store_get(
 				fs->uuid_str, false, &h);
 		if (error) {
 			h = NULL;
-			hsm_fs_set_detail(fs, "store '%s'",
-					fs->binding->store[i].spec);
+			hsm_fs_set_detail(fs, error == -EPROTO ?
+				"store '%s' is of a newer format (a newer "
+				"xfs-hsm wrote it)" : "store '%s'",
+				fs->binding->store[i].spec);
 		} else {
 			set->h[slot] = h;
 			set->id[slot] = id;

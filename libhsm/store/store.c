@@ -20,7 +20,7 @@
 #define HSM_STORE_MODULE_DIR	"/usr/lib/xfs-hsm"
 #endif
 
-#define MARKER_MAGIC	"xfs-hsm-store 1\n"
+#define MARKER_MAGIC	"xfs-hsm-store "
 
 static const struct {
 	const char	*name;
@@ -130,24 +130,38 @@ hsm_store_del_sync(
 HSM_EXPORT void
 hsm_store_marker_text(
 	const char		*fs_uuid,
+	unsigned		format,
 	char			*buf,
 	size_t			size)
 {
-	snprintf(buf, size, MARKER_MAGIC "fs_uuid %s\n", fs_uuid);
+	snprintf(buf, size, MARKER_MAGIC "%u\nfs_uuid %s\n", format, fs_uuid);
 }
 
 HSM_EXPORT int
 hsm_store_marker_check(
 	const char		*have,
-	const char		*fs_uuid)
+	const char		*fs_uuid,
+	unsigned		newest,
+	unsigned		*format)
 {
-	char			want[128];
+	const char		*p = have + strlen(MARKER_MAGIC);
+	char			want[128], *end;
+	unsigned long		v;
 
-	hsm_store_marker_text(fs_uuid, want, sizeof(want));
-	if (!strcmp(have, want))
-		return 0;
-	return strncmp(have, MARKER_MAGIC, strlen(MARKER_MAGIC)) ?
-	       -EUCLEAN : -EXDEV;
+	if (strncmp(have, MARKER_MAGIC, strlen(MARKER_MAGIC)) ||
+	    *p < '1' || *p > '9')
+		return -EUCLEAN;
+	v = strtoul(p, &end, 10);
+	if (*end != '\n')
+		return -EUCLEAN;
+	if (v > newest)
+		return -EPROTO;
+	hsm_store_marker_text(fs_uuid, v, want, sizeof(want));
+	if (strcmp(have, want))
+		return -EXDEV;
+	if (format)
+		*format = v;
+	return 0;
 }
 
 HSM_EXPORT int

@@ -147,10 +147,14 @@ extern const struct hsm_store_ops hsm_store_s3_ops;
 int hsm_store_open(const char *spec, const char *fs_uuid, bool create,
 		   struct hsm_store **sp);
 void hsm_store_close(struct hsm_store *s);
-/* The marker a store keeps of the filesystem it serves, and what one read
- * back means: 0 ours, -EXDEV another filesystem's, -EUCLEAN no marker. */
-void hsm_store_marker_text(const char *fs_uuid, char *buf, size_t size);
-int hsm_store_marker_check(const char *have, const char *fs_uuid);
+/* The marker a store keeps of the filesystem it serves, with the format of
+ * its objects, and what one read back means: 0 ours (*@format set), -EXDEV
+ * another filesystem's, -EUCLEAN no marker, -EPROTO a format newer than
+ * @newest (a newer xfs-hsm wrote objects an older one cannot read). */
+void hsm_store_marker_text(const char *fs_uuid, unsigned format, char *buf,
+			   size_t size);
+int hsm_store_marker_check(const char *have, const char *fs_uuid,
+			   unsigned newest, unsigned *format);
 /* @fn(key, value, @arg) for each "key=value" of "a=1&b=2": its first
  * non-zero return; -EINVAL for a key without a value. */
 int hsm_store_options(const char *opts,

@@ -2,7 +2,9 @@
 /*
  * store_posix.c - the POSIX directory store.
  *
- *   DIR/.xfs-hsm-store          marker: "xfs-hsm-store 1\nfs_uuid U\n"
+ *   DIR/.xfs-hsm-store          marker: "xfs-hsm-store F\nfs_uuid U\n",
+ *                               F the format: 1 every object has a .meta,
+ *                               2 most keep their text in an xattr
  *   DIR/objects/XX/<oid>        the data, sparse, at the file's offsets;
  *                               its xattr user.xfs-hsm.meta holds the
  *                               metadata text (hsm_objmeta_format)
@@ -31,6 +33,7 @@
 #include "store/store.h"
 
 #define MARKER		".xfs-hsm-store"
+#define POSIX_FORMAT	2	/* objects' texts in xattrs (objfile.c) */
 #define PLACE_THREADS	3	/* besides the caller's */
 
 struct posix_store {
@@ -38,6 +41,8 @@ struct posix_store {
 	int		dirfd;		/* DIR */
 	int		objfd;		/* DIR/objects */
 	int		tmpfd;		/* DIR/tmp */
+	char		fs_uuid[40];
+	_Atomic unsigned format;	/* the marker's */
 	_Atomic int	unnamed;	/* O_TMPFILE + link: 1 works, -1 not,
 					 * 0 not tried yet */
 	uint8_t		cached_oid[HSM_OID_LEN];
@@ -157,32 +162,68 @@ mkdir_sync(
 	return errno == EEXIST ? 0 : -errno;
 }
 
-/* Check or create the marker that ties this store to one filesystem. */
+/* Check or create the marker that ties this store to one filesystem;
+ * *@format: the format it says. */
 static int
 check_marker(
 	int		dirfd,
 	const char	*fs_uuid,
-	bool		create)
+	bool		create,
+	unsigned	*format)
 {
 	char		want[128], *have = NULL;
 	ssize_t		n;
 	int		error;
 
-	hsm_store_marker_text(fs_uuid, want, sizeof(want));
 	n = read_small_file(dirfd, MARKER, &have);
 	if (n == -ENOENT && create) {
+		hsm_store_marker_text(fs_uuid, POSIX_FORMAT, want,
+				      sizeof(want));
 		error = write_file_sync(dirfd, MARKER, want, strlen(want));
 		if (!error && fsync(dirfd) < 0)
 			error = -errno;
+		*format = POSIX_FORMAT;
 		return error;
 	}
 	if (n == -ENOENT)
 		return -ENOENT;		/* not a store (or not mounted) */
 	if (n < 0)
 		return n;
-	error = hsm_store_marker_check(have, fs_uuid);
+	error = hsm_store_marker_check(have, fs_uuid, POSIX_FORMAT, format);
 	free(have);
 	return error;
+}
+
+/*
+ * Say format 2 in the marker before the first object of that format: an
+ * older xfs-hsm then finds a store it cannot open ("unreachable") rather
+ * than objects without a .meta, which it would take for lost.  The new
+ * marker is written beside the old one, made durable and renamed over it.
+ */
+static int
+upgrade_marker(
+	struct posix_store	*ps)
+{
+	char			text[128], tmp[64];
+	int			error;
+
+	if (atomic_load(&ps->format) >= POSIX_FORMAT)
+		return 0;
+	hsm_store_marker_text(ps->fs_uuid, POSIX_FORMAT, text, sizeof(text));
+	snprintf(tmp, sizeof(tmp), MARKER ".%d.%lx", (int)getpid(),
+		 (unsigned long)pthread_self());
+	error = write_file_sync(ps->dirfd, tmp, text, strlen(text));
+	if (error)
+		return error;
+	if (renameat(ps->dirfd, tmp, ps->dirfd, MARKER) < 0) {
+		error = -errno;
+		unlinkat(ps->dirfd, tmp, 0);
+		return error;
+	}
+	if (fsync(ps->dirfd) < 0)
+		return -errno;
+	atomic_store(&ps->format, POSIX_FORMAT);
+	return 0;
 }
 
 static void posix_close(struct hsm_store *s);
@@ -195,6 +236,7 @@ posix_open(
 	struct hsm_store	**sp)
 {
 	struct posix_store	*ps;
+	unsigned		format;
 	bool			made;
 	int			error;
 
@@ -211,9 +253,11 @@ posix_open(
 		error = -errno;
 		goto out_free;
 	}
-	error = check_marker(ps->dirfd, fs_uuid, create);
+	error = check_marker(ps->dirfd, fs_uuid, create, &format);
 	if (error)
 		goto out_close;
+	atomic_init(&ps->format, format);
+	snprintf(ps->fs_uuid, sizeof(ps->fs_uuid), "%s", fs_uuid);
 	if (create) {
 		if (fchmod(ps->dirfd, 0700) < 0) {
 			error = -errno;
@@ -321,7 +365,9 @@ posix_put_begin(
 	memcpy(w->oid, oid, HSM_OID_LEN);
 	hsm_oid_hex(oid, hex);
 	snprintf(w->name, sizeof(w->name), "%s.data", hex);
-	error = open_data(w);
+	error = upgrade_marker(w->ps);
+	if (!error)
+		error = open_data(w);
 	if (error) {
 		free(w);
 		return error;

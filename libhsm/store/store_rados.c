@@ -216,7 +216,7 @@ check_marker(
 	char			want[128], have[128];
 	int			n;
 
-	hsm_store_marker_text(fs_uuid, want, sizeof(want));
+	hsm_store_marker_text(fs_uuid, 1, want, sizeof(want));
 	n = rados_read(rs->io, MARKER, have, sizeof(have) - 1, 0);
 	if (n == -ENOENT && create) {
 		rados_write_op_t op = rados_create_write_op();
@@ -233,7 +233,7 @@ check_marker(
 	if (n < 0)
 		return n;
 	have[n] = '\0';
-	return hsm_store_marker_check(have, fs_uuid);
+	return hsm_store_marker_check(have, fs_uuid, 1, NULL);
 }
 
 static void rados_store_close(struct hsm_store *s);

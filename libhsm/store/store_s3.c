@@ -457,7 +457,7 @@ check_marker(
 	char		want[128];
 	int		error;
 
-	hsm_store_marker_text(fs_uuid, want, sizeof(want));
+	hsm_store_marker_text(fs_uuid, 1, want, sizeof(want));
 	error = get_small(ss, MARKER, NULL, &b);
 	if (error == -ENOENT && create) {
 		free(b.got);
@@ -478,7 +478,7 @@ check_marker(
 		return error;
 	}
 	if (!error)
-		error = hsm_store_marker_check(b.got, fs_uuid);
+		error = hsm_store_marker_check(b.got, fs_uuid, 1, NULL);
 	free(b.got);
 	return error;
 }

@@ -1138,6 +1138,91 @@ test_meta_places(void)
 	hsm_store_close(s);
 }
 
+/* ---- the marker's format ------------------------------------------------ */
+
+static char *
+read_marker(
+	const char		*dir)
+{
+	static char		text[128];
+	char			path[256];
+	FILE			*f;
+	size_t			n;
+
+	snprintf(path, sizeof(path), "%s/.xfs-hsm-store", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return "";
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
+static void
+write_marker(
+	const char		*dir,
+	const char		*text)
+{
+	char			path[256];
+	FILE			*f;
+
+	snprintf(path, sizeof(path), "%s/.xfs-hsm-store", dir);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+#define NR_MARKER_TESTS	6
+
+static void
+test_marker_format(void)
+{
+	struct obj		o = { "fmt", { { 0, 100 } }, 1, 100, "/mnt/f" };
+	char			dir[128], fspec[160], v1[128], v2[128];
+	struct hsm_store	*s = NULL;
+	int			rc;
+
+	snprintf(dir, sizeof(dir), "%s/fmt", base);
+	snprintf(fspec, sizeof(fspec), "posix:%s", dir);
+	mkdir(dir, 0700);
+	snprintf(v1, sizeof(v1), "xfs-hsm-store 1\nfs_uuid %s\n", U1);
+	snprintf(v2, sizeof(v2), "xfs-hsm-store 2\nfs_uuid %s\n", U1);
+
+	rc = hsm_store_open(fspec, U1, true, &s);
+	ok(rc == 0 && !strcmp(read_marker(dir), v2),
+	   "a new posix store's marker says format 2 (%d)", rc);
+	hsm_store_close(s);
+	s = NULL;
+
+	write_marker(dir, v1);
+	rc = hsm_store_open(fspec, U1, false, &s);
+	ok(rc == 0 && !strcmp(read_marker(dir), v1),
+	   "a format 1 store opens, its marker left as it is (%d)", rc);
+	hsm_oid_new(o.oid);
+	if (!rc)
+		rc = put_obj(s, &o);
+	ok(rc == 0 && !strcmp(read_marker(dir), v2),
+	   "its first new object makes it say format 2 (%d)", rc);
+	hsm_store_close(s);
+	s = NULL;
+	rc = hsm_store_open(fspec, U1, false, &s);
+	ok(rc == 0, "and it opens again (%d)", rc);
+	hsm_store_close(s);
+	s = NULL;
+
+	write_marker(dir, "xfs-hsm-store 3\nfs_uuid 11111111-2222-3333-4444-"
+		     "555555555555\n");
+	rc = hsm_store_open(fspec, U1, false, &s);
+	ok(rc == -EPROTO, "a format newer than this version's: -EPROTO (%d)",
+	   rc);
+	write_marker(dir, "xfs-hsm-store x\nfs_uuid 1\n");
+	rc = hsm_store_open(fspec, U1, false, &s);
+	ok(rc == -EUCLEAN, "a marker with no format: -EUCLEAN (%d)", rc);
+}
+
 int
 main(void)
 {
@@ -1146,7 +1231,7 @@ main(void)
 	plan_tests(NR_OPEN_TESTS + 3 * ARRAY_SIZE(objs) + 18 +
 		   ARRAY_SIZE(oid_hex) + 1 +
 		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 7 +
-		   NR_META_TESTS);
+		   NR_META_TESTS + NR_MARKER_TESTS);
 
 	snprintf(base, sizeof(base), "%s/test_store.XXXXXX",
 		 tmp && *tmp && strlen(tmp) < 30 ? tmp : "/tmp");
@@ -1162,6 +1247,7 @@ main(void)
 	test_open();
 	test_objects();
 	test_meta_places();
+	test_marker_format();
 	test_oid();
 	test_objmeta();
 
