@@ -51,25 +51,30 @@ hsm_objfile_get_meta(
 	int		fd,
 	char		**out)
 {
-	ssize_t		n, want;
+	size_t		size = 4096;	/* most texts fit: one call */
+	ssize_t		n;
 	char		*buf;
 
 	for (;;) {
-		want = fgetxattr(fd, HSM_OBJFILE_META, NULL, 0);
-		if (want < 0)
-			return errno == ENOTSUP ? -ENODATA : -errno;
-		buf = malloc(want + 1);
+		buf = malloc(size + 1);
 		if (!buf)
 			return -ENOMEM;
-		n = fgetxattr(fd, HSM_OBJFILE_META, buf, want);
+		n = fgetxattr(fd, HSM_OBJFILE_META, buf, size);
 		if (n >= 0) {
 			buf[n] = '\0';
 			*out = buf;
 			return n;
 		}
 		free(buf);
-		if (errno != ERANGE)	/* ERANGE: replaced by a longer one */
+		if (errno == ENOTSUP)
+			return -ENODATA;
+		if (errno != ERANGE)
 			return -errno;
+		/* longer: ask its length (it may be replaced meanwhile) */
+		n = fgetxattr(fd, HSM_OBJFILE_META, NULL, 0);
+		if (n < 0)
+			return errno == ENOTSUP ? -ENODATA : -errno;
+		size = n;
 	}
 }
 

@@ -1223,6 +1223,52 @@ test_marker_format(void)
 	ok(rc == -EUCLEAN, "a marker with no format: -EUCLEAN (%d)", rc);
 }
 
+#define NR_TEXT_TESTS	3
+
+/*
+ * A text of any length comes back whole from the xattr: the first read
+ * takes 4 KiB, a longer text is read again at its length.  On tmpfs,
+ * which takes user xattrs of any length up to 64 KiB (ext4 stops at a
+ * block, and the store has a .meta file then).
+ */
+static void
+test_text_lengths(void)
+{
+	static const size_t	lens[NR_TEXT_TESTS] = { 100, 4096 + 1, 60000 };
+	char			path[] = "/dev/shm/test_store.XXXXXX";
+	char			*text, *got = NULL;
+	ssize_t			n;
+	size_t			i, k;
+	int			fd, rc;
+
+	fd = mkstemp(path);
+	if (fd < 0) {
+		skip(NR_TEXT_TESTS, "no /dev/shm: %s", strerror(errno));
+		return;
+	}
+	unlink(path);
+	for (i = 0; i < NR_TEXT_TESTS; i++) {
+		text = malloc(lens[i]);
+		for (k = 0; text && k < lens[i]; k++)
+			text[k] = 'a' + (k * 7 + i) % 26;
+		rc = text ? hsm_objfile_set_meta(fd, text, lens[i]) : -ENOMEM;
+		if (rc == -EOPNOTSUPP) {
+			skip(1, "tmpfs takes no user xattr of %zu bytes",
+			     lens[i]);
+			free(text);
+			continue;
+		}
+		n = rc ? rc : hsm_objfile_get_meta(fd, &got);
+		ok(n == (ssize_t)lens[i] && !memcmp(got, text, lens[i]) &&
+		   got[n] == '\0',
+		   "a text of %zu bytes reads back whole (%zd)", lens[i], n);
+		free(got);
+		got = NULL;
+		free(text);
+	}
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -1231,7 +1277,7 @@ main(void)
 	plan_tests(NR_OPEN_TESTS + 3 * ARRAY_SIZE(objs) + 18 +
 		   ARRAY_SIZE(oid_hex) + 1 +
 		   ARRAY_SIZE(metas) + 1 + 1 + ARRAY_SIZE(mal) + 7 +
-		   NR_META_TESTS + NR_MARKER_TESTS);
+		   NR_META_TESTS + NR_MARKER_TESTS + NR_TEXT_TESTS);
 
 	snprintf(base, sizeof(base), "%s/test_store.XXXXXX",
 		 tmp && *tmp && strlen(tmp) < 30 ? tmp : "/tmp");
@@ -1247,6 +1293,7 @@ main(void)
 	test_open();
 	test_objects();
 	test_meta_places();
+	test_text_lengths();
 	test_marker_format();
 	test_oid();
 	test_objmeta();
