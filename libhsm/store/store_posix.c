@@ -86,13 +86,18 @@ write_all(
 	return 0;
 }
 
-/* Write the whole buffer to a new file @name in @dfd and fsync it. */
+/*
+ * Write the whole buffer to a new file @name in @dfd, and fsync it if
+ * @sync (else a later syncfs makes it durable).  Nothing is left of it on
+ * failure.
+ */
 static int
-write_file_sync(
+write_file(
 	int		dfd,
 	const char	*name,
 	const void	*buf,
-	size_t		len)
+	size_t		len,
+	bool		sync)
 {
 	int		fd, error;
 
@@ -100,7 +105,7 @@ write_file_sync(
 	if (fd < 0)
 		return -errno;
 	error = write_all(fd, buf, len);
-	if (!error && fsync(fd) < 0)
+	if (!error && sync && fsync(fd) < 0)
 		error = -errno;
 	if (close(fd) < 0 && !error)
 		error = -errno;
@@ -179,7 +184,7 @@ check_marker(
 	if (n == -ENOENT && create) {
 		hsm_store_marker_text(fs_uuid, POSIX_FORMAT, want,
 				      sizeof(want));
-		error = write_file_sync(dirfd, MARKER, want, strlen(want));
+		error = write_file(dirfd, MARKER, want, strlen(want), true);
 		if (!error && fsync(dirfd) < 0)
 			error = -errno;
 		*format = POSIX_FORMAT;
@@ -212,7 +217,7 @@ upgrade_marker(
 	hsm_store_marker_text(ps->fs_uuid, POSIX_FORMAT, text, sizeof(text));
 	snprintf(tmp, sizeof(tmp), MARKER ".%d.%lx", (int)getpid(),
 		 (unsigned long)pthread_self());
-	error = write_file_sync(ps->dirfd, tmp, text, strlen(text));
+	error = write_file(ps->dirfd, tmp, text, strlen(text), true);
 	if (error)
 		return error;
 	if (renameat(ps->dirfd, tmp, ps->dirfd, MARKER) < 0) {
@@ -436,18 +441,11 @@ write_meta_file(
 	size_t			len)
 {
 	char			tmeta[64];
-	int			fd, error;
 
 	snprintf(tmeta, sizeof(tmeta), "%.32s.meta", w->name);
 	w->meta_file = true;
-	fd = openat(w->ps->tmpfd, tmeta,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	error = write_all(fd, text, len);
-	if (close(fd) < 0 && !error)
-		error = -errno;
-	return error;
+	/* durable with the data, by the batch's syncfs */
+	return write_file(w->ps->tmpfd, tmeta, text, len, false);
 }
 
 /*
@@ -793,7 +791,7 @@ replace_meta_file(
 	hsm_posix_object_names(oid, data, mname);
 	hsm_oid_hex(oid, hex);
 	snprintf(tmp, sizeof(tmp), "%s.meta-new", hex);
-	error = write_file_sync(ps->tmpfd, tmp, text, len);
+	error = write_file(ps->tmpfd, tmp, text, len, true);
 	if (error)
 		return error;
 	if (renameat(ps->tmpfd, tmp, ps->objfd, mname) < 0) {
