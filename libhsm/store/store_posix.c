@@ -200,16 +200,47 @@ check_marker(
 }
 
 /*
+ * Remove the new markers that upgrades cut short by a crash left beside
+ * the marker.  An upgrade in flight whose file goes finds the marker new
+ * when its rename fails.
+ */
+static void
+remove_stale_markers(
+	int			dirfd)
+{
+	struct dirent		*de;
+	DIR			*d;
+	int			fd;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, MARKER ".", sizeof(MARKER)))
+			unlinkat(dirfd, de->d_name, 0);
+	closedir(d);
+}
+
+/*
  * Say format 2 in the marker before the first object of that format: an
  * older xfs-hsm then finds a store it cannot open ("unreachable") rather
  * than objects without a .meta, which it would take for lost.  The new
- * marker is written beside the old one, made durable and renamed over it.
+ * marker is written beside the old one, made durable and renamed over it:
+ * a crash leaves the old marker or the new one, whole (tests/crash/
+ * marker.sh), and perhaps the new one's file, which the next upgrade
+ * removes.
  */
 static int
 upgrade_marker(
 	struct posix_store	*ps)
 {
 	char			text[128], tmp[64];
+	unsigned		format = 0;
 	int			error;
 
 	if (atomic_load(&ps->format) >= POSIX_FORMAT)
@@ -220,13 +251,20 @@ upgrade_marker(
 	error = write_file(ps->dirfd, tmp, text, strlen(text), true);
 	if (error)
 		return error;
+	hsm_fault_kill("marker-written");
 	if (renameat(ps->dirfd, tmp, ps->dirfd, MARKER) < 0) {
 		error = -errno;
 		unlinkat(ps->dirfd, tmp, 0);
-		return error;
+		/* another upgrade finished first and removed ours */
+		if (error != -ENOENT ||
+		    check_marker(ps->dirfd, ps->fs_uuid, false, &format) ||
+		    format < POSIX_FORMAT)
+			return error;
 	}
+	hsm_fault_kill("marker-renamed");
 	if (fsync(ps->dirfd) < 0)
 		return -errno;
+	remove_stale_markers(ps->dirfd);
 	atomic_store(&ps->format, POSIX_FORMAT);
 	return 0;
 }
