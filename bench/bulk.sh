@@ -32,8 +32,9 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${HSM_BUILDDIR:-$here}
-XFS_HSM=$bdir/xfs_hsm/xfs_hsm
-XFS_HSMD=$bdir/xfs_hsm/xfs_hsmd
+. "$here/bench/tools.sh"
+XFS_HSM=$(bench_tool xfs_hsm/xfs_hsm)
+XFS_HSMD=$(bench_tool xfs_hsm/xfs_hsmd)
 small_n=${BENCH_SMALL_N:-10000}
 tiny_n=${BENCH_TINY_N:-100000}
 large_mb=${BENCH_LARGE_MB:-128}

@@ -31,8 +31,9 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${HSM_BUILDDIR:-$here}
-XFS_HSM=$bdir/xfs_hsm/xfs_hsm
-XFS_HSMD=$bdir/xfs_hsm/xfs_hsmd
+. "$here/bench/tools.sh"
+XFS_HSM=$(bench_tool xfs_hsm/xfs_hsm)
+XFS_HSMD=$(bench_tool xfs_hsm/xfs_hsmd)
 OPENREAD=$bdir/bench/openread
 opens=${BENCH_OPENS:-100000}
 big_mb=${BENCH_BIG_MB:-1024}

@@ -19,7 +19,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${HSM_BUILDDIR:-$here}
-XFS_HSM=$bdir/xfs_hsm/xfs_hsm
+. "$here/bench/tools.sh"
+XFS_HSM=$(bench_tool xfs_hsm/xfs_hsm)
 n=${BENCH_IMPORT_N:-100000}
 
 if [ "$(id -u)" != 0 ]; then

@@ -33,9 +33,10 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${HSM_BUILDDIR:-$here}
-HSM=$bdir/xfs_hsm/xfs_hsm
-HSMD=$bdir/xfs_hsm/xfs_hsmd
-SCAN=$bdir/xfs_hsmscan/xfs_hsmscan
+. "$here/bench/tools.sh"
+HSM=$(bench_tool xfs_hsm/xfs_hsm)
+HSMD=$(bench_tool xfs_hsm/xfs_hsmd)
+SCAN=$(bench_tool xfs_hsmscan/xfs_hsmscan)
 MKFILES=$bdir/bench/mkfiles
 src=${BENCH_J_SRC:-/usr/include}
 appends=${BENCH_J_APPENDS:-20000}

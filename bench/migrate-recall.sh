@@ -18,7 +18,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${HSM_BUILDDIR:-$here}
-XFS_HSM=$bdir/xfs_hsm/xfs_hsm
+. "$here/bench/tools.sh"
+XFS_HSM=$(bench_tool xfs_hsm/xfs_hsm)
 large_mb=${BENCH_LARGE_MB:-128}
 small_n=${BENCH_SMALL_N:-2000}
 runs=${BENCH_RUNS:-4}

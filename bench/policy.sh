@@ -36,7 +36,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${HSM_BUILDDIR:-$here}
-HSM=$bdir/xfs_hsm/xfs_hsm
+. "$here/bench/tools.sh"
+HSM=$(bench_tool xfs_hsm/xfs_hsm)
 RAW=$bdir/bench/rawbulkstat
 MKFILES=$bdir/bench/mkfiles
 nfiles=${BENCH_POLICY_FILES:-1000000}
@@ -46,7 +47,7 @@ runs=${BENCH_POLICY_RUNS:-7}
 jfiles=${BENCH_POLICY_JOURNAL_FILES:-200000}
 parts=${BENCH_POLICY_PARTS:-"1 2 3"}
 xattr=${BENCH_POLICY_XATTR:-1}
-HSMD=$bdir/xfs_hsm/xfs_hsmd
+HSMD=$(bench_tool xfs_hsm/xfs_hsmd)
 hsmd_pid=
 jobs=$(nproc)
 

@@ -33,11 +33,12 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${HSM_BUILDDIR:-$here}
-SCAN=$bdir/xfs_hsmscan/xfs_hsmscan
+. "$here/bench/tools.sh"
+SCAN=$(bench_tool xfs_hsmscan/xfs_hsmscan)
 RAW=$bdir/bench/rawbulkstat
 WALK=$bdir/bench/fswalk
 MKFILES=$bdir/bench/mkfiles
-HSM=$bdir/xfs_hsm/xfs_hsm
+HSM=$(bench_tool xfs_hsm/xfs_hsm)
 sizes=${BENCH_SCAN_SIZES:-100000 1000000}
 jobs=${BENCH_SCAN_JOBS:-$(nproc)}
 forkless=${BENCH_SCAN_FORKLESS:-1}
