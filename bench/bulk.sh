@@ -17,11 +17,12 @@
 #   BENCH_LARGE_ROUNDS  rounds of the large files (default 9): this VM's
 #                    disk moves 1 GiB in 1.1 to 2.9 s from one run to the
 #                    next, so each round pairs the HSM with cp, and the
-#                    median of the rounds' ratios is shown.  The large
-#                    files have their own two filesystems, on images
-#                    written whole beforehand: the first write of a block
-#                    of a sparse image costs the host an allocation (a
-#                    round's first 1 GiB took 5 s, the next 1.3 s), and
+#                    median of the rounds' ratios is shown
+#   BENCH_IMAGE_SIZE size of each of the two filesystems' images (default
+#                    6G; the defaults above use some 4 GiB of each).  They
+#                    are written whole before mkfs: the first write of a
+#                    block of a sparse image costs the host an allocation
+#                    (a round's first 1 GiB took 5 s, the next 1.3 s), and
 #                    XFS puts each round's new files in other places, so
 #                    on sparse images whichever side wrote fresh blocks
 #                    lost, by up to 4x
@@ -39,6 +40,7 @@ small_n=${BENCH_SMALL_N:-10000}
 tiny_n=${BENCH_TINY_N:-100000}
 large_mb=${BENCH_LARGE_MB:-128}
 large_rounds=${BENCH_LARGE_ROUNDS:-9}
+image_size=${BENCH_IMAGE_SIZE:-6G}
 parts=${BENCH_PARTS:-"small tiny large daemon tar"}
 
 if [ "$(id -u)" != 0 ]; then
@@ -51,25 +53,20 @@ tmp=$(mktemp -d /tmp/xfs-hsm-bulk.XXXXXX)
 hsmd=
 cleanup() {
 	[ -n "$hsmd" ] && kill "$hsmd" 2> /dev/null && wait "$hsmd" 2> /dev/null
-	for m in "$tmp/fs" "$tmp/store" "$tmp/lfs" "$tmp/lstore"; do
+	for m in "$tmp/fs" "$tmp/store"; do
 		mountpoint -q "$m" && umount "$m"
 	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT HUP INT QUIT TERM
 
-mkfs_mount() {	# name size [written]
-	if [ -n "${3:-}" ]; then
-		# every block written once, with data the host cannot
-		# mistake for zeros
-		head -c 64M /dev/urandom > "$tmp/pattern"
-		for i in $(seq $(($(numfmt --from=iec "$2") >> 26))); do
-			cat "$tmp/pattern"
-		done > "$tmp/$1.img"
-		rm "$tmp/pattern"
-	else
-		truncate -s "$2" "$tmp/$1.img"
-	fi
+# an image written whole, with data the host cannot mistake for zeros
+mkfs_mount() {	# name size
+	head -c 64M /dev/urandom > "$tmp/pattern"
+	for i in $(seq $(($(numfmt --from=iec "$2") >> 26))); do
+		cat "$tmp/pattern"
+	done > "$tmp/$1.img"
+	rm "$tmp/pattern"
 	mkfs.xfs -q -f "$tmp/$1.img"
 	mkdir -p "$tmp/$1"
 	mount -o loop "$tmp/$1.img" "$tmp/$1"
@@ -170,8 +167,8 @@ measure_rounds() {	# name count rounds
 		"$(echo $ratios_in | tr ' ' '\n' | median)"
 }
 
-mkfs_mount fs 32G
-mkfs_mount store 32G
+mkfs_mount fs "$image_size"
+mkfs_mount store "$image_size"
 mkdir -p "$tmp/store/hsm" "$tmp/store/cp"
 "$XFS_HSM" init --store "posix:$tmp/store/hsm" "$tmp/fs" > /dev/null
 
@@ -198,22 +195,12 @@ for p in $parts; do
 		"$XFS_HSM" forget -r "$tmp/fs/tiny" 2> /dev/null || true
 		;;
 	large)
-		# room for the files and cp's copy back, for the HSM's
-		# objects and cp's copies, and 2 GiB to spare: a filesystem
-		# nearly full splits the files' extents (64 MiB steps)
-		size=$(((large_mb * 8 * 2 + 2048) / 64 * 64))M
-		mkfs_mount lfs "$size" written
-		mkfs_mount lstore "$size" written
-		mkdir -p "$tmp/lstore/hsm" "$tmp/lstore/cp" "$tmp/lfs/large"
-		"$XFS_HSM" init --store "posix:$tmp/lstore/hsm" "$tmp/lfs" \
-			> /dev/null
+		mkdir -p "$tmp/fs/large"
 		for i in 1 2 3 4 5 6 7 8; do
 			head -c $((large_mb << 20)) /dev/urandom \
-				> "$tmp/lfs/large/f$i"
+				> "$tmp/fs/large/f$i"
 		done
-		fs=$tmp/lfs store=$tmp/lstore
 		measure_rounds large 8 "$large_rounds"
-		fs=$tmp/fs store=$tmp/store
 		;;
 	daemon)
 		# the same migrate, with a daemon serving: the commands send
