@@ -199,6 +199,24 @@ check_marker(
 	return error;
 }
 
+/* opendir(3) of @name in @dfd; NULL and errno on failure. */
+static DIR *
+opendir_at(
+	int			dfd,
+	const char		*name)
+{
+	int			fd;
+	DIR			*d;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
 /*
  * Remove the new markers that upgrades cut short by a crash left beside
  * the marker.  An upgrade in flight whose file goes finds the marker new
@@ -209,17 +227,10 @@ remove_stale_markers(
 	int			dirfd)
 {
 	struct dirent		*de;
-	DIR			*d;
-	int			fd;
+	DIR			*d = opendir_at(dirfd, ".");
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if (!d)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, MARKER ".", sizeof(MARKER)))
 			unlinkat(dirfd, de->d_name, 0);
@@ -955,29 +966,17 @@ posix_list(
 	struct dirent		*top, *ent;
 	DIR			*d, *sd;
 	uint8_t			oid[HSM_OID_LEN];
-	int			fd, ret = 0;
+	int			ret = 0;
 
-	fd = dup(ps->objfd);
-	if (fd < 0)
+	d = opendir_at(ps->objfd, ".");
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	rewinddir(d);
 	while (!ret && (top = readdir(d))) {
 		if (strlen(top->d_name) != 2 || top->d_name[0] == '.')
 			continue;
-		fd = openat(ps->objfd, top->d_name,
-				O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
+		sd = opendir_at(ps->objfd, top->d_name);
+		if (!sd)
 			continue;
-		sd = fdopendir(fd);
-		if (!sd) {
-			close(fd);
-			continue;
-		}
 		while (!ret && (ent = readdir(sd)))
 			if (!hsm_oid_parse(ent->d_name, oid))
 				ret = fn(oid, arg);
