@@ -1053,7 +1053,8 @@ put_meta(
 static void
 test_meta_places(void)
 {
-	struct obj		o = { "meta", { { 0 } }, 0, 0, "/mnt/m" };
+	struct obj		o = { "meta", { { 0 } }, 0, 0, "/mnt/m",
+				      { 0 }, false };
 	char			data[HSM_OBJ_DATA_NAME], mname[HSM_OBJ_META_NAME];
 	char			path[256], *text = NULL;
 	struct hsm_objmeta	m;
@@ -1180,7 +1181,8 @@ write_marker(
 static void
 test_marker_format(void)
 {
-	struct obj		o = { "fmt", { { 0, 100 } }, 1, 100, "/mnt/f" };
+	struct obj		o = { "fmt", { { 0, 100 } }, 1, 100, "/mnt/f",
+				      { 0 }, false };
 	char			dir[128], fspec[160], v1[128], v2[128];
 	struct hsm_store	*s = NULL;
 	int			rc;
