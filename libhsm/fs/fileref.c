@@ -351,7 +351,7 @@ hsm_fileref_commit(
 	int			error;
 
 	if (f->rec.pending != HSM_OP_NONE) {
-		f->rec.owner_pid = getpid();
+		f->rec.owner_pid = hsm_owner_pid();
 		memcpy(f->rec.owner_boot, f->fs->boot_id, 16);
 		f->rec.pending_since = time(NULL);
 	} else {

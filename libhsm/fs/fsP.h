@@ -318,6 +318,8 @@ bool hsm_fileref_matches_record(const struct hsm_fileref *f);
  * thread of ours included; not a zombie, not a reused pid: owner.c). */
 bool hsm_fileref_pending_alive(const struct hsm_fileref *f);
 bool hsm_owner_alive(const struct hsm_fs *fs, const struct hsm_record *r);
+/* getpid, cached (and set again in a forked child). */
+pid_t hsm_owner_pid(void);
 /*
  * After a failure that leaves the pending op in place (it can be finished
  * later), drop its owner so that the next operation on the file resumes it

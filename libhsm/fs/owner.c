@@ -10,12 +10,37 @@
  * owner: settling its record would delete the object it is writing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "fs/fsP.h"
+
+static pid_t		self_pid;
+static pthread_once_t	self_once = PTHREAD_ONCE_INIT;
+
+static void
+self_forked(void)
+{
+	self_pid = getpid();
+}
+
+static void
+self_init(void)
+{
+	self_pid = getpid();
+	pthread_atfork(NULL, NULL, self_forked);
+}
+
+/* This process's pid, without a system call per record written. */
+pid_t
+hsm_owner_pid(void)
+{
+	pthread_once(&self_once, self_init);
+	return self_pid;
+}
 
 /* Seconds since the epoch at boot (btime of /proc/stat), 0 if unknown. */
 static long long
@@ -93,7 +118,7 @@ hsm_owner_alive(
 		return false;
 	if (memcmp(r->owner_boot, fs->boot_id, 16))
 		return false;		/* owner died with an earlier boot */
-	if (r->owner_pid == (uint32_t)getpid())
+	if (r->owner_pid == (uint32_t)hsm_owner_pid())
 		return true;
 	error = proc_stat(r->owner_pid, &state, &start);
 	if (error == -ESRCH)
