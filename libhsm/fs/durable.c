@@ -31,25 +31,50 @@
 #include <linux/fs.h>
 #include "fs/fsP.h"
 
-/* Remember @fd for the batch's log force.  c->lock held. */
+/* The entry of @fd in the list, or NULL.  c->lock held. */
+static struct hsm_commit_file *
+fd_entry(
+	struct hsm_commit	*c,
+	int			fd)
+{
+	size_t			i;
+
+	if ((size_t)fd >= c->fdpos_len || !c->fdpos[fd])
+		return NULL;
+	i = c->fdpos[fd] - 1;
+	/* a position left from before the last force, or of a closed fd */
+	if (i >= c->nfds || c->fds[i].fd != fd)
+		return NULL;
+	return &c->fds[i];
+}
+
+/*
+ * Remember @fd for the batch's log force, at the end of the list: an
+ * earlier entry of the same fd is covered by this one.  Each open fd has
+ * one entry, found by fd_entry: a file per add and per close was a scan
+ * of the whole list.  c->lock held.
+ */
 static int
 __commit_add(
 	struct hsm_commit	*c,
 	int			fd)
 {
-	struct hsm_commit_file	*p;
-	struct stat		st;
-	size_t			i;
+	struct hsm_commit_file	*p, *old;
+	size_t			*pos;
 
 	if (c->nfds && c->fds[c->nfds - 1].fd == fd)
 		return 0;
-	/* a closed fd of this file: this one's force covers it now */
-	if (c->nclosed && fstat(fd, &st) == 0)
-		for (i = 0; i < c->nfds; i++)
-			if (c->fds[i].fd < 0 && c->fds[i].ino == st.st_ino) {
-				c->fds[i].ino = 0;
-				c->nclosed--;
-			}
+	if ((size_t)fd >= c->fdpos_len) {
+		size_t n = 2 * (size_t)fd + 64;
+
+		pos = realloc(c->fdpos, n * sizeof(*pos));
+		if (!pos)
+			return -ENOMEM;
+		memset(pos + c->fdpos_len, 0,
+		       (n - c->fdpos_len) * sizeof(*pos));
+		c->fdpos = pos;
+		c->fdpos_len = n;
+	}
 	if (c->nfds == c->alloc) {
 		size_t n = c->alloc ? 2 * c->alloc : 64;
 
@@ -59,7 +84,11 @@ __commit_add(
 		c->fds = p;
 		c->alloc = n;
 	}
+	old = fd_entry(c, fd);
+	if (old)
+		old->fd = HSM_COMMIT_LATER;
 	c->fds[c->nfds++] = (struct hsm_commit_file){ .fd = fd };
+	c->fdpos[fd] = c->nfds;
 	return 0;
 }
 
@@ -109,6 +138,7 @@ hsm_commit_release(
 	struct hsm_commit	*c)
 {
 	free(c->fds);
+	free(c->fdpos);
 	pthread_mutex_destroy(&c->lock);
 	memset(c, 0, sizeof(*c));
 }
@@ -120,17 +150,15 @@ hsm_commit_forget_fd(
 	uint64_t		ino,
 	uint32_t		gen)
 {
-	size_t			i;
+	struct hsm_commit_file	*cf;
 
 	pthread_mutex_lock(&c->lock);
-	for (i = 0; i < c->nfds; i++) {
-		if (c->fds[i].fd != fd)
-			continue;
+	cf = fd_entry(c, fd);
+	if (cf) {
 		/* forced by handle, unless a later fd of the file is */
-		c->fds[i].fd = -1;
-		c->fds[i].ino = ino;
-		c->fds[i].gen = gen;
-		c->nclosed++;
+		cf->fd = HSM_COMMIT_CLOSED;
+		cf->ino = ino;
+		cf->gen = gen;
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -277,7 +305,6 @@ hsm_commit_data(
 		return -errno;
 	c->data = false;
 	c->nfds = 0;
-	c->nclosed = 0;
 	c->syncs++;
 	return 0;
 }
@@ -295,8 +322,6 @@ force_closed(
 {
 	int			fd, error = 0;
 
-	if (!cf->ino)
-		return 0;		/* covered by a later fd of the file */
 	fd = hsm_xfs_open_ino(c->fs, cf->ino, cf->gen,
 			O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -EWOULDBLOCK)
@@ -309,6 +334,19 @@ force_closed(
 	return error;
 }
 
+/* Was inode @ino forced already, by a closed entry after @i? */
+static bool
+forced_after(
+	const struct hsm_commit	*c,
+	size_t			i,
+	uint64_t		ino)
+{
+	while (++i < c->nfds)
+		if (c->fds[i].fd == HSM_COMMIT_CLOSED && c->fds[i].ino == ino)
+			return true;
+	return false;
+}
+
 int
 hsm_commit_force(
 	struct hsm_commit	*c)
@@ -319,11 +357,14 @@ hsm_commit_force(
 	/*
 	 * The last file registered with an open fd: its force covers every
 	 * change registered before it.  Files closed since and registered
-	 * after it are forced by handle (or by a later fd of theirs).
+	 * after it are forced by handle, each once.
 	 */
 	for (i = c->nfds; i-- > 0 && !error; ) {
-		if (c->fds[i].fd < 0) {
-			error = force_closed(c, &c->fds[i]);
+		if (c->fds[i].fd == HSM_COMMIT_LATER)
+			continue;
+		if (c->fds[i].fd == HSM_COMMIT_CLOSED) {
+			if (!forced_after(c, i, c->fds[i].ino))
+				error = force_closed(c, &c->fds[i]);
 			continue;
 		}
 		if (fsync(c->fds[i].fd) < 0)
@@ -333,6 +374,5 @@ hsm_commit_force(
 	if (!error && c->nfds)
 		c->forces++;
 	c->nfds = 0;
-	c->nclosed = 0;
 	return error;
 }

@@ -161,12 +161,16 @@ enum hsm_dur {
 	HSM_DUR_BATCH,		/* with the batch's log force */
 };
 
-/* A file whose records await the force: by fd, or by handle once closed. */
+/* A file whose records await the force: by fd, or by handle once closed
+ * (fd HSM_COMMIT_CLOSED), or not at all: a later entry of the same fd
+ * (HSM_COMMIT_LATER). */
 struct hsm_commit_file {
 	int		fd;
 	uint64_t	ino;
 	uint32_t	gen;
 };
+#define HSM_COMMIT_CLOSED	(-1)
+#define HSM_COMMIT_LATER	(-2)
 
 /* A batch's group commit. */
 struct hsm_commit {
@@ -174,7 +178,8 @@ struct hsm_commit {
 	pthread_mutex_t	lock;		/* the list: phases run in threads */
 	struct hsm_commit_file *fds;	/* files whose records await the force */
 	size_t		nfds, alloc;
-	size_t		nclosed;	/* of which closed since */
+	size_t		*fdpos;		/* by fd: 1 + its entry in fds, or 0 */
+	size_t		fdpos_len;
 	bool		data;		/* file data written, not yet synced */
 	_Atomic unsigned store_dirty;	/* stores with deletes not yet synced,
 					 * a bit per binding index */
