@@ -31,6 +31,38 @@ add_one(
 	return hsm_objmeta_add_xattr(m, name, buf, n);
 }
 
+/* The names of @fd's xattrs into @small, or a buffer of their size in
+ * *@big: the list's length, or -errno. */
+static ssize_t
+list_names(
+	int			fd,
+	char			*small,
+	size_t			smallsz,
+	char			**big)
+{
+	ssize_t			n;
+
+	/* most files have a few short names: one call */
+	n = flistxattr(fd, small, smallsz);
+	if (n >= 0 || errno != ERANGE)
+		return n < 0 ? -errno : n;
+	/* the list may grow between the two calls: ERANGE, try again */
+	for (;;) {
+		n = flistxattr(fd, NULL, 0);
+		if (n < 0)
+			return -errno;
+		free(*big);
+		*big = malloc(n ? n : 1);
+		if (!*big)
+			return -ENOMEM;
+		n = flistxattr(fd, *big, n);
+		if (n >= 0)
+			return n;
+		if (errno != ERANGE)
+			return -errno;
+	}
+}
+
 int
 hsm_objmeta_read_inode(
 	struct hsm_objmeta	*m,
@@ -38,7 +70,8 @@ hsm_objmeta_read_inode(
 	const struct stat	*st)
 {
 	struct fsxattr		fsx;
-	char			*names = NULL, *buf = NULL, *p;
+	char			small[1024];
+	char			*big = NULL, *names, *buf = NULL, *p;
 	ssize_t			n;
 	int			error = 0;
 
@@ -54,33 +87,22 @@ hsm_objmeta_read_inode(
 		m->projid = fsx.fsx_projid;
 	m->has_inode = true;
 
-	/* the list may grow between the two calls: ERANGE, try again */
-	for (;;) {
-		n = flistxattr(fd, NULL, 0);
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
-		free(names);
-		names = malloc(n);
-		if (!names)
-			return -ENOMEM;
-		n = flistxattr(fd, names, n);
-		if (n >= 0)
-			break;
-		if (errno != ERANGE) {
-			free(names);
-			return -errno;
-		}
+	n = list_names(fd, small, sizeof(small), &big);
+	if (n < 0) {
+		free(big);
+		return n;
 	}
-	buf = malloc(HSM_OBJXATTR_VALUE_MAX);
-	if (!buf) {
-		free(names);
-		return -ENOMEM;
-	}
-	for (p = names; p < names + n && !error; p += strlen(p) + 1)
-		if (strncmp(p, "trusted.hsm", 11) &&
-		    strncmp(p, "trusted.SGI_ACL_", 16))
+	names = big ? big : small;
+	for (p = names; p < names + n && !error; p += strlen(p) + 1) {
+		if (!strncmp(p, "trusted.hsm", 11) ||
+		    !strncmp(p, "trusted.SGI_ACL_", 16))
+			continue;
+		if (!buf && !(buf = malloc(HSM_OBJXATTR_VALUE_MAX)))
+			error = -ENOMEM;
+		else
 			error = add_one(m, fd, p, buf);
+	}
 	free(buf);
-	free(names);
+	free(big);
 	return error;
 }
