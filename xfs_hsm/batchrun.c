@@ -118,11 +118,12 @@ batch_failed(
 static void
 one_file(
 	const char		*path,
+	const struct stat	*st,
 	bool			named,
 	void			*arg)
 {
 	struct batch_run	*run = arg;
-	struct hsm_fs		*fs = fs_for_path(path, run->need_store);
+	struct hsm_fs		*fs = fs_for_stat(path, st, run->need_store);
 	int			error;
 
 	if (!fs) {

@@ -36,20 +36,30 @@ fs_for_path(
 	const char	*path,
 	bool		need_store)
 {
-	struct fs_entry	*e;
 	struct stat	st;
-	int		error;
 
 	if (lstat(path, &st) < 0)
 		return NULL;	/* the caller reports the file itself */
-	e = lookup(st.st_dev);
+	return fs_for_stat(path, &st, need_store);
+}
+
+struct hsm_fs *
+fs_for_stat(
+	const char		*path,
+	const struct stat	*st,
+	bool			need_store)
+{
+	struct fs_entry		*e;
+	int			error;
+
+	e = lookup(st->st_dev);
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e) {
 			fprintf(stderr, "%s: out of memory\n", PROGNAME);
 			exit(HSM_EX_OPERATIONAL);
 		}
-		e->dev = st.st_dev;
+		e->dev = st->st_dev;
 		e->next = fs_list;
 		fs_list = e;
 		error = hsm_fs_open(path, 0, &e->fs);

@@ -144,6 +144,7 @@ print_json(
 static void
 one_file(
 	const char		*path,
+	const struct stat	*lst,
 	bool			named,
 	void			*arg)
 {
@@ -157,7 +158,7 @@ one_file(
 		status_map_file(path, named, ctx->json, &ctx->first);
 		return;
 	}
-	fs = fs_for_path(path, false);
+	fs = fs_for_stat(path, lst, false);
 	if (!fs)
 		return;
 	error = hsm_status_get(fs, path, &st);

@@ -99,7 +99,7 @@ visit(
 		return 0;
 	}
 	if (type == FTW_F && S_ISREG(st->st_mode) && first_visit(st))
-		cur_fn(path, false, cur_arg);
+		cur_fn(path, st, false, cur_arg);
 	return 0;
 }
 
@@ -148,7 +148,7 @@ walk_paths(
 			continue;
 		}
 		first_visit(&st);	/* so a walk does not do it again */
-		fn(paths[i], true, arg);
+		fn(paths[i], &st, true, arg);
 	}
 	tdestroy(seen, free);
 	seen = NULL;

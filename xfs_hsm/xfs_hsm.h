@@ -69,6 +69,9 @@ void require_root(void);
 /* The filesystem of a path, opened once per device.  NULL when it
  * cannot be used; the reason was printed once and exitcode set. */
 struct hsm_fs *fs_for_path(const char *path, bool need_store);
+/* The same for a path whose lstat the caller has (a walk). */
+struct hsm_fs *fs_for_stat(const char *path, const struct stat *st,
+			   bool need_store);
 /* The same for a path named on the command line (a mount point): a path
  * that cannot be reached is reported here. */
 struct hsm_fs *fs_named(const char *path, bool need_store);
@@ -79,9 +82,10 @@ void report_file_error(const char *verb, const char *path,
 		       struct hsm_fs *fs, int error);
 
 /* walk.c: call @fn for each regular file named (@named), or found (each
- * inode once) under a named directory with @recursive.  Returns the
- * number of paths refused (reported already). */
-typedef void (*walk_fn)(const char *path, bool named, void *arg);
+ * inode once) under a named directory with @recursive, with its lstat.
+ * Returns the number of paths refused (reported already). */
+typedef void (*walk_fn)(const char *path, const struct stat *st,
+			bool named, void *arg);
 unsigned long walk_paths(const char *verb, char **paths, int npaths,
 			 bool recursive, walk_fn fn, void *arg);
 
