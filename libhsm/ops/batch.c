@@ -845,6 +845,79 @@ cmp_ino(
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The inodes of the files being gathered, a hash set (0 marks a free
+ * slot): a batch never holds two names of one inode, and looking through
+ * its items for each file added made a walk quadratic in the batch size.
+ */
+static size_t
+ino_slot(
+	const struct hsm_batch	*b,
+	uint64_t		ino)
+{
+	size_t			i;
+
+	i = (ino * 0x9E3779B97F4A7C15ULL) & (b->iset_cap - 1);
+	while (b->iset[i] && b->iset[i] != ino)
+		i = (i + 1) & (b->iset_cap - 1);
+	return i;
+}
+
+static bool
+has_ino(
+	const struct hsm_batch	*b,
+	uint64_t		ino)
+{
+	if (!ino)
+		return b->iset_zero;
+	return b->iset_cap && b->iset[ino_slot(b, ino)] == ino;
+}
+
+static int
+ino_set_add(
+	struct hsm_batch	*b,
+	uint64_t		ino)
+{
+	uint64_t		*old = b->iset;
+	size_t			cap = b->iset_cap, i;
+
+	if (!ino) {
+		b->iset_zero = true;
+		return 0;
+	}
+	/* at most half full */
+	if (2 * (b->iset_n + 1) > b->iset_cap) {
+		b->iset_cap = cap ? 2 * cap : 1024;
+		b->iset = calloc(b->iset_cap, sizeof(*b->iset));
+		if (!b->iset) {
+			b->iset = old;
+			b->iset_cap = cap;
+			return -ENOMEM;
+		}
+		for (i = 0; i < cap; i++)
+			if (old[i])
+				b->iset[ino_slot(b, old[i])] = old[i];
+		free(old);
+	}
+	i = ino_slot(b, ino);
+	if (!b->iset[i]) {
+		b->iset[i] = ino;
+		b->iset_n++;
+	}
+	return 0;
+}
+
+/* The files gathered went to a run. */
+static void
+ino_set_clear(
+	struct hsm_batch	*b)
+{
+	if (b->iset_n)
+		memset(b->iset, 0, b->iset_cap * sizeof(*b->iset));
+	b->iset_n = 0;
+	b->iset_zero = false;
+}
+
 /* May a run start while another is in flight? */
 static bool
 may_overlap(
@@ -902,6 +975,7 @@ batch_run(
 		pthread_mutex_unlock(&b->lock);
 		b->nitems = 0;
 		b->bytes = 0;
+		ino_set_clear(b);
 		return -ENOMEM;
 	}
 	/* the items move to the run; its empty array comes back */
@@ -914,6 +988,7 @@ batch_run(
 	b->alloc = alloc;
 	b->nitems = 0;
 	b->bytes = 0;
+	ino_set_clear(b);
 	b->drain = false;
 	r->limits = b->limits;
 	r->seq = b->seq++;
@@ -970,20 +1045,6 @@ ino_in_flight(
 		    bsearch(&ino, r->inos, r->ninos, sizeof(ino), cmp_ino)))
 			return true;
 	}
-	return false;
-}
-
-/* Is inode @ino in the batch already? */
-static bool
-has_ino(
-	const struct hsm_batch	*b,
-	uint64_t		ino)
-{
-	size_t			i;
-
-	for (i = 0; i < b->nitems; i++)
-		if (b->items[i]->ino == ino)
-			return true;
 	return false;
 }
 
@@ -1054,6 +1115,10 @@ add_item(
 		}
 		b->items = p;
 		b->alloc = n;
+	}
+	if (ino_set_add(b, it->ino)) {
+		item_free(it);
+		return -ENOMEM;
 	}
 	if (!b->nitems)
 		b->first_ns = now_ns();
@@ -1126,6 +1191,7 @@ hsm_batch_free(
 		hsm_store_set_close(&b->sets[i]);
 	free(b->items);
 	free(b->inos);
+	free(b->iset);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }

@@ -115,6 +115,9 @@ struct hsm_batch {
 	struct hsm_item	**items;
 	size_t		nitems, alloc;
 	uint64_t	bytes;		/* sizes of the files added */
+	uint64_t	*iset;		/* their inodes, a hash set (batch.c) */
+	size_t		iset_cap, iset_n;
+	bool		iset_zero;	/* inode 0 is in it */
 	int64_t		first_ns;	/* when the first was added */
 	int		route_error;	/* the route could not be had */
 
