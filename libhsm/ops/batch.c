@@ -13,9 +13,9 @@
  * the run's thread.
  *
  * Runs: a full batch is cut into a run, which runs on a thread of its
- * own while the caller fills the next; two runs at most are in flight,
- * so one run's CPU work overlaps the other's barriers (syncs and log
- * forces, where both CPUs would otherwise wait).  Their files are
+ * own while the caller fills the next; BATCH_RUNS at most are in flight,
+ * so the runs' CPU work overlaps the others' barriers (syncs and log
+ * forces, where the CPUs would otherwise wait).  Their files are
  * disjoint: a file of a run in flight waits for it.  The results are
  * delivered on the caller's thread, run after run in the order added.
  * In the daemon (hold hooks), when the batch goes to the daemon, and
@@ -39,7 +39,6 @@
 #define BATCH_MS_DEFAULT	5000
 #define BATCH_THREADS_DEFAULT	4
 #define BATCH_THREADS_MAX	64
-#define BATCH_RUNS		2	/* runs in flight at once */
 /* A run thread's own store handles: phase threads take 0 to MAX - 2. */
 #define RUN_SET			(BATCH_THREADS_MAX - 1)
 

@@ -103,6 +103,10 @@ struct hsm_item {
 	bool		copy_only;	/* one copy flagged, others remain */
 };
 
+/* Runs in flight at once: with two, a run's small files still left a CPU
+ * idle while the other waited on its syncs (bench-bulk, 4 KiB files). */
+#define BATCH_RUNS	3
+
 struct hsm_batch {
 	struct hsm_fs	*fs;
 	const struct hsm_opdesc *op;
@@ -129,12 +133,13 @@ struct hsm_batch {
 
 	/*
 	 * Runs: the files added so far are cut into a run, which runs on its
-	 * own thread while the next is filled, two at most (batch.c).  A run
-	 * is a struct hsm_batch too, so the phase functions see one kind.
+	 * own thread while the next is filled, BATCH_RUNS at most
+	 * (batch.c).  A run is a struct hsm_batch too, so the phase
+	 * functions see one kind.
 	 */
 	struct hsm_batch *parent;	/* a run: the batch it belongs to */
-	struct hsm_batch *runs[2];	/* the batch: its runs, kept for their
-					 * store handles */
+	/* the batch: its runs, kept for their store handles */
+	struct hsm_batch *runs[BATCH_RUNS];
 	uint64_t	seq;		/* a run: its place; the batch: the next */
 	bool		inflight;	/* a run: started, results not delivered */
 	bool		threaded;	/* a run: on its own thread (tid) */
