@@ -80,7 +80,7 @@ hsm_batch_progress(
 
 /* Files the runs of a batch may hold open at once: a third of the
  * descriptors we have, since a file may hold a second one, its new store
- * object (an unnamed file until published, store_posix.c). */
+ * object while it is written. */
 static unsigned
 fd_budget(void)
 {
@@ -496,6 +496,31 @@ wants_seal(const struct hsm_item *it)
 	return it->op->seal != NULL;
 }
 
+/* Make the deletes on each store durable: 0 or the first error. */
+static int
+sync_stores(
+	struct hsm_batch	*b)
+{
+	const struct hsm_binding *bind = b->fs->binding;
+	unsigned		dirty, si;
+	struct hsm_store	*store;
+	int			error = 0, e;
+
+	dirty = atomic_exchange(&b->commit.store_dirty, 0);
+	for (si = 0; dirty && bind && si < bind->nstores; si++) {
+		if (!(dirty & (1U << si)))
+			continue;
+		store = hsm_fs_store_get(b->fs, hsm_batch_set(b),
+				bind->store[si].id, &e);
+		if (store)
+			e = hsm_dur_store_sync(store);
+		b->stats.store_syncs++;
+		if (e && !error)
+			error = e;
+	}
+	return error;
+}
+
 /* Barrier after prepare: the records prepare wrote, durable. */
 static void
 force_prepared(
@@ -505,6 +530,16 @@ force_prepared(
 	int			error;
 
 	if (!any_live(b, wants_force))
+		return;
+	/*
+	 * Settled records let go of their objects: the deletes first, or a
+	 * crash could keep a partial object in a store's tmp/ that no record
+	 * names any more (gc looks for orphans among objects only).
+	 */
+	error = sync_stores(b);
+	for (i = 0; error && i < b->nitems; i++)
+		item_undo(b, b->items[i], error, "cannot sync the store");
+	if (error)
 		return;
 	error = hsm_commit_force(&b->commit);
 	for (i = 0; error && i < b->nitems; i++)
@@ -585,31 +620,6 @@ publish_store(
 	free(ws);
 	free(owners);
 	free(errors);
-}
-
-/* Make the deletes on each store durable: 0 or the first error. */
-static int
-sync_stores(
-	struct hsm_batch	*b)
-{
-	const struct hsm_binding *bind = b->fs->binding;
-	unsigned		dirty, si;
-	struct hsm_store	*store;
-	int			error = 0, e;
-
-	dirty = atomic_exchange(&b->commit.store_dirty, 0);
-	for (si = 0; dirty && bind && si < bind->nstores; si++) {
-		if (!(dirty & (1U << si)))
-			continue;
-		store = hsm_fs_store_get(b->fs, hsm_batch_set(b),
-				bind->store[si].id, &e);
-		if (store)
-			e = hsm_dur_store_sync(store);
-		b->stats.store_syncs++;
-		if (e && !error)
-			error = e;
-	}
-	return error;
 }
 
 /* Barrier after work: store objects, then file data, durable. */

@@ -1,20 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * objfile.c - the data file of a posix store object: its metadata text,
- * kept in an extended attribute of the file itself, and the link that
- * puts a file made with O_TMPFILE into place.
+ * kept in an extended attribute of the file itself.
  *
  * One file per object instead of two (data and .meta) halves the inodes
- * and directory entries a migrate makes in the store, and a link of an
- * unnamed file replaces a create and a rename; an object appears whole,
- * its metadata with it.  Filesystems without user xattrs, and texts too
+ * and directory entries a migrate makes in the store; an object appears
+ * whole, its metadata with it.  Filesystems without user xattrs, and texts too
  * large for one, keep the .meta file (store_posix.c).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <sys/xattr.h>
 #include "store/store.h"
 
@@ -94,27 +89,4 @@ hsm_objfile_drop_meta(
 	int		fd)
 {
 	return fremovexattr(fd, HSM_OBJFILE_META) < 0 ? -errno : 0;
-}
-
-/*
- * Link the unnamed file @fd (O_TMPFILE) as @name in @dfd; -EEXIST if the
- * name is taken.  AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the
- * /proc/self/fd path is what anyone else uses (open(2)).
- */
-int
-hsm_objfile_link(
-	int		fd,
-	int		dfd,
-	const char	*name)
-{
-	char		path[32];
-
-	if (linkat(fd, "", dfd, name, AT_EMPTY_PATH) == 0)
-		return 0;
-	if (errno != ENOENT && errno != EPERM)
-		return -errno;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, path, dfd, name, AT_SYMLINK_FOLLOW) == 0)
-		return 0;
-	return -errno;
 }

@@ -174,13 +174,12 @@ void hsm_posix_object_names(const uint8_t oid[HSM_OID_LEN],
 			    char meta[HSM_OBJ_META_NAME]);
 /* The data file of a posix store object (objfile.c): its metadata text in
  * xattr HSM_OBJFILE_META (-EOPNOTSUPP: the file cannot hold it; -ENODATA:
- * it holds none), and the link of an unnamed (O_TMPFILE) one. */
+ * it holds none). */
 #define HSM_OBJFILE_META	"user.xfs-hsm.meta"
 int hsm_objfile_set_meta(int fd, const char *text, size_t len);
 ssize_t hsm_objfile_get_meta(int fd, char **out);
 int hsm_objfile_has_meta(int fd);
 int hsm_objfile_drop_meta(int fd);
-int hsm_objfile_link(int fd, int dfd, const char *name);
 /* Object metadata as text and back; -EUCLEAN on a malformed text. */
 int hsm_objmeta_format(const struct hsm_objmeta *m, char **out, size_t *len);
 int hsm_objmeta_parse(const char *buf, size_t len, struct hsm_objmeta *m);

@@ -10,15 +10,16 @@
  *                               metadata text (hsm_objmeta_format)
  *   DIR/objects/XX/<oid>.meta   the text instead, where the xattr cannot
  *                               hold it (and objects of older versions)
- *   DIR/tmp/<oid>.{data,meta}   objects being written, where the
- *                               filesystem cannot make unnamed files
+ *   DIR/tmp/<oid>.{data,meta}   objects being written
  *
- * An object is written as an unnamed file (O_TMPFILE) in tmp/ and becomes
- * visible by a link, or a named one by rename, only after its data and
- * metadata are durable; the links are made durable before publish
- * returns: the record may say ARCHIVED only after that (DESIGN invariant
- * 1).  Objects are published in batches, with one syncfs before the links
- * and one after.  Everything is 0700/0600: objects hold other users' data.
+ * An object is written in tmp/ and becomes visible by a rename into
+ * objects/XX/, only after its data and metadata are durable; the renames
+ * are made durable before publish returns: the record may say ARCHIVED
+ * only after that (DESIGN invariant 1).  Objects are published in
+ * batches, with one syncfs before the renames and one after.  A crash
+ * leaves files in tmp/ only for objects whose pending record names them:
+ * settling the record removes them (posix_del).  Everything is 0700/0600:
+ * objects hold other users' data.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,8 +44,6 @@ struct posix_store {
 	int		tmpfd;		/* DIR/tmp */
 	char		fs_uuid[40];
 	_Atomic unsigned format;	/* the marker's */
-	_Atomic int	unnamed;	/* O_TMPFILE + link: 1 works, -1 not,
-					 * 0 not tried yet */
 	uint8_t		cached_oid[HSM_OID_LEN];
 	int		cached_fd;	/* last object read */
 	uint8_t		subdirs[256 / 8];	/* objects/XX known to exist */
@@ -53,11 +52,9 @@ struct posix_store {
 struct hsm_store_writer {
 	struct posix_store *ps;
 	uint8_t		oid[HSM_OID_LEN];
-	char		name[64];	/* tmp data name, if named */
-	bool		named;		/* data is tmp/<name>, not unnamed */
+	char		name[64];	/* tmp/<name>: the data */
 	bool		meta_file;	/* metadata is tmp/<oid>.meta */
-	int		fd;		/* data; open until published if
-					 * unnamed (closing frees it) */
+	int		fd;		/* data, until finished */
 	uint64_t	end;		/* furthest byte written */
 };
 
@@ -359,49 +356,6 @@ posix_close(
 	free(ps);
 }
 
-/*
- * Open the data file of new object @w: unnamed where the store's
- * filesystem can make and link such files (a crash leaves nothing of
- * them), named tmp/<oid>.data elsewhere.  The first object of a handle
- * shows which: its unnamed file is linked to its tmp name at once, and
- * is a named one from then on.
- */
-static int
-open_data(
-	struct hsm_store_writer	*w)
-{
-	struct posix_store	*ps = w->ps;
-	int			unnamed = atomic_load(&ps->unnamed);
-	int			error;
-
-	if (unnamed >= 0) {
-		w->fd = openat(ps->tmpfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
-			       0600);
-		if (w->fd >= 0 && unnamed > 0)
-			return 0;
-		if (w->fd >= 0) {
-			error = hsm_objfile_link(w->fd, ps->tmpfd, w->name);
-			if (!error) {
-				atomic_store(&ps->unnamed, 1);
-				w->named = true;
-				return 0;
-			}
-			close(w->fd);
-			w->fd = -1;
-			if (error == -EEXIST)
-				return error;
-		} else if (errno != EOPNOTSUPP && errno != EISDIR &&
-			   errno != EINVAL) {
-			return -errno;
-		}
-		atomic_store(&ps->unnamed, -1);
-	}
-	w->named = true;
-	w->fd = openat(ps->tmpfd, w->name,
-			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	return w->fd < 0 ? -errno : 0;
-}
-
 static int
 posix_put_begin(
 	struct hsm_store	*s,
@@ -420,8 +374,12 @@ posix_put_begin(
 	hsm_oid_hex(oid, hex);
 	snprintf(w->name, sizeof(w->name), "%s.data", hex);
 	error = upgrade_marker(w->ps);
-	if (!error)
-		error = open_data(w);
+	if (!error) {
+		w->fd = openat(w->ps->tmpfd, w->name,
+				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (w->fd < 0)
+			error = -errno;
+	}
 	if (error) {
 		free(w);
 		return error;
@@ -472,8 +430,7 @@ posix_put_abort(
 {
 	char			meta[64];
 
-	if (w->named)
-		unlinkat(w->ps->tmpfd, w->name, 0);
+	unlinkat(w->ps->tmpfd, w->name, 0);
 	if (w->meta_file) {
 		snprintf(meta, sizeof(meta), "%.32s.meta", w->name);
 		unlinkat(w->ps->tmpfd, meta, 0);
@@ -498,8 +455,7 @@ write_meta_file(
 }
 
 /*
- * The data is all written: size it, give it its metadata and close it if
- * named (an unnamed one stays open until linked: closing would free it).
+ * The data is all written: size it, give it its metadata and close it.
  * Nothing is durable or visible yet (posix_publish).
  */
 static int
@@ -525,7 +481,7 @@ posix_put_finish(
 	if (error == -EOPNOTSUPP)
 		error = write_meta_file(w, text, len);
 	free(text);
-	if (!error && w->named) {
+	if (!error) {
 		if (close(w->fd) < 0)
 			error = -errno;
 		w->fd = -1;
@@ -573,8 +529,8 @@ rename_noreplace(
 	return renameat(fromfd, from, tofd, to) < 0 ? -errno : 0;
 }
 
-/* Put a finished object into objects/XX/ (made already): link its
- * unnamed data file, or rename its named files.  0 or -errno. */
+/* Put a finished object into objects/XX/ (made already): rename its
+ * files.  0 or -errno. */
 static int
 publish_one(
 	struct hsm_store_writer	*w)
@@ -596,10 +552,7 @@ publish_one(
 		if (error)
 			return error;
 	}
-	if (w->named)
-		error = rename_noreplace(ps->tmpfd, w->name, ps->objfd, data);
-	else
-		error = hsm_objfile_link(w->fd, ps->objfd, data);
+	error = rename_noreplace(ps->tmpfd, w->name, ps->objfd, data);
 	if (error && w->meta_file)
 		unlinkat(ps->objfd, mname, 0);
 	return error;
@@ -626,7 +579,7 @@ place_some(
 }
 
 /* publish_one for each writer not failed yet, on a few threads: the
- * links go to 256 directories, and each waits on its own locks. */
+ * renames go to 256 directories, and each waits on its own locks. */
 static void
 place_all(
 	struct hsm_store_writer	**ws,
@@ -651,8 +604,7 @@ place_all(
 /*
  * Make finished objects durable and visible, all together: one syncfs of
  * the store's filesystem makes their data and metadata durable, the
- * links (or renames) make them visible, and a second syncfs makes those
- * durable.  An object is never visible before its bytes are durable, and
+ * renames make them visible, and a second syncfs makes those durable.  An object is never visible before its bytes are durable, and
  * the caller writes no record naming one before this returns (DESIGN
  * invariant 1).  Frees every writer; @errors[i] says how each fared.
  */
@@ -817,7 +769,7 @@ posix_stat(
 		hsm_objmeta_free(meta);
 		return -EUCLEAN;
 	}
-	/* written, then linked into place by commit: the later of the two */
+	/* written, then renamed into place by commit: the later of the two */
 	meta->stored_sec = st.st_mtime > st.st_ctime ? st.st_mtime :
 			   st.st_ctime;
 	return 0;
