@@ -18,6 +18,9 @@
 #                    disk moves 1 GiB in 1.1 to 2.9 s from one run to the
 #                    next, so each round pairs the HSM with cp, and the
 #                    median of the rounds' ratios is shown
+#   BENCH_SMALL_ROUNDS  rounds of the 64 KiB and 4 KiB sets (default 3):
+#                    cp of the 4 KiB set took 11.5 to 17.6 s from one
+#                    round to the next, so these are paired rounds too
 #   BENCH_IMAGE_SIZE size of each of the two filesystems' images (default
 #                    6G; the defaults above use some 4 GiB of each).  They
 #                    are written whole before mkfs: the first write of a
@@ -37,6 +40,7 @@ bdir=${HSM_BUILDDIR:-$here}
 XFS_HSM=$(bench_tool xfs_hsm/xfs_hsm)
 XFS_HSMD=$(bench_tool xfs_hsm/xfs_hsmd)
 small_n=${BENCH_SMALL_N:-10000}
+small_rounds=${BENCH_SMALL_ROUNDS:-3}
 tiny_n=${BENCH_TINY_N:-100000}
 large_mb=${BENCH_LARGE_MB:-128}
 large_rounds=${BENCH_LARGE_ROUNDS:-9}
@@ -149,9 +153,11 @@ measure() {	# name count
 	rm -rf "$fs/cpback" "$store/cp/$set"
 }
 
-# measure, ROUNDS times: each round, and the median of the rounds' ratios
+# measure, ROUNDS times: each round, then the medians of the rounds'
+# times and ratios, and the rates of the median times; the set's files
+# end resident and forgotten
 measure_rounds() {	# name count rounds
-	local r ratios_out= ratios_in=
+	local r ratios_out= ratios_in= migs= recs= cps_out= cps_in=
 
 	for r in $(seq "$3"); do
 		measure "$1" "$2"
@@ -159,12 +165,22 @@ measure_rounds() {	# name count rounds
 			"$r" "$mig" "$cp_out" "$rec" "$cp_in"
 		ratios_out="$ratios_out $(ratio "$cp_out" "$mig")"
 		ratios_in="$ratios_in $(ratio "$cp_in" "$rec")"
+		migs="$migs $mig"
+		recs="$recs $rec"
+		cps_out="$cps_out $cp_out"
+		cps_in="$cps_in $cp_in"
 		"$XFS_HSM" forget -r "$fs/$1" 2> /dev/null
 	done
-	printf '%-34s median of %s rounds: ratio %s\n' "migrate $1" "$3" \
-		"$(echo $ratios_out | tr ' ' '\n' | median)"
-	printf '%-34s median of %s rounds: ratio %s\n' "recall $1" "$3" \
-		"$(echo $ratios_in | tr ' ' '\n' | median)"
+	mig=$(echo $migs | tr ' ' '\n' | median)
+	rec=$(echo $recs | tr ' ' '\n' | median)
+	printf '%-34s median of %s rounds: hsm %7.2f s  cp %7.2f s  ratio %s  %s\n' \
+		"migrate $1" "$3" "$mig" \
+		"$(echo $cps_out | tr ' ' '\n' | median)" \
+		"$(echo $ratios_out | tr ' ' '\n' | median)" "$(rate "$2" "$mig")"
+	printf '%-34s median of %s rounds: hsm %7.2f s  cp %7.2f s  ratio %s  %s\n' \
+		"recall $1" "$3" "$rec" \
+		"$(echo $cps_in | tr ' ' '\n' | median)" \
+		"$(echo $ratios_in | tr ' ' '\n' | median)" "$(rate "$2" "$rec")"
 }
 
 mkfs_mount fs "$image_size"
@@ -177,16 +193,13 @@ for p in $parts; do
 	case $p in
 	small)
 		make_set small "$small_n" 64
-		measure small "$small_n"
-		report "migrate small" "$small_n" "$mig" "$cp_out"
-		report "recall small" "$small_n" "$rec" "$cp_in"
+		measure_rounds small "$small_n" "$small_rounds"
 		;;
 	tiny)
 		make_set tiny "$tiny_n" 4
-		measure tiny "$tiny_n"
-		report "migrate tiny" "$tiny_n" "$mig" "$cp_out"
-		report "recall tiny" "$tiny_n" "$rec" "$cp_in"
+		measure_rounds tiny "$tiny_n" "$small_rounds"
 		# release of archived files (their copies are durable)
+		"$XFS_HSM" migrate -k -r "$tmp/fs/tiny" 2> /dev/null
 		cold
 		t=$(now)
 		"$XFS_HSM" release -r "$tmp/fs/tiny" 2> /dev/null
