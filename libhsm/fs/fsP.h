@@ -367,8 +367,10 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * journal-flushed (synced), journal-pruning (the pruned copy
  * durable, not renamed), journal-pruned (renamed over the journal, its
  * directory not synced); in gc: orphan-removed (an orphan deleted from
- * its store).  The store modules' steps (agg-*, repack-*) only kill:
- * hsm_fault_kill.
+ * its store); at a batch's barriers (ops/batch.c): batch-settled (the
+ * deletes of settled records durable, the records not), batch-prepared,
+ * batch-published, batch-synced, batch-forced.  The store modules'
+ * steps (agg-*, repack-*) only kill: hsm_fault_kill.
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
 

@@ -527,6 +527,7 @@ force_prepared(
 	struct hsm_batch	*b)
 {
 	size_t			i;
+	uint64_t		syncs = b->stats.store_syncs;
 	int			error;
 
 	if (!any_live(b, wants_force))
@@ -541,6 +542,8 @@ force_prepared(
 		item_undo(b, b->items[i], error, "cannot sync the store");
 	if (error)
 		return;
+	if (b->stats.store_syncs != syncs)
+		hsm_fault(b->fs, "batch-settled");
 	error = hsm_commit_force(&b->commit);
 	for (i = 0; error && i < b->nitems; i++)
 		item_undo(b, b->items[i], error, "cannot make the pending "
