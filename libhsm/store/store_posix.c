@@ -56,7 +56,11 @@ struct hsm_store_writer {
 	bool		meta_file;	/* metadata is tmp/<oid>.meta */
 	int		fd;		/* data, until finished */
 	uint64_t	end;		/* furthest byte written */
+	uint64_t	behind;		/* write-back started up to here */
 };
+
+/* Start the write-back of a large object every this many bytes. */
+#define WRITE_BEHIND	(8ULL << 20)
 
 #define PS(s)	((struct posix_store *)(s))
 
@@ -412,6 +416,18 @@ posix_put_write(
 	}
 	if (off > w->end)
 		w->end = off;
+	/*
+	 * Start writing a large object back now, without waiting: the
+	 * copy's next reads overlap the write-out, where the page cache
+	 * would hold it all until the publish's syncfs.  Durability still
+	 * comes from that syncfs.  Small objects never get here: they are
+	 * written back together.
+	 */
+	if (w->end >= w->behind + WRITE_BEHIND) {
+		sync_file_range(w->fd, w->behind, w->end - w->behind,
+				SYNC_FILE_RANGE_WRITE);
+		w->behind = w->end;
+	}
 	return 0;
 }
 
