@@ -102,8 +102,15 @@ report_bind_error(
 		break;
 	case -EOPNOTSUPP:
 		fprintf(stderr, "%s: cannot %s '%s': store '%s': only rados: "
-			"stores take aggregate= (this kind keeps one object "
-			"per file)\n", PROGNAME, verb, mnt, spec);
+			"stores take aggregate= and index_shards= (this kind "
+			"keeps one object per file)\n", PROGNAME, verb, mnt,
+			spec);
+		break;
+	case -EMEDIUMTYPE:
+		fprintf(stderr, "%s: cannot %s '%s': store '%s': its pool's "
+			"aggregate index has another number of shards "
+			"(index_shards= is fixed when a pool is first "
+			"used)\n", PROGNAME, verb, mnt, spec);
 		break;
 	case -EPROTONOSUPPORT:
 		fprintf(stderr, "%s: cannot %s '%s': unknown store '%s' "

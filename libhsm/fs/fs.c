@@ -386,7 +386,9 @@ hsm_fs_store_get(
 			h = NULL;
 			hsm_fs_set_detail(fs, error == -EPROTO ?
 				"store '%s' is of a newer format (a newer "
-				"xfs-hsm wrote it)" : "store '%s'",
+				"xfs-hsm wrote it)" : error == -EMEDIUMTYPE ?
+				"store '%s': index_shards= is not its pool's "
+				"number of index shards" : "store '%s'",
 				fs->binding->store[i].spec);
 		} else {
 			set->h[slot] = h;

@@ -25,16 +25,40 @@
 #include <time.h>
 #include "store/rados_agg.h"
 
-#define NSHARDS		256
 #define PAGE_KEYS	1000
 #define CMP_TRIES	16
 
+/* The shard of @oid: the first shard_bits bits of it. */
+static unsigned
+shard_of(
+	const struct agg_pool	*ap,
+	const uint8_t		*oid)
+{
+	return ((unsigned)oid[0] << 8 | oid[1]) >> (16 - ap->shard_bits);
+}
+
+/* Shard @k's object: as many hex digits as its bits need (256 shards:
+ * two, the names pools were made with before the count could change). */
+static void
+shard_name(
+	const struct agg_pool	*ap,
+	unsigned		k,
+	char			name[AGG_NAME_LEN])
+{
+	int			digits = ap->shard_bits > 12 ? 4 :
+					 ap->shard_bits > 8 ? 3 : 2;
+
+	snprintf(name, AGG_NAME_LEN, AGG_INDEX_PREFIX "%0*x", digits,
+		 k & 0xffff);
+}
+
 void
 agg_shard_name(
-	const uint8_t	*oid,
-	char		name[AGG_NAME_LEN])
+	const struct agg_pool	*ap,
+	const uint8_t		*oid,
+	char			name[AGG_NAME_LEN])
 {
-	snprintf(name, AGG_NAME_LEN, AGG_INDEX_PREFIX "%02x", oid[0]);
+	shard_name(ap, shard_of(ap, oid), name);
 }
 
 bool
@@ -210,7 +234,7 @@ pack_start(
 
 /* An index entry to set: member @who of the call. */
 struct entry {
-	uint8_t		shard;
+	unsigned	shard;
 	size_t		who;
 	const char	*key;
 	const char	*val;
@@ -224,42 +248,46 @@ entry_cmp(
 {
 	const struct entry *x = a, *y = b;
 
-	return x->shard - y->shard;
+	return (x->shard > y->shard) - (x->shard < y->shard);
 }
 
 /* Index the members of the packs written: one write per shard touched,
  * all in flight at once. */
 static void
 index_members(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	struct pack		*packs,
 	size_t			npacks,
 	struct agg_member	*m,
 	size_t			n)
 {
-	struct entry		*e = calloc(n ? n : 1, sizeof(*e));
-	const char		**keys = calloc(n ? n : 1, sizeof(*keys));
-	const char		**vals = calloc(n ? n : 1, sizeof(*vals));
-	size_t			*lens = calloc(n ? n : 1, sizeof(*lens));
-	rados_write_op_t	ops[NSHARDS] = { 0 };
-	rados_completion_t	cs[NSHARDS] = { 0 };
-	size_t			first[NSHARDS], count[NSHARDS] = { 0 };
+	size_t			cap = n ? n : 1;
+	struct entry		*e = calloc(cap, sizeof(*e));
+	const char		**keys = calloc(cap, sizeof(*keys));
+	const char		**vals = calloc(cap, sizeof(*vals));
+	size_t			*lens = calloc(cap, sizeof(*lens));
+	/* shard group g: entries [first[g], first[g] + count[g]) */
+	size_t			*first = calloc(cap, sizeof(*first));
+	size_t			*count = calloc(cap, sizeof(*count));
+	rados_write_op_t	*ops = calloc(cap, sizeof(*ops));
+	rados_completion_t	*cs = calloc(cap, sizeof(*cs));
 	char			name[AGG_NAME_LEN];
-	size_t			p, i, k, ne = 0;
+	size_t			p, i, g, ng = 0, ne = 0;
 	int			error;
 
 	for (p = 0; p < npacks; p++)
 		for (i = 0; i < packs[p].n; i++)
 			m[packs[p].first + i].error = packs[p].error ?
 						      packs[p].error : -ENOMEM;
-	if (!e || !keys || !vals || !lens)
+	if (!e || !keys || !vals || !lens || !first || !count || !ops ||
+	    !cs)
 		goto out;
 	for (p = 0; p < npacks; p++) {
 		if (packs[p].error)
 			continue;
 		for (i = 0; i < packs[p].n; i++) {
 			e[ne].who = packs[p].first + i;
-			e[ne].shard = m[e[ne].who].oid[0];
+			e[ne].shard = shard_of(ap, m[e[ne].who].oid);
 			e[ne].key = packs[p].keys[i];
 			e[ne].val = packs[p].vals[i];
 			e[ne++].len = packs[p].lens[i];
@@ -270,49 +298,52 @@ index_members(
 		keys[i] = e[i].key;
 		vals[i] = e[i].val;
 		lens[i] = e[i].len;
-		if (!count[e[i].shard]++)
-			first[e[i].shard] = i;
+		if (!i || e[i].shard != e[i - 1].shard)
+			first[ng++] = i;
+		count[ng - 1]++;
 	}
-	for (k = 0; k < NSHARDS; k++) {
-		if (!count[k])
-			continue;
-		ops[k] = rados_create_write_op();
-		if (!ops[k] || rados_aio_create_completion(NULL, NULL, NULL,
-							   &cs[k])) {
-			cs[k] = NULL;
+	for (g = 0; g < ng; g++) {
+		ops[g] = rados_create_write_op();
+		if (!ops[g] || rados_aio_create_completion(NULL, NULL, NULL,
+							   &cs[g])) {
+			cs[g] = NULL;
 			continue;
 		}
-		rados_write_op_omap_set(ops[k], keys + first[k],
-					vals + first[k], lens + first[k],
-					count[k]);
-		snprintf(name, sizeof(name), AGG_INDEX_PREFIX "%02zx", k);
-		if (rados_aio_write_op_operate(ops[k], io, cs[k], name, NULL,
-					       0)) {
-			rados_aio_release(cs[k]);
-			cs[k] = NULL;
+		rados_write_op_omap_set(ops[g], keys + first[g],
+					vals + first[g], lens + first[g],
+					count[g]);
+		shard_name(ap, e[first[g]].shard, name);
+		if (rados_aio_write_op_operate(ops[g], ap->io, cs[g], name,
+					       NULL, 0)) {
+			rados_aio_release(cs[g]);
+			cs[g] = NULL;
 		}
 	}
-	for (k = 0; k < NSHARDS; k++) {
-		if (cs[k]) {
-			rados_aio_wait_for_complete(cs[k]);
-			error = rados_aio_get_return_value(cs[k]);
-			for (i = first[k]; i < first[k] + count[k]; i++)
+	for (g = 0; g < ng; g++) {
+		if (cs[g]) {
+			rados_aio_wait_for_complete(cs[g]);
+			error = rados_aio_get_return_value(cs[g]);
+			for (i = first[g]; i < first[g] + count[g]; i++)
 				m[e[i].who].error = error;
-			rados_aio_release(cs[k]);
+			rados_aio_release(cs[g]);
 		}
-		if (ops[k])
-			rados_release_write_op(ops[k]);
+		if (ops[g])
+			rados_release_write_op(ops[g]);
 	}
 out:
 	free(e);
 	free(keys);
 	free(vals);
 	free(lens);
+	free(first);
+	free(count);
+	free(ops);
+	free(cs);
 }
 
 void
 agg_publish(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	uint64_t		max,
 	struct agg_member	*m,
 	size_t			n)
@@ -337,7 +368,7 @@ agg_publish(
 		p->len += m[i].len;
 	}
 	for (i = 0; i < np; i++)
-		packs[i].error = pack_start(io, &packs[i], m, now);
+		packs[i].error = pack_start(ap->io, &packs[i], m, now);
 	for (i = 0; i < np; i++) {
 		if (!packs[i].c || packs[i].error)
 			continue;
@@ -345,7 +376,7 @@ agg_publish(
 		packs[i].error = rados_aio_get_return_value(packs[i].c);
 	}
 	hsm_fault_kill("agg-written");
-	index_members(io, packs, np, m, n);
+	index_members(ap, packs, np, m, n);
 	hsm_fault_kill("agg-indexed");
 	for (i = 0; i < np; i++)
 		pack_free(&packs[i]);
@@ -354,7 +385,7 @@ agg_publish(
 
 int
 agg_index_get(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	const uint8_t		*oid,
 	char			**val,
 	size_t			*len)
@@ -369,9 +400,9 @@ agg_index_get(
 	if (!op)
 		return -ENOMEM;
 	hsm_oid_hex(oid, key);
-	agg_shard_name(oid, shard);
+	agg_shard_name(ap, oid, shard);
 	rados_read_op_omap_get_vals_by_keys(op, keys, 1, &it, &prval);
-	error = rados_read_op_operate(op, io, shard, 0);
+	error = rados_read_op_operate(op, ap->io, shard, 0);
 	if (!error)
 		error = prval;
 	if (!error) {
@@ -396,7 +427,7 @@ agg_index_get(
 /* The location of member @oid, fresh from the index. */
 static int
 lookup(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	const uint8_t		*oid,
 	struct agg_loc		*loc)
 {
@@ -404,7 +435,7 @@ lookup(
 	size_t			len, off;
 	int			error;
 
-	error = agg_index_get(io, oid, &val, &len);
+	error = agg_index_get(ap, oid, &val, &len);
 	if (error)
 		return error;
 	error = agg_value_parse(val, len, loc, &off);
@@ -414,7 +445,7 @@ lookup(
 
 ssize_t
 agg_read(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	const uint8_t		*oid,
 	struct agg_loc		*loc,
 	void			*buf,
@@ -428,11 +459,11 @@ agg_read(
 	if (len > loc->len - off)
 		len = loc->len - off;
 	for (tries = 0; tries < 2; tries++) {
-		got = rados_read(io, loc->agg, buf, len, loc->off + off);
+		got = rados_read(ap->io, loc->agg, buf, len, loc->off + off);
 		if (got != -ENOENT)
 			break;
 		/* repacked meanwhile: where is it now? */
-		got = lookup(io, oid, loc);
+		got = lookup(ap, oid, loc);
 		if (got)
 			break;
 		got = -ENOENT;
@@ -451,7 +482,7 @@ agg_read(
  */
 static int
 index_update(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	const uint8_t		*oid,
 	char			*(*make)(const char *val, size_t len,
 					 size_t *nlen, int *err, void *arg),
@@ -464,11 +495,11 @@ index_update(
 	int			error, prval, tries;
 
 	hsm_oid_hex(oid, key);
-	agg_shard_name(oid, shard);
+	agg_shard_name(ap, oid, shard);
 	for (tries = 0; tries < CMP_TRIES; tries++) {
 		rados_write_op_t op;
 
-		error = agg_index_get(io, oid, &val, &len);
+		error = agg_index_get(ap, oid, &val, &len);
 		if (error)
 			return error;
 		error = agg_value_parse(val, len, was, &off);
@@ -491,7 +522,7 @@ index_update(
 						&nlen, 1);
 		else
 			rados_write_op_omap_rm_keys(op, keys, 1);
-		error = rados_write_op_operate(op, io, shard, NULL, 0);
+		error = rados_write_op_operate(op, ap->io, shard, NULL, 0);
 		rados_release_write_op(op);
 		free(val);
 		free(nv);
@@ -527,15 +558,15 @@ with_text(
 
 int
 agg_replace_meta(
-	rados_ioctx_t	io,
-	const uint8_t	*oid,
-	const char	*text,
-	size_t		len)
+	const struct agg_pool	*ap,
+	const uint8_t		*oid,
+	const char		*text,
+	size_t			len)
 {
-	struct new_text	t = { text, len };
-	struct agg_loc	was;
+	struct new_text		t = { text, len };
+	struct agg_loc		was;
 
-	return index_update(io, oid, with_text, &t, &was);
+	return index_update(ap, oid, with_text, &t, &was);
 }
 
 static char *
@@ -563,9 +594,10 @@ count_one(
 
 int
 agg_del(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	const uint8_t		*oid)
 {
+	rados_ioctx_t		io = ap->io;
 	struct agg_loc		was;
 	rados_write_op_t	op;
 	char			key[33];
@@ -573,7 +605,7 @@ agg_del(
 	size_t			left = 0;
 	int			error;
 
-	error = index_update(io, oid, removed, NULL, &was);
+	error = index_update(ap, oid, removed, NULL, &was);
 	if (error)
 		return error;
 	hsm_fault_kill("agg-unindexed");

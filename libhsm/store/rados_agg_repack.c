@@ -171,20 +171,20 @@ count_live(
 /* The index value of member @key, if it names aggregate @agg. */
 static int
 live_value(
-	rados_ioctx_t	io,
-	const char	*key,
-	const char	*agg,
-	char		**val,
-	size_t		*len,
-	struct agg_loc	*loc)
+	const struct agg_pool	*ap,
+	const char		*key,
+	const char		*agg,
+	char			**val,
+	size_t			*len,
+	struct agg_loc		*loc)
 {
-	uint8_t		oid[HSM_OID_LEN];
-	size_t		off;
-	int		error;
+	uint8_t			oid[HSM_OID_LEN];
+	size_t			off;
+	int			error;
 
 	if (strlen(key) != 32 || hsm_oid_parse(key, oid))
 		return -ENOENT;
-	error = agg_index_get(io, oid, val, len);
+	error = agg_index_get(ap, oid, val, len);
 	if (error)
 		return error;
 	error = agg_value_parse(*val, *len, loc, &off);
@@ -196,7 +196,7 @@ live_value(
 }
 
 struct named_ctx {
-	rados_ioctx_t	io;
+	const struct agg_pool *ap;
 	const char	*agg;
 	int		error;
 };
@@ -214,7 +214,7 @@ named_one(
 	size_t			l;
 	int			error;
 
-	error = live_value(c->io, key, c->agg, &v, &l, &loc);
+	error = live_value(c->ap, key, c->agg, &v, &l, &loc);
 	if (!error) {
 		free(v);
 		return 1;	/* named */
@@ -227,14 +227,14 @@ named_one(
 /* Delete aggregate @a if, looked up afresh, no index value names it. */
 static int
 delete_if_unnamed(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	struct aggobj		*a,
 	struct hsm_repack_info	*info)
 {
-	struct named_ctx	c = { io, a->name, 0 };
+	struct named_ctx	c = { ap, a->name, 0 };
 	int			named, error;
 
-	named = agg_omap_walk(io, a->name, false, named_one, &c);
+	named = agg_omap_walk(ap->io, a->name, false, named_one, &c);
 	if (named == -ENOENT)
 		return 0;	/* gone already */
 	if (named < 0 || c.error) {
@@ -245,7 +245,7 @@ delete_if_unnamed(
 		info->kept++;
 		return 0;
 	}
-	error = rados_remove(io, a->name);
+	error = rados_remove(ap->io, a->name);
 	if (error && error != -ENOENT)
 		return error;
 	hsm_fault_kill("repack-deleted");
@@ -255,7 +255,7 @@ delete_if_unnamed(
 }
 
 struct collect_ctx {
-	rados_ioctx_t	io;
+	const struct agg_pool *ap;
 	struct aggobj	*a;
 	struct pending	*p;
 	const char	*data;		/* @a's */
@@ -278,7 +278,7 @@ collect_one(
 	size_t			l;
 	int			error;
 
-	error = live_value(c->io, key, c->a->name, &v, &l, &loc);
+	error = live_value(c->ap, key, c->a->name, &v, &l, &loc);
 	if (error == -ENOENT)
 		return 0;	/* dead, or moved already */
 	if (error) {
@@ -312,11 +312,12 @@ collect_one(
 /* Read aggregate @a and add its live members to @p. */
 static int
 collect(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	struct aggobj		*a,
 	struct pending		*p)
 {
-	struct collect_ctx	c = { io, a, p, NULL, 0 };
+	rados_ioctx_t		io = ap->io;
+	struct collect_ctx	c = { ap, a, p, NULL, 0 };
 	char			*data = malloc(a->size ? a->size : 1);
 	int			got, error;
 
@@ -348,7 +349,7 @@ collect(
  * were. */
 static void
 repoint(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	struct pending		*p,
 	struct hsm_repack_info	*info)
 {
@@ -380,8 +381,8 @@ repoint(
 			rados_write_op_omap_set(ops[j], &key,
 						(const char *const *)&m->val,
 						&m->len, 1);
-			agg_shard_name(oid, shard);
-			if (rados_aio_write_op_operate(ops[j], io, cs[j],
+			agg_shard_name(ap, oid, shard);
+			if (rados_aio_write_op_operate(ops[j], ap->io, cs[j],
 						       shard, NULL, 0)) {
 				rados_aio_release(cs[j]);
 				cs[j] = NULL;
@@ -423,7 +424,7 @@ pending_reset(
 /* Write the new aggregate, repoint its members, delete the old ones. */
 static int
 flush(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	struct pending		*p,
 	struct hsm_repack_info	*info)
 {
@@ -463,7 +464,8 @@ flush(
 		if (!error && !op)
 			error = -ENOMEM;
 		if (!error) {
-			error = rados_write_op_operate(op, io, name, NULL, 0);
+			error = rados_write_op_operate(op, ap->io, name, NULL,
+						       0);
 			rados_release_write_op(op);
 		}
 		free(keys);
@@ -477,11 +479,11 @@ flush(
 		hsm_fault_kill("repack-written");
 		info->written++;
 		info->rewritten += p->len;
-		repoint(io, p, info);
+		repoint(ap, p, info);
 	}
 	for (i = 0; i < p->nsrc && !error; i++) {
 		info->repacked++;
-		error = delete_if_unnamed(io, p->src[i], info);
+		error = delete_if_unnamed(ap, p->src[i], info);
 	}
 	pending_reset(p);
 	return error;
@@ -489,12 +491,13 @@ flush(
 
 int
 agg_repack(
-	rados_ioctx_t		io,
+	const struct agg_pool	*ap,
 	uint64_t		max,
 	unsigned		min_live_pct,
 	int64_t			grace_sec,
 	struct hsm_repack_info	*info)
 {
+	rados_ioctx_t		io = ap->io;
 	struct agglist		l = { 0 };
 	struct pending		p = { 0 };
 	time_t			now = time(NULL);
@@ -525,20 +528,20 @@ agg_repack(
 		if (now - a->mtime < grace_sec)
 			continue;	/* maybe a publish's, not indexed yet */
 		if (!a->nlive) {
-			error = delete_if_unnamed(io, a, info);
+			error = delete_if_unnamed(ap, a, info);
 			continue;
 		}
 		if (a->live * 100 >= (uint64_t)min_live_pct * a->size)
 			continue;
 		if (p.len + a->live > max || p.n + a->nlive > MOVE_MAX)
-			error = flush(io, &p, info);
+			error = flush(ap, &p, info);
 		if (!error)
-			error = collect(io, a, &p);
+			error = collect(ap, a, &p);
 		if (error == -ENOENT)
 			error = 0;	/* deleted meanwhile */
 	}
 	if (!error)
-		error = flush(io, &p, info);
+		error = flush(ap, &p, info);
 	else
 		pending_reset(&p);
 	free(p.data);

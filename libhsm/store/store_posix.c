@@ -296,7 +296,8 @@ posix_open(
 	int			error;
 
 	/* a directory keeps one file per object: nothing to aggregate */
-	if (strstr(dir, "?aggregate") || strstr(dir, "&aggregate"))
+	if (strstr(dir, "?aggregate") || strstr(dir, "&aggregate") ||
+	    strstr(dir, "?index_shards") || strstr(dir, "&index_shards"))
 		return -EOPNOTSUPP;
 	ps = calloc(1, sizeof(*ps));
 	if (!ps)

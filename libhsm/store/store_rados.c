@@ -3,9 +3,13 @@
  * store_rados.c - a Ceph RADOS pool as a store (librados).
  *
  *   rados:POOL[?conf=PATH&id=CLIENT&namespace=NS&timeout=SECONDS
- *              &aggregate=SIZE&aggregate_max=SIZE]
+ *              &aggregate=SIZE&aggregate_max=SIZE&index_shards=N]
  *
- *   xfs-hsm-store        marker: "xfs-hsm-store 1\nfs_uuid U\n"
+ *   xfs-hsm-store        marker: "xfs-hsm-store 1\nfs_uuid U\n"; version 2
+ *                        when its aggregate index has other than 256
+ *                        shards, their count in its xattr
+ *                        "hsm.index_shards" (older versions, which know
+ *                        only 256, refuse the pool)
  *   <oid>                the head: the first HEAD_BYTES of the data, and
  *                        the metadata text in its xattr "hsm.meta"
  *   <oid>.<k>            part k >= 1: data [HEAD + (k-1) STRIPE, + STRIPE)
@@ -33,6 +37,7 @@
 #include "store/rados_agg.h"
 
 #define MARKER		"xfs-hsm-store"
+#define SHARDS_XATTR	"hsm.index_shards"
 #define META_XATTR	"hsm.meta"
 #define HEAD_BYTES	(4ULL << 20)	/* in the head, written with it */
 #define STRIPE		(64ULL << 20)	/* per part */
@@ -43,6 +48,7 @@ struct rados_store {
 	struct hsm_store base;
 	rados_t		cluster;
 	rados_ioctx_t	io;
+	struct agg_pool	agg;			/* io, and its index shards */
 	bool		connected;
 	bool		has_io;
 	uint64_t	agg_threshold;		/* aggregate=, 0: off */
@@ -124,7 +130,31 @@ struct rados_opts {
 	char		**conf, **id, **ns;
 	unsigned	*timeout;
 	uint64_t	*agg_threshold, *agg_max;
+	unsigned	*shard_bits;
 };
+
+/* "N": a power of two from 256 to 65536, as its bits (8 to 16); 0 or
+ * -EINVAL. */
+static int
+parse_shards(
+	const char	*value,
+	unsigned	*bits)
+{
+	char		*end;
+	unsigned long	v;
+	unsigned	b;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno || end == value || *end)
+		return -EINVAL;
+	for (b = AGG_SHARD_BITS_MIN; b <= AGG_SHARD_BITS_MAX; b++)
+		if (v == 1UL << b) {
+			*bits = b;
+			return 0;
+		}
+	return -EINVAL;
+}
 
 /* "SIZE[KMG]" (powers of 1024). */
 static int
@@ -174,6 +204,8 @@ rados_opt(
 		return parse_size(value, o->agg_max) ||
 		       *o->agg_max < (1ULL << 20) ||
 		       *o->agg_max > AGG_MAX_LIMIT ? -EINVAL : 0;
+	else if (!strcmp(key, "index_shards"))
+		return parse_shards(value, o->shard_bits);
 	else
 		return -EINVAL;
 	free(*to);
@@ -192,10 +224,11 @@ parse_spec(
 	char		**ns,
 	unsigned	*timeout,
 	uint64_t	*agg_threshold,
-	uint64_t	*agg_max)
+	uint64_t	*agg_max,
+	unsigned	*shard_bits)
 {
 	struct rados_opts o = { conf, id, ns, timeout, agg_threshold,
-				agg_max };
+				agg_max, shard_bits };
 	const char	*q = strchr(arg, '?');
 	size_t		len = q ? (size_t)(q - arg) : strlen(arg);
 
@@ -206,34 +239,74 @@ parse_spec(
 	return q ? hsm_store_options(q + 1, rados_opt, &o) : 0;
 }
 
-/* The marker object says which filesystem the pool (namespace) serves. */
+/* Make the marker of a new pool (namespace): version 2 and the shard
+ * count when the index is not the 256 shards every version knows. */
+static int
+make_marker(
+	struct rados_store	*rs,
+	const char		*fs_uuid,
+	unsigned		bits)
+{
+	rados_write_op_t	op = rados_create_write_op();
+	char			text[128], count[16];
+	int			error;
+
+	if (!op)
+		return -ENOMEM;
+	hsm_store_marker_text(fs_uuid, bits == AGG_SHARD_BITS_DEFAULT ? 1 : 2,
+			      text, sizeof(text));
+	snprintf(count, sizeof(count), "%u", 1U << bits);
+	rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
+	rados_write_op_write_full(op, text, strlen(text));
+	rados_write_op_setxattr(op, SHARDS_XATTR, count, strlen(count));
+	error = rados_write_op_operate(op, rs->io, MARKER, NULL, 0);
+	rados_release_write_op(op);
+	return error;
+}
+
+/*
+ * The marker object says which filesystem the pool (namespace) serves,
+ * and how its index is sharded.  @bits: what the spec asked for (0:
+ * nothing), which may only make a new pool's index.
+ */
 static int
 check_marker(
 	struct rados_store	*rs,
 	const char		*fs_uuid,
-	bool			create)
+	bool			create,
+	unsigned		bits)
 {
-	char			want[128], have[128];
-	int			n;
+	char			have[128], count[16];
+	unsigned		format, has = AGG_SHARD_BITS_DEFAULT;
+	int			n, error;
 
-	hsm_store_marker_text(fs_uuid, 1, want, sizeof(want));
 	n = rados_read(rs->io, MARKER, have, sizeof(have) - 1, 0);
 	if (n == -ENOENT && create) {
-		rados_write_op_t op = rados_create_write_op();
-		int error;
-
-		if (!op)
-			return -ENOMEM;
-		rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
-		rados_write_op_write_full(op, want, strlen(want));
-		error = rados_write_op_operate(op, rs->io, MARKER, NULL, 0);
-		rados_release_write_op(op);
+		has = bits ? bits : AGG_SHARD_BITS_DEFAULT;
+		error = make_marker(rs, fs_uuid, has);
+		rs->agg.shard_bits = has;
 		return error;
 	}
 	if (n < 0)
 		return n;
 	have[n] = '\0';
-	return hsm_store_marker_check(have, fs_uuid, 1, NULL);
+	error = hsm_store_marker_check(have, fs_uuid, 2, &format);
+	if (error)
+		return error;
+	if (format >= 2) {
+		n = rados_getxattr(rs->io, MARKER, SHARDS_XATTR, count,
+				   sizeof(count) - 1);
+		if (n < 0)
+			return n == -ENODATA ? -EUCLEAN : n;
+		count[n] = '\0';
+		if (parse_shards(count, &has))
+			return -EUCLEAN;
+	}
+	/* the index cannot be resharded by a spec: its entries stay put */
+	if (bits && bits != has)
+		return -EMEDIUMTYPE;
+	rs->agg.shard_bits = has;
+	return 0;
 }
 
 static void rados_store_close(struct hsm_store *s);
@@ -251,10 +324,11 @@ rados_store_open(
 	unsigned		timeout = TIMEOUT_DEFAULT;
 	uint64_t		agg_threshold = AGG_THRESHOLD_DEFAULT;
 	uint64_t		agg_max = AGG_MAX_DEFAULT;
+	unsigned		shard_bits = 0;
 	int			error;
 
 	error = parse_spec(arg, pool, sizeof(pool), &conf, &id, &ns,
-			   &timeout, &agg_threshold, &agg_max);
+			   &timeout, &agg_threshold, &agg_max, &shard_bits);
 	if (error)
 		goto out_free;
 	rs = calloc(1, sizeof(*rs));
@@ -292,7 +366,8 @@ rados_store_open(
 	if (!error) {
 		if (ns)
 			rados_ioctx_set_namespace(rs->io, ns);
-		error = check_marker(rs, fs_uuid, create);
+		rs->agg.io = rs->io;
+		error = check_marker(rs, fs_uuid, create, shard_bits);
 	}
 	if (error) {
 		rados_store_close(&rs->base);
@@ -612,7 +687,7 @@ rados_get(
 	if (len > size - off)
 		len = size - off;
 	if (rs->member)
-		return agg_read(rs->io, oid, &rs->loc, buf, len, off);
+		return agg_read(&rs->agg, oid, &rs->loc, buf, len, off);
 	while (done < len) {
 		n = part_room(off + done);
 		if (n > len - done)
@@ -646,7 +721,7 @@ member_stat(
 	size_t			len, off;
 	int			error;
 
-	error = agg_index_get(rs->io, oid, &val, &len);
+	error = agg_index_get(&rs->agg, oid, &val, &len);
 	if (error)
 		return error;
 	error = agg_value_parse(val, len, loc, &off);
@@ -760,7 +835,7 @@ rados_replace_meta(
 	error = rados_write_op_operate(op, rs->io, name, NULL, 0);
 	rados_release_write_op(op);
 	if (error == -ENOENT)	/* not a head: a member? */
-		error = agg_replace_meta(rs->io, oid, text, len);
+		error = agg_replace_meta(&rs->agg, oid, text, len);
 	free(text);
 	return error;
 }
@@ -781,7 +856,7 @@ rados_del(
 	head_name(oid, name);
 	error = rados_stat(rs->io, name, &hsize, &mtime);
 	if (error == -ENOENT)
-		return agg_del(rs->io, oid);
+		return agg_del(&rs->agg, oid);
 	memset(&m, 0, sizeof(m));
 	if (!rados_store_stat(s, oid, &m)) {
 		if (m.size > HEAD_BYTES)
@@ -870,7 +945,7 @@ rados_publish(
 		mi[nm++] = i;
 	}
 	if (nm)
-		agg_publish(rs->io, rs->agg_max, m, nm);
+		agg_publish(&rs->agg, rs->agg_max, m, nm);
 	if (nb)
 		publish_heads(s, big, nb, berr);
 	for (i = 0; i < nb; i++)
@@ -954,7 +1029,8 @@ rados_repack(
 	struct rados_store	*rs = RS(s);
 
 	rs->size_known = false;
-	return agg_repack(rs->io, rs->agg_max, min_live_pct, grace_sec, info);
+	return agg_repack(&rs->agg, rs->agg_max, min_live_pct, grace_sec,
+			  info);
 }
 
 HSM_EXPORT const struct hsm_store_ops hsm_store_rados_ops = {

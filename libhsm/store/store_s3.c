@@ -380,7 +380,8 @@ s3_opt(
 
 	if (!strcmp(key, "timeout"))
 		return (ss->timeout = strtoul(value, NULL, 10)) ? 0 : -EINVAL;
-	if (!strcmp(key, "aggregate") || !strcmp(key, "aggregate_max"))
+	if (!strcmp(key, "aggregate") || !strcmp(key, "aggregate_max") ||
+	    !strcmp(key, "index_shards"))
 		return -EOPNOTSUPP;	/* one object per file, always */
 	if (!strcmp(key, "endpoint"))
 		to = &ss->endpoint;

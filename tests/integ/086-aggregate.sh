@@ -13,8 +13,11 @@
 # between an aggregate and its index (agg-written) and after the index
 # (agg-indexed) leaves the files right, and gc takes the garbage.  Then
 # the filesystem is made again and xfs_hsm import rebuilds it from the
-# aggregated store.  Last, a small file removed is undeleted from its
-# member and reads right after a gc.
+# aggregated store.  A small file removed is undeleted from its member
+# and reads right after a gc.  Last, a new filesystem bound to a pool
+# namespace made with index_shards=4096: its index shards are named by
+# 12 bits, its marker is version 2, every file reads back, and a spec
+# asking another shard count for that pool is refused.
 # HSM_AGG_FILES=100000 runs it with the issue's 100,000 files.
 
 . "$(dirname "$0")/../common/preamble"
@@ -208,5 +211,42 @@ _start_daemon --timeout 60
 _check $tmp.one
 _stop_daemon
 _audit_clean
+
+echo "== an index of 4096 shards, fixed when its pool is first used"
+# a new filesystem bound to a new namespace with index_shards=4096: the
+# shards are named by their 12 bits, the marker says version 2 (older
+# versions know only 256 shards and must refuse it), and every file
+# reads back through that index
+umount $M || _fail "umount"
+mkfs.xfs -q -f $TEST_DIR/mnt.img >> $seqres.full 2>&1 || _fail "mkfs"
+mount -o loop $TEST_DIR/mnt.img $M || _fail "mount"
+WIDE="rados:hsm?conf=$CEPH_CONF&timeout=30&namespace=wide"
+"$XFS_HSM" init --store "$WIDE&index_shards=1000" $M 2>&1 |
+	_filter_scratch | sed "s|$CEPH_CONF|CONF|"
+"$XFS_HSM" init --store "$WIDE&index_shards=4096" $M >> $seqres.full 2>&1 ||
+	_fail "init wide"
+python3 - "$M/w" <<'PY'
+import os, sys
+os.makedirs(sys.argv[1])
+for i in range(300):
+    with open(os.path.join(sys.argv[1], "f%03d" % i), "wb") as f:
+        f.write(os.urandom(100 + 37 * i))
+PY
+(cd $M && find w -type f | sort | xargs sha256sum) > $tmp.sums
+cut -c67- $tmp.sums > $tmp.wide
+"$XFS_HSM" migrate -r $M/w >> $seqres.full 2>&1 || _fail "migrate wide"
+_rados -N wide get xfs-hsm-store - | head -1
+_rados -N wide ls > $tmp.pool
+echo "shards named by 12 bits: $(grep -c '^hsm\.aggidx\.[0-9a-f]\{3\}$' $tmp.pool)" |
+	sed 's/: [1-9][0-9]*$/: many/'
+echo "shards of another width: $(grep '^hsm\.aggidx\.' $tmp.pool |
+	grep -vc '^hsm\.aggidx\.[0-9a-f]\{3\}$')"
+_scratch_cycle_mount
+_start_daemon --timeout 60
+_check $tmp.wide
+_stop_daemon
+_audit_clean
+"$XFS_HSM" store add $M "$WIDE&index_shards=256" 2>&1 | _filter_scratch |
+	sed "s|$CEPH_CONF|CONF|"
 status=0
 exit
