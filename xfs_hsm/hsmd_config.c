@@ -5,7 +5,7 @@
  *
  *   [xfs_hsmd]              for every filesystem
  *   mode = whole | range
- *   workers = 4
+ *   workers = 8
  *   chunk_size = 1M         a power of two, 4K to 1G
  *   readahead = 4           recall units ahead of a sequential reader
  *   timeout = 300           seconds before a recall fails with EIO

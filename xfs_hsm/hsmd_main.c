@@ -34,7 +34,7 @@ usage(void)
 	       "it exists)\n"
 	       " -m, --mode <mode>       whole (default) or range, for files "
 	       "that set none\n"
-	       " -j, --workers <n>       recall threads (default 4)\n"
+	       " -j, --workers <n>       recall threads (default 8)\n"
 	       " -C, --chunk-size <size> range recall unit (default: the "
 	       "copy's, 1M)\n"
 	       " -a, --readahead <n>     units recalled ahead of a sequential "

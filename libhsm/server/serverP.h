@@ -28,7 +28,12 @@
 #include <urcu/list.h>
 #include "ops/opsP.h"
 
-#define SRV_WORKERS_DEFAULT	4
+/* A file only read is made durable by a worker once its readers closed
+ * it (fdatasync, then its map: two log forces), so a reader going
+ * through many small files is served by the workers not in those syncs:
+ * tar c of 10,000 released files of 64 KiB took 10-12 s with 4 and
+ * 5.4-7.0 s with 8 on two CPUs (16: 6.1 s). */
+#define SRV_WORKERS_DEFAULT	8
 #define SRV_TIMEOUT_DEFAULT_MS	300000
 #define SRV_IDLE_EVICT_NS	(30LL * 1000000000)
 #define SRV_IDLE_RECALLING_NS	(500LL * 1000000)
