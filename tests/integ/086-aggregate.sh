@@ -18,7 +18,8 @@
 # namespace made with index_shards=4096: its index shards are named by
 # 12 bits, its marker is version 2, every file reads back, and a spec
 # asking another shard count for that pool is refused.
-# HSM_AGG_FILES=100000 runs it with the issue's 100,000 files.
+# HSM_AGG_FILES=100000 runs it with the issue's 100,000 files: make
+# check-crash does, as tests/crash/aggregate-100k.sh.
 
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/ceph"
