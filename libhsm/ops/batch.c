@@ -496,10 +496,12 @@ wants_seal(const struct hsm_item *it)
 	return it->op->seal != NULL;
 }
 
-/* Make the deletes on each store durable: 0 or the first error. */
+/* Make the deletes on each store durable: 0 or the first error; *@synced
+ * (if asked) says whether any store had deletes to sync. */
 static int
 sync_stores(
-	struct hsm_batch	*b)
+	struct hsm_batch	*b,
+	bool			*synced)
 {
 	const struct hsm_binding *bind = b->fs->binding;
 	unsigned		dirty, si;
@@ -507,6 +509,8 @@ sync_stores(
 	int			error = 0, e;
 
 	dirty = atomic_exchange(&b->commit.store_dirty, 0);
+	if (synced)
+		*synced = dirty != 0;
 	for (si = 0; dirty && bind && si < bind->nstores; si++) {
 		if (!(dirty & (1U << si)))
 			continue;
@@ -527,7 +531,7 @@ force_prepared(
 	struct hsm_batch	*b)
 {
 	size_t			i;
-	uint64_t		syncs = b->stats.store_syncs;
+	bool			synced;
 	int			error;
 
 	if (!any_live(b, wants_force))
@@ -537,12 +541,12 @@ force_prepared(
 	 * crash could keep a partial object in a store's tmp/ that no record
 	 * names any more (gc looks for orphans among objects only).
 	 */
-	error = sync_stores(b);
+	error = sync_stores(b, &synced);
 	for (i = 0; error && i < b->nitems; i++)
 		item_undo(b, b->items[i], error, "cannot sync the store");
 	if (error)
 		return;
-	if (b->stats.store_syncs != syncs)
+	if (synced)
 		hsm_fault(b->fs, "batch-settled");
 	error = hsm_commit_force(&b->commit);
 	for (i = 0; error && i < b->nitems; i++)
@@ -651,7 +655,7 @@ publish(
 				abort_writers(b, b->items[i]);
 				break;
 			}
-	error = sync_stores(b);
+	error = sync_stores(b, NULL);
 	if (error)
 		for (i = 0; i < b->nitems; i++)
 			item_undo(b, b->items[i], error,
@@ -730,7 +734,7 @@ hsm_batch_run_here(
 		it->finished = true;
 	}
 	/* deletes that done made (old copies of re-archived files) */
-	sync_stores(b);
+	sync_stores(b, NULL);
 	b->stats.log_forces += b->commit.forces;
 	hsm_commit_release(&b->commit);
 	return error;
