@@ -16,7 +16,9 @@
 # aggregated store.  A small file removed is undeleted from its member
 # and reads right after a gc.  Last, a new filesystem bound to a pool
 # namespace made with index_shards=4096: its index shards are named by
-# 12 bits, its marker is version 2, every file reads back, and a spec
+# 12 bits, its marker is version 2, every file reads back, gc repacks
+# its aggregates once most of their files are deleted and the rest still
+# read back, and a spec
 # asking another shard count for that pool is refused.
 # HSM_AGG_FILES=100000 runs it with the 100,000 files: make
 # check-crash does, as tests/crash/aggregate-100k.sh.
@@ -247,6 +249,22 @@ _start_daemon --timeout 60
 _check $tmp.wide
 _stop_daemon
 _audit_clean
+# a repack there must find each live member in its 12-bit shard: one
+# looked up in a wrong shard would count as dead, and the aggregate
+# holding it would go
+grep '^hsm\.agg\.' $tmp.pool | sort > $tmp.aggs.before
+awk 'NR % 5 != 1' $tmp.wide > $tmp.gone
+awk 'NR % 5 == 1' $tmp.wide > $tmp.wide.kept
+(cd $M && xargs rm -f < $tmp.gone)
+"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1
+echo "gc exit=$?"
+_rados -N wide ls | grep '^hsm\.agg\.' | sort > $tmp.aggs.after
+echo "aggregates repacked: $(comm -23 $tmp.aggs.before $tmp.aggs.after | wc -l | sed 's/^[1-9][0-9]*$/some/'), new: $(comm -13 $tmp.aggs.before $tmp.aggs.after | wc -l | sed 's/^[1-9][0-9]*$/some/')"
+_audit_clean
+_scratch_cycle_mount
+_start_daemon --timeout 60
+_check $tmp.wide.kept
+_stop_daemon
 "$XFS_HSM" store add $M "$WIDE&index_shards=256" 2>&1 | _filter_scratch |
 	sed "s|$CEPH_CONF|CONF|"
 status=0
