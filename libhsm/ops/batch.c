@@ -62,6 +62,22 @@ hsm_batch_set(
 	return thread_set ? thread_set : &b->fs->own;
 }
 
+int
+hsm_batch_new_oid(
+	struct hsm_batch	*b,
+	const struct hsm_fileref *f,
+	uint32_t		store_id,
+	uint8_t			*oid)
+{
+	struct hsm_store	*s;
+	int			error = 0;
+
+	/* a store that cannot be opened now fails the copy in the work
+	 * phase, which says why; its oid can be any */
+	s = hsm_fs_store_get(b->fs, hsm_batch_set(b), store_id, &error);
+	return hsm_store_new_oid(error ? NULL : s, f->st.st_size, oid);
+}
+
 /* The runs in flight report together, under the batch's lock. */
 void
 hsm_batch_progress(

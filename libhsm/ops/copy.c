@@ -110,6 +110,7 @@ slot_reusable(
  */
 static int
 plan_copies(
+	struct hsm_batch	*b,
 	struct hsm_fileref	*f,
 	unsigned		n)
 {
@@ -142,7 +143,7 @@ plan_copies(
 		memset(cp, 0, sizeof(*cp));
 		cp->store_id = bd->store[i].id;
 		cp->state = HSM_COPY_WANTED;
-		error = hsm_oid_new(cp->oid);
+		error = hsm_batch_new_oid(b, f, cp->store_id, cp->oid);
 		if (error)
 			return error;
 		slots |= 1U << k;
@@ -208,7 +209,7 @@ copy_prepare(
 	}
 	it->orig = f->rec;
 	it->had_rec = true;
-	slots = plan_copies(f, n);
+	slots = plan_copies(b, f, n);
 	if (slots < 0) {
 		f->rec = it->orig;
 		return slots;

@@ -440,7 +440,8 @@ migrate_prepare(
 	for (k = 0, error = 0; k < n && !error; k++) {
 		f->rec.copy[k].store_id = ids[k];
 		f->rec.copy[k].state = HSM_COPY_WANTED;
-		error = hsm_oid_new(f->rec.copy[k].oid);
+		error = hsm_batch_new_oid(b, f, ids[k],
+					  f->rec.copy[k].oid);
 	}
 	if (!error)
 		error = hsm_fileref_commit(f, HSM_DUR_BATCH);

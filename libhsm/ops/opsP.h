@@ -162,6 +162,10 @@ extern const struct hsm_opdesc hsm_op_migrate, hsm_op_release,
 /* The store handles for the calling thread's work (a store handle serves
  * one thread at a time). */
 struct hsm_store_set *hsm_batch_set(struct hsm_batch *b);
+/* A new oid for @f's copy in store @store_id: the store may say in it
+ * where a small object goes (hsm_store_new_oid). */
+int hsm_batch_new_oid(struct hsm_batch *b, const struct hsm_fileref *f,
+		      uint32_t store_id, uint8_t *oid);
 /* Bytes moved for progress: any thread. */
 void hsm_batch_progress(struct hsm_batch *b, uint64_t bytes);
 /* Switch @it to @op and run its prepare (migrate of a released file is

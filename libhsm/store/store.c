@@ -96,6 +96,40 @@ hsm_store_close(
 }
 
 HSM_EXPORT int
+hsm_store_size_option(
+	const char		*value,
+	uint64_t		*out)
+{
+	char			*end;
+	unsigned long long	v;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno || end == value)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+HSM_EXPORT int
+hsm_store_new_oid(
+	struct hsm_store	*s,
+	uint64_t		size,
+	uint8_t			*oid)
+{
+	if (s && s->ops->new_oid)
+		return s->ops->new_oid(s, size, oid);
+	return hsm_oid_new(oid);
+}
+
+HSM_EXPORT int
 hsm_store_commit_one(
 	struct hsm_store	*s,
 	struct hsm_store_writer	*w,

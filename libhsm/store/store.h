@@ -131,6 +131,10 @@ struct hsm_store_ops {
 	 * (NULL: the store does not aggregate).  hsm_store_repack_in(). */
 	int (*repack)(struct hsm_store *s, unsigned min_live_pct,
 		      int64_t grace_sec, struct hsm_repack_info *info);
+	/* A new oid for an object of about @size bytes (NULL: a random
+	 * one).  A store that finds its objects by name may say in it
+	 * where a small one goes. */
+	int (*new_oid)(struct hsm_store *s, uint64_t size, uint8_t *oid);
 };
 
 struct hsm_store {
@@ -160,6 +164,10 @@ int hsm_store_marker_check(const char *have, const char *fs_uuid,
 int hsm_store_options(const char *opts,
 		      int (*fn)(const char *key, const char *value, void *arg),
 		      void *arg);
+/* A spec's "SIZE[KMG]" (powers of 1024): 0 or -EINVAL. */
+int hsm_store_size_option(const char *value, uint64_t *out);
+/* A new oid for an object of about @size bytes in @s. */
+int hsm_store_new_oid(struct hsm_store *s, uint64_t size, uint8_t *oid);
 /* Finish and publish one object (the batch steps for a single one). */
 int hsm_store_commit_one(struct hsm_store *s, struct hsm_store_writer *w,
 			 const struct hsm_objmeta *meta);

@@ -156,30 +156,6 @@ parse_shards(
 	return -EINVAL;
 }
 
-/* "SIZE[KMG]" (powers of 1024). */
-static int
-parse_size(
-	const char	*value,
-	uint64_t	*out)
-{
-	char		*end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(value, &end, 10);
-	if (errno || end == value)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int
 rados_opt(
 	const char	*key,
@@ -198,10 +174,10 @@ rados_opt(
 	else if (!strcmp(key, "timeout"))
 		return (*o->timeout = strtoul(value, NULL, 10)) ? 0 : -EINVAL;
 	else if (!strcmp(key, "aggregate"))
-		return parse_size(value, o->agg_threshold) ||
+		return hsm_store_size_option(value, o->agg_threshold) ||
 		       *o->agg_threshold > HEAD_BYTES ? -EINVAL : 0;
 	else if (!strcmp(key, "aggregate_max"))
-		return parse_size(value, o->agg_max) ||
+		return hsm_store_size_option(value, o->agg_max) ||
 		       *o->agg_max < (1ULL << 20) ||
 		       *o->agg_max > AGG_MAX_LIMIT ? -EINVAL : 0;
 	else if (!strcmp(key, "index_shards"))
