@@ -101,10 +101,10 @@ report_bind_error(
 			"by nobody else\n", PROGNAME, verb, mnt, spec);
 		break;
 	case -EOPNOTSUPP:
-		fprintf(stderr, "%s: cannot %s '%s': store '%s': only rados: "
-			"stores take aggregate= and index_shards= (this kind "
-			"keeps one object per file)\n", PROGNAME, verb, mnt,
-			spec);
+		fprintf(stderr, "%s: cannot %s '%s': store '%s': "
+			"index_shards= is a rados: pool's, aggregate= a rados: "
+			"or s3: store's (a directory store keeps one object "
+			"per file)\n", PROGNAME, verb, mnt, spec);
 		break;
 	case -EMEDIUMTYPE:
 		fprintf(stderr, "%s: cannot %s '%s': store '%s': its pool's "

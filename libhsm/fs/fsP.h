@@ -370,7 +370,7 @@ void hsm_fs_progress(struct hsm_fs *fs, uint64_t bytes);
  * its store); at a batch's barriers (ops/batch.c): batch-settled (the
  * deletes of settled records durable, the records not), batch-prepared,
  * batch-published, batch-synced, batch-forced.  The store modules'
- * steps (agg-*, repack-*) only kill: hsm_fault_kill.
+ * steps (agg-*, s3agg-*, repack-*) only kill: hsm_fault_kill.
  */
 void hsm_fault(struct hsm_fs *fs, const char *step);
 

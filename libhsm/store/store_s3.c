@@ -4,12 +4,15 @@
  * expat for the listings).
  *
  *   s3://BUCKET[/PREFIX]?endpoint=URL[&region=R][&credentials=FILE]
- *                        [&timeout=SECONDS]
+ *                        [&timeout=SECONDS][&aggregate=SIZE]
+ *                        [&aggregate_max=SIZE]
  *
- *   PREFIX/xfs-hsm-store     marker: "xfs-hsm-store 1\nfs_uuid U\n"
+ *   PREFIX/xfs-hsm-store     marker: "xfs-hsm-store 2\nfs_uuid U\n" (1: a
+ *                            bucket without aggregates, as before them)
  *   PREFIX/<oid>             the file's data segments, end to end (no holes:
  *                            the metadata's map says where each one goes)
  *   PREFIX/<oid>.meta        the metadata text; its presence commits
+ *   PREFIX/hsm.agg*          aggregates of small objects (s3P.h)
  *
  * Credentials come from FILE ("access_key = ..." and "secret_key = ..."
  * lines; it must belong to root and be readable by nobody else) or from
@@ -19,6 +22,9 @@
  * an S3 PUT is durable when it answers, so sync has nothing to do.  A
  * request that moves nothing for the timeout (30 s) fails with ETIMEDOUT.
  * Requests are path-style (ENDPOINT/BUCKET/KEY), signed "aws:amz:R:s3".
+ * Objects of up to aggregate= bytes (default 256 KiB, 0: none) get oids
+ * naming a slot of an aggregate of up to aggregate_max= bytes (default
+ * and limit 64 MiB), which publish writes in one PUT (s3_agg.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,29 +33,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <curl/curl.h>
+#include <time.h>
 #include <expat.h>
-#include "store/store.h"
+#include "store/s3P.h"
 
 #define MARKER		"xfs-hsm-store"
 #define PART		(16U << 20)	/* S3 wants >= 5 MiB but the last */
 #define TIMEOUT_DEFAULT	30
-#define KEY_MAX		1024
-
-struct s3_store {
-	struct hsm_store base;
-	CURL		*curl;
-	char		*endpoint;	/* http://host:port, no slash at the end */
-	char		*bucket;
-	char		*prefix;	/* "" or "dir/" */
-	char		*region;
-	char		*userpwd;	/* access:secret */
-	unsigned	timeout;
-	/* the last object read: where its data segments lie in it */
-	uint8_t		map_oid[HSM_OID_LEN];
-	struct hsm_objmeta map_meta;
-	bool		map_known;
-};
+#define KEY_MAX		S3_KEY_MAX
 
 struct hsm_store_writer {
 	struct s3_store	*ss;
@@ -64,19 +55,7 @@ struct hsm_store_writer {
 	size_t		meta_len;
 };
 
-#define SS(s)	((struct s3_store *)(s))
-
 /* ---- requests -------------------------------------------------------- */
-
-struct body {
-	const char	*data;		/* what is sent */
-	size_t		len, off;
-	char		*got;		/* what comes back (NUL ended) */
-	size_t		got_len, got_cap;
-	char		*out;		/* or into here, at most out_cap */
-	size_t		out_cap, out_len;
-	char		etag[128];
-};
 
 static size_t
 send_cb(
@@ -85,7 +64,7 @@ send_cb(
 	size_t		nmemb,
 	void		*arg)
 {
-	struct body	*b = arg;
+	struct s3_body	*b = arg;
 	size_t		n = size * nmemb;
 
 	if (n > b->len - b->off)
@@ -102,7 +81,7 @@ recv_cb(
 	size_t		nmemb,
 	void		*arg)
 {
-	struct body	*b = arg;
+	struct s3_body	*b = arg;
 	size_t		n = size * nmemb;
 
 	if (b->out) {
@@ -134,7 +113,7 @@ header_cb(
 	size_t		nmemb,
 	void		*arg)
 {
-	struct body	*b = arg;
+	struct s3_body	*b = arg;
 	size_t		n = size * nmemb, l;
 
 	if (n > 5 && !strncasecmp(ptr, "etag:", 5)) {
@@ -180,14 +159,14 @@ url_for(
  * @b->data, receiving into @b.  Returns the HTTP status, or -errno when
  * there was no answer.
  */
-static int
-request(
+int
+s3_request(
 	struct s3_store	*ss,
 	const char	*method,
 	const char	*key,
 	const char	*query,
 	const char	*range,		/* "bytes=a-b" or NULL */
-	struct body	*b)
+	struct s3_body	*b)
 {
 	CURL		*c = ss->curl;
 	struct curl_slist *h = NULL;
@@ -218,10 +197,15 @@ request(
 		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	/* radosgw checks it; curl does not add it */
 	h = curl_slist_append(h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	/* send a PUT's body at once, not after a "100 Continue": a round
+	 * trip less (an empty "Expect:" would upset the signature) */
+	curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
 	if (range) {
 		snprintf(rh, sizeof(rh), "Range: %s", range);
 		h = curl_slist_append(h, rh);
 	}
+	if (b->hdr)
+		h = curl_slist_append(h, b->hdr);
 	if (!strcmp(method, "PUT") || !strcmp(method, "POST")) {
 		if (!strcmp(method, "PUT"))
 			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -261,9 +245,8 @@ request(
 	return (int)status;
 }
 
-/* An HTTP status as -errno: 0 for 2xx. */
-static int
-status_errno(
+int
+s3_status_errno(
 	int		st)
 {
 	if (st < 0)
@@ -276,6 +259,8 @@ status_errno(
 	case 403:
 	case 401:
 		return -EACCES;
+	case 412:
+		return -ECANCELED;	/* If-Match, If-None-Match */
 	case 416:
 		return 0;		/* a range past the end: nothing */
 	default:
@@ -290,31 +275,81 @@ put_bytes(
 	const char	*query,
 	const void	*data,
 	size_t		len,
-	struct body	*b)
+	struct s3_body	*b)
 {
 	memset(b, 0, sizeof(*b));
 	b->data = data;
 	b->len = len;
-	return status_errno(request(ss, "PUT", key, query, NULL, b));
+	return s3_status_errno(s3_request(ss, "PUT", key, query, NULL, b));
 }
 
-/* GET @key whole into b->got; 0 or -errno. */
+int
+s3_put(
+	struct s3_store	*ss,
+	const char	*key,
+	const void	*data,
+	size_t		len,
+	const char	*hdr)
+{
+	struct s3_body	b;
+	int		st;
+
+	memset(&b, 0, sizeof(b));
+	b.data = data;
+	b.len = len;
+	b.hdr = hdr;
+	st = s3_request(ss, "PUT", key, NULL, NULL, &b);
+	free(b.got);
+	/* radosgw answers a conditional PUT that lost a race to another
+	 * with 500 (measured: four writers of one key, If-Match, lose no
+	 * update, and some of their PUTs get 500): read again, retry */
+	if (hdr && st == 500)
+		return -ECANCELED;
+	return s3_status_errno(st);
+}
+
+/* GET @key (NULL: the bucket, with @query) into b->got: 0 or -errno. */
 static int
-get_small(
+get_into(
 	struct s3_store	*ss,
 	const char	*key,
 	const char	*query,
-	struct body	*b)
+	const char	*range,
+	struct s3_body	*b)
 {
 	int		error;
 
 	memset(b, 0, sizeof(*b));
-	error = status_errno(request(ss, "GET", key, query, NULL, b));
+	error = s3_status_errno(s3_request(ss, "GET", key, query, range, b));
 	if (!error && !b->got) {
 		b->got = strdup("");
 		if (!b->got)
 			error = -ENOMEM;
 	}
+	return error;
+}
+
+int
+s3_get_small(
+	struct s3_store	*ss,
+	const char	*key,
+	const char	*range,
+	struct s3_body	*b)
+{
+	return get_into(ss, key, NULL, range, b);
+}
+
+int
+s3_delete(
+	struct s3_store	*ss,
+	const char	*key)
+{
+	struct s3_body	b;
+	int		error;
+
+	memset(&b, 0, sizeof(b));
+	error = s3_status_errno(s3_request(ss, "DELETE", key, NULL, NULL, &b));
+	free(b.got);
 	return error;
 }
 
@@ -380,9 +415,15 @@ s3_opt(
 
 	if (!strcmp(key, "timeout"))
 		return (ss->timeout = strtoul(value, NULL, 10)) ? 0 : -EINVAL;
-	if (!strcmp(key, "aggregate") || !strcmp(key, "aggregate_max") ||
-	    !strcmp(key, "index_shards"))
-		return -EOPNOTSUPP;	/* one object per file, always */
+	if (!strcmp(key, "aggregate"))
+		return hsm_store_size_option(value, &ss->agg_threshold) ||
+		       ss->agg_threshold > S3_AGG_THRESHOLD_MAX ? -EINVAL : 0;
+	if (!strcmp(key, "aggregate_max"))
+		return hsm_store_size_option(value, &ss->agg_max) ||
+		       ss->agg_max < (1ULL << 20) ||
+		       ss->agg_max > S3_AGG_MAX_LIMIT ? -EINVAL : 0;
+	if (!strcmp(key, "index_shards"))
+		return -EOPNOTSUPP;	/* a rados: pool's */
 	if (!strcmp(key, "endpoint"))
 		to = &ss->endpoint;
 	else if (!strcmp(key, "region"))
@@ -448,39 +489,66 @@ parse_spec(
 	return error;
 }
 
+void
+s3_bare_etag(
+	const char	*etag,
+	char		*out,
+	size_t		size)
+{
+	const char	*e = etag[0] == '"' ? etag + 1 : etag;
+	size_t		l = strlen(e);
+
+	if (l && e[l - 1] == '"')
+		l--;
+	snprintf(out, size, "%.*s", (int)l, e);
+}
+
+/*
+ * The marker: made with the bucket when @create, else checked.  A bucket
+ * that holds aggregates says format 2, which versions before them refuse;
+ * one made before them (1) says so from the first time aggregates may be
+ * written to it, by a PUT of the version read.
+ */
 static int
 check_marker(
 	struct s3_store	*ss,
 	const char	*fs_uuid,
 	bool		create)
 {
-	struct body	b;
-	char		want[128];
+	struct s3_body	b;
+	char		want[128], hdr[160], tag[128];
+	unsigned	format = ss->agg_threshold ? 2 : 1, have;
 	int		error;
 
-	hsm_store_marker_text(fs_uuid, 1, want, sizeof(want));
-	error = get_small(ss, MARKER, NULL, &b);
+	hsm_store_marker_text(fs_uuid, format, want, sizeof(want));
+	error = s3_get_small(ss, MARKER, NULL, &b);
 	if (error == -ENOENT && create) {
 		free(b.got);
 		/* the bucket too, if it is not there (ours to own then) */
 		memset(&b, 0, sizeof(b));
-		error = request(ss, "PUT", NULL, NULL, NULL, &b);
+		error = s3_request(ss, "PUT", NULL, NULL, NULL, &b);
 		free(b.got);
 		if (error == 400)
 			return -EINVAL;		/* not a bucket name */
 		if (error != 409)		/* ours already */
-			error = status_errno(error);
+			error = s3_status_errno(error);
 		else
 			error = 0;
 		if (error)
 			return error;
-		error = put_bytes(ss, MARKER, NULL, want, strlen(want), &b);
-		free(b.got);
-		return error;
+		return s3_put(ss, MARKER, want, strlen(want),
+			      "If-None-Match: *");
 	}
 	if (!error)
-		error = hsm_store_marker_check(b.got, fs_uuid, 1, NULL);
+		error = hsm_store_marker_check(b.got, fs_uuid, 2, &have);
+	s3_bare_etag(b.etag, tag, sizeof(tag));
 	free(b.got);
+	if (!error && have < format) {
+		snprintf(hdr, sizeof(hdr), "If-Match: %s", tag);
+		error = s3_put(ss, MARKER, want, strlen(want), hdr);
+		if (error == -ECANCELED)
+			error = 0;	/* another did it meanwhile */
+	}
 	return error;
 }
 
@@ -504,6 +572,9 @@ s3_open(
 		return -ENOMEM;
 	ss->base.ops = &hsm_store_s3_ops;
 	ss->timeout = TIMEOUT_DEFAULT;
+	ss->agg_threshold = S3_AGG_THRESHOLD_DEFAULT;
+	ss->agg_max = S3_AGG_MAX_DEFAULT;
+	pthread_mutex_init(&ss->pack_lock, NULL);
 	error = parse_spec(ss, arg, &cred);
 	if (!error && cred) {
 		error = read_credentials(cred, &ss->userpwd);
@@ -516,6 +587,8 @@ s3_open(
 			error = -ENOMEM;
 	}
 	free(cred);
+	if (ss->agg_threshold > ss->agg_max)
+		ss->agg_threshold = ss->agg_max;
 	if (!error) {
 		ss->curl = curl_easy_init();
 		if (!ss->curl)
@@ -541,6 +614,8 @@ s3_close(
 		curl_easy_cleanup(ss->curl);
 	if (ss->map_known)
 		hsm_objmeta_free(&ss->map_meta);
+	s3_agg_cache_drop(ss);
+	pthread_mutex_destroy(&ss->pack_lock);
 	free(ss->endpoint);
 	free(ss->bucket);
 	free(ss->prefix);
@@ -570,18 +645,23 @@ s3_put_begin(
 {
 	struct s3_store		*ss = SS(s);
 	struct hsm_store_writer	*w;
-	struct body		b;
+	struct s3_body		b;
 	char			key[48];
 	int			error;
 
-	data_key(oid, true, key);
-	memset(&b, 0, sizeof(b));
-	error = status_errno(request(ss, "HEAD", key, NULL, NULL, &b));
-	free(b.got);
-	if (!error)
-		return -EEXIST;
-	if (error != -ENOENT)
-		return error;
+	/* a member's oid is new, and its aggregate is created only by the
+	 * publish that writes it: that is where it would be refused */
+	if (!s3_agg_is_member(oid)) {
+		data_key(oid, true, key);
+		memset(&b, 0, sizeof(b));
+		error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL,
+						   &b));
+		free(b.got);
+		if (!error)
+			return -EEXIST;
+		if (error != -ENOENT)
+			return error;
+	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -639,7 +719,7 @@ send_part(
 	struct hsm_store_writer	*w)
 {
 	struct s3_store		*ss = w->ss;
-	struct body		b;
+	struct s3_body		b;
 	char			key[48], query[512];
 	char			**e;
 	int			error;
@@ -647,7 +727,7 @@ send_part(
 	data_key(w->oid, false, key);
 	if (!w->upload_id) {
 		memset(&b, 0, sizeof(b));
-		error = status_errno(request(ss, "POST", key, "uploads=", NULL,
+		error = s3_status_errno(s3_request(ss, "POST", key, "uploads=", NULL,
 					     &b));
 		if (!error) {
 			w->upload_id = xml_value(b.got, "UploadId");
@@ -728,14 +808,14 @@ static void
 s3_put_abort(
 	struct hsm_store_writer	*w)
 {
-	struct body		b;
+	struct s3_body		b;
 	char			key[48], query[512];
 
 	if (w->upload_id) {
 		data_key(w->oid, false, key);
 		upload_query(w, 0, query, sizeof(query));
 		memset(&b, 0, sizeof(b));
-		request(w->ss, "DELETE", key, query, NULL, &b);
+		s3_request(w->ss, "DELETE", key, query, NULL, &b);
 		free(b.got);
 	}
 	free_writer(w);
@@ -754,7 +834,7 @@ static int
 finish_data(
 	struct hsm_store_writer	*w)
 {
-	struct body		b;
+	struct s3_body		b;
 	char			key[48], query[512], *xml, *p;
 	size_t			cap;
 	unsigned		i;
@@ -784,7 +864,7 @@ finish_data(
 	memset(&b, 0, sizeof(b));
 	b.data = xml;
 	b.len = p - xml;
-	error = status_errno(request(w->ss, "POST", key, query, NULL, &b));
+	error = s3_status_errno(s3_request(w->ss, "POST", key, query, NULL, &b));
 	/* a 200 may still carry an error in its body */
 	if (!error && b.got && strstr(b.got, "<Error>"))
 		error = -EIO;
@@ -797,14 +877,13 @@ finish_data(
 	return error;
 }
 
-static int
-s3_publish(
-	struct hsm_store	*s,
+/* Each writer as an object of its own: the data, then its metadata. */
+static void
+publish_heads(
 	struct hsm_store_writer	**ws,
 	size_t			n,
 	int			*errors)
 {
-	struct body		b;
 	char			key[48];
 	size_t			i;
 
@@ -815,39 +894,141 @@ s3_publish(
 		if (!errors[i]) {
 			/* the metadata last: it commits the copy */
 			data_key(w->oid, true, key);
-			errors[i] = put_bytes(w->ss, key, NULL, w->meta,
-					      w->meta_len, &b);
-			free(b.got);
+			errors[i] = s3_put(w->ss, key, w->meta, w->meta_len,
+					   NULL);
 		}
 		if (errors[i]) {
 			data_key(w->oid, false, key);
-			memset(&b, 0, sizeof(b));
-			request(w->ss, "DELETE", key, NULL, NULL, &b);
-			free(b.got);
+			s3_delete(w->ss, key);
 			s3_put_abort(w);
 		} else {
 			free_writer(w);
 		}
 	}
+}
+
+/* Does @w go into an aggregate?  Its oid names one, it is small and in
+ * one piece, and its metadata fits a slot. */
+static bool
+aggregated(
+	struct hsm_store_writer	*w)
+{
+	return w->ss->agg_threshold && s3_agg_is_member(w->oid) &&
+	       w->meta && !w->upload_id && w->len <= w->ss->agg_threshold &&
+	       w->meta_len <= S3_AGG_META_MAX;
+}
+
+/* Small objects into the aggregates their oids name (one PUT each), the
+ * others as objects of their own, and so the members of an aggregate
+ * that exists already (another publish took its id). */
+static int
+s3_publish(
+	struct hsm_store	*s,
+	struct hsm_store_writer	**ws,
+	size_t			n,
+	int			*errors)
+{
+	struct s3_store		*ss = SS(s);
+	struct s3_member	*m = calloc(n ? n : 1, sizeof(*m));
+	struct hsm_store_writer	**heads = calloc(n ? n : 1, sizeof(*heads));
+	size_t			*hi = calloc(n ? n : 1, sizeof(*hi));
+	int			*herr = calloc(n ? n : 1, sizeof(*herr));
+	size_t			i, j, nm = 0, nh = 0;
+
+	if (!m || !heads || !hi || !herr) {
+		free(m);
+		free(heads);
+		free(hi);
+		free(herr);
+		publish_heads(ws, n, errors);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!aggregated(ws[i])) {
+			hi[nh] = i;
+			heads[nh++] = ws[i];
+			continue;
+		}
+		m[nm].oid = ws[i]->oid;
+		m[nm].data = ws[i]->buf;
+		m[nm].len = ws[i]->len;
+		m[nm].meta = ws[i]->meta;
+		m[nm++].meta_len = ws[i]->meta_len;
+	}
+	if (nm)
+		s3_agg_publish(ss, m, nm);	/* sorts m by oid */
+	for (j = 0; j < nm; j++) {
+		struct hsm_objmeta had;
+		char key[S3_AGG_KEY_LEN];
+		uint64_t base;
+
+		for (i = 0; ws[i]->oid != m[j].oid; i++)
+			;
+		if (m[j].error == -EAGAIN) {
+			memset(&had, 0, sizeof(had));
+			m[j].error = s3_agg_find(ss, m[j].oid, key, &base,
+						 &had);
+			if (!m[j].error) {
+				hsm_objmeta_free(&had);
+				m[j].error = -EEXIST;
+			} else if (m[j].error == -ENOENT) {
+				hi[nh] = i;
+				heads[nh++] = ws[i];
+				continue;
+			}
+		}
+		errors[i] = m[j].error;
+		free_writer(ws[i]);	/* one piece: nothing to abort */
+	}
+	publish_heads(heads, nh, herr);
+	for (i = 0; i < nh; i++)
+		errors[hi[i]] = herr[i];
+	free(m);
+	free(heads);
+	free(hi);
+	free(herr);
 	return 0;
+}
+
+/* An oid for @size bytes: small ones get a slot of an aggregate. */
+static int
+s3_new_oid(
+	struct hsm_store	*s,
+	uint64_t		size,
+	uint8_t			*oid)
+{
+	return s3_agg_new_oid(SS(s), size, oid);
 }
 
 /* ---- reading --------------------------------------------------------- */
 
+/* Forget the map kept of @oid (NULL: of any). */
+static void
+forget_map(
+	struct s3_store	*ss,
+	const uint8_t	*oid)
+{
+	if (ss->map_known && (!oid || !memcmp(ss->map_oid, oid,
+					      HSM_OID_LEN))) {
+		hsm_objmeta_free(&ss->map_meta);
+		ss->map_known = false;
+	}
+}
+
+/* The metadata of @oid as an object of its own. */
 static int
-s3_stat(
-	struct hsm_store	*s,
+head_stat(
+	struct s3_store		*ss,
 	const uint8_t		*oid,
 	struct hsm_objmeta	*meta)
 {
-	struct s3_store		*ss = SS(s);
-	struct body		b;
+	struct s3_body		b;
 	char			key[48];
 	long			when = -1;
 	int			error;
 
 	data_key(oid, true, key);
-	error = get_small(ss, key, NULL, &b);
+	error = s3_get_small(ss, key, NULL, &b);
 	if (!error) {
 		curl_easy_getinfo(ss->curl, CURLINFO_FILETIME, &when);
 		error = hsm_objmeta_parse(b.got, b.got_len, meta);
@@ -863,7 +1044,41 @@ s3_stat(
 	return 0;
 }
 
-/* New metadata: a PUT replaces the text whole (it is there, or -ENOENT). */
+/* The metadata of @oid, and where its bytes are: in @key from @base. */
+static int
+stat_where(
+	struct s3_store		*ss,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta,
+	char			*key,
+	uint64_t		*base)
+{
+	int			error;
+
+	/* a member where it lives, else (moved out of the way, or an oid
+	 * that only looks like one) an object of its own */
+	error = s3_agg_find(ss, oid, key, base, meta);
+	if (error != -ENOENT)
+		return error;
+	data_key(oid, false, key);
+	*base = 0;
+	return head_stat(ss, oid, meta);
+}
+
+static int
+s3_stat(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	struct hsm_objmeta	*meta)
+{
+	char			key[S3_AGG_KEY_LEN];
+	uint64_t		base;
+
+	return stat_where(SS(s), oid, meta, key, &base);
+}
+
+/* New metadata: a member's in its aggregate's state; an object's own by
+ * a PUT that replaces the text whole (it is there, or -ENOENT). */
 static int
 s3_replace_meta(
 	struct hsm_store	*s,
@@ -871,27 +1086,31 @@ s3_replace_meta(
 	const struct hsm_objmeta *meta)
 {
 	struct s3_store		*ss = SS(s);
-	struct body		b;
+	struct s3_body		b;
 	char			key[48], *text;
 	size_t			len;
 	int			error;
 
-	data_key(oid, true, key);
-	memset(&b, 0, sizeof(b));
-	error = status_errno(request(ss, "HEAD", key, NULL, NULL, &b));
-	free(b.got);
-	if (error)
-		return error;
 	error = hsm_objmeta_format(meta, &text, &len);
 	if (error)
 		return error;
-	error = put_bytes(ss, key, NULL, text, len, &b);
-	free(b.got);
+	forget_map(ss, oid);
+	error = s3_agg_replace_meta(ss, oid, text, len);
+	if (error == -ENOENT) {
+		data_key(oid, true, key);
+		memset(&b, 0, sizeof(b));
+		error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL,
+						   &b));
+		free(b.got);
+		if (!error)
+			error = s3_put(ss, key, text, len, NULL);
+	}
 	free(text);
 	return error;
 }
 
-/* The map of @oid's data, kept for the reads that follow. */
+/* The map of @oid's data and where it is, kept for the reads that
+ * follow. */
 static int
 object_map(
 	struct s3_store		*ss,
@@ -901,11 +1120,10 @@ object_map(
 
 	if (ss->map_known && !memcmp(ss->map_oid, oid, HSM_OID_LEN))
 		return 0;
-	if (ss->map_known)
-		hsm_objmeta_free(&ss->map_meta);
-	ss->map_known = false;
+	forget_map(ss, NULL);
 	memset(&ss->map_meta, 0, sizeof(ss->map_meta));
-	error = s3_stat(&ss->base, oid, &ss->map_meta);
+	error = stat_where(ss, oid, &ss->map_meta, ss->map_key,
+			   &ss->map_base);
 	if (error)
 		return error;
 	memcpy(ss->map_oid, oid, HSM_OID_LEN);
@@ -913,40 +1131,40 @@ object_map(
 	return 0;
 }
 
-/* Read [@at, @at + @len) of the data object into @buf. */
+/* Read [@at, @at + @len) of the object's bytes into @buf. */
 static int
 get_range(
 	struct s3_store		*ss,
-	const uint8_t		*oid,
 	char			*buf,
 	uint64_t		len,
 	uint64_t		at)
 {
-	struct body		b;
-	char			key[48], range[64];
+	struct s3_body		b;
+	char			range[64];
 	int			error;
 
-	data_key(oid, false, key);
+	at += ss->map_base;
 	snprintf(range, sizeof(range), "bytes=%llu-%llu",
 		 (unsigned long long)at, (unsigned long long)(at + len - 1));
 	memset(&b, 0, sizeof(b));
 	b.out = buf;
 	b.out_cap = len;
-	error = status_errno(request(ss, "GET", key, NULL, range, &b));
+	error = s3_status_errno(s3_request(ss, "GET", ss->map_key, NULL,
+					   range, &b));
 	if (!error && b.out_len != len)
 		error = -EUCLEAN;	/* shorter than its map says */
 	return error;
 }
 
+/* Read @len bytes at @off of @oid, by its map. */
 static ssize_t
-s3_get(
-	struct hsm_store	*s,
+read_mapped(
+	struct s3_store		*ss,
 	const uint8_t		*oid,
 	void			*buf,
 	size_t			len,
 	uint64_t		off)
 {
-	struct s3_store		*ss = SS(s);
 	const struct hsm_datamap *map;
 	uint64_t		at = 0, end, a, z;
 	size_t			i;
@@ -968,8 +1186,8 @@ s3_get(
 		a = s0 > off ? s0 : off;
 		z = s1 < end ? s1 : end;
 		if (a < z) {
-			error = get_range(ss, oid, (char *)buf + (a - off),
-					  z - a, at + (a - s0));
+			error = get_range(ss, (char *)buf + (a - off), z - a,
+					  at + (a - s0));
 			if (error)
 				return error;
 		}
@@ -980,35 +1198,51 @@ s3_get(
 	return len;
 }
 
+static ssize_t
+s3_get(
+	struct hsm_store	*s,
+	const uint8_t		*oid,
+	void			*buf,
+	size_t			len,
+	uint64_t		off)
+{
+	struct s3_store		*ss = SS(s);
+	ssize_t			got;
+
+	got = read_mapped(ss, oid, buf, len, off);
+	if (got == -ENOENT && ss->map_known && ss->map_base) {
+		/* its aggregate repacked away meanwhile: where is it now? */
+		s3_agg_gone(ss, ss->map_key);
+		forget_map(ss, NULL);
+		got = read_mapped(ss, oid, buf, len, off);
+	}
+	return got;
+}
+
 static int
 s3_del(
 	struct hsm_store	*s,
 	const uint8_t		*oid)
 {
 	struct s3_store		*ss = SS(s);
-	struct body		b;
+	struct s3_body		b;
 	char			key[48];
 	int			error, derr;
 
-	if (ss->map_known && !memcmp(ss->map_oid, oid, HSM_OID_LEN)) {
-		hsm_objmeta_free(&ss->map_meta);
-		ss->map_known = false;
-	}
+	forget_map(ss, oid);
+	error = s3_agg_del(ss, oid);
+	if (error != -ENOENT)
+		return error;
 	/* the metadata first: the copy is gone as soon as it is */
 	data_key(oid, true, key);
 	memset(&b, 0, sizeof(b));
-	error = request(ss, "HEAD", key, NULL, NULL, &b);
-	error = status_errno(error);
+	error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL, &b));
 	free(b.got);
-	memset(&b, 0, sizeof(b));
-	derr = status_errno(request(ss, "DELETE", key, NULL, NULL, &b));
-	free(b.got);
+	derr = s3_delete(ss, key);
 	if (derr && derr != -ENOENT)
 		return derr;
 	data_key(oid, false, key);
-	memset(&b, 0, sizeof(b));
-	derr = status_errno(request(ss, "DELETE", key, NULL, NULL, &b));
-	free(b.got);
+	derr = s3_delete(ss, key);
 	if (derr && derr != -ENOENT)
 		return derr;
 	return error;
@@ -1022,16 +1256,33 @@ s3_sync(
 	return 0;		/* every PUT was durable when it answered */
 }
 
+static int
+s3_repack(
+	struct hsm_store	*s,
+	unsigned		min_live_pct,
+	int64_t			grace_sec,
+	struct hsm_repack_info	*info)
+{
+	struct s3_store		*ss = SS(s);
+
+	forget_map(ss, NULL);
+	return s3_agg_repack(ss, min_live_pct, grace_sec, info);
+}
+
 /* ---- listing ---------------------------------------------------------- */
 
+/* A ListObjectsV2 answer being parsed: each <Contents> on its end. */
 struct listing {
 	struct s3_store	*ss;
-	int		(*fn)(const uint8_t *oid, void *arg);
+	int		(*fn)(const char *key, uint64_t size, int64_t mtime,
+			      void *arg);
 	void		*arg;
 	int		ret;
 	char		text[KEY_MAX];
 	size_t		len;
-	bool		in_key, in_token, in_trunc;
+	char		key[KEY_MAX];
+	uint64_t	size;
+	int64_t		mtime;
 	char		token[KEY_MAX];
 	bool		truncated;
 };
@@ -1044,10 +1295,14 @@ list_start(
 {
 	struct listing	*l = arg;
 
-	l->in_key = !strcmp(name, "Key");
-	l->in_token = !strcmp(name, "NextContinuationToken");
-	l->in_trunc = !strcmp(name, "IsTruncated");
 	l->len = 0;
+	l->text[0] = '\0';
+	if (!strcmp(name, "Contents")) {
+		l->key[0] = '\0';
+		l->size = 0;
+		l->mtime = 0;
+	}
+	(void)attrs;
 }
 
 static void XMLCALL
@@ -1058,13 +1313,24 @@ list_text(
 {
 	struct listing	*l = arg;
 
-	if (!l->in_key && !l->in_token && !l->in_trunc)
-		return;
 	if (l->len + len >= sizeof(l->text))
 		len = sizeof(l->text) - 1 - l->len;
 	memcpy(l->text + l->len, s, len);
 	l->len += len;
 	l->text[l->len] = '\0';
+}
+
+/* "2026-12-06T15:20:00.000Z" as seconds since the epoch. */
+static int64_t
+iso_time(
+	const char	*s)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return timegm(&tm);
 }
 
 static void XMLCALL
@@ -1073,30 +1339,98 @@ list_end(
 	const XML_Char	*name)
 {
 	struct listing	*l = arg;
-	const char	*k;
-	uint8_t		oid[HSM_OID_LEN];
-	size_t		plen = strlen(l->ss->prefix), kl;
+	size_t		plen = strlen(l->ss->prefix);
 
-	if (l->in_key && !l->ret) {
-		k = l->text + plen;
-		kl = strlen(k);
-		/* committed objects: those with metadata */
-		if (!strncmp(l->text, l->ss->prefix, plen) && kl == 37 &&
-		    !strcmp(k + 32, ".meta")) {
-			char hex[33];
-
-			memcpy(hex, k, 32);
-			hex[32] = '\0';
-			if (!hsm_oid_parse(hex, oid))
-				l->ret = l->fn(oid, l->arg);
-		}
-	} else if (l->in_token) {
+	if (!strcmp(name, "Key"))
+		snprintf(l->key, sizeof(l->key), "%s", l->text);
+	else if (!strcmp(name, "Size"))
+		l->size = strtoull(l->text, NULL, 10);
+	else if (!strcmp(name, "LastModified"))
+		l->mtime = iso_time(l->text);
+	else if (!strcmp(name, "NextContinuationToken"))
 		snprintf(l->token, sizeof(l->token), "%s", l->text);
-	} else if (l->in_trunc) {
+	else if (!strcmp(name, "IsTruncated"))
 		l->truncated = !strcmp(l->text, "true");
-	}
-	l->in_key = l->in_token = l->in_trunc = false;
-	(void)name;
+	else if (!strcmp(name, "Contents") && !l->ret &&
+		 !strncmp(l->key, l->ss->prefix, plen))
+		l->ret = l->fn(l->key + plen, l->size, l->mtime, l->arg);
+	l->len = 0;
+}
+
+int
+s3_list_keys(
+	struct s3_store		*ss,
+	const char		*prefix,
+	int			(*fn)(const char *key, uint64_t size,
+				      int64_t mtime, void *arg),
+	void			*arg)
+{
+	struct listing		l = { .ss = ss, .fn = fn, .arg = arg };
+	struct s3_body		b;
+	char			query[4 * KEY_MAX], *p, *ep, *et;
+	XML_Parser		xp;
+	int			error;
+
+	if (asprintf(&p, "%s%s", ss->prefix, prefix) < 0)
+		return -ENOMEM;
+	do {
+		ep = curl_easy_escape(ss->curl, p, 0);
+		et = l.token[0] ? curl_easy_escape(ss->curl, l.token, 0) :
+				  NULL;
+		snprintf(query, sizeof(query), "list-type=2&prefix=%s%s%s",
+			 ep ? ep : "", et ? "&continuation-token=" : "",
+			 et ? et : "");
+		curl_free(ep);
+		curl_free(et);
+		error = get_into(ss, NULL, query, NULL, &b);
+		if (error) {
+			free(b.got);
+			break;
+		}
+		l.token[0] = '\0';
+		l.truncated = false;
+		xp = XML_ParserCreate(NULL);
+		if (!xp) {
+			free(b.got);
+			error = -ENOMEM;
+			break;
+		}
+		XML_SetUserData(xp, &l);
+		XML_SetElementHandler(xp, list_start, list_end);
+		XML_SetCharacterDataHandler(xp, list_text);
+		if (XML_Parse(xp, b.got, b.got_len, 1) != XML_STATUS_OK)
+			error = -EBADMSG;
+		XML_ParserFree(xp);
+		free(b.got);
+	} while (!error && !l.ret && l.truncated && l.token[0]);
+	free(p);
+	return error ? error : l.ret;
+}
+
+struct head_list {
+	int		(*fn)(const uint8_t *oid, void *arg);
+	void		*arg;
+};
+
+/* Objects of their own that are committed: those with metadata. */
+static int
+list_head(
+	const char	*key,
+	uint64_t	size,
+	int64_t		mtime,
+	void		*arg)
+{
+	struct head_list *h = arg;
+	uint8_t		oid[HSM_OID_LEN];
+	char		hex[33];
+
+	if (strlen(key) != 37 || strcmp(key + 32, ".meta"))
+		return 0;
+	memcpy(hex, key, 32);
+	hex[32] = '\0';
+	if (hsm_oid_parse(hex, oid))
+		return 0;
+	return h->fn(oid, h->arg);
 }
 
 static int
@@ -1106,44 +1440,13 @@ s3_list(
 	void			*arg)
 {
 	struct s3_store		*ss = SS(s);
-	struct listing		l = { .ss = ss, .fn = fn, .arg = arg };
-	struct body		b;
-	char			query[3 * KEY_MAX], *ep, *et;
-	XML_Parser		xp;
+	struct head_list	h = { fn, arg };
 	int			error;
 
-	do {
-		ep = curl_easy_escape(ss->curl, ss->prefix, 0);
-		et = l.token[0] ? curl_easy_escape(ss->curl, l.token, 0) :
-				  NULL;
-		snprintf(query, sizeof(query), "list-type=2&prefix=%s%s%s",
-			 ep ? ep : "", et ? "&continuation-token=" : "",
-			 et ? et : "");
-		curl_free(ep);
-		curl_free(et);
-		error = get_small(ss, NULL, query, &b);
-		if (error) {
-			free(b.got);
-			return error;
-		}
-		l.token[0] = '\0';
-		l.truncated = false;
-		xp = XML_ParserCreate(NULL);
-		if (!xp) {
-			free(b.got);
-			return -ENOMEM;
-		}
-		XML_SetUserData(xp, &l);
-		XML_SetElementHandler(xp, list_start, list_end);
-		XML_SetCharacterDataHandler(xp, list_text);
-		if (XML_Parse(xp, b.got, b.got_len, 1) != XML_STATUS_OK)
-			error = -EBADMSG;
-		XML_ParserFree(xp);
-		free(b.got);
-		if (error)
-			return error;
-	} while (!l.ret && l.truncated && l.token[0]);
-	return l.ret;
+	error = s3_list_keys(ss, "", list_head, &h);
+	if (!error)
+		error = s3_agg_list(ss, fn, arg);
+	return error;
 }
 
 HSM_EXPORT const struct hsm_store_ops hsm_store_s3_ops = {
@@ -1162,4 +1465,6 @@ HSM_EXPORT const struct hsm_store_ops hsm_store_s3_ops = {
 	.sync		= s3_sync,
 	.prefetch	= NULL,
 	.list		= s3_list,
+	.repack		= s3_repack,
+	.new_oid	= s3_new_oid,
 };

@@ -3,7 +3,8 @@
 # 081-store-s3: an S3 bucket as the store, through radosgw on a one-node
 # cluster started here.  Credentials only from a root-only file (one
 # others may read is refused, naming it); small, sparse and multipart
-# (40 MiB: three 16 MiB parts) files migrate, release and come back
+# (40 MiB: three 16 MiB parts) files migrate (the small ones packed in
+# one aggregate, the default), release and come back
 # through the daemon byte for byte; the stored objects hold the data, not
 # the holes; a paused radosgw gives a reader EIO within the store's
 # timeout, the file is not marked lost and reads right once it is back;
@@ -62,6 +63,10 @@ echo "== migrate"
 "$XFS_HSM" status -r $M/d | awk '{ print $1 }' | sort | uniq -c | sed 's/^ *//'
 _s3 "http://127.0.0.1:$CEPH_RGW_PORT/hsmbucket?list-type=2&prefix=fs1%2F" > $tmp.list
 echo "objects: $(grep -o '<Key>fs1/[0-9a-f]\{32\}</Key>' $tmp.list | wc -l) data, $(grep -o '<Key>fs1/[0-9a-f]\{32\}\.meta</Key>' $tmp.list | wc -l) metadata"
+# the three small ones: in one aggregate, or one per thread that
+# prepared them
+aggs=$(grep -o '<Key>fs1/hsm\.agg\.[0-9a-f]\{24\}</Key>' $tmp.list | wc -l)
+[ "$aggs" -ge 1 ] && [ "$aggs" -le 3 ] && echo "the small files packed"
 total=$(grep -o '<Size>[0-9]*</Size>' $tmp.list | tr -dc '0-9\n' | awk '{ t += $1 } END { print t }')
 want=$(( (1 + 2 + 3) * 41 * 1024 + (3 << 20) + (40 << 20) ))
 [ "$total" -lt $((want + (1 << 20))) ] && echo "the objects hold the data, not the holes"
