@@ -75,7 +75,9 @@ hsm_batch_new_oid(
 	/* a store that cannot be opened now fails the copy in the work
 	 * phase, which says why; its oid can be any */
 	s = hsm_fs_store_get(b->fs, hsm_batch_set(b), store_id, &error);
-	return hsm_store_new_oid(error ? NULL : s, f->st.st_size, oid);
+	/* the run's items are published together, whichever of its
+	 * threads prepared them */
+	return hsm_store_new_oid(error ? NULL : s, b, f->st.st_size, oid);
 }
 
 /* The runs in flight report together, under the batch's lock. */

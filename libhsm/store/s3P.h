@@ -43,7 +43,7 @@
 #define S3_AGG_STATE_PREFIX	"hsm.aggst."
 #define S3_AGG_KEY_LEN		48
 
-/* The aggregate being handed out by new_oid. */
+/* An aggregate being handed out by new_oid. */
 struct s3_pack {
 	uint8_t		id[S3_AGG_ID_LEN];
 	uint32_t	slots;
@@ -65,9 +65,8 @@ struct s3_store {
 	unsigned	timeout;
 	uint64_t	agg_threshold;	/* aggregate=, 0: off */
 	uint64_t	agg_max;	/* aggregate_max= */
-	pthread_mutex_t	pack_lock;
-	struct s3_pack	pack;
-	struct s3_agg_cache *toc;	/* the last aggregate's contents */
+	uint64_t	ident;		/* hash of endpoint, bucket, prefix */
+	struct s3_agg_cache *toc;	/* the last aggregates' contents */
 	/* the last object read: where its data segments lie, in which key */
 	uint8_t		map_oid[HSM_OID_LEN];
 	struct hsm_objmeta map_meta;
@@ -116,9 +115,10 @@ int s3_list_keys(struct s3_store *ss, const char *prefix,
 
 /* Is @oid one new_oid gave a small object? */
 bool s3_agg_is_member(const uint8_t *oid);
-/* An oid for an object of @size bytes: a slot of the open aggregate
- * when small, else random. */
-int s3_agg_new_oid(struct s3_store *ss, uint64_t size, uint8_t *oid);
+/* An oid for an object of @size bytes: a slot of @group's open
+ * aggregate when small, else random. */
+int s3_agg_new_oid(struct s3_store *ss, const void *group, uint64_t size,
+		   uint8_t *oid);
 /* Where member @oid lives now: its aggregate's key, its bytes' offset
  * there, and its metadata; -ENOENT when it is no member. */
 int s3_agg_find(struct s3_store *ss, const uint8_t *oid, char *key,

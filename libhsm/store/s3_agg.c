@@ -141,11 +141,10 @@ agg_new_id(
 }
 
 /*
- * The ids published lately, by any handle of this process: a handle's
- * open aggregate whose id another handle published (the batch engine
- * prepares on some threads' handles and publishes on another's) is
- * closed before it gives out another slot, which would only fall back to
- * an object of its own at its publish.
+ * The ids published lately, by any handle of this process: an open
+ * aggregate whose id was published is closed before it gives out another
+ * slot, which would only fall back to an object of its own at its
+ * publish (a run publishes a chunk of its items, then prepares the next).
  */
 #define SPENT		1024
 static pthread_mutex_t	spent_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -180,13 +179,55 @@ spent_since(
 	return found;
 }
 
+/*
+ * The aggregates being handed out, one per store and group (a batch run,
+ * whose threads each have their own handle): process-wide, looked up by
+ * a hash of the store's address (two stores sharing an entry would only
+ * share ids, each aggregate in its own bucket) and the group.
+ */
+#define PACKS		64
+struct group_pack {
+	uint64_t	store;
+	const void	*group;
+	uint64_t	used;		/* when, for the replacement */
+	struct s3_pack	pack;
+};
+static pthread_mutex_t	packs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct group_pack packs[PACKS];
+static uint64_t		packs_clock;
+
+static struct group_pack *
+group_pack(
+	uint64_t	store,
+	const void	*group)
+{
+	struct group_pack *g, *old = &packs[0];
+	unsigned	i;
+
+	for (i = 0; i < PACKS; i++) {
+		g = &packs[i];
+		if (g->used && g->store == store && g->group == group)
+			goto found;
+		if (g->used < old->used)
+			old = g;
+	}
+	g = old;
+	memset(g, 0, sizeof(*g));
+	g->store = store;
+	g->group = group;
+found:
+	g->used = ++packs_clock;
+	return g;
+}
+
 int
 s3_agg_new_oid(
 	struct s3_store	*ss,
+	const void	*group,
 	uint64_t	size,
 	uint8_t		*oid)
 {
-	struct s3_pack	*p = &ss->pack;
+	struct s3_pack	*p;
 	int		error = 0;
 
 	if (!ss->agg_threshold || !size || size > ss->agg_threshold) {
@@ -197,7 +238,8 @@ s3_agg_new_oid(
 			oid[S3_AGG_ID_LEN] ^= 1;
 		return 0;
 	}
-	pthread_mutex_lock(&ss->pack_lock);
+	pthread_mutex_lock(&packs_lock);
+	p = &group_pack(ss->ident, group)->pack;
 	if (!p->open || p->slots >= S3_AGG_SLOTS ||
 	    (p->slots && p->bytes + size > ss->agg_max) ||
 	    spent_since(p)) {
@@ -215,7 +257,7 @@ s3_agg_new_oid(
 		p->slots++;
 		p->bytes += size;
 	}
-	pthread_mutex_unlock(&ss->pack_lock);
+	pthread_mutex_unlock(&packs_lock);
 	return error;
 }
 

@@ -121,11 +121,12 @@ hsm_store_size_option(
 HSM_EXPORT int
 hsm_store_new_oid(
 	struct hsm_store	*s,
+	const void		*group,
 	uint64_t		size,
 	uint8_t			*oid)
 {
 	if (s && s->ops->new_oid)
-		return s->ops->new_oid(s, size, oid);
+		return s->ops->new_oid(s, group, size, oid);
 	return hsm_oid_new(oid);
 }
 

@@ -133,8 +133,10 @@ struct hsm_store_ops {
 		      int64_t grace_sec, struct hsm_repack_info *info);
 	/* A new oid for an object of about @size bytes (NULL: a random
 	 * one).  A store that finds its objects by name may say in it
-	 * where a small one goes. */
-	int (*new_oid)(struct hsm_store *s, uint64_t size, uint8_t *oid);
+	 * where a small one goes; @group names the objects that will be
+	 * published together (a batch run), whatever handle asks. */
+	int (*new_oid)(struct hsm_store *s, const void *group, uint64_t size,
+		       uint8_t *oid);
 };
 
 struct hsm_store {
@@ -166,8 +168,10 @@ int hsm_store_options(const char *opts,
 		      void *arg);
 /* A spec's "SIZE[KMG]" (powers of 1024): 0 or -EINVAL. */
 int hsm_store_size_option(const char *value, uint64_t *out);
-/* A new oid for an object of about @size bytes in @s. */
-int hsm_store_new_oid(struct hsm_store *s, uint64_t size, uint8_t *oid);
+/* A new oid for an object of about @size bytes in @s, to be published
+ * with the others of @group. */
+int hsm_store_new_oid(struct hsm_store *s, const void *group, uint64_t size,
+		      uint8_t *oid);
 /* Finish and publish one object (the batch steps for a single one). */
 int hsm_store_commit_one(struct hsm_store *s, struct hsm_store_writer *w,
 			 const struct hsm_objmeta *meta);

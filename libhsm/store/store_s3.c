@@ -552,6 +552,26 @@ check_marker(
 	return error;
 }
 
+/* FNV-1a of where the objects are: endpoint, bucket, prefix. */
+static uint64_t
+ident_hash(
+	const struct s3_store	*ss)
+{
+	const char		*parts[3] = { ss->endpoint, ss->bucket,
+					      ss->prefix };
+	uint64_t		h = 0xcbf29ce484222325ULL;
+	unsigned		i;
+	const char		*c;
+
+	for (i = 0; i < 3; i++)
+		for (c = parts[i]; ; c++) {
+			h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+			if (!*c)
+				break;
+		}
+	return h;
+}
+
 static void s3_close(struct hsm_store *s);
 
 static int
@@ -574,7 +594,6 @@ s3_open(
 	ss->timeout = TIMEOUT_DEFAULT;
 	ss->agg_threshold = S3_AGG_THRESHOLD_DEFAULT;
 	ss->agg_max = S3_AGG_MAX_DEFAULT;
-	pthread_mutex_init(&ss->pack_lock, NULL);
 	error = parse_spec(ss, arg, &cred);
 	if (!error && cred) {
 		error = read_credentials(cred, &ss->userpwd);
@@ -589,6 +608,8 @@ s3_open(
 	free(cred);
 	if (ss->agg_threshold > ss->agg_max)
 		ss->agg_threshold = ss->agg_max;
+	if (!error)
+		ss->ident = ident_hash(ss);
 	if (!error) {
 		ss->curl = curl_easy_init();
 		if (!ss->curl)
@@ -615,7 +636,6 @@ s3_close(
 	if (ss->map_known)
 		hsm_objmeta_free(&ss->map_meta);
 	s3_agg_cache_drop(ss);
-	pthread_mutex_destroy(&ss->pack_lock);
 	free(ss->endpoint);
 	free(ss->bucket);
 	free(ss->prefix);
@@ -990,14 +1010,15 @@ s3_publish(
 	return 0;
 }
 
-/* An oid for @size bytes: small ones get a slot of an aggregate. */
+/* An oid for @size bytes: small ones get a slot of @group's aggregate. */
 static int
 s3_new_oid(
 	struct hsm_store	*s,
+	const void		*group,
 	uint64_t		size,
 	uint8_t			*oid)
 {
-	return s3_agg_new_oid(SS(s), size, oid);
+	return s3_agg_new_oid(SS(s), group, size, oid);
 }
 
 /* ---- reading --------------------------------------------------------- */

@@ -118,9 +118,10 @@ _case()
 		"$XFS_HSM" migrate --keep $d/s1 >> $seqres.full 2>&1 ||
 			res="$res migrate" ;;
 	movedforget)
-		# s1 and s2 kept by a repack, s1 then recalled: dual-state
+		# s1 and s2 kept by a repack, s1 then recalled: dual-state;
+		# one thread prepares, so all eight share one aggregate
 		_want $d/s1 $d/s2 > $tmp.want
-		"$XFS_HSM" migrate -r $d >> $seqres.full 2>&1 ||
+		"$XFS_HSM" migrate -j 1 -r $d >> $seqres.full 2>&1 ||
 			res="$res migrate"
 		rm $d/s[3-8]
 		"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1
