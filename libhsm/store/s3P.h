@@ -52,8 +52,6 @@ struct s3_pack {
 	uint64_t	seen;		/* ids published, looked through */
 };
 
-struct s3_agg_cache;
-
 struct s3_store {
 	struct hsm_store base;
 	CURL		*curl;
@@ -66,7 +64,6 @@ struct s3_store {
 	uint64_t	agg_threshold;	/* aggregate=, 0: off */
 	uint64_t	agg_max;	/* aggregate_max= */
 	uint64_t	ident;		/* hash of endpoint, bucket, prefix */
-	struct s3_agg_cache *toc;	/* the last aggregates' contents */
 	/* the last object read: where its data segments lie, in which key */
 	uint8_t		map_oid[HSM_OID_LEN];
 	struct hsm_objmeta map_meta;
@@ -142,7 +139,6 @@ int s3_agg_list(struct s3_store *ss,
 		int (*fn)(const uint8_t *oid, void *arg), void *arg);
 int s3_agg_repack(struct s3_store *ss, unsigned min_live_pct,
 		  int64_t grace_sec, struct hsm_repack_info *info);
-void s3_agg_cache_drop(struct s3_store *ss);
 /* The aggregate at @key was gone under a reader: forget what was read. */
 void s3_agg_gone(struct s3_store *ss, const char *key);
 

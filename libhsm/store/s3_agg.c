@@ -27,15 +27,10 @@
 #include "store/s3P.h"
 #include "store/s3_agg.h"
 
-#define TOC_CACHE	8
 #define HOPS_MAX	16
 #define CAS_TRIES	16
 #define HEAD_READ	(64U << 10)	/* first read of an aggregate */
-
-struct s3_agg_cache {
-	struct agg_toc	t[TOC_CACHE];
-	unsigned	next;
-};
+#define TOC_CACHE_BYTES	(128ULL << 20)	/* contents kept, per process */
 
 /*
  * The threads of one process that change the state of one aggregate take
@@ -385,58 +380,145 @@ agg_toc_read(
 	return error;
 }
 
-/* Aggregate @id's contents, from the cache or read into it. */
+/*
+ * The contents of the aggregates read lately, shared by every handle of
+ * the process (the daemon's recall workers each have one): an aggregate
+ * is written once and never changed, so what was read stays true until
+ * it is deleted, which a reader notices (its bytes are gone) and then
+ * forgets.  A recall of a small file then costs its state and its bytes,
+ * as an object of its own costs its metadata and its bytes.  Kept up to
+ * TOC_CACHE_BYTES, the least recently used dropped first; an entry in
+ * use (refs) is never freed under its user.
+ */
+struct cached_toc {
+	struct agg_toc	t;
+	uint64_t	store;		/* the store's ident */
+	uint64_t	used;
+	unsigned	refs;
+	bool		gone;		/* forgotten while in use */
+};
+static pthread_mutex_t	toc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cached_toc **tocs;
+static size_t		ntocs, toc_alloc;
+static uint64_t		toc_bytes, toc_clock;
+
+static void
+cached_free(
+	struct cached_toc *c)
+{
+	toc_bytes -= c->t.raw_len;
+	agg_toc_free(&c->t);
+	free(c);
+}
+
+/* Drop entry @i (under toc_lock), or mark it for its last user. */
+static void
+cached_drop(
+	size_t		i)
+{
+	struct cached_toc *c = tocs[i];
+
+	tocs[i] = tocs[--ntocs];
+	if (c->refs)
+		c->gone = true;
+	else
+		cached_free(c);
+}
+
+/* Aggregate @id's contents, from the cache or read into it; release
+ * with toc_put. */
 static int
 toc_get(
 	struct s3_store		*ss,
 	const uint8_t		*id,
 	const struct agg_toc	**tp)
 {
-	struct s3_agg_cache	*c = ss->toc;
-	struct agg_toc		*t;
-	unsigned		i;
+	struct cached_toc	*c = NULL, **grown;
+	size_t			i, old;
 	int			error;
 
-	if (!c) {
-		c = ss->toc = calloc(1, sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-	}
-	for (i = 0; i < TOC_CACHE; i++)
-		if (c->t[i].raw && !memcmp(c->t[i].id, id, S3_AGG_ID_LEN)) {
-			*tp = &c->t[i];
-			return 0;
+	pthread_mutex_lock(&toc_lock);
+	for (i = 0; i < ntocs; i++)
+		if (tocs[i]->store == ss->ident &&
+		    !memcmp(tocs[i]->t.id, id, S3_AGG_ID_LEN)) {
+			c = tocs[i];
+			c->refs++;
+			c->used = ++toc_clock;
+			break;
 		}
-	t = &c->t[c->next];
-	agg_toc_free(t);
-	error = agg_toc_read(ss, id, false, t);
-	if (error)
+	pthread_mutex_unlock(&toc_lock);
+	if (c) {
+		*tp = &c->t;
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	error = agg_toc_read(ss, id, false, &c->t);
+	if (error) {
+		free(c);
 		return error;
-	c->next = (c->next + 1) % TOC_CACHE;
-	*tp = t;
+	}
+	c->store = ss->ident;
+	c->refs = 1;
+	pthread_mutex_lock(&toc_lock);
+	if (ntocs == toc_alloc) {
+		grown = realloc(tocs, (toc_alloc ? 2 * toc_alloc : 64) *
+				sizeof(*tocs));
+		if (grown) {
+			tocs = grown;
+			toc_alloc = toc_alloc ? 2 * toc_alloc : 64;
+		}
+	}
+	toc_bytes += c->t.raw_len;
+	c->used = ++toc_clock;
+	if (ntocs < toc_alloc)
+		tocs[ntocs++] = c;
+	else
+		c->gone = true;		/* kept by its user only */
+	/* past the bound: the least recently used go, not those in use */
+	while (toc_bytes > TOC_CACHE_BYTES) {
+		for (i = 0, old = ntocs; i < ntocs; i++)
+			if (!tocs[i]->refs &&
+			    (old == ntocs || tocs[i]->used < tocs[old]->used))
+				old = i;
+		if (old == ntocs)
+			break;
+		cached_drop(old);
+	}
+	pthread_mutex_unlock(&toc_lock);
+	*tp = &c->t;
 	return 0;
 }
 
-/* Forget what was read of aggregate @id (NULL: of all). */
+static void
+toc_put(
+	const struct agg_toc	*t)
+{
+	struct cached_toc	*c = (struct cached_toc *)t;
+
+	pthread_mutex_lock(&toc_lock);
+	if (!--c->refs && c->gone)
+		cached_free(c);
+	pthread_mutex_unlock(&toc_lock);
+}
+
+/* Forget what was read of aggregate @id of @ss's store. */
 static void
 toc_forget(
 	struct s3_store	*ss,
 	const uint8_t	*id)
 {
-	unsigned	i;
+	size_t		i;
 
-	for (i = 0; ss->toc && i < TOC_CACHE; i++)
-		if (!id || !memcmp(ss->toc->t[i].id, id, S3_AGG_ID_LEN))
-			agg_toc_free(&ss->toc->t[i]);
-}
-
-void
-s3_agg_cache_drop(
-	struct s3_store	*ss)
-{
-	toc_forget(ss, NULL);
-	free(ss->toc);
-	ss->toc = NULL;
+	pthread_mutex_lock(&toc_lock);
+	for (i = 0; i < ntocs; i++)
+		if (tocs[i]->store == ss->ident &&
+		    !memcmp(tocs[i]->t.id, id, S3_AGG_ID_LEN)) {
+			cached_drop(i);
+			break;
+		}
+	pthread_mutex_unlock(&toc_lock);
 }
 
 /* ---- states ----------------------------------------------------------- */
@@ -688,8 +770,8 @@ follow(
 	return 0;
 }
 
-/* Member @oid where it lives: its entry (in the cached contents) and its
- * metadata text now; @hops etc. as follow. */
+/* Member @oid where it lives: its entry in its aggregate's contents
+ * (*@tp, to release with toc_put); @hops and @st as follow. */
 static int
 locate(
 	struct s3_store		*ss,
@@ -707,12 +789,15 @@ locate(
 	if (error)
 		return error;
 	error = toc_get(ss, hops[*nhops - 1].id, tp);
-	e = error ? NULL : agg_toc_find(*tp, hops[*nhops - 1].slot);
-	if (!error && (!e || memcmp(e->oid, oid, HSM_OID_LEN)))
-		error = -ENOENT;
 	if (error) {
 		agg_state_free(st);
 		return error;
+	}
+	e = agg_toc_find(*tp, hops[*nhops - 1].slot);
+	if (!e || memcmp(e->oid, oid, HSM_OID_LEN)) {
+		toc_put(*tp);
+		agg_state_free(st);
+		return -ENOENT;
 	}
 	*ep = e;
 	return 0;
@@ -747,14 +832,14 @@ s3_agg_find(
 	agg_key(t->id, false, key);
 	*base = t->data_start + e->off;
 	meta->stored_sec = e->stored;
-	agg_state_free(&st);
-	if (error)
-		return error;
-	if (memcmp(meta->oid, oid, HSM_OID_LEN) || meta->size < e->len) {
+	if (!error && (memcmp(meta->oid, oid, HSM_OID_LEN) ||
+		       meta->size < e->len)) {
 		hsm_objmeta_free(meta);
-		return -EUCLEAN;
+		error = -EUCLEAN;
 	}
-	return 0;
+	toc_put(t);
+	agg_state_free(&st);
+	return error;
 }
 
 /* The aggregate at @key was deleted under a reader: read it afresh. */
@@ -906,6 +991,7 @@ set_where(
 		error = locate(ss, oid, hops, nhops, &st, &t, &e);
 		if (error)
 			break;
+		toc_put(t);
 		l = agg_state_line(&st, hops[*nhops - 1].slot);
 		if (!l) {
 			agg_state_free(&st);

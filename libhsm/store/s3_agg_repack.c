@@ -15,6 +15,9 @@
  *                     (the PUT names the version read), so a member
  *                     deleted or changed meanwhile is neither brought
  *                     back nor undone
+ *   repack-shortened  each moved member's first slot (when the old
+ *                     aggregate was not its first) now leads straight to
+ *                     the new one, if it still led to the old
  *   repack-deleted    an old aggregate removed, after a fresh look at
  *                     the states found none of its slots live
  * Aggregates younger than the grace are left alone: one may be another
@@ -49,6 +52,7 @@ struct moving {
 	char		*meta;		/* its text as copied */
 	size_t		meta_len;
 	bool		meta_line;	/* copied from a state's meta line */
+	bool		moved;		/* its old slot now leads to the new */
 	int64_t		stored;
 	uint64_t	off, len;	/* its bytes in pending's data */
 };
@@ -275,10 +279,11 @@ repoint(
 		moved = kept = 0;
 		error = agg_state_read(ss, p->src[src].id, &st);
 		if (error)
-			return error;
+			break;
 		for (i = 0; i < p->n && !error; i++) {
 			if (p->m[i].src != src)
 				continue;
+			p->m[i].moved = false;
 			if (!unchanged(&st, &p->m[i])) {
 				kept++;		/* changed meanwhile */
 				continue;
@@ -294,6 +299,7 @@ repoint(
 			l->kind = AGG_MOVED;
 			memcpy(l->to, to, S3_AGG_ID_LEN);
 			l->to_slot = i;
+			p->m[i].moved = true;
 			moved++;
 		}
 		if (!error)
@@ -310,6 +316,75 @@ repoint(
 		info->moved += moved;
 		info->kept += kept;
 	}
+	return error;
+}
+
+/*
+ * A member that came to its old aggregate by an earlier repack is found
+ * through its first slot, then that one: point the first slot straight
+ * at the new aggregate, so that no way grows longer than two steps
+ * however often its member is repacked.  Each first aggregate's state in
+ * one write, each line only if it still leads to the old slot.
+ */
+static int
+shorten(
+	struct s3_store		*ss,
+	struct pending		*p,
+	const uint8_t		*to,
+	unsigned		*written)
+{
+	uint8_t			first[S3_AGG_ID_LEN], id[S3_AGG_ID_LEN];
+	bool			*done = calloc(p->n ? p->n : 1, sizeof(*done));
+	struct agg_state	st;
+	struct agg_line		*l;
+	pthread_mutex_t		*lock;
+	uint32_t		slot;
+	size_t			i, j;
+	int			error = done ? 0 : -ENOMEM, tries;
+
+	for (i = 0; i < p->n && !error; i++) {
+		agg_member_where(p->m[i].oid, first, &slot);
+		if (done[i] || !p->m[i].moved ||
+		    !memcmp(first, p->src[p->m[i].src].id, S3_AGG_ID_LEN))
+			continue;	/* it was in its first aggregate */
+		lock = agg_state_lock(first);
+		for (tries = 0; tries < 16; tries++) {
+			error = agg_state_read(ss, first, &st);
+			if (error)
+				break;
+			/* every member of this first aggregate at once */
+			for (j = i; j < p->n && !error; j++) {
+				agg_member_where(p->m[j].oid, id, &slot);
+				if (done[j] || !p->m[j].moved ||
+				    memcmp(id, first, S3_AGG_ID_LEN))
+					continue;
+				l = agg_state_find(&st, slot);
+				if (l && l->kind == AGG_MOVED &&
+				    !memcmp(l->to, p->src[p->m[j].src].id,
+					    S3_AGG_ID_LEN) &&
+				    l->to_slot == p->m[j].slot) {
+					memcpy(l->to, to, S3_AGG_ID_LEN);
+					l->to_slot = j;
+				}
+			}
+			error = agg_state_write(ss, first, &st);
+			agg_state_free(&st);
+			if (error != -ECANCELED)
+				break;
+			agg_backoff(tries);
+		}
+		pthread_mutex_unlock(lock);
+		if (error == -ECANCELED)
+			error = -EBUSY;
+		if (!error)
+			(*written)++;
+		for (j = i; j < p->n && !error; j++) {
+			agg_member_where(p->m[j].oid, id, &slot);
+			if (!memcmp(id, first, S3_AGG_ID_LEN))
+				done[j] = true;
+		}
+	}
+	free(done);
 	return error;
 }
 
@@ -336,6 +411,7 @@ flush(
 	struct agg_build_member	*bm = NULL;
 	uint8_t			id[S3_AGG_ID_LEN];
 	char			key[S3_AGG_KEY_LEN], *obj = NULL;
+	unsigned		shortened = 0;
 	size_t			i, len;
 	int			error = 0;
 
@@ -369,11 +445,16 @@ flush(
 		info->rewritten += len;
 		for (i = 0; i < p->nsrc && !error; i++)
 			error = repoint(ss, p, i, id, info);
+		if (!error)
+			hsm_fault_kill("repack-repointed");
+		if (!error)
+			error = shorten(ss, p, id, &shortened);
 		if (error) {
 			pending_reset(p);
 			return error;
 		}
-		hsm_fault_kill("repack-repointed");
+		if (shortened)
+			hsm_fault_kill("repack-shortened");
 	}
 	for (i = 0; i < p->nsrc && !error; i++) {
 		info->repacked++;

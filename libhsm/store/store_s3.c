@@ -635,7 +635,6 @@ s3_close(
 		curl_easy_cleanup(ss->curl);
 	if (ss->map_known)
 		hsm_objmeta_free(&ss->map_meta);
-	s3_agg_cache_drop(ss);
 	free(ss->endpoint);
 	free(ss->bucket);
 	free(ss->prefix);

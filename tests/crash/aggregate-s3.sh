@@ -12,6 +12,9 @@
 #              (dead where it lives, the way there not yet)
 #   repack     xfs_hsmscan --gc --grace 0 after 6 of the 8 files were
 #              removed: repack-written, repack-repointed, repack-deleted
+#   repack2    the same, then a second of the two removed and gc run
+#              again: the first one's slot pointed at the newest
+#              aggregate (repack-shortened)
 # each crashed three ways: the tool killed at the step (the store steps
 # can only kill), and killed there with the managed filesystem shut down
 # right after, log flushed or not (a power cut at that moment: the dead
@@ -56,8 +59,9 @@ declare -A AGG_STEPS=(
 	[aggforget]="s3agg-dead"
 	[movedforget]="s3agg-unlinked"
 	[repack]="repack-written repack-repointed repack-deleted"
+	[repack2]="repack-shortened"
 )
-CRASH_OPS=${CRASH_OPS:-"aggregate aggforget movedforget repack"}
+CRASH_OPS=${CRASH_OPS:-"aggregate aggforget movedforget repack repack2"}
 CRASH_KINDS=${CRASH_KINDS:-"kill shutdown shutdown-nolog"}
 n=0
 
@@ -92,7 +96,7 @@ _crash()
 	case $1 in
 	aggregate) LIBHSM_FAULT=$2 "$XFS_HSM" migrate -r "$4" ;;
 	aggforget|movedforget) LIBHSM_FAULT=$2 "$XFS_HSM" forget "$4/s1" ;;
-	repack)	LIBHSM_FAULT=$2 "$XFS_HSMSCAN" --gc --grace 0 $M ;;
+	repack|repack2) LIBHSM_FAULT=$2 "$XFS_HSMSCAN" --gc --grace 0 $M ;;
 	esac >> $seqres.full 2>&1
 	rc=$?
 	[ $rc = 137 ] || res="$res no-crash(exit=$rc)"
@@ -127,6 +131,14 @@ _case()
 		"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1
 		"$XFS_HSM" recall $d/s1 >> $seqres.full 2>&1 ||
 			res="$res recall" ;;
+	repack2)
+		# s1 moved by a first repack, then again once s2 is gone
+		_want $d/s1 > $tmp.want
+		"$XFS_HSM" migrate -j 1 -r $d >> $seqres.full 2>&1 ||
+			res="$res migrate"
+		rm $d/s[3-8]
+		"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1
+		rm $d/s2 ;;
 	repack)
 		_want $d/s1 $d/s2 > $tmp.want
 		"$XFS_HSM" migrate -r $d >> $seqres.full 2>&1 ||

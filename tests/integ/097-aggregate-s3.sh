@@ -12,7 +12,10 @@
 # remaining file reads right and no object a record names is gone.  Files
 # whose members were moved by that repack are deleted and gc is killed
 # where it marks one dead (s3agg-dead) and where it marks the way there
-# dead (s3agg-unlinked).  A migrate killed after its aggregate is written
+# dead (s3agg-unlinked).  The rest repacked again, killed where the
+# first slots are pointed at the newest aggregate (repack-shortened):
+# every member is still two steps from its first slot.  A migrate killed
+# after its aggregate is written
 # (s3agg-written) leaves its files right.  Then the filesystem is made
 # again and xfs_hsm import rebuilds it from the bucket, a small file
 # removed is undeleted from its member, and a member's metadata is
@@ -186,6 +189,35 @@ done
 _audit_clean
 "$XFS_HSMSCAN" --audit $M 2>&1 | awk '/store objects:/ { print $NF }' |
 	sed "s/^$(wc -l < $tmp.kept)\$/objects: one per kept file/"
+
+echo "== repacked again: every way stays two steps long"
+# two in three of the small files left go: the repack's aggregate is
+# repacked in turn, and each member's first slot is pointed straight at
+# the newest one (killed once there, and run again)
+grep -v big $tmp.kept | awk 'NR % 3 != 0' > $tmp.gone3
+grep -v -x -F -f $tmp.gone3 $tmp.kept > $tmp.kept3
+mv $tmp.kept3 $tmp.kept
+(cd $M && xargs rm -f < $tmp.gone3)
+rm -f $tmp.once
+LIBHSM_FAULT=repack-shortened LIBHSM_FAULT_ONCE=$tmp.once \
+	"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1
+rc=$?
+echo "repack-shortened: killed=$([ -e $tmp.once ] && echo yes || echo no) exit=$([ $rc = 137 ] && echo kill || echo $rc)"
+_read_back $tmp.kept
+"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1
+_read_back $tmp.kept
+_audit_clean
+# each kept small file's first slot: moved straight to an aggregate there
+long=0
+for p in $(grep -v big $tmp.kept); do
+	oid=$(_scan_oid $M/$p)
+	slot=$((16#${oid:26:6}))
+	to=$(_s3 "$URL/hsmbucket/fs1/hsm.aggst.${oid:0:24}" |
+		awk -v s=$slot '$1 == "moved" && $2 == s { print $3 }')
+	[ -n "$to" ] && _s3 -o /dev/null -f -I "$URL/hsmbucket/fs1/hsm.agg.$to" ||
+		long=$((long + 1))
+done
+echo "members more than two steps away: $long"
 
 echo "== a migrate killed once its aggregate is written"
 mkdir $M/late
