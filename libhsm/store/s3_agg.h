@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * s3_agg.h - what s3_agg.c and s3_agg_repack.c share: an aggregate's
- * contents and a state, as read and written.
+ * s3_agg.h - what the files of S3 aggregates share (s3_agg.c: oids,
+ * publish, find, change, list; s3_agg_toc.c: contents; s3_agg_state.c:
+ * states; s3_agg_repack.c: gc's repack): an aggregate's contents and a
+ * state, as read and written.
  *
  * An aggregate object:
  *   "xfs-hsm-aggregate 1 N TOCLEN\n"
@@ -23,6 +25,8 @@
 
 #define AGG_MAGIC	"xfs-hsm-aggregate"
 #define STATE_MAGIC	"xfs-hsm-aggstate"
+#define AGG_HOPS_MAX	16	/* steps from a first slot, at most */
+#define AGG_TRIES	16	/* writes of a state lost to others */
 
 struct agg_entry {
 	uint32_t	slot;
@@ -88,11 +92,6 @@ struct agg_build_member {
 	int64_t		stored;		/* 0: now */
 };
 
-/* Take the turn of this process's threads to change @id's state (the
- * lock to unlock). */
-pthread_mutex_t *agg_state_lock(const uint8_t *id);
-/* Pause before retrying a state write another won. */
-void agg_backoff(int tries);
 void agg_id_hex(const uint8_t *id, char hex[2 * S3_AGG_ID_LEN + 1]);
 int agg_id_parse(const char *hex, uint8_t *id);
 int agg_new_id(uint8_t *id);
@@ -104,6 +103,12 @@ void agg_member_where(const uint8_t *oid, uint8_t *id, uint32_t *slot);
  * bytes, all in t->raw). */
 int agg_toc_read(struct s3_store *ss, const uint8_t *id, bool whole,
 		 struct agg_toc *t);
+/* Aggregate @id's contents from the process's cache (read on a miss):
+ * in use until agg_toc_put; agg_toc_forget once it is found gone. */
+int agg_toc_get(struct s3_store *ss, const uint8_t *id,
+		const struct agg_toc **tp);
+void agg_toc_put(const struct agg_toc *t);
+void agg_toc_forget(struct s3_store *ss, const uint8_t *id);
 void agg_toc_free(struct agg_toc *t);
 const struct agg_entry *agg_toc_find(const struct agg_toc *t, uint32_t slot);
 int agg_build(const struct agg_build_member *m, size_t n, int64_t now,
@@ -115,6 +120,12 @@ int agg_state_read(struct s3_store *ss, const uint8_t *id,
 		   struct agg_state *st);
 int agg_state_write(struct s3_store *ss, const uint8_t *id,
 		    const struct agg_state *st);
+/* Change @id's state by @fn (0: write, 1: nothing to write, -errno),
+ * retried on a fresh read when another wrote meanwhile; @have: the state
+ * just read, for the first try, or NULL. */
+int agg_state_change(struct s3_store *ss, const uint8_t *id,
+		     struct agg_state *have,
+		     int (*fn)(struct agg_state *st, void *arg), void *arg);
 void agg_state_free(struct agg_state *st);
 struct agg_line *agg_state_find(const struct agg_state *st, uint32_t slot);
 struct agg_line *agg_state_line(struct agg_state *st, uint32_t slot);
@@ -123,6 +134,10 @@ int agg_states_load(struct s3_store *ss, struct agg_states *all);
 void agg_states_free(struct agg_states *all);
 const struct agg_state *agg_states_find(struct agg_states *all,
 					const uint8_t *id);
+/* Follow the way from slot @h by the states in @all: 1, and @h where
+ * it ends (a slot as written, or with new metadata); 0 it ends dead (or
+ * is too long); -errno. */
+int agg_way_end(struct agg_states *all, struct agg_hop *h);
 /* Does entry @e of aggregate @id hold its member's live bytes, by the
  * states in @all?  1 yes, 0 no, -errno (a lazy @all's read failed). */
 int agg_lives_here(struct agg_states *all, const struct agg_entry *e,

@@ -258,6 +258,48 @@ unchanged(
 	       !memcmp(l->meta, m->meta, m->meta_len);
 }
 
+struct repoint_ctx {
+	struct pending	*p;
+	size_t		src;
+	const uint8_t	*to;
+	uint64_t	moved, kept;
+};
+
+/* Source @src's moving slots, each still what was copied, moved. */
+static int
+repoint_slots(
+	struct agg_state	*st,
+	void			*arg)
+{
+	struct repoint_ctx	*c = arg;
+	struct pending		*p = c->p;
+	struct agg_line		*l;
+	size_t			i;
+
+	c->moved = c->kept = 0;
+	for (i = 0; i < p->n; i++) {
+		if (p->m[i].src != c->src)
+			continue;
+		p->m[i].moved = false;
+		if (!unchanged(st, &p->m[i])) {
+			c->kept++;		/* changed meanwhile */
+			continue;
+		}
+		l = agg_state_line(st, p->m[i].slot);
+		if (!l)
+			return -ENOMEM;
+		free(l->meta);
+		l->meta = NULL;
+		l->meta_len = 0;
+		l->kind = AGG_MOVED;
+		memcpy(l->to, c->to, S3_AGG_ID_LEN);
+		l->to_slot = i;
+		p->m[i].moved = true;
+		c->moved++;
+	}
+	return c->moved ? 0 : 1;
+}
+
 /* Point the moving slots of source @src at @to, in one write of its
  * state, each only if it is still what was copied. */
 static int
@@ -268,55 +310,53 @@ repoint(
 	const uint8_t		*to,
 	struct hsm_repack_info	*info)
 {
-	struct agg_state	st;
-	struct agg_line		*l;
-	uint64_t		moved, kept;
-	pthread_mutex_t		*lock = agg_state_lock(p->src[src].id);
-	size_t			i;
-	int			error, tries;
+	struct repoint_ctx	c = { p, src, to, 0, 0 };
+	int			error;
 
-	for (tries = 0; tries < 16; tries++) {
-		moved = kept = 0;
-		error = agg_state_read(ss, p->src[src].id, &st);
-		if (error)
-			break;
-		for (i = 0; i < p->n && !error; i++) {
-			if (p->m[i].src != src)
-				continue;
-			p->m[i].moved = false;
-			if (!unchanged(&st, &p->m[i])) {
-				kept++;		/* changed meanwhile */
-				continue;
-			}
-			l = agg_state_line(&st, p->m[i].slot);
-			if (!l) {
-				error = -ENOMEM;
-				break;
-			}
-			free(l->meta);
-			l->meta = NULL;
-			l->meta_len = 0;
-			l->kind = AGG_MOVED;
-			memcpy(l->to, to, S3_AGG_ID_LEN);
-			l->to_slot = i;
-			p->m[i].moved = true;
-			moved++;
-		}
-		if (!error)
-			error = agg_state_write(ss, p->src[src].id, &st);
-		agg_state_free(&st);
-		if (error != -ECANCELED)
-			break;
-		agg_backoff(tries);
-	}
-	pthread_mutex_unlock(lock);
-	if (error == -ECANCELED)
-		error = -EBUSY;
+	error = agg_state_change(ss, p->src[src].id, NULL, repoint_slots, &c);
 	if (!error) {
-		info->moved += moved;
-		info->kept += kept;
+		info->moved += c.moved;
+		info->kept += c.kept;
 	}
 	return error;
+}
+
+struct shorten_ctx {
+	struct pending	*p;
+	const uint8_t	*first;
+	const uint8_t	*to;
+	size_t		from;		/* the first member of @first */
+	unsigned	changed;	/* lines pointed at @to */
+};
+
+/* The first slots in @first of the members moved: straight to @to. */
+static int
+shorten_slots(
+	struct agg_state	*st,
+	void			*arg)
+{
+	struct shorten_ctx	*c = arg;
+	struct pending		*p = c->p;
+	uint8_t			id[S3_AGG_ID_LEN];
+	struct agg_line		*l;
+	uint32_t		slot;
+	size_t			j;
+
+	c->changed = 0;
+	for (j = c->from; j < p->n; j++) {
+		agg_member_where(p->m[j].oid, id, &slot);
+		if (!p->m[j].moved || memcmp(id, c->first, S3_AGG_ID_LEN))
+			continue;
+		l = agg_state_find(st, slot);
+		if (l && l->kind == AGG_MOVED &&
+		    !memcmp(l->to, p->src[p->m[j].src].id, S3_AGG_ID_LEN) &&
+		    l->to_slot == p->m[j].slot) {
+			memcpy(l->to, c->to, S3_AGG_ID_LEN);
+			l->to_slot = j;
+			c->changed++;
+		}
+	}
+	return c->changed ? 0 : 1;
 }
 
 /*
@@ -335,50 +375,21 @@ shorten(
 {
 	uint8_t			first[S3_AGG_ID_LEN], id[S3_AGG_ID_LEN];
 	bool			*done = calloc(p->n ? p->n : 1, sizeof(*done));
-	struct agg_state	st;
-	struct agg_line		*l;
-	pthread_mutex_t		*lock;
+	struct shorten_ctx	c = { p, first, to, 0, 0 };
 	uint32_t		slot;
 	size_t			i, j;
-	int			error = done ? 0 : -ENOMEM, tries;
+	int			error = done ? 0 : -ENOMEM;
 
 	for (i = 0; i < p->n && !error; i++) {
 		agg_member_where(p->m[i].oid, first, &slot);
 		if (done[i] || !p->m[i].moved ||
 		    !memcmp(first, p->src[p->m[i].src].id, S3_AGG_ID_LEN))
 			continue;	/* it was in its first aggregate */
-		lock = agg_state_lock(first);
-		for (tries = 0; tries < 16; tries++) {
-			error = agg_state_read(ss, first, &st);
-			if (error)
-				break;
-			/* every member of this first aggregate at once */
-			for (j = i; j < p->n && !error; j++) {
-				agg_member_where(p->m[j].oid, id, &slot);
-				if (done[j] || !p->m[j].moved ||
-				    memcmp(id, first, S3_AGG_ID_LEN))
-					continue;
-				l = agg_state_find(&st, slot);
-				if (l && l->kind == AGG_MOVED &&
-				    !memcmp(l->to, p->src[p->m[j].src].id,
-					    S3_AGG_ID_LEN) &&
-				    l->to_slot == p->m[j].slot) {
-					memcpy(l->to, to, S3_AGG_ID_LEN);
-					l->to_slot = j;
-				}
-			}
-			error = agg_state_write(ss, first, &st);
-			agg_state_free(&st);
-			if (error != -ECANCELED)
-				break;
-			agg_backoff(tries);
-		}
-		pthread_mutex_unlock(lock);
-		if (error == -ECANCELED)
-			error = -EBUSY;
-		if (!error)
+		c.from = i;
+		error = agg_state_change(ss, first, NULL, shorten_slots, &c);
+		if (!error && c.changed)
 			(*written)++;
-		for (j = i; j < p->n && !error; j++) {
+		for (j = i; j < p->n; j++) {
 			agg_member_where(p->m[j].oid, id, &slot);
 			if (!memcmp(id, first, S3_AGG_ID_LEN))
 				done[j] = true;
@@ -490,24 +501,15 @@ way_dead(
 	const uint8_t		*id,
 	uint32_t		slot)
 {
-	const struct agg_state	*st;
-	const struct agg_line	*l;
 	struct agg_hop		h;
-	unsigned		hops;
+	int			end;
 
 	memcpy(h.id, id, S3_AGG_ID_LEN);
 	h.slot = slot;
-	for (hops = 0; hops < 16; hops++) {
-		st = agg_states_find(all, h.id);
-		l = st ? agg_state_find(st, h.slot) : NULL;
-		if (l && l->kind == AGG_DEAD)
-			return 1;
-		if (!l || l->kind != AGG_MOVED)
-			return agg_gone(ss, h.id);
-		memcpy(h.id, l->to, S3_AGG_ID_LEN);
-		h.slot = l->to_slot;
-	}
-	return 0;
+	end = agg_way_end(all, &h);
+	if (end <= 0)
+		return end < 0 ? end : 1;
+	return agg_gone(ss, h.id);
 }
 
 /*
