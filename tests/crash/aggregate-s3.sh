@@ -29,6 +29,7 @@
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/ceph"
 . "$(dirname "$0")/../common/scanrc"
+. "$(dirname "$0")/../common/aggcrash"
 
 _require_scratch
 _require_xfs_hsmd
@@ -47,10 +48,8 @@ _scratch_setup 2g
 _ceph_start hsm
 _ceph_start_rgw
 M=$SCRATCH_MNT
-CRED=$TEST_DIR/s3.cred
-printf 'access_key = %s\nsecret_key = %s\n' $S3_ACCESS $S3_SECRET > $CRED
-chmod 600 $CRED
-URL="http://127.0.0.1:$CEPH_RGW_PORT"
+_s3_cred
+URL=$S3_URL
 "$XFS_HSM" init --store "s3://hsmbucket/fs1?endpoint=$URL&credentials=$CRED&timeout=30" \
 	$M >> $seqres.full 2>&1 || _fail "init"
 
@@ -62,59 +61,14 @@ declare -A AGG_STEPS=(
 	[repack2]="repack-shortened"
 )
 CRASH_OPS=${CRASH_OPS:-"aggregate aggforget movedforget repack repack2"}
-CRASH_KINDS=${CRASH_KINDS:-"kill shutdown shutdown-nolog"}
-n=0
+AGG_OPW=11
 
-# _mksmall DIR: 8 files of 1 byte to 16 KiB
-_mksmall()
+# _agg_setup OP DIR: the state OP crashes from
+_agg_setup()
 {
-	local i
-
-	mkdir -p "$1"
-	for i in 1 2 3 4 5 6 7 8; do
-		head -c $(( (i * 3371) % 16384 + 1 )) /dev/urandom > "$1/s$i"
-	done
-	sync
-}
-
-# _want FILE...: "NAME SHA256 MTIME" per file
-_want()
-{
-	local f
-
-	for f in "$@"; do
-		echo "$f $(_sha "$f") $(_mtime_ns "$f")"
-	done
-}
-
-# _crash OP STEP KIND DIR: run OP's command on DIR, killed at STEP, then
-# the power cut KIND asks for
-_crash()
-{
-	local rc
+	local d=$2
 
 	case $1 in
-	aggregate) LIBHSM_FAULT=$2 "$XFS_HSM" migrate -r "$4" ;;
-	aggforget|movedforget) LIBHSM_FAULT=$2 "$XFS_HSM" forget "$4/s1" ;;
-	repack|repack2) LIBHSM_FAULT=$2 "$XFS_HSMSCAN" --gc --grace 0 $M ;;
-	esac >> $seqres.full 2>&1
-	rc=$?
-	[ $rc = 137 ] || res="$res no-crash(exit=$rc)"
-	case $3 in
-	shutdown)	xfs_io -x -c "shutdown -f" $M ;;
-	shutdown-nolog)	xfs_io -x -c "shutdown" $M ;;
-	esac >> $seqres.full 2>&1
-}
-
-# _case OP STEP KIND: one crash and its recovery; prints the matrix line
-_case()
-{
-	local op=$1 step=$2 kind=$3 d f name sum mt res="" rc
-
-	n=$((n + 1))
-	d=$M/c-$n
-	_mksmall $d
-	case $op in
 	aggregate)
 		_want $d/s* > $tmp.want ;;
 	aggforget)
@@ -145,54 +99,23 @@ _case()
 			res="$res migrate"
 		rm $d/s[3-8] ;;
 	esac
-
-	_crash $op $step $kind $d
-
-	# the recovery procedure, then gc takes what the crash left
-	_scratch_cycle_mount
-	"$XFS_HSMSCAN" --repair $M >> $seqres.full 2>&1
-	rc=$?
-	[ $rc = 0 ] || [ $rc = 2 ] || res="$res repair-exit=$rc"
-	"$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1 ||
-		res="$res gc-exit"
-	# whatever has a copy is released, so the reads below come from
-	# the store as gc left it
-	for f in $d/s*; do
-		[ "$(_state $f)" = archived ] &&
-			"$XFS_HSM" release $f >> $seqres.full 2>&1
-	done
-	_start_daemon --timeout 30
-	while read -r name sum mt; do
-		[ "$(_sha $name)" = "$sum" ] || res="$res sha256(${name##*/})"
-		[ "$(_mtime_ns $name)" = "$mt" ] || res="$res mtime(${name##*/})"
-	done < $tmp.want
-	_stop_daemon
-	"$XFS_HSMSCAN" --repair $M >> $seqres.full 2>&1 ||
-		res="$res second-repair"
-	"$XFS_HSMSCAN" --audit $M > $tmp.audit 2>&1 || res="$res audit-exit"
-	cat $tmp.audit >> $seqres.full
-	grep -qE '^(orphans|missing|shared): +0$' $tmp.audit &&
-		[ "$(grep -cE '^(orphans|missing|shared): +0$' $tmp.audit)" = 3 ] ||
-		res="$res audit"
-	printf '%-11s %-16s %-14s %s\n' $op $step $kind "${res:-pass}"
-	# removed archived files would orphan their objects: forget first
-	"$XFS_HSM" forget $d/s* >> $seqres.full 2>&1
-	rm -rf $d
 }
 
-for op in $CRASH_OPS; do
-	for step in ${AGG_STEPS[$op]}; do
-		for kind in $CRASH_KINDS; do
-			_case $op $step $kind
-		done
-	done
-done
+# _agg_command OP STEP DIR: the command crashed at STEP
+_agg_command()
+{
+	case $1 in
+	aggregate) "$XFS_HSM" migrate -r "$3" ;;
+	aggforget|movedforget) "$XFS_HSM" forget "$3/s1" ;;
+	repack|repack2) "$XFS_HSMSCAN" --gc --grace 0 $M ;;
+	esac
+}
+
+_agg_matrix
 
 # nothing a crash left behind outlives gc
 "$XFS_HSMSCAN" --gc --grace 0 $M >> $seqres.full 2>&1 || echo "last gc failed"
-curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user $S3_ACCESS:$S3_SECRET \
-	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-	"$URL/hsmbucket?list-type=2&prefix=fs1%2F" |
+_s3 "$URL/hsmbucket?list-type=2&prefix=fs1%2F" |
 	grep -o '<Key>[^<]*</Key>' | sed 's|<Key>fs1/||; s|</Key>||' > $tmp.keys
 echo "aggregates left: $(grep -c '^hsm\.agg\.[0-9a-f]\{24\}$' $tmp.keys)"
 echo "states left: $(grep -c '^hsm\.aggst\.[0-9a-f]\{24\}$' $tmp.keys)"

@@ -52,11 +52,6 @@ _right()
 {
 	[ "$(_sha $M/$1)" = "$(grep " $1\$" $tmp.sums | cut -d' ' -f1)" ]
 }
-_s3()
-{
-	curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user $S3_ACCESS:$S3_SECRET \
-		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
-}
 
 echo "== migrate"
 "$XFS_HSM" migrate -r $M/d >> $seqres.full 2>&1 || _fail "migrate"

@@ -72,24 +72,7 @@ files=$(wc -l < $tmp.sums)
 # _check LIST: every file of LIST (names under $M) against its sum
 _check()
 {
-	python3 - "$M" "$tmp.sums" "$1" 2>> $seqres.full <<'PY'
-import hashlib, os, sys
-m, sums, names = sys.argv[1:4]
-want = dict(reversed(l.rstrip("\n").split("  ", 1)) for l in open(sums))
-bad = n = 0
-for p in open(names):
-    p = p.rstrip("\n")
-    n += 1
-    try:
-        h = hashlib.sha256(open(os.path.join(m, p), "rb").read()).hexdigest()
-    except OSError as e:
-        h = str(e)
-    if h != want.get(p):
-        bad += 1
-        print("wrong:", p, h, file=sys.stderr)
-print("wrong files: %d" % bad)
-print("checked %d files" % n, file=sys.stderr)
-PY
+	_sums_check $tmp.sums "$1"
 }
 _pool_counts()
 {

@@ -42,21 +42,14 @@ _scratch_setup 2g
 _ceph_start hsm
 _ceph_start_rgw
 M=$SCRATCH_MNT
-CRED=$TEST_DIR/s3.cred
-printf 'access_key = %s\nsecret_key = %s\n' $S3_ACCESS $S3_SECRET > $CRED
-chmod 600 $CRED
-URL="http://127.0.0.1:$CEPH_RGW_PORT"
+_s3_cred
+URL=$S3_URL
 SPEC="s3://hsmbucket/fs1?endpoint=$URL&credentials=$CRED&timeout=30"
 "$XFS_HSM" init --store "$SPEC" $M >> $seqres.full 2>&1 || _fail "init"
 echo "== index_shards= is a rados: pool's"
 "$XFS_HSM" store add $M "s3://hsmbucket/fs2?endpoint=$URL&credentials=$CRED&index_shards=256" 2>&1 |
 	_filter_scratch | sed "s|$URL|URL|; s|$TEST_DIR|TEST_DIR|"
 
-_s3()
-{
-	curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user $S3_ACCESS:$S3_SECRET \
-		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
-}
 # _bucket_counts: $aggs, $states, $heads (objects of their own) of fs1/
 _bucket_counts()
 {
@@ -90,24 +83,7 @@ files=$(wc -l < $tmp.sums)
 # _check LIST: every file of LIST (names under $M) against its sum
 _check()
 {
-	python3 - "$M" "$tmp.sums" "$1" 2>> $seqres.full <<'PY'
-import hashlib, os, sys
-m, sums, names = sys.argv[1:4]
-want = dict(reversed(l.rstrip("\n").split("  ", 1)) for l in open(sums))
-bad = n = 0
-for p in open(names):
-    p = p.rstrip("\n")
-    n += 1
-    try:
-        h = hashlib.sha256(open(os.path.join(m, p), "rb").read()).hexdigest()
-    except OSError as e:
-        h = str(e)
-    if h != want.get(p):
-        bad += 1
-        print("wrong:", p, h, file=sys.stderr)
-print("wrong files: %d" % bad)
-print("checked %d files" % n, file=sys.stderr)
-PY
+	_sums_check $tmp.sums "$1"
 }
 _audit_clean()
 {
