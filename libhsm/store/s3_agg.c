@@ -262,7 +262,7 @@ follow(
 }
 
 /* Member @oid where it lives: its entry in its aggregate's contents
- * (*@tp, to release with toc_put); @hops and @st as follow. */
+ * (*@tp, to release with agg_toc_put); @hops and @st as follow. */
 static int
 locate(
 	struct s3_store		*ss,
