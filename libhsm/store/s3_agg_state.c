@@ -272,9 +272,11 @@ agg_state_change(
 {
 	pthread_mutex_t		*lock = agg_state_lock(id);
 	struct agg_state	st;
+	bool			early;
 	int			error = 0, tries;
 
 	for (tries = 0; tries < AGG_TRIES; tries++) {
+		early = have != NULL;
 		if (have) {
 			st = *have;
 			have = NULL;
@@ -291,7 +293,10 @@ agg_state_change(
 		agg_state_free(&st);
 		if (error != -ECANCELED)
 			break;
-		agg_backoff(tries);
+		/* a state read before our turn was most likely changed by
+		 * the thread whose turn it was: read it again at once */
+		if (!early)
+			agg_backoff(tries);
 	}
 	if (have)
 		agg_state_free(have);
