@@ -101,6 +101,7 @@ int s3_put(struct s3_store *ss, const char *key, const void *data,
 int s3_get_small(struct s3_store *ss, const char *key, const char *range,
 		 struct s3_body *b);
 /* DELETE @key: 0 or -errno (-ENOENT: it was not there). */
+int s3_head(struct s3_store *ss, const char *key);
 int s3_delete(struct s3_store *ss, const char *key);
 /* @fn(key without PREFIX, size, modification time, @arg) for each key
  * under PREFIX + @prefix; stops on non-zero, which it returns. */

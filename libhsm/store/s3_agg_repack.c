@@ -481,14 +481,11 @@ agg_gone(
 	struct s3_store		*ss,
 	const uint8_t		*id)
 {
-	struct s3_body		b;
 	char			key[S3_AGG_KEY_LEN];
 	int			error;
 
 	agg_key(id, false, key);
-	memset(&b, 0, sizeof(b));
-	error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL, &b));
-	free(b.got);
+	error = s3_head(ss, key);
 	return error == -ENOENT ? 1 : error;
 }
 

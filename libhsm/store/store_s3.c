@@ -339,6 +339,21 @@ s3_get_small(
 	return get_into(ss, key, NULL, range, b);
 }
 
+/* HEAD @key: 0 when it is there, -ENOENT when not, or -errno. */
+int
+s3_head(
+	struct s3_store	*ss,
+	const char	*key)
+{
+	struct s3_body	b;
+	int		error;
+
+	memset(&b, 0, sizeof(b));
+	error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL, &b));
+	free(b.got);
+	return error;
+}
+
 int
 s3_delete(
 	struct s3_store	*ss,
@@ -664,7 +679,6 @@ s3_put_begin(
 {
 	struct s3_store		*ss = SS(s);
 	struct hsm_store_writer	*w;
-	struct s3_body		b;
 	char			key[48];
 	int			error;
 
@@ -672,10 +686,7 @@ s3_put_begin(
 	 * publish that writes it: that is where it would be refused */
 	if (!s3_agg_is_member(oid)) {
 		data_key(oid, true, key);
-		memset(&b, 0, sizeof(b));
-		error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL,
-						   &b));
-		free(b.got);
+		error = s3_head(ss, key);
 		if (!error)
 			return -EEXIST;
 		if (error != -ENOENT)
@@ -1106,7 +1117,6 @@ s3_replace_meta(
 	const struct hsm_objmeta *meta)
 {
 	struct s3_store		*ss = SS(s);
-	struct s3_body		b;
 	char			key[48], *text;
 	size_t			len;
 	int			error;
@@ -1118,10 +1128,7 @@ s3_replace_meta(
 	error = s3_agg_replace_meta(ss, oid, text, len);
 	if (error == -ENOENT) {
 		data_key(oid, true, key);
-		memset(&b, 0, sizeof(b));
-		error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL,
-						   &b));
-		free(b.got);
+		error = s3_head(ss, key);
 		if (!error)
 			error = s3_put(ss, key, text, len, NULL);
 	}
@@ -1245,7 +1252,6 @@ s3_del(
 	const uint8_t		*oid)
 {
 	struct s3_store		*ss = SS(s);
-	struct s3_body		b;
 	char			key[48];
 	int			error, derr;
 
@@ -1255,9 +1261,7 @@ s3_del(
 		return error;
 	/* the metadata first: the copy is gone as soon as it is */
 	data_key(oid, true, key);
-	memset(&b, 0, sizeof(b));
-	error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL, &b));
-	free(b.got);
+	error = s3_head(ss, key);
 	derr = s3_delete(ss, key);
 	if (derr && derr != -ENOENT)
 		return derr;
