@@ -145,18 +145,20 @@ delete_if_dead(
 	struct hsm_repack_info	*info)
 {
 	struct agg_states	fresh = { .ss = ss, .lazy = true };
-	struct agg_toc		t;
+	const struct agg_toc	*t;
 	char			key[S3_AGG_KEY_LEN];
 	uint64_t		nlive, live;
 	int			error;
 
-	error = agg_toc_read(ss, a->id, false, &t);
+	/* an aggregate never changes: its contents, cached when it was
+	 * chosen, still hold */
+	error = agg_toc_get(ss, a->id, &t);
 	if (error == -ENOENT)
 		return 0;		/* gone already */
 	if (error)
 		return error;
-	error = count_live(&fresh, &t, &nlive, &live);
-	agg_toc_free(&t);
+	error = count_live(&fresh, t, &nlive, &live);
+	agg_toc_put(t);
 	agg_states_free(&fresh);
 	if (error || nlive) {
 		info->kept++;
@@ -166,6 +168,7 @@ delete_if_dead(
 	error = s3_delete(ss, key);
 	if (error && error != -ENOENT)
 		return error;
+	agg_toc_forget(ss, a->id);
 	hsm_fault_kill("repack-deleted");
 	info->deleted++;
 	info->freed += a->size;
@@ -559,7 +562,7 @@ s3_agg_repack(
 	struct agg_states	all;
 	struct agglist		l = { 0 };
 	struct pending		p = { 0 };
-	struct agg_toc		t;
+	const struct agg_toc	*t;
 	int64_t			now = time(NULL);
 	uint64_t		nlive, live, data;
 	size_t			i;
@@ -577,17 +580,18 @@ s3_agg_repack(
 
 		if (now - a->mtime < grace_sec)
 			continue;	/* maybe a repack's, not pointed at */
-		error = agg_toc_read(ss, a->id, false, &t);
+		error = agg_toc_get(ss, a->id, &t);
 		if (error == -ENOENT) {
 			error = 0;	/* deleted meanwhile */
 			continue;
 		}
-		if (!error)
-			error = count_live(&all, &t, &nlive, &live);
+		if (error)
+			break;
+		error = count_live(&all, t, &nlive, &live);
 		/* the share of the members' bytes: the contents, metadata
 		 * texts, may outweigh tiny files and would never pass */
-		data = a->size > t.data_start ? a->size - t.data_start : 0;
-		agg_toc_free(&t);
+		data = a->size > t->data_start ? a->size - t->data_start : 0;
+		agg_toc_put(t);
 		if (error)
 			break;
 		if (!nlive) {
