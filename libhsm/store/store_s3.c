@@ -563,6 +563,8 @@ check_marker(
 		error = s3_put(ss, MARKER, want, strlen(want), hdr);
 		if (error == -ECANCELED)
 			error = 0;	/* another did it meanwhile */
+		if (!error)
+			hsm_fault_kill("s3marker-written");
 	}
 	return error;
 }

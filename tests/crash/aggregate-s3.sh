@@ -3,6 +3,9 @@
 # aggregate-s3: the crash matrix's rows for small-file aggregates in an S3
 # bucket (radosgw on a one-node cluster started here), at every durable
 # step of doc/design.md's "S3: the oid names the slot" table:
+#   upgrade    xfs_hsm migrate -r of 8 small files into a bucket whose
+#              marker an older version made (format 1): s3marker-written
+#              (the marker rewritten to say 2, no aggregate written yet)
 #   aggregate  xfs_hsm migrate -r of 8 small files: s3agg-written (the
 #              aggregate written, its members committed, no record
 #              sealed yet)
@@ -22,8 +25,9 @@
 # --repair), then gc; a case passes when every file reads back through
 # the daemon from the store with its sha256 and mtime, a second repair
 # finds nothing, and the audit finds no orphan, missing or shared object.
-# At the end, every file forgotten and gc run: no aggregate, state or
-# object is left.
+# The upgrade's case passes only if the marker says 2 after it.  At the
+# end, every file forgotten and gc run: no aggregate, state or object is
+# left.
 # make check-crash runs it.
 
 . "$(dirname "$0")/../common/preamble"
@@ -53,14 +57,19 @@ URL=$S3_URL
 "$XFS_HSM" init --store "s3://hsmbucket/fs1?endpoint=$URL&credentials=$CRED&timeout=30" \
 	$M >> $seqres.full 2>&1 || _fail "init"
 
+MARKER_URL="$URL/hsmbucket/fs1/xfs-hsm-store"
+uuid=$(_s3 "$MARKER_URL" | sed -n 's/^fs_uuid //p')
+[ -n "$uuid" ] || _fail "no fs_uuid in the bucket's marker"
+
 declare -A AGG_STEPS=(
+	[upgrade]="s3marker-written"
 	[aggregate]="s3agg-written"
 	[aggforget]="s3agg-dead"
 	[movedforget]="s3agg-unlinked"
 	[repack]="repack-written repack-repointed repack-deleted"
 	[repack2]="repack-shortened"
 )
-CRASH_OPS=${CRASH_OPS:-"aggregate aggforget movedforget repack repack2"}
+CRASH_OPS=${CRASH_OPS:-"upgrade aggregate aggforget movedforget repack repack2"}
 AGG_OPW=11
 
 # _agg_setup OP DIR: the state OP crashes from
@@ -69,6 +78,14 @@ _agg_setup()
 	local d=$2
 
 	case $1 in
+	upgrade)
+		# the bucket as a version before aggregates left it
+		_want $d/s* > $tmp.want
+		printf 'xfs-hsm-store 1\nfs_uuid %s\n' $uuid |
+			_s3 -X PUT --data-binary @- "$MARKER_URL" ||
+			res="$res marker-put"
+		[ "$(_s3 "$MARKER_URL" | head -1)" = "xfs-hsm-store 1" ] ||
+			res="$res marker-1" ;;
 	aggregate)
 		_want $d/s* > $tmp.want ;;
 	aggforget)
@@ -105,10 +122,19 @@ _agg_setup()
 _agg_command()
 {
 	case $1 in
-	aggregate) "$XFS_HSM" migrate -r "$3" ;;
+	upgrade|aggregate) "$XFS_HSM" migrate -r "$3" ;;
 	aggforget|movedforget) "$XFS_HSM" forget "$3/s1" ;;
 	repack|repack2) "$XFS_HSMSCAN" --gc --grace 0 $M ;;
 	esac
+}
+
+# _agg_verify OP DIR: a crashed upgrade left the marker saying 2 (a
+# migrate after it wrote aggregates)
+_agg_verify()
+{
+	[ $1 = upgrade ] || return 0
+	[ "$(_s3 "$MARKER_URL" | head -1)" = "xfs-hsm-store 2" ] ||
+		res="$res marker-format"
 }
 
 _agg_matrix
