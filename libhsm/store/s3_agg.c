@@ -37,36 +37,6 @@ s3_agg_is_member(
 }
 
 void
-agg_id_hex(
-	const uint8_t	*id,
-	char		hex[2 * S3_AGG_ID_LEN + 1])
-{
-	unsigned	i;
-
-	for (i = 0; i < S3_AGG_ID_LEN; i++)
-		sprintf(hex + 2 * i, "%02x", id[i]);
-}
-
-int
-agg_id_parse(
-	const char	*hex,
-	uint8_t		*id)
-{
-	unsigned	i, v;
-
-	if (strlen(hex) != 2 * S3_AGG_ID_LEN)
-		return -EINVAL;
-	for (i = 0; i < S3_AGG_ID_LEN; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1 ||
-		    !strchr("0123456789abcdef", hex[2 * i]) ||
-		    !strchr("0123456789abcdef", hex[2 * i + 1]))
-			return -EINVAL;
-		id[i] = v;
-	}
-	return 0;
-}
-
-void
 agg_key(
 	const uint8_t	*id,
 	bool		state,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * s3_agg.h - what the files of S3 aggregates share (s3_agg.c: oids,
- * publish, find, change, list; s3_agg_toc.c: contents; s3_agg_state.c:
- * states; s3_agg_repack.c: gc's repack): an aggregate's contents and a
- * state, as read and written.
+ * publish, find, change, list; s3_agg_format.c: the bytes of both
+ * objects; s3_agg_toc.c: contents read and cached; s3_agg_state.c:
+ * states read, changed, followed; s3_agg_repack.c: gc's repack): an
+ * aggregate's contents and a state, as read and written.
  *
  * An aggregate object:
  *   "xfs-hsm-aggregate 1 N TOCLEN\n"
@@ -111,6 +112,9 @@ void agg_toc_put(const struct agg_toc *t);
 void agg_toc_forget(struct s3_store *ss, const uint8_t *id);
 void agg_toc_free(struct agg_toc *t);
 const struct agg_entry *agg_toc_find(const struct agg_toc *t, uint32_t slot);
+/* Parse t->raw (t->raw_len bytes, a NUL after them): 0; -EAGAIN, more
+ * bytes are needed (up to t->data_start); -EUCLEAN; -ENOMEM. */
+int agg_toc_parse(struct agg_toc *t);
 int agg_build(const struct agg_build_member *m, size_t n, int64_t now,
 	      char **out, size_t *out_len);
 
@@ -127,6 +131,8 @@ int agg_state_change(struct s3_store *ss, const uint8_t *id,
 		     struct agg_state *have,
 		     int (*fn)(struct agg_state *st, void *arg), void *arg);
 void agg_state_free(struct agg_state *st);
+int agg_state_parse(const char *text, size_t len, struct agg_state *st);
+int agg_state_format(const struct agg_state *st, char **out, size_t *len);
 struct agg_line *agg_state_find(const struct agg_state *st, uint32_t slot);
 struct agg_line *agg_state_line(struct agg_state *st, uint32_t slot);
 

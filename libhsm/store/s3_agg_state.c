@@ -3,8 +3,8 @@
  * s3_agg_state.c - the states of an S3 store's aggregates: what became of
  * each slot since it was written (dead, moved, new metadata), read,
  * written in place of the version read (If-Match), changed with retries,
- * and followed from a member's first slot to where it lives.  Format in
- * s3_agg.h.
+ * and followed from a member's first slot to where it lives.  Parsed and
+ * formatted by s3_agg_format.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -50,158 +50,6 @@ agg_backoff(
 	usleep(r % (1000U << (tries < 6 ? tries : 6)));
 }
 
-/* ---- states ----------------------------------------------------------- */
-
-void
-agg_state_free(
-	struct agg_state *st)
-{
-	size_t		i;
-
-	for (i = 0; i < st->n; i++)
-		free(st->s[i].meta);
-	free(st->s);
-	memset(st, 0, sizeof(*st));
-}
-
-static int
-line_by_slot(
-	const void	*a,
-	const void	*b)
-{
-	const struct agg_line *x = a, *y = b;
-
-	return (x->slot > y->slot) - (x->slot < y->slot);
-}
-
-struct agg_line *
-agg_state_find(
-	const struct agg_state	*st,
-	uint32_t		slot)
-{
-	struct agg_line		key = { .slot = slot };
-
-	return bsearch(&key, st->s, st->n, sizeof(*st->s), line_by_slot);
-}
-
-/* The line of @slot, added (kind AGG_LIVE) if there is none. */
-struct agg_line *
-agg_state_line(
-	struct agg_state	*st,
-	uint32_t		slot)
-{
-	struct agg_line		*l = agg_state_find(st, slot), *s;
-	size_t			i;
-
-	if (l)
-		return l;
-	s = realloc(st->s, (st->n + 1) * sizeof(*s));
-	if (!s)
-		return NULL;
-	st->s = s;
-	for (i = st->n; i && s[i - 1].slot > slot; i--)
-		s[i] = s[i - 1];
-	memset(&s[i], 0, sizeof(s[i]));
-	s[i].slot = slot;
-	s[i].kind = AGG_LIVE;
-	st->n++;
-	return &s[i];
-}
-
-static int
-agg_state_parse(
-	const char	*text,
-	size_t		len,
-	struct agg_state *st)
-{
-	const char	*p = text, *end = text + len, *nl;
-	char		word[16], hex[2 * S3_AGG_ID_LEN + 1];
-	uint32_t	slot, to_slot;
-	struct agg_line	*l;
-	size_t		ml;
-	int		n;
-
-	nl = memchr(p, '\n', end - p);
-	if (!nl || (size_t)(nl - p) != strlen(STATE_MAGIC " 1") ||
-	    memcmp(p, STATE_MAGIC " 1", nl - p))
-		return -EUCLEAN;
-	for (p = nl + 1; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', end - p);
-		if (!nl || sscanf(p, "%15s %" SCNu32 "%n", word, &slot, &n) != 2)
-			return -EUCLEAN;
-		if (agg_state_find(st, slot))
-			return -EUCLEAN;	/* one line per slot */
-		l = agg_state_line(st, slot);
-		if (!l)
-			return -ENOMEM;
-		if (!strcmp(word, "dead")) {
-			l->kind = AGG_DEAD;
-		} else if (!strcmp(word, "moved") &&
-			   sscanf(p + n, " %24s %" SCNu32, hex, &to_slot) == 2 &&
-			   !agg_id_parse(hex, l->to)) {
-			l->kind = AGG_MOVED;
-			l->to_slot = to_slot;
-		} else if (!strcmp(word, "meta") &&
-			   sscanf(p + n, " %zu", &ml) == 1 &&
-			   ml <= (size_t)(end - nl - 1) &&
-			   nl + 1 + ml < end && nl[1 + ml] == '\n') {
-			l->kind = AGG_META;
-			l->meta = malloc(ml ? ml : 1);
-			if (!l->meta)
-				return -ENOMEM;
-			memcpy(l->meta, nl + 1, ml);
-			l->meta_len = ml;
-			nl += 1 + ml;
-		} else {
-			return -EUCLEAN;
-		}
-	}
-	return 0;
-}
-
-static int
-state_format(
-	const struct agg_state	*st,
-	char			**out,
-	size_t			*len)
-{
-	size_t			cap = 64, i;
-	char			*t, *p, hex[2 * S3_AGG_ID_LEN + 1];
-
-	for (i = 0; i < st->n; i++)
-		cap += 96 + st->s[i].meta_len;
-	t = malloc(cap);
-	if (!t)
-		return -ENOMEM;
-	p = t + sprintf(t, STATE_MAGIC " 1\n");
-	for (i = 0; i < st->n; i++) {
-		const struct agg_line *l = &st->s[i];
-
-		switch (l->kind) {
-		case AGG_DEAD:
-			p += sprintf(p, "dead %" PRIu32 "\n", l->slot);
-			break;
-		case AGG_MOVED:
-			agg_id_hex(l->to, hex);
-			p += sprintf(p, "moved %" PRIu32 " %s %" PRIu32 "\n",
-				     l->slot, hex, l->to_slot);
-			break;
-		case AGG_META:
-			p += sprintf(p, "meta %" PRIu32 " %zu\n", l->slot,
-				     l->meta_len);
-			memcpy(p, l->meta, l->meta_len);
-			p += l->meta_len;
-			*p++ = '\n';
-			break;
-		default:
-			break;		/* live as written: no line */
-		}
-	}
-	*out = t;
-	*len = p - t;
-	return 0;
-}
-
 int
 agg_state_read(
 	struct s3_store		*ss,
@@ -242,7 +90,7 @@ agg_state_write(
 	size_t			len;
 	int			error;
 
-	error = state_format(st, &text, &len);
+	error = agg_state_format(st, &text, &len);
 	if (error)
 		return error;
 	if (st->exists)

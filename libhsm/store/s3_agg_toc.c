@@ -1,102 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * s3_agg_toc.c - an S3 aggregate's header and table of contents: made
- * (agg_build), read and parsed, and kept once per process for the
- * readers.  Format in s3_agg.h.
+ * s3_agg_toc.c - an S3 aggregate's header and table of contents: read
+ * (parsed by s3_agg_format.c) and kept once per process for the readers.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 #include "store/s3_agg.h"
 
 #define HEAD_READ	(64U << 10)	/* first read of an aggregate */
 #define TOC_CACHE_BYTES	(128ULL << 20)	/* contents kept, per process */
-
-/* ---- the table of contents ------------------------------------------- */
-
-void
-agg_toc_free(
-	struct agg_toc	*t)
-{
-	free(t->e);
-	free(t->raw);
-	memset(t, 0, sizeof(*t));
-}
-
-static int
-entry_by_slot(
-	const void	*a,
-	const void	*b)
-{
-	const struct agg_entry *x = a, *y = b;
-
-	return (x->slot > y->slot) - (x->slot < y->slot);
-}
-
-const struct agg_entry *
-agg_toc_find(
-	const struct agg_toc	*t,
-	uint32_t		slot)
-{
-	struct agg_entry	key = { .slot = slot };
-
-	return bsearch(&key, t->e, t->n, sizeof(*t->e), entry_by_slot);
-}
-
-/* Parse the header and contents in @t->raw (@t->raw_len bytes, at least
- * the data start, which is set). */
-static int
-toc_parse(
-	struct agg_toc	*t)
-{
-	char		*p = t->raw, *end = t->raw + t->raw_len, *nl;
-	uint64_t	n, toc_len;
-	unsigned	v;
-	int		hl;
-	size_t		i;
-
-	nl = memchr(p, '\n', end - p);
-	if (!nl || sscanf(p, AGG_MAGIC " %u %" SCNu64 " %" SCNu64 "%n", &v,
-			  &n, &toc_len, &hl) != 3 || p + hl != nl || v != 1)
-		return -EUCLEAN;
-	/* every entry takes at least 12 bytes: a count past that is no
-	 * aggregate's */
-	if (n > S3_AGG_SLOTS || n > toc_len / 12 + 1)
-		return -EUCLEAN;
-	t->data_start = nl + 1 - p + toc_len;
-	if (t->data_start > t->raw_len)
-		return -EAGAIN;		/* read more */
-	end = p + t->data_start;
-	p = nl + 1;
-	t->e = calloc(n ? n : 1, sizeof(*t->e));
-	if (!t->e)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		struct agg_entry *e = &t->e[i];
-		char hex[33];
-
-		nl = memchr(p, '\n', end - p);
-		if (!nl || sscanf(p, "%" SCNu32 " %32s %" SCNu64 " %" SCNu64
-				  " %" SCNd64 " %zu", &e->slot, hex, &e->off,
-				  &e->len, &e->stored, &e->meta_len) != 6 ||
-		    hsm_oid_parse(hex, e->oid) ||
-		    e->meta_len > (size_t)(end - nl - 1) ||
-		    (i && e->slot <= t->e[i - 1].slot))
-			return -EUCLEAN;
-		e->meta = nl + 1;
-		p = nl + 1 + e->meta_len;
-		if (p >= end || *p != '\n')
-			return -EUCLEAN;
-		p++;
-	}
-	t->n = n;
-	return 0;
-}
 
 /* Read aggregate @id's contents into @t (@whole: and all its bytes, in
  * t->raw): 0, -ENOENT (none), -errno. */
@@ -127,7 +42,7 @@ agg_toc_read(
 		t->e = NULL;
 		t->raw = b.got;
 		t->raw_len = b.got_len;
-		error = toc_parse(t);
+		error = agg_toc_parse(t);
 		if (error != -EAGAIN)
 			break;
 		if (whole) {
@@ -280,50 +195,4 @@ agg_toc_forget(
 			break;
 		}
 	pthread_mutex_unlock(&toc_lock);
-}
-
-/* Header, contents and data of members @m[0..n) (slots ascending); a
- * member stored 0 is stored @now. */
-int
-agg_build(
-	const struct agg_build_member *m,
-	size_t			n,
-	int64_t			now,
-	char			**out,
-	size_t			*out_len)
-{
-	size_t			cap = 128, toc_len = 0, i;
-	char			hex[33], *t, *p;
-	uint64_t		off = 0;
-	int			hl;
-
-	for (i = 0; i < n; i++)
-		cap += 128 + m[i].meta_len + m[i].len;
-	t = malloc(cap);
-	if (!t)
-		return -ENOMEM;
-	/* the header says how long the contents are: write them first,
-	 * after room for it, then move them up to it */
-	p = t + 128;
-	for (i = 0; i < n; i++) {
-		hsm_oid_hex(m[i].oid, hex);
-		p += sprintf(p, "%" PRIu32 " %s %" PRIu64 " %" PRIu64 " %"
-			     PRId64 " %zu\n", m[i].slot, hex, off, m[i].len,
-			     m[i].stored ? m[i].stored : now, m[i].meta_len);
-		memcpy(p, m[i].meta, m[i].meta_len);
-		p += m[i].meta_len;
-		*p++ = '\n';
-		off += m[i].len;
-	}
-	toc_len = p - (t + 128);
-	hl = sprintf(t, AGG_MAGIC " 1 %zu %zu\n", n, toc_len);
-	memmove(t + hl, t + 128, toc_len);
-	p = t + hl + toc_len;
-	for (i = 0; i < n; i++) {
-		memcpy(p, m[i].data, m[i].len);
-		p += m[i].len;
-	}
-	*out = t;
-	*out_len = p - t;
-	return 0;
 }
