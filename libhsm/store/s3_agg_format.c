@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * s3_agg_format.c - the bytes of an S3 aggregate and of its state
- * (layout in s3_agg.h): made, parsed and looked up, with no I/O.
+ * (layout in s3_agg.h): made, parsed and looked up, with no I/O, so that
+ * fuzz/fuzz_s3agg.c can feed them what a damaged or crafted bucket
+ * would.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -70,6 +72,8 @@ agg_toc_find(
 {
 	struct agg_entry	key = { .slot = slot };
 
+	if (!t->n)
+		return NULL;
 	return bsearch(&key, t->e, t->n, sizeof(*t->e), entry_by_slot);
 }
 
@@ -91,6 +95,9 @@ agg_toc_parse(
 	/* every entry takes at least 12 bytes: a count past that is no
 	 * aggregate's */
 	if (n > S3_AGG_SLOTS || n > toc_len / 12 + 1)
+		return -EUCLEAN;
+	/* a length past any object's (sscanf saturates) must not wrap */
+	if (toc_len > UINT64_MAX - (uint64_t)(nl + 1 - p))
 		return -EUCLEAN;
 	t->data_start = nl + 1 - p + toc_len;
 	if (t->data_start > t->raw_len)
@@ -199,6 +206,9 @@ agg_state_find(
 {
 	struct agg_line		key = { .slot = slot };
 
+	/* a state without lines has no array: bsearch must not see NULL */
+	if (!st->n)
+		return NULL;
 	return bsearch(&key, st->s, st->n, sizeof(*st->s), line_by_slot);
 }
 

@@ -43,14 +43,12 @@ agg_toc_read(
 		t->raw = b.got;
 		t->raw_len = b.got_len;
 		error = agg_toc_parse(t);
-		if (error != -EAGAIN)
+		if (error != -EAGAIN || whole)
 			break;
-		if (whole) {
-			error = -EUCLEAN;	/* shorter than its header */
-			break;
-		}
 		want = t->data_start;
 	}
+	if (error == -EAGAIN)
+		error = -EUCLEAN;	/* shorter than its header says */
 	if (error)
 		agg_toc_free(t);
 	return error;
