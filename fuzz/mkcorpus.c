@@ -11,6 +11,9 @@
 #include <xxhash.h>
 #include "ctl/ctlP.h"
 #include "store/store.h"
+#ifdef HAVE_S3
+#include "store/s3_agg.h"
+#endif
 #include "fuzz.h"
 
 static const char *outdir;
@@ -436,6 +439,96 @@ objmetas(void)
 		"end\n");
 }
 
+#ifdef HAVE_S3
+/* put() of @len bytes after the parser's choice @kind (fuzz_s3agg.c) */
+static void
+put_s3agg(
+	const char	*name,
+	uint8_t		kind,
+	const char	*buf,
+	size_t		len)
+{
+	char		*b = malloc(len + 1);
+
+	if (!b)
+		exit(1);
+	b[0] = kind;
+	memcpy(b + 1, buf, len);
+	put("s3agg", name, b, len + 1);
+	free(b);
+}
+
+/* An S3 aggregate and states, as publish, delete and repack write them
+ * (store/s3_agg_format.c). */
+static void
+s3aggs(void)
+{
+	static const char *meta[] = { "xfs-hsm-object 1\nsize 5\nend\n",
+				      "", "m\n\n" };
+	static const char *data[] = { "hello", "", "\0\1\2 binary\n" };
+	struct agg_build_member	m[3];
+	struct agg_state	st = { 0 };
+	struct agg_line		*l;
+	uint8_t			oid[HSM_OID_LEN];
+	const char		*wrap;
+	char			*t;
+	size_t			len, i;
+
+	memset(oid, 0x5a, sizeof(oid));
+	oid[S3_AGG_ID_LEN] = S3_AGG_MARK;
+	for (i = 0; i < 3; i++) {
+		m[i].slot = 2 * i;
+		m[i].oid = oid;
+		m[i].data = data[i];
+		m[i].len = i == 2 ? 10 : strlen(data[i]);
+		m[i].meta = meta[i];
+		m[i].meta_len = strlen(meta[i]);
+		m[i].stored = i ? 1700000000 + i : 0;
+	}
+	if (agg_build(m, 3, 1700000000, &t, &len))
+		exit(1);
+	put_s3agg("aggregate", 0, t, len);
+	put_s3agg("aggregate-torn", 0, t, len / 2);
+	free(t);
+	if (agg_build(m, 0, 1700000000, &t, &len))
+		exit(1);
+	put_s3agg("aggregate-empty", 0, t, len);
+	free(t);
+	put_s3agg("aggregate-count-over", 0,
+		  "xfs-hsm-aggregate 1 16777217 40\n", 32);
+	/* found by the fuzzer: a table length that wrapped the data start */
+	wrap = "xfs-hsm-aggregate 1 3 155555555555555555555555555555555555555552"
+	    "\n0 5a5a\n";
+	put_s3agg("aggregate-toclen-wraps", 0, wrap, strlen(wrap));
+	l = agg_state_line(&st, 0);
+	if (!l)
+		exit(1);
+	l->kind = AGG_DEAD;
+	l = agg_state_line(&st, 2);
+	if (!l)
+		exit(1);
+	l->kind = AGG_MOVED;
+	memset(l->to, 0xc3, S3_AGG_ID_LEN);
+	l->to_slot = 77;
+	l = agg_state_line(&st, 4);
+	if (!l)
+		exit(1);
+	l->kind = AGG_META;
+	l->meta = strdup("xfs-hsm-object 1\nend\n");
+	if (!l->meta)
+		exit(1);
+	l->meta_len = strlen(l->meta);
+	if (agg_state_format(&st, &t, &len))
+		exit(1);
+	put_s3agg("state", 1, t, len);
+	put_s3agg("state-torn", 1, t, len - 3);
+	free(t);
+	agg_state_free(&st);
+	put_s3agg("state-twice", 1, "xfs-hsm-aggstate 1\ndead 3\ndead 3\n",
+		  33);
+}
+#endif
+
 int
 main(
 	int		argc,
@@ -453,5 +546,8 @@ main(
 	scanparses();
 	scanstates();
 	objmetas();
+#ifdef HAVE_S3
+	s3aggs();
+#endif
 	return 0;
 }
