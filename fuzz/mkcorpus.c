@@ -496,9 +496,10 @@ s3aggs(void)
 	free(t);
 	put_s3agg("aggregate-count-over", 0,
 		  "xfs-hsm-aggregate 1 16777217 40\n", 32);
-	/* found by the fuzzer: a table length that wrapped the data start */
+	/* found by the fuzzer: a table length that wrapped the data start,
+	 * and no newline after it for the entry's search to stop at */
 	wrap = "xfs-hsm-aggregate 1 3 155555555555555555555555555555555555555552"
-	    "\n0 5a5a\n";
+	    "\n0 5a5a";
 	put_s3agg("aggregate-toclen-wraps", 0, wrap, strlen(wrap));
 	l = agg_state_line(&st, 0);
 	if (!l)
