@@ -19,7 +19,12 @@
 # (s3agg-written) leaves its files right.  Then the filesystem is made
 # again and xfs_hsm import rebuilds it from the bucket, a small file
 # removed is undeleted from its member, and a member's metadata is
-# rewritten by --refresh-paths.  HSM_AGG_FILES sets the count (2000).
+# rewritten by --refresh-paths.  Last, every aggregate overwritten with a
+# header whose table length wraps (the damage fuzz_s3agg found; its seed,
+# replayed under the sanitizers, is the test for the crash it caused): a
+# recall of a member fails with a one-line error naming the file, a
+# reader through the daemon gets EIO, never zeros, and the daemon stays
+# up.  HSM_AGG_FILES sets the count (2000).
 
 . "$(dirname "$0")/../common/preamble"
 . "$(dirname "$0")/../common/ceph"
@@ -246,5 +251,26 @@ _store_names "$(_file_oid $M/moved-here)" | _filter_scratch
 echo "moved-here" > $tmp.one
 sed -i "s|  $q\$|  moved-here|" $tmp.sums
 _read_back $tmp.one
+
+echo "== a damaged aggregate is refused, not followed"
+r=$(grep -v big $tmp.kept | grep -v -x -F "$p" | grep -v -x -F "$q" |
+	shuf -n 1 --random-source=<(yes))
+oid=$(_file_oid $M/$r)
+"$XFS_HSM" release $M/$r >> $seqres.full 2>&1 || _fail "release $r"
+# every aggregate, so that wherever a repack moved it, it is damaged
+_bucket_counts
+for k in $(grep '^hsm\.agg\.[0-9a-f]\{24\}$' $tmp.keys); do
+	printf 'xfs-hsm-aggregate 1 1 18446744073709551615\n0 %s 0 1 1 0\n\n' \
+		$oid | _s3 -X PUT --data-binary @- "$URL/hsmbucket/fs1/$k" ||
+		_fail "put a damaged aggregate"
+done
+"$XFS_HSM" recall $M/$r 2>&1 | _filter_scratch | sed "s|$r|FILE|"
+echo "recall exit=${PIPESTATUS[0]}"
+_state $M/$r
+_start_daemon --timeout 60
+cat $M/$r > $tmp.read 2> $tmp.err
+echo "cat exit=$? $(grep -o 'Input/output error' $tmp.err), bytes read: $(stat -c %s $tmp.read)"
+"$XFS_HSM" stats $M > /dev/null 2>&1 && echo "daemon up"
+_stop_daemon
 status=0
 exit
