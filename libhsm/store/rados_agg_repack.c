@@ -500,10 +500,19 @@ agg_repack(
 	rados_ioctx_t		io = ap->io;
 	struct agglist		l = { 0 };
 	struct pending		p = { 0 };
-	time_t			now = time(NULL);
+	struct timespec		ts;
+	time_t			now;
 	size_t			i;
 	int			error;
 
+	/*
+	 * The precise clock, as the OSD's: time() lags it by up to a tick,
+	 * and an aggregate whose member gc deleted a moment ago (its omap
+	 * changed, so its mtime is then) could look younger than now and
+	 * be skipped even with no grace.
+	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = ts.tv_sec;
 	error = list_pool(io, &l);
 	for (i = 0; !error && i < l.n; i++) {
 		error = rados_stat(io, l.a[i].name, &l.a[i].size,
