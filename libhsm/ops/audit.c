@@ -406,6 +406,7 @@ hsm_orphan_remove_in(
 	struct hsm_objmeta	meta;
 	struct hsm_record	rec;
 	struct hsm_inode	in;
+	struct timespec		now;
 	int			error;
 
 	memset(info, 0, sizeof(*info));
@@ -427,7 +428,11 @@ hsm_orphan_remove_in(
 	hsm_objmeta_free(&meta);
 	if (error)
 		return error;
-	if ((int64_t)time(NULL) - info->stored_sec < grace_sec) {
+	/* the precise clock: time() lags it by up to a tick, and an object
+	 * stored a moment ago (a fine-grained timestamp) must not look
+	 * stored after now */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((int64_t)now.tv_sec - info->stored_sec < grace_sec) {
 		hsm_fs_set_detail(fs, "younger than the grace period");
 		return -EAGAIN;
 	}
