@@ -339,19 +339,29 @@ s3_get_small(
 	return get_into(ss, key, NULL, range, b);
 }
 
-/* HEAD @key: 0 when it is there, -ENOENT when not, or -errno. */
-int
-s3_head(
+/* A request on @key with no body either way: 0 or -errno. */
+static int
+bodyless(
 	struct s3_store	*ss,
+	const char	*method,
 	const char	*key)
 {
 	struct s3_body	b;
 	int		error;
 
 	memset(&b, 0, sizeof(b));
-	error = s3_status_errno(s3_request(ss, "HEAD", key, NULL, NULL, &b));
+	error = s3_status_errno(s3_request(ss, method, key, NULL, NULL, &b));
 	free(b.got);
 	return error;
+}
+
+/* HEAD @key: 0 when it is there, -ENOENT when not, or -errno. */
+int
+s3_head(
+	struct s3_store	*ss,
+	const char	*key)
+{
+	return bodyless(ss, "HEAD", key);
 }
 
 int
@@ -359,13 +369,7 @@ s3_delete(
 	struct s3_store	*ss,
 	const char	*key)
 {
-	struct s3_body	b;
-	int		error;
-
-	memset(&b, 0, sizeof(b));
-	error = s3_status_errno(s3_request(ss, "DELETE", key, NULL, NULL, &b));
-	free(b.got);
-	return error;
+	return bodyless(ss, "DELETE", key);
 }
 
 /* ---- opening --------------------------------------------------------- */
